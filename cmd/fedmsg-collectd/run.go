@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/derive"
+	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
+	"github.com/fedora-infra/fedmsg-collectd/internal/putval"
+)
+
+// Exit codes of the plugin.
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
+)
+
+const usageHead = `fedmsg-collectd: collectd Exec plugin for fedmsg / moksha hub monitoring sockets.
+
+Usage:
+  fedmsg-collectd [run] [flags]    run as collectd's Exec program (the default)
+  fedmsg-collectd help             show this text
+
+collectd starts the plugin once and reads PUTVAL lines from its stdout for
+as long as it runs. Each hub's monitoring socket is read by its own
+subscriber; a hub that is not running yet is waited for quietly.
+Diagnostics go to stderr, which collectd logs as errors: they are rare.
+
+Without --endpoint, the sockets DIR/monitoring-SERVICE.socket are
+discovered and rescanned, so hubs that appear later are picked up and
+sockets that go away are dropped.
+
+Flags of run:
+`
+
+// config is what the command line asks for.
+type config struct {
+	endpoints   []hubmon.Endpoint
+	socketDir   string
+	rescan      time.Duration
+	host        string
+	idlePeriods int
+	logLevel    slog.Level
+}
+
+type endpointsFlag []hubmon.Endpoint
+
+func (e *endpointsFlag) String() string { return "" }
+
+func (e *endpointsFlag) Set(s string) error {
+	ep, err := hubmon.ParseEndpoint(s)
+	if err != nil {
+		return err
+	}
+	*e = append(*e, ep)
+	return nil
+}
+
+// parse reads the command line of the run command. getenv supplies
+// COLLECTD_HOSTNAME; hostname is the fallback for the host field.
+func parse(args []string, out io.Writer, getenv func(string) string, hostname func() (string, error)) (config, error) {
+	if len(args) > 0 {
+		switch args[0] {
+		case "run":
+			args = args[1:]
+		case "help":
+			args = []string{"-help"}
+		}
+	}
+	fs := flag.NewFlagSet("fedmsg-collectd", flag.ContinueOnError)
+	fs.SetOutput(out)
+	var (
+		c   config
+		eps endpointsFlag
+	)
+	fs.Var(&eps, "endpoint", "hub monitoring socket, `[SERVICE=]ENDPOINT`, repeatable. ENDPOINT is\n"+
+		"ipc://PATH (ipc:////PATH too) or tcp://HOST:PORT. SERVICE (the plugin field\n"+
+		"of the identifiers, e.g. fedmsg-hub) defaults to what the endpoint gives:\n"+
+		"monitoring-SERVICE.socket gives SERVICE, another ipc file fedmsg-NAME,\n"+
+		"tcp://HOST:PORT fedmsg-HOST_PORT (non-alphanumerics as _)")
+	fs.StringVar(&c.socketDir, "socket-dir", hubmon.DefaultSocketDir, "where to discover `DIR`/monitoring-*.socket when no --endpoint is given")
+	fs.DurationVar(&c.rescan, "rescan", 10*time.Second, "how often to rescan --socket-dir")
+	fs.StringVar(&c.host, "hostname", "", "host field of the identifiers (default $COLLECTD_HOSTNAME, else this machine's name)")
+	fs.IntVar(&c.idlePeriods, "idle-periods", 3, "reconnect after this many publish periods without a message")
+	level := fs.String("log-level", "warn", "stderr log level: error, warn, info or debug")
+	fs.Usage = func() {
+		fmt.Fprint(out, usageHead)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return config{}, err
+	}
+	if fs.NArg() > 0 {
+		return config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	c.endpoints = eps
+	if err := c.logLevel.UnmarshalText([]byte(*level)); err != nil {
+		return config{}, fmt.Errorf("--log-level: %w", err)
+	}
+	if c.rescan <= 0 {
+		return config{}, errors.New("--rescan must be positive")
+	}
+	if c.idlePeriods < 1 {
+		return config{}, errors.New("--idle-periods must be at least 1")
+	}
+	if c.host == "" {
+		c.host = getenv("COLLECTD_HOSTNAME")
+	}
+	if c.host == "" {
+		h, err := hostname()
+		if err != nil {
+			return config{}, fmt.Errorf("no --hostname, no COLLECTD_HOSTNAME, and %w", err)
+		}
+		c.host = h
+	}
+	c.host = putval.Host(c.host)
+	seen := map[string]string{}
+	for _, ep := range c.endpoints {
+		if prev, dup := seen[ep.Service]; dup {
+			return config{}, fmt.Errorf("service %s is given to both %s and %s: name them apart with SERVICE=", ep.Service, prev, ep.Addr)
+		}
+		seen[ep.Service] = ep.Addr
+	}
+	return c, nil
+}
+
+// run is the whole program: it returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	c, err := parse(args, stderr, os.Getenv, os.Hostname)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "fedmsg-collectd: %v\n", err)
+		return exitUsage
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: c.logLevel}))
+	// A reader that went away must give us EPIPE to report, not kill us
+	// silently with SIGPIPE.
+	signal.Ignore(syscall.SIGPIPE)
+	if err := serve(ctx, c, stdout, log); err != nil {
+		log.Error("stopping", "err", err)
+		return exitError
+	}
+	return exitOK
+}
+
+// serve watches the configured hubs and writes their values until ctx ends
+// (nil) or stdout fails (the error).
+func serve(ctx context.Context, c config, stdout io.Writer, log *slog.Logger) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	box := newOutbox()
+	sup := &hubmon.Supervisor{
+		Options: hubmon.Options{IdlePeriods: c.idlePeriods, Logger: log},
+		Deliver: box.put,
+	}
+	list := func() ([]hubmon.Endpoint, error) { return hubmon.Discover(c.socketDir) }
+	if len(c.endpoints) > 0 {
+		list = func() ([]hubmon.Endpoint, error) { return c.endpoints, nil }
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sup.Run(ctx, c.rescan, list)
+	}()
+	defer func() { cancel(); <-done }()
+
+	w := putval.NewWriter(stdout)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-box.ready:
+		}
+		for _, it := range box.take() {
+			b := putval.Batch{
+				Host:     c.host,
+				Service:  it.ep.Service,
+				Time:     it.snap.Arrival,
+				Interval: it.snap.Period,
+				Values:   derive.Values(it.snap),
+			}
+			if err := w.Write(b); err != nil {
+				return fmt.Errorf("stdout: %w", err)
+			}
+		}
+	}
+}

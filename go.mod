@@ -1,0 +1,15 @@
+module github.com/fedora-infra/fedmsg-collectd
+
+go 1.23
+
+require (
+	collectd.org v0.6.0
+	github.com/go-zeromq/zmq4 v0.17.0
+)
+
+require (
+	github.com/go-zeromq/goczmq/v4 v4.2.2 // indirect
+	go.uber.org/multierr v1.11.0 // indirect
+	golang.org/x/sync v0.7.0 // indirect
+	golang.org/x/text v0.15.0 // indirect
+)

@@ -1,0 +1,231 @@
+package hubmon
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+)
+
+// Snapshot is one decoded monitoring message together with the time it
+// arrived. Everything downstream takes its notion of time from Arrival.
+type Snapshot struct {
+	// Arrival is when the last byte of the message was read.
+	Arrival time.Time
+	// Period is the hub's publish period as observed so far (DefaultPeriod
+	// until two messages have been seen). Decode leaves it zero.
+	Period time.Duration
+	// Consumers and Producers are in the order the hub listed them.
+	Consumers []Consumer
+	Producers []Producer
+	// Skipped counts consumer and producer entries that were malformed and
+	// left out; SkipErr describes the first of them.
+	Skipped int
+	SkipErr error
+}
+
+// Opt is a number that a hub may leave out or send as null.
+type Opt struct {
+	V     float64
+	Valid bool
+}
+
+// Some returns a present Opt holding v.
+func Some(v float64) Opt { return Opt{V: v, Valid: true} }
+
+// Consumer is one entry of the "consumers" list.
+type Consumer struct {
+	Name, Module string
+	// Topics holds the subscribed topic, or topics when the hub sent a list.
+	Topics      []string
+	Initialized bool
+	// Exceptions raised since the previous publish.
+	Exceptions Opt
+	// Backlog is null for a consumer that is not initialized.
+	Backlog Opt
+	// HeadcountIn and HeadcountOut are missing on older moksha.
+	HeadcountIn, HeadcountOut Opt
+	// Times are durations in seconds of the messages finished since the
+	// previous publish. HasTimes is false on older moksha that lacks the key.
+	Times    []float64
+	HasTimes bool
+}
+
+// Producer is one entry of the "producers" list.
+type Producer struct {
+	Name, Module string
+	Initialized  bool
+	// Exceptions counts consecutive failed polls.
+	Exceptions Opt
+	// Frequency is the polling period in seconds (polling producers only).
+	Frequency Opt
+	// LastRan is the epoch time in seconds of the latest poll's start; it is
+	// not Valid before the first poll or for producers that do not poll.
+	LastRan Opt
+}
+
+// maxCount bounds counters: anything above 2^53 cannot be a real count and
+// would lose precision as a float.
+const maxCount = 1 << 53
+
+// Decode parses one monitoring message. A message that is not a JSON object
+// with the expected lists is an error; a malformed entry inside a list is
+// skipped and counted in Skipped, so one bad consumer does not hide the
+// others. Unknown fields are ignored.
+func Decode(data []byte, arrival time.Time) (Snapshot, error) {
+	var raw struct {
+		Consumers []json.RawMessage `json:"consumers"`
+		Producers []json.RawMessage `json:"producers"`
+	}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return Snapshot{}, fmt.Errorf("decode snapshot: %w", err)
+	}
+	if raw.Consumers == nil && raw.Producers == nil {
+		return Snapshot{}, errors.New("decode snapshot: neither consumers nor producers present")
+	}
+	s := Snapshot{
+		Arrival:   arrival,
+		Consumers: make([]Consumer, 0, len(raw.Consumers)),
+		Producers: make([]Producer, 0, len(raw.Producers)),
+	}
+	skip := func(err error) {
+		if s.Skipped == 0 {
+			s.SkipErr = err
+		}
+		s.Skipped++
+	}
+	for i, m := range raw.Consumers {
+		c, err := decodeConsumer(m)
+		if err != nil {
+			skip(fmt.Errorf("consumer %d: %w", i, err))
+			continue
+		}
+		s.Consumers = append(s.Consumers, c)
+	}
+	for i, m := range raw.Producers {
+		p, err := decodeProducer(m)
+		if err != nil {
+			skip(fmt.Errorf("producer %d: %w", i, err))
+			continue
+		}
+		s.Producers = append(s.Producers, p)
+	}
+	return s, nil
+}
+
+type rawCommon struct {
+	Name        *string  `json:"name"`
+	Module      string   `json:"module"`
+	Initialized *bool    `json:"initialized"`
+	Exceptions  *float64 `json:"exceptions"`
+}
+
+func (r rawCommon) check() (name string, initialized bool, exc Opt, err error) {
+	if r.Name == nil {
+		return "", false, Opt{}, errors.New("no name")
+	}
+	// An entry without the flag comes from a hub too old to report failed
+	// start-ups; it is running.
+	initialized = r.Initialized == nil || *r.Initialized
+	exc, err = count("exceptions", r.Exceptions)
+	return *r.Name, initialized, exc, err
+}
+
+func decodeConsumer(m json.RawMessage) (Consumer, error) {
+	var r struct {
+		rawCommon
+		Topic        json.RawMessage `json:"topic"`
+		Backlog      *float64        `json:"backlog"`
+		HeadcountIn  *float64        `json:"headcount_in"`
+		HeadcountOut *float64        `json:"headcount_out"`
+		Times        *[]float64      `json:"times"`
+	}
+	if err := json.Unmarshal(m, &r); err != nil {
+		return Consumer{}, err
+	}
+	name, init, exc, err := r.check()
+	if err != nil {
+		return Consumer{}, err
+	}
+	c := Consumer{Name: name, Module: r.Module, Initialized: init, Exceptions: exc}
+	if c.Topics, err = topics(r.Topic); err != nil {
+		return Consumer{}, err
+	}
+	if c.Backlog, err = count("backlog", r.Backlog); err != nil {
+		return Consumer{}, err
+	}
+	if c.HeadcountIn, err = count("headcount_in", r.HeadcountIn); err != nil {
+		return Consumer{}, err
+	}
+	if c.HeadcountOut, err = count("headcount_out", r.HeadcountOut); err != nil {
+		return Consumer{}, err
+	}
+	if r.Times != nil {
+		c.HasTimes = true
+		c.Times = *r.Times
+		for _, t := range c.Times {
+			if t < 0 || math.IsInf(t, 0) || math.IsNaN(t) {
+				return Consumer{}, fmt.Errorf("times: invalid duration %g", t)
+			}
+		}
+	}
+	return c, nil
+}
+
+func decodeProducer(m json.RawMessage) (Producer, error) {
+	var r struct {
+		rawCommon
+		Frequency *float64 `json:"frequency"`
+		LastRan   *float64 `json:"last_ran"`
+	}
+	if err := json.Unmarshal(m, &r); err != nil {
+		return Producer{}, err
+	}
+	name, init, exc, err := r.check()
+	if err != nil {
+		return Producer{}, err
+	}
+	p := Producer{Name: name, Module: r.Module, Initialized: init, Exceptions: exc}
+	if r.Frequency != nil {
+		if *r.Frequency < 0 {
+			return Producer{}, fmt.Errorf("frequency: negative %g", *r.Frequency)
+		}
+		p.Frequency = Some(*r.Frequency)
+	}
+	if r.LastRan != nil {
+		if *r.LastRan < 0 || *r.LastRan > maxCount {
+			return Producer{}, fmt.Errorf("last_ran: out of range %g", *r.LastRan)
+		}
+		p.LastRan = Some(*r.LastRan)
+	}
+	return p, nil
+}
+
+// count turns an optional JSON number into an Opt, rejecting values no
+// counter can have. Numbers may come as ints or floats.
+func count(field string, v *float64) (Opt, error) {
+	if v == nil {
+		return Opt{}, nil
+	}
+	if *v < 0 || *v > maxCount {
+		return Opt{}, fmt.Errorf("%s: out of range %g", field, *v)
+	}
+	return Some(*v), nil
+}
+
+// topics accepts a topic given as a string, a list of strings, or nothing.
+func topics(m json.RawMessage) ([]string, error) {
+	if len(m) == 0 || string(m) == "null" {
+		return nil, nil
+	}
+	var one string
+	if err := json.Unmarshal(m, &one); err == nil {
+		return []string{one}, nil
+	}
+	var many []string
+	if err := json.Unmarshal(m, &many); err != nil {
+		return nil, errors.New("topic: neither a string nor a list of strings")
+	}
+	return many, nil
+}

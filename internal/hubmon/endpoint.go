@@ -1,0 +1,121 @@
+package hubmon
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/putval"
+)
+
+// DefaultSocketDir is where fedmsg deployments put their monitoring sockets.
+const DefaultSocketDir = "/var/run/fedmsg"
+
+// ParseEndpoint parses an --endpoint argument: ENDPOINT or SERVICE=ENDPOINT,
+// where ENDPOINT is ipc://PATH (three or four slashes, or ipc://@name for an
+// abstract socket) or tcp://HOST:PORT. Without SERVICE= the service name is
+// derived by ServiceName.
+func ParseEndpoint(arg string) (Endpoint, error) {
+	service, addr := "", arg
+	if i := strings.Index(arg, "="); i >= 0 && !strings.ContainsAny(arg[:i], ":/") {
+		service, addr = arg[:i], arg[i+1:]
+		if err := putval.CheckService(service); err != nil {
+			return Endpoint{}, fmt.Errorf("endpoint %q: %w", arg, err)
+		}
+	}
+	scheme, rest, ok := strings.Cut(addr, "://")
+	switch {
+	case !ok:
+		return Endpoint{}, fmt.Errorf("endpoint %q: want ipc://PATH or tcp://HOST:PORT", arg)
+	case scheme == "ipc":
+		if strings.Trim(rest, "/") == "" || rest == "@" {
+			return Endpoint{}, fmt.Errorf("endpoint %q: no socket path", arg)
+		}
+	case scheme == "tcp":
+		host, port, err := net.SplitHostPort(rest)
+		if err != nil || host == "" || port == "" || host == "*" {
+			return Endpoint{}, fmt.Errorf("endpoint %q: want tcp://HOST:PORT", arg)
+		}
+	default:
+		return Endpoint{}, fmt.Errorf("endpoint %q: scheme %q not supported (ipc or tcp)", arg, scheme)
+	}
+	if service == "" {
+		service = ServiceName(addr)
+	}
+	return Endpoint{Service: service, Addr: addr}, nil
+}
+
+// ServiceName derives a service name from an endpoint:
+//   - ipc://.../monitoring-SERVICE.socket gives SERVICE, the fedmsg
+//     convention (monitoring-fedmsg-hub.socket gives fedmsg-hub);
+//   - any other ipc path gives "fedmsg-" and the file name without its
+//     extension (ipc:///tmp/hub.sock gives fedmsg-hub);
+//   - tcp://HOST:PORT gives "fedmsg-HOST_PORT" (tcp://127.0.0.1:3000 gives
+//     fedmsg-127_0_0_1_3000).
+//
+// Characters other than letters, digits, '_' and, in SERVICE, '-' become
+// '_', so the result always passes putval.CheckService.
+func ServiceName(addr string) string {
+	scheme, rest, _ := strings.Cut(addr, "://")
+	if scheme == "tcp" {
+		return "fedmsg-" + word(strings.ReplaceAll(rest, ":", "_"), false)
+	}
+	base := filepath.Base(strings.TrimPrefix(rest, "@"))
+	if s, ok := strings.CutPrefix(base, "monitoring-"); ok {
+		if s, ok := strings.CutSuffix(s, ".socket"); ok && s != "" {
+			return word(s, true)
+		}
+	}
+	if ext := filepath.Ext(base); ext != "" && ext != base {
+		base = strings.TrimSuffix(base, ext)
+	}
+	return "fedmsg-" + word(base, false)
+}
+
+// word keeps letters, digits and '_' (and '-' if dash) and replaces the rest
+// with '_'; it shortens the result to what an identifier field holds.
+func word(s string, dash bool) string {
+	b := []byte(s)
+	for i, c := range b {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || dash && c == '-'
+		if !ok {
+			b[i] = '_'
+		}
+	}
+	if len(b) == 0 {
+		return "unnamed"
+	}
+	if b[0] == '-' {
+		b[0] = '_'
+	}
+	return string(b[:min(len(b), putval.MaxField-len("fedmsg-"))])
+}
+
+// Discover lists the monitoring sockets in dir, monitoring-*.socket, as
+// endpoints sorted by service. A directory that does not exist (no hub
+// installed yet) gives no endpoints and no error.
+func Discover(dir string) ([]Endpoint, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, "monitoring-*.socket"))
+	if err != nil {
+		return nil, fmt.Errorf("discover sockets in %s: %w", dir, err)
+	}
+	if len(paths) == 0 {
+		if _, err := os.Stat(dir); err != nil && !os.IsNotExist(err) {
+			return nil, fmt.Errorf("discover sockets in %s: %w", dir, err)
+		}
+	}
+	eps := make([]Endpoint, 0, len(paths))
+	for _, p := range paths {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			continue
+		}
+		addr := "ipc://" + abs
+		eps = append(eps, Endpoint{Service: ServiceName(addr), Addr: addr})
+	}
+	slices.SortFunc(eps, func(a, b Endpoint) int { return strings.Compare(a.Service, b.Service) })
+	return eps, nil
+}

@@ -1,0 +1,66 @@
+package hubmon
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+
+	"github.com/go-zeromq/zmq4"
+	"github.com/go-zeromq/zmq4/transport"
+)
+
+// zmq4 dials through transports registered by URL scheme. We register our
+// own schemes, wrapping the stock ipc and tcp transports, so that every
+// connection we dial is closed as soon as its socket's context ends: zmq4
+// cannot otherwise abandon a ZMTP handshake with a peer that accepted the
+// connection and never speaks (see the zmq4 notes in the README).
+const (
+	ipcScheme = "fedmsg+ipc"
+	tcpScheme = "fedmsg+tcp"
+)
+
+var registerOnce sync.Once
+
+func registerTransports() {
+	registerOnce.Do(func() {
+		for scheme, network := range map[string]string{ipcScheme: "unix", tcpScheme: "tcp"} {
+			if err := zmq4.RegisterTransport(scheme, closingTransport{transport.New(network)}); err != nil {
+				panic(fmt.Sprintf("register zmq4 transport %s: %v", scheme, err))
+			}
+		}
+	})
+}
+
+// dialAddr maps an ipc:// or tcp:// endpoint to the same address under our
+// wrapping schemes.
+func dialAddr(ep string) (string, error) {
+	scheme, rest, ok := strings.Cut(ep, "://")
+	if !ok {
+		return "", fmt.Errorf("endpoint %q: no scheme", ep)
+	}
+	switch scheme {
+	case "ipc":
+		return ipcScheme + "://" + rest, nil
+	case "tcp":
+		return tcpScheme + "://" + rest, nil
+	}
+	return "", fmt.Errorf("endpoint %q: scheme %q not supported (ipc or tcp)", ep, scheme)
+}
+
+// closingTransport dials with the wrapped transport and ties the connection's
+// life to the context zmq4 passes in, which is the socket's own.
+type closingTransport struct {
+	transport.Transport
+}
+
+// Dial implements transport.Transport.
+func (t closingTransport) Dial(ctx context.Context, d transport.Dialer, addr string) (net.Conn, error) {
+	conn, err := t.Transport.Dial(ctx, d, addr)
+	if err != nil {
+		return nil, err
+	}
+	context.AfterFunc(ctx, func() { conn.Close() })
+	return conn, nil
+}

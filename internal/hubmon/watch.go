@@ -1,0 +1,264 @@
+package hubmon
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log"
+	"log/slog"
+	"math/rand/v2"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/go-zeromq/zmq4"
+)
+
+// Endpoint is one hub's monitoring socket and the service name its values
+// are written under.
+type Endpoint struct {
+	// Service is the plugin field of the identifiers, e.g. "fedmsg-hub".
+	Service string
+	// Addr is the ZeroMQ endpoint, ipc://PATH or tcp://HOST:PORT.
+	Addr string
+}
+
+// Options tune a Watch. The zero value gives the defaults.
+type Options struct {
+	// IdlePeriods is how many publish periods without a message end a
+	// session, which is then started again. Default 3.
+	IdlePeriods int
+	// DialTimeout bounds one connect, HandshakeTimeout the ZMTP greeting
+	// after it. Defaults 5 s and 5 s.
+	DialTimeout, HandshakeTimeout time.Duration
+	// Logger receives the rare diagnostics; default slog.Default().
+	Logger *slog.Logger
+	// Now stamps arrival times; default time.Now.
+	Now func() time.Time
+}
+
+const (
+	minBackoff = 200 * time.Millisecond
+	maxBackoff = 2 * time.Second
+	// logEvery rate-limits the log lines of one endpoint.
+	logEvery = time.Minute
+	// drainFails is how many failed Recv calls in a row, after Close, empty
+	// the queue zmq4's reader goroutine may still be blocked on.
+	drainFails = 64
+)
+
+func (o Options) withDefaults() Options {
+	if o.IdlePeriods <= 0 {
+		o.IdlePeriods = 3
+	}
+	if o.DialTimeout <= 0 {
+		o.DialTimeout = 5 * time.Second
+	}
+	if o.HandshakeTimeout <= 0 {
+		o.HandshakeTimeout = 5 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+// Stats are the counters of one endpoint's watcher. They are updated
+// atomically and may be read at any time.
+type Stats struct {
+	Sessions     atomic.Int64 // sessions that completed a handshake
+	Snapshots    atomic.Int64 // snapshots decoded and delivered
+	DecodeErrors atomic.Int64 // messages that were not a snapshot
+	Skipped      atomic.Int64 // malformed entries left out of snapshots
+}
+
+// Watch subscribes to ep until ctx ends and calls deliver with every decoded
+// snapshot, from a single goroutine, in arrival order. Deliver must return
+// quickly: while it runs, messages queue in the socket.
+//
+// A hub that is not running, a stale ipc file or a closed port is waited
+// for quietly; a session that breaks or stays silent for IdlePeriods publish
+// periods is replaced by a new one after a short, jittered backoff. Messages
+// that do not decode are counted and logged at most once a minute.
+func Watch(ctx context.Context, ep Endpoint, opt Options, st *Stats, deliver func(Snapshot)) {
+	registerTransports()
+	w := &watcher{ep: ep, opt: opt.withDefaults(), st: st, deliver: deliver}
+	if w.st == nil {
+		w.st = new(Stats)
+	}
+	w.log = w.opt.Logger.With("service", ep.Service, "endpoint", ep.Addr)
+	backoff := minBackoff
+	for ctx.Err() == nil {
+		got, err := w.session(ctx)
+		if got {
+			backoff = minBackoff
+		}
+		if err != nil && ctx.Err() == nil && !quiet(err) {
+			w.logf("hub session ended", "err", err)
+		}
+		// Full jitter over [backoff/2, backoff): hubs restarted together
+		// are not all dialled in the same instant.
+		d := backoff/2 + rand.N(backoff/2)
+		select {
+		case <-ctx.Done():
+		case <-time.After(d):
+		}
+		backoff = min(2*backoff, maxBackoff)
+	}
+}
+
+type watcher struct {
+	ep      Endpoint
+	opt     Options
+	st      *Stats
+	deliver func(Snapshot)
+	log     *slog.Logger
+	lastLog time.Time
+	period  Period
+	prev    time.Time
+}
+
+// logf logs at most once per logEvery for this endpoint.
+func (w *watcher) logf(msg string, args ...any) {
+	now := time.Now()
+	if !w.lastLog.IsZero() && now.Sub(w.lastLog) < logEvery {
+		return
+	}
+	w.lastLog = now
+	w.log.Warn(msg, args...)
+}
+
+// quiet reports errors that only mean the hub is not there (yet): they are
+// the normal state of a stopped hub and not worth a log line.
+func quiet(err error) bool {
+	return errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, errIdle) || errors.Is(err, io.EOF)
+}
+
+var errIdle = errors.New("no message for too long")
+
+type arrival struct {
+	msg zmq4.Msg
+	at  time.Time
+}
+
+// session runs one connection: dial, handshake, subscribe, read until an
+// error, silence or ctx. It reports whether any message arrived.
+func (w *watcher) session(ctx context.Context) (got bool, err error) {
+	addr, err := dialAddr(w.ep.Addr)
+	if err != nil {
+		return false, err
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sub := zmq4.NewSub(sctx,
+		zmq4.WithDialerMaxRetries(0),
+		zmq4.WithDialerTimeout(w.opt.DialTimeout),
+		zmq4.WithLogger(log.New(io.Discard, "", 0)),
+	)
+	defer sub.Close()
+
+	// The handshake timer cancels the session, which closes the
+	// connection (closingTransport) and so frees a Dial stuck in the
+	// greeting of a peer that never speaks.
+	hs := time.AfterFunc(w.opt.DialTimeout+w.opt.HandshakeTimeout, cancel)
+	err = sub.Dial(addr)
+	if !hs.Stop() || err != nil {
+		if err == nil {
+			err = errors.New("handshake timed out")
+		}
+		return false, err
+	}
+	if err := sub.SetOption(zmq4.OptionSubscribe, ""); err != nil {
+		return false, err
+	}
+	w.st.Sessions.Add(1)
+	w.prev = time.Time{} // a gap across sessions says nothing of the period
+
+	msgs := make(chan arrival)
+	recvErr := make(chan error, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			m, err := sub.Recv()
+			if err != nil {
+				recvErr <- err
+				break
+			}
+			select {
+			case msgs <- arrival{m, w.opt.Now()}:
+				continue
+			case <-sctx.Done():
+			}
+			break
+		}
+		// After Close, zmq4's per-connection reader may still be blocked
+		// handing us a queued message; receive until it has given up.
+		<-sctx.Done()
+		for fails := 0; fails < drainFails; {
+			if _, err := sub.Recv(); err != nil {
+				fails++
+			} else {
+				fails = 0
+			}
+		}
+	}()
+	defer func() {
+		cancel()
+		sub.Close()
+		<-done
+	}()
+
+	idle := time.NewTimer(w.idleLimit())
+	defer idle.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return got, ctx.Err()
+		case err := <-recvErr:
+			return got, err
+		case <-idle.C:
+			return got, errIdle
+		case a := <-msgs:
+			if a.msg.Type == zmq4.CmdMsg || len(a.msg.Frames) == 0 {
+				continue
+			}
+			got = true
+			w.handle(a)
+			idle.Reset(w.idleLimit())
+		}
+	}
+}
+
+// idleLimit is how long a session may go without a message.
+func (w *watcher) idleLimit() time.Duration {
+	return time.Duration(w.opt.IdlePeriods) * w.period.Estimate()
+}
+
+// handle decodes one message and delivers it.
+func (w *watcher) handle(a arrival) {
+	if !w.prev.IsZero() {
+		w.period.Observe(a.at.Sub(w.prev))
+	}
+	w.prev = a.at
+	// moksha sends one frame; should a topic frame ever precede it, the
+	// body is the last one.
+	s, err := Decode(a.msg.Frames[len(a.msg.Frames)-1], a.at)
+	if err != nil {
+		w.st.DecodeErrors.Add(1)
+		w.logf("skipped a message that is not a monitoring snapshot", "err", err,
+			"decode_errors", w.st.DecodeErrors.Load())
+		return
+	}
+	if s.Skipped > 0 {
+		w.st.Skipped.Add(int64(s.Skipped))
+		w.logf("skipped malformed entries of a snapshot", "count", s.Skipped, "first", s.SkipErr)
+	}
+	s.Period = w.period.Estimate()
+	w.st.Snapshots.Add(1)
+	w.deliver(s)
+}

@@ -1,0 +1,97 @@
+// Package putval turns the values derived from one hub snapshot into collectd
+// plain-text protocol lines (PUTVAL) and writes them, one flushed batch per
+// snapshot, to the Exec plugin's stdout. It also holds the identifier rules:
+// sanitizing names, keeping them distinct and within collectd's limits.
+package putval
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"sync"
+	"time"
+
+	"collectd.org/api"
+	"collectd.org/format"
+)
+
+// Value is one value of a Batch, identified by its collectd type (from the
+// stock types.db) and type instance.
+type Value struct {
+	Type, TypeInstance string
+	Value              float64
+}
+
+// Batch is everything written for one snapshot of one hub: the values share
+// the host, the service (plugin and plugin instance), the time and the
+// interval.
+type Batch struct {
+	Host string
+	// Service, such as "fedmsg-hub", is split by collectd at its first '-'
+	// into plugin ("fedmsg") and plugin instance ("hub").
+	Service  string
+	Time     time.Time
+	Interval time.Duration
+	Values   []Value
+}
+
+// Writer writes batches to an io.Writer. It is safe for concurrent use; each
+// batch reaches the underlying writer in a single Write call, so batches of
+// different hubs never interleave.
+type Writer struct {
+	mu  sync.Mutex
+	w   io.Writer
+	buf bytes.Buffer
+}
+
+// NewWriter returns a Writer writing to w.
+func NewWriter(w io.Writer) *Writer {
+	return &Writer{w: w}
+}
+
+// Write formats b as PUTVAL lines and writes them at once. Values that are
+// NaN or infinite are left out: collectd would store them as unknown anyway.
+func (w *Writer) Write(b Batch) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Reset()
+	if err := Format(&w.buf, b); err != nil {
+		return err
+	}
+	if _, err := w.w.Write(w.buf.Bytes()); err != nil {
+		return fmt.Errorf("write %d values of %s: %w", len(b.Values), b.Service, err)
+	}
+	if f, ok := w.w.(interface{ Flush() error }); ok {
+		return f.Flush()
+	}
+	return nil
+}
+
+// Format appends the PUTVAL lines of b to buf. The identifier is always
+// quoted; the names in it must have passed Sanitize (Names and Host do that),
+// so that the quoting collectd undoes is exactly Go's escaping of '"' and
+// '\'.
+func Format(buf *bytes.Buffer, b Batch) error {
+	plugin, inst, _ := strings.Cut(b.Service, "-")
+	vl := api.ValueList{
+		Identifier: api.Identifier{Host: b.Host, Plugin: plugin, PluginInstance: inst},
+		Time:       b.Time,
+		Interval:   b.Interval,
+		Values:     make([]api.Value, 1),
+	}
+	p := format.NewPutval(buf)
+	for _, v := range b.Values {
+		if math.IsNaN(v.Value) || math.IsInf(v.Value, 0) {
+			continue
+		}
+		vl.Type, vl.TypeInstance = v.Type, v.TypeInstance
+		vl.Values[0] = api.Gauge(v.Value)
+		if err := p.Write(context.Background(), &vl); err != nil {
+			return fmt.Errorf("format %s: %w", vl.Identifier, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,41 @@
+"""A stand-in moksha hub for tests: binds a libzmq PUB socket and publishes
+the given JSON files, one message per period, in a loop, exactly as they are
+on disk (one frame, no topic), the way moksha's MonitoringProducer does.
+
+usage: publish.py [--period SECONDS] [--count N] ENDPOINT FILE...
+Prints "ready" on stdout once bound.
+"""
+import argparse
+import signal
+import sys
+import time
+
+import zmq
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--period", type=float, default=5.0)
+    ap.add_argument("--count", type=int, default=0, help="stop after N messages (0: never)")
+    ap.add_argument("endpoint")
+    ap.add_argument("files", nargs="+")
+    a = ap.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    bodies = []
+    for f in a.files:
+        with open(f, "rb") as fh:
+            bodies.append(fh.read().strip())
+    ctx = zmq.Context()
+    sock = ctx.socket(zmq.PUB)
+    sock.setsockopt(zmq.LINGER, 0)
+    sock.bind(a.endpoint)
+    print("ready", flush=True)
+    sent = 0
+    while a.count == 0 or sent < a.count:
+        sock.send(bodies[sent % len(bodies)])
+        sent += 1
+        time.sleep(a.period)
+
+
+if __name__ == "__main__":
+    main()
