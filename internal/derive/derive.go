@@ -71,8 +71,9 @@ func Values(s hubmon.Snapshot) []putval.Value {
 // arrival. A hub on another host with a clock ahead of ours would give a
 // negative age; it is reported as 0.
 func lastRanAge(s hubmon.Snapshot, lastRan float64) float64 {
-	arrival := float64(s.Arrival.UnixNano()) / 1e9
-	if age := arrival - lastRan; age > 0 {
+	// Whole seconds first: an epoch in nanoseconds does not fit a float64.
+	age := float64(s.Arrival.Unix()) - lastRan + float64(s.Arrival.Nanosecond())/1e9
+	if age > 0 {
 		return age
 	}
 	return 0

@@ -3,7 +3,8 @@ the given JSON files, one message per period, in a loop, exactly as they are
 on disk (one frame, no topic), the way moksha's MonitoringProducer does.
 
 usage: publish.py [--period SECONDS] [--count N] ENDPOINT FILE...
-Prints "ready" on stdout once bound.
+Prints "ready ENDPOINT" on stdout once bound (tcp://127.0.0.1:* binds a free
+port and prints it).
 """
 import argparse
 import signal
@@ -29,7 +30,7 @@ def main():
     sock = ctx.socket(zmq.PUB)
     sock.setsockopt(zmq.LINGER, 0)
     sock.bind(a.endpoint)
-    print("ready", flush=True)
+    print("ready", sock.getsockopt(zmq.LAST_ENDPOINT).decode(), flush=True)
     sent = 0
     while a.count == 0 or sent < a.count:
         sock.send(bodies[sent % len(bodies)])

@@ -1,0 +1,142 @@
+package derive
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
+	"github.com/fedora-infra/fedmsg-collectd/internal/putval"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// arrival is a fixed arrival time, 1 s after the last poll of the ipc-01
+// capture's MonitoringProducer.
+var arrival = time.Unix(1795516100, 8815500)
+
+// render is the whole write path for one snapshot, as the plugin runs it.
+func render(t *testing.T, s hubmon.Snapshot) string {
+	t.Helper()
+	var buf bytes.Buffer
+	err := putval.Format(&buf, putval.Batch{Host: "myhost", Service: "fedmsg-hub", Time: s.Arrival, Interval: 5 * time.Second, Values: Values(s)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
+}
+
+// TestGolden renders every capture (and hand-made odd snapshots) and
+// compares with testdata/NAME.putval; go test -update rewrites them.
+func TestGolden(t *testing.T) {
+	files, _ := filepath.Glob("../hubmon/testdata/*.json")
+	odd, _ := filepath.Glob("testdata/*.json")
+	files = append(files, odd...)
+	if len(files) < 5 {
+		t.Fatalf("inputs: %v", files)
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".json")
+		t.Run(name, func(t *testing.T) {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := hubmon.Decode(data, arrival)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := render(t, s)
+			golden := filepath.Join("testdata", name+".putval")
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(string(want), got); d != "" {
+				t.Errorf("%s (-want +got):\n%s", golden, d)
+			}
+		})
+	}
+}
+
+// TestCompat spells out the old script's semantics on a small snapshot,
+// independently of the golden files.
+func TestCompat(t *testing.T) {
+	s := hubmon.Snapshot{
+		Arrival: arrival,
+		Consumers: []hubmon.Consumer{
+			{Name: "C", Initialized: true, Backlog: hubmon.Some(7), Exceptions: hubmon.Some(1), HeadcountIn: hubmon.Some(10), HeadcountOut: hubmon.Some(9),
+				Times: []float64{0.010, 0.030, 0.020}, HasTimes: true},
+			{Name: "Idle", Initialized: true, Backlog: hubmon.Some(0), Exceptions: hubmon.Some(0), Times: []float64{}, HasTimes: true},
+			{Name: "Old", Initialized: true, Backlog: hubmon.Some(3), Exceptions: hubmon.Some(0)},
+			{Name: "Broken", Initialized: false, Exceptions: hubmon.Some(0)},
+		},
+		Producers: []hubmon.Producer{
+			{Name: "P", Initialized: true, Exceptions: hubmon.Some(2), LastRan: hubmon.Some(float64(arrival.Unix()) - 90)},
+			{Name: "Never", Initialized: true, Exceptions: hubmon.Some(0)},
+			{Name: "Future", Initialized: true, Exceptions: hubmon.Some(0), LastRan: hubmon.Some(float64(arrival.Unix()) + 30)},
+			{Name: "Dead", Initialized: false, Exceptions: hubmon.Some(1)},
+		},
+	}
+	want := []putval.Value{
+		{Type: "queue_length", TypeInstance: "C_backlog", Value: 7},
+		{Type: "gauge", TypeInstance: "C_exceptions", Value: 1},
+		{Type: "gauge", TypeInstance: "C_in", Value: 10},
+		{Type: "gauge", TypeInstance: "C_out", Value: 9},
+		{Type: "response_time", TypeInstance: "C_min", Value: 10},
+		{Type: "response_time", TypeInstance: "C_max", Value: 30},
+		{Type: "response_time", TypeInstance: "C_avg", Value: 20},
+		{Type: "queue_length", TypeInstance: "Idle_backlog", Value: 0},
+		{Type: "gauge", TypeInstance: "Idle_exceptions", Value: 0},
+		{Type: "response_time", TypeInstance: "Idle_min", Value: 0},
+		{Type: "response_time", TypeInstance: "Idle_max", Value: 0},
+		{Type: "response_time", TypeInstance: "Idle_avg", Value: 0},
+		{Type: "queue_length", TypeInstance: "Old_backlog", Value: 3},
+		{Type: "gauge", TypeInstance: "Old_exceptions", Value: 0},
+		{Type: "gauge", TypeInstance: "P_exceptions", Value: 2},
+		{Type: "duration", TypeInstance: "P_last_ran_age", Value: 90 + 0.0088155},
+		{Type: "gauge", TypeInstance: "Never_exceptions", Value: 0},
+		{Type: "gauge", TypeInstance: "Future_exceptions", Value: 0},
+		{Type: "duration", TypeInstance: "Future_last_ran_age", Value: 0},
+		{Type: "count", TypeInstance: "consumers", Value: 4},
+		{Type: "count", TypeInstance: "producers", Value: 4},
+		{Type: "count", TypeInstance: "uninitialized", Value: 2},
+	}
+	approx := cmp.Comparer(func(a, b float64) bool { return a == b || (a-b < 1e-6 && b-a < 1e-6) })
+	if d := cmp.Diff(want, Values(s), approx); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+}
+
+// TestSharedNames: a producer named like a consumer, and two consumers of
+// one class, do not overwrite each other's values.
+func TestSharedNames(t *testing.T) {
+	s := hubmon.Snapshot{
+		Arrival: arrival,
+		Consumers: []hubmon.Consumer{
+			{Name: "X", Initialized: true, Exceptions: hubmon.Some(1)},
+			{Name: "X", Initialized: true, Exceptions: hubmon.Some(2)},
+		},
+		Producers: []hubmon.Producer{{Name: "X", Initialized: true, Exceptions: hubmon.Some(3)}},
+	}
+	var got []string
+	for _, v := range Values(s) {
+		if v.Type == "gauge" {
+			got = append(got, v.TypeInstance)
+		}
+	}
+	if d := cmp.Diff([]string{"X_exceptions", "X_2_exceptions", "X_3_exceptions"}, got); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+}

@@ -1,0 +1,59 @@
+package putval
+
+import (
+	"errors"
+	"math"
+	"strings"
+	"testing"
+	"time"
+)
+
+// countingWriter records each Write call.
+type countingWriter struct {
+	calls []string
+	err   error
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	c.calls = append(c.calls, string(p))
+	return len(p), c.err
+}
+
+func TestWriterOneWritePerBatch(t *testing.T) {
+	cw := &countingWriter{}
+	w := NewWriter(cw)
+	b := Batch{Host: "h", Service: "fedmsg-hub", Time: time.Unix(100, 0), Interval: 2500 * time.Millisecond, Values: []Value{
+		{"gauge", "A_in", 3},
+		{"gauge", "A_out", math.NaN()},
+		{"gauge", "A_exceptions", math.Inf(1)},
+		{"response_time", "A_avg", 0.125},
+	}}
+	if err := w.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if len(cw.calls) != 1 {
+		t.Fatalf("%d Write calls, want 1", len(cw.calls))
+	}
+	want := `PUTVAL "h/fedmsg-hub/gauge-A_in" interval=2.500 100.000:3
+PUTVAL "h/fedmsg-hub/response_time-A_avg" interval=2.500 100.000:0.125
+`
+	if cw.calls[0] != want {
+		t.Errorf("got\n%s\nwant\n%s", cw.calls[0], want)
+	}
+	// A service without '-' is a plugin without instance.
+	b.Service, b.Values = "relay", b.Values[:1]
+	cw.calls = nil
+	w.Write(b)
+	if !strings.HasPrefix(cw.calls[0], `PUTVAL "h/relay/gauge-A_in"`) {
+		t.Errorf("got %q", cw.calls[0])
+	}
+}
+
+func TestWriterError(t *testing.T) {
+	broken := errors.New("broken pipe")
+	w := NewWriter(&countingWriter{err: broken})
+	err := w.Write(Batch{Host: "h", Service: "fedmsg-hub", Values: []Value{{"gauge", "x", 1}}})
+	if !errors.Is(err, broken) || !strings.Contains(err.Error(), "fedmsg-hub") {
+		t.Errorf("err = %v", err)
+	}
+}
