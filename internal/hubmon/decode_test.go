@@ -103,8 +103,10 @@ func TestDecodeCases(t *testing.T) {
 			modify: func(c *Consumer) { c.HeadcountIn, c.HeadcountOut, c.Times, c.HasTimes = Opt{}, Opt{}, nil, false },
 		},
 		{
-			name:   "uninitialized with null backlog",
-			edit:   func(s string) string { return strings.NewReplacer(`"initialized": true`, `"initialized": false`, `"backlog": 2`, `"backlog": null`).Replace(s) },
+			name: "uninitialized with null backlog",
+			edit: func(s string) string {
+				return strings.NewReplacer(`"initialized": true`, `"initialized": false`, `"backlog": 2`, `"backlog": null`).Replace(s)
+			},
 			modify: func(c *Consumer) { c.Initialized, c.Backlog = false, Opt{} },
 		},
 		{
