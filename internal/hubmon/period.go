@@ -13,7 +13,8 @@ const periodWindow = 9
 
 // Period estimates a hub's publish period from the gaps between the
 // arrivals of its messages: the median of the recent gaps, rounded to
-// 100 ms so that jitter does not change the interval collectd sees. The
+// 100 ms (10 ms below a second) so that jitter does not change the interval
+// collectd sees. The
 // median ignores the odd long gap of a lost message. The zero value is ready
 // to use.
 type Period struct {
@@ -45,5 +46,9 @@ func (p *Period) Estimate() time.Duration {
 	if p.n%2 == 0 {
 		m = (s[p.n/2-1] + s[p.n/2]) / 2
 	}
-	return max(m.Round(100*time.Millisecond), 100*time.Millisecond)
+	unit := 100 * time.Millisecond
+	if m < time.Second {
+		unit = 10 * time.Millisecond
+	}
+	return max(m.Round(unit), unit)
 }

@@ -1,0 +1,91 @@
+package hubmon
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/putval"
+)
+
+func TestParseEndpoint(t *testing.T) {
+	tests := []struct {
+		arg  string
+		want Endpoint
+	}{
+		{"ipc:///var/run/fedmsg/monitoring-fedmsg-hub.socket", Endpoint{"fedmsg-hub", "ipc:///var/run/fedmsg/monitoring-fedmsg-hub.socket"}},
+		{"ipc:////var/run/fedmsg/monitoring-fedmsg-hub-3.socket", Endpoint{"fedmsg-hub-3", "ipc:////var/run/fedmsg/monitoring-fedmsg-hub-3.socket"}},
+		{"ipc:///tmp/hub.sock", Endpoint{"fedmsg-hub", "ipc:///tmp/hub.sock"}},
+		{"ipc://@abstract", Endpoint{"fedmsg-abstract", "ipc://@abstract"}},
+		{"tcp://127.0.0.1:3000", Endpoint{"fedmsg-127_0_0_1_3000", "tcp://127.0.0.1:3000"}},
+		{"tcp://hub.example.org:3000", Endpoint{"fedmsg-hub_example_org_3000", "tcp://hub.example.org:3000"}},
+		{"moksha-hub=tcp://localhost:3000", Endpoint{"moksha-hub", "tcp://localhost:3000"}},
+		{"fedmsg-relay=ipc:///x/y=z.socket", Endpoint{"fedmsg-relay", "ipc:///x/y=z.socket"}},
+		{"ipc:///x/monitoring-we!rd.socket", Endpoint{"we_rd", "ipc:///x/monitoring-we!rd.socket"}},
+	}
+	for _, tt := range tests {
+		got, err := ParseEndpoint(tt.arg)
+		if err != nil {
+			t.Errorf("ParseEndpoint(%q): %v", tt.arg, err)
+			continue
+		}
+		if got != tt.want {
+			t.Errorf("ParseEndpoint(%q) = %+v, want %+v", tt.arg, got, tt.want)
+		}
+		if err := putval.CheckService(got.Service); err != nil {
+			t.Errorf("ParseEndpoint(%q): derived service: %v", tt.arg, err)
+		}
+	}
+	for _, bad := range []string{"", "/var/run/x.socket", "udp://h:1", "tcp://host", "tcp://:5", "ipc://", "ipc://@", "bad name=ipc:///x", "a/b=ipc:///x", "-x=ipc:///x"} {
+		if ep, err := ParseEndpoint(bad); err == nil {
+			t.Errorf("ParseEndpoint(%q) = %+v, want an error", bad, ep)
+		}
+	}
+}
+
+func TestDiscover(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"monitoring-fedmsg-hub.socket", "monitoring-fedmsg-relay.socket", "other.socket", "monitoring-x.sock"} {
+		if err := os.WriteFile(filepath.Join(dir, f), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := Discover(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Endpoint{
+		{"fedmsg-hub", "ipc://" + dir + "/monitoring-fedmsg-hub.socket"},
+		{"fedmsg-relay", "ipc://" + dir + "/monitoring-fedmsg-relay.socket"},
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+	if got, err := Discover(filepath.Join(dir, "missing")); err != nil || len(got) != 0 {
+		t.Errorf("missing dir: %v, %v", got, err)
+	}
+}
+
+func TestPeriod(t *testing.T) {
+	var p Period
+	if p.Estimate() != DefaultPeriod {
+		t.Fatalf("empty estimate %v", p.Estimate())
+	}
+	// Jittered 1 s gaps with one lost message (2 s) and a bogus gap.
+	for _, g := range []time.Duration{1010, 990, 2000, 1003, 997, 0, 1001} {
+		p.Observe(g * time.Millisecond)
+	}
+	if got := p.Estimate(); got != time.Second {
+		t.Errorf("estimate %v, want 1s", got)
+	}
+	// The window follows a hub whose period changed.
+	for range periodWindow {
+		p.Observe(250 * time.Millisecond)
+	}
+	if got := p.Estimate(); got != 250*time.Millisecond {
+		t.Errorf("estimate %v after the change, want 250ms", got)
+	}
+}
