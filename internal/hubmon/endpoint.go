@@ -20,7 +20,9 @@ const DefaultSocketDir = "/var/run/fedmsg"
 // derived by ServiceName.
 func ParseEndpoint(arg string) (Endpoint, error) {
 	service, addr := "", arg
-	if i := strings.Index(arg, "="); i >= 0 && !strings.ContainsAny(arg[:i], ":/") {
+	// A '=' before the scheme separates SERVICE; one after it is part of
+	// a path.
+	if i := strings.Index(arg, "="); i >= 0 && (i < strings.Index(arg, "://") || !strings.Contains(arg, "://")) {
 		service, addr = arg[:i], arg[i+1:]
 		if err := putval.CheckService(service); err != nil {
 			return Endpoint{}, fmt.Errorf("endpoint %q: %w", arg, err)

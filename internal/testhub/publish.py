@@ -2,11 +2,14 @@
 the given JSON files, one message per period, in a loop, exactly as they are
 on disk (one frame, no topic), the way moksha's MonitoringProducer does.
 
-usage: publish.py [--period SECONDS] [--count N] ENDPOINT FILE...
+usage: publish.py [--period SECONDS] [--count N] [--mode OCTAL] ENDPOINT FILE...
+--mode sets the permissions of an ipc socket file, like moksha's
+moksha.monitoring.socket.mode.
 Prints "ready ENDPOINT" on stdout once bound (tcp://127.0.0.1:* binds a free
 port and prints it).
 """
 import argparse
+import os
 import signal
 import sys
 import time
@@ -18,6 +21,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--period", type=float, default=5.0)
     ap.add_argument("--count", type=int, default=0, help="stop after N messages (0: never)")
+    ap.add_argument("--mode", default="", help="chmod the ipc socket file (octal)")
     ap.add_argument("endpoint")
     ap.add_argument("files", nargs="+")
     a = ap.parse_args()
@@ -30,6 +34,8 @@ def main():
     sock = ctx.socket(zmq.PUB)
     sock.setsockopt(zmq.LINGER, 0)
     sock.bind(a.endpoint)
+    if a.mode and a.endpoint.startswith("ipc://") and not a.endpoint.startswith("ipc://@"):
+        os.chmod(a.endpoint[len("ipc://"):], int(a.mode, 8))
     print("ready", sock.getsockopt(zmq.LAST_ENDPOINT).decode(), flush=True)
     sent = 0
     while a.count == 0 or sent < a.count:

@@ -29,16 +29,40 @@ type Hub struct {
 	cmd      *exec.Cmd
 }
 
+// Config describes a publisher.
+type Config struct {
+	// Endpoint to bind: ipc://PATH, or tcp://127.0.0.1:* for a free port.
+	Endpoint string
+	// Period between messages.
+	Period time.Duration
+	// Mode, when not zero, is set on an ipc socket file after binding.
+	Mode os.FileMode
+	// Files are published in turn, each as one message.
+	Files []string
+}
+
 // Start binds a publisher at endpoint that sends files in turn, one every
 // period, and waits until it is bound. It is killed when the test ends.
 func Start(t testing.TB, endpoint string, period time.Duration, files ...string) *Hub {
 	t.Helper()
+	return Run(t, Config{Endpoint: endpoint, Period: period, Files: files})
+}
+
+// Run starts a publisher as c describes and waits until it is bound. It is
+// killed when the test ends.
+func Run(t testing.TB, c Config) *Hub {
+	t.Helper()
+	endpoint := c.Endpoint
 	path := filepath.Join(t.TempDir(), "publish.py")
 	if err := os.WriteFile(path, script, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	args := []string{path, "--period", fmt.Sprint(period.Seconds()), endpoint}
-	cmd := exec.Command(Python, append(args, files...)...)
+	args := []string{path, "--period", fmt.Sprint(c.Period.Seconds())}
+	if c.Mode != 0 {
+		args = append(args, "--mode", fmt.Sprintf("%o", c.Mode))
+	}
+	args = append(args, endpoint)
+	cmd := exec.Command(Python, append(args, c.Files...)...)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {

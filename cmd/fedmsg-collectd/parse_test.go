@@ -1,0 +1,117 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func host(name string, err error) func() (string, error) {
+	return func() (string, error) { return name, err }
+}
+
+func TestParse(t *testing.T) {
+	base := config{socketDir: "/var/run/fedmsg", rescan: 10e9, host: "envhost", idlePeriods: 3, logLevel: 4}
+	tests := []struct {
+		name   string
+		args   []string
+		modify func(*config)
+	}{
+		{name: "defaults", args: nil},
+		{name: "run subcommand", args: []string{"run"}},
+		{
+			name: "endpoints",
+			args: []string{"run", "--endpoint", "ipc:////var/run/fedmsg/monitoring-fedmsg-hub.socket", "--endpoint=moksha-hub=tcp://127.0.0.1:3000"},
+			modify: func(c *config) {
+				c.endpoints = []hubmon.Endpoint{
+					{Service: "fedmsg-hub", Addr: "ipc:////var/run/fedmsg/monitoring-fedmsg-hub.socket"},
+					{Service: "moksha-hub", Addr: "tcp://127.0.0.1:3000"},
+				}
+			},
+		},
+		{name: "hostname flag wins", args: []string{"--hostname", "flaghost"}, modify: func(c *config) { c.host = "flaghost" }},
+		{name: "hostname sanitized", args: []string{"--hostname", "a/b"}, modify: func(c *config) { c.host = "a_b" }},
+		{
+			name:   "other flags",
+			args:   []string{"--socket-dir", "/tmp/s", "--rescan", "1s", "--idle-periods", "5", "--log-level", "debug"},
+			modify: func(c *config) { c.socketDir, c.rescan, c.idlePeriods, c.logLevel = "/tmp/s", 1e9, 5, -4 },
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want := base
+			if tt.modify != nil {
+				tt.modify(&want)
+			}
+			got, err := parse(tt.args, io.Discard, env(map[string]string{"COLLECTD_HOSTNAME": "envhost"}), host("", errors.New("unused")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(want, got, cmp.AllowUnexported(config{})); d != "" {
+				t.Errorf("(-want +got):\n%s", d)
+			}
+		})
+	}
+	// Without COLLECTD_HOSTNAME the machine's name is used.
+	c, err := parse(nil, io.Discard, env(nil), host("machine", nil))
+	if err != nil || c.host != "machine" {
+		t.Errorf("host %q, err %v", c.host, err)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	for args, want := range map[string]string{
+		"--endpoint /var/run/x":                                     "want ipc://PATH or tcp://HOST:PORT",
+		"--endpoint udp://h:1":                                      `scheme "udp" not supported`,
+		"--endpoint bad/name=ipc:///x":                              `service name "bad/name": character '/' not allowed`,
+		"--endpoint a=tcp://h:1 --endpoint a=tcp://h:2":             "service a is given to both",
+		"--endpoint tcp://h:1 --endpoint ipc:///x/hub.sock":         "",
+		"--endpoint ipc:///x/hub.sock --endpoint ipc:///y/hub.sock": "service fedmsg-hub is given to both",
+		"--rescan 0s":      "--rescan must be positive",
+		"--idle-periods 0": "--idle-periods must be at least 1",
+		"--log-level loud": "--log-level",
+		"--nope":           "flag provided but not defined",
+		"extra":            `unexpected argument "extra"`,
+	} {
+		_, err := parse(strings.Fields(args), io.Discard, env(nil), host("h", nil))
+		if want == "" {
+			if err != nil {
+				t.Errorf("parse(%s): %v", args, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("parse(%s) = %v, want an error with %q", args, err, want)
+		}
+	}
+	if _, err := parse(nil, io.Discard, env(nil), host("", errors.New("no name"))); err == nil {
+		t.Error("no host name at all was accepted")
+	}
+}
+
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"help"}, {"run", "-h"}} {
+		var out bytes.Buffer
+		if code := run(context.Background(), args, io.Discard, &out); code != exitOK {
+			t.Errorf("%v: exit %d", args, code)
+		}
+		for _, want := range []string{"-endpoint", "-socket-dir", "-rescan", "-hostname", "-idle-periods", "-log-level", "run", "help"} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("%v: help does not mention %s", args, want)
+			}
+		}
+	}
+	var out bytes.Buffer
+	if code := run(context.Background(), []string{"--bogus"}, io.Discard, &out); code != exitUsage {
+		t.Errorf("bad flag: exit %d, want %d", code, exitUsage)
+	}
+}
