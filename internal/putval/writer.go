@@ -70,6 +70,11 @@ func (w *Writer) Write(b Batch) error {
 	return nil
 }
 
+// MinInterval is the shortest interval written. collectd's rrdtool plugin
+// cannot create a file whose step is under one second ("Could not calculate
+// RRAs"), so a hub publishing faster is still reported with interval=1.
+const MinInterval = time.Second
+
 // Format appends the PUTVAL lines of b to buf. The identifier is always
 // quoted; the names in it must have passed Sanitize (Names and Host do that),
 // so that the quoting collectd undoes is exactly Go's escaping of '"' and
@@ -79,7 +84,7 @@ func Format(buf *bytes.Buffer, b Batch) error {
 	vl := api.ValueList{
 		Identifier: api.Identifier{Host: b.Host, Plugin: plugin, PluginInstance: inst},
 		Time:       b.Time,
-		Interval:   b.Interval,
+		Interval:   max(b.Interval, MinInterval),
 		Values:     make([]api.Value, 1),
 	}
 	p := format.NewPutval(buf)

@@ -40,6 +40,13 @@ PUTVAL "h/fedmsg-hub/response_time-A_avg" interval=2.500 100.000:0.125
 	if cw.calls[0] != want {
 		t.Errorf("got\n%s\nwant\n%s", cw.calls[0], want)
 	}
+	// A sub-second interval is written as the minimum.
+	b.Interval, b.Values = 100*time.Millisecond, b.Values[:1]
+	cw.calls = nil
+	w.Write(b)
+	if want := `PUTVAL "h/fedmsg-hub/gauge-A_in" interval=1.000 100.000:3` + "\n"; cw.calls[0] != want {
+		t.Errorf("got %q, want %q", cw.calls[0], want)
+	}
 	// A service without '-' is a plugin without instance.
 	b.Service, b.Values = "relay", b.Values[:1]
 	cw.calls = nil

@@ -1,0 +1,223 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/testhub"
+)
+
+// collectdEnv is a private collectd in the foreground, running the plugin
+// as its Exec program as an unprivileged user.
+type collectdEnv struct {
+	dir, rrd, sock string
+	stdout, log    string
+}
+
+// buildPlugin builds the binary into a directory every user can enter:
+// collectd refuses to exec as root, and t.TempDir() is mode 0700.
+func buildPlugin(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "fedmsg-collectd-e2e-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "fedmsg-collectd")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return dir
+}
+
+// startCollectd writes a configuration running bin with args and starts
+// collectd; it is stopped with SIGTERM when the test ends.
+func startCollectd(t *testing.T, dir string, args ...string) *collectdEnv {
+	t.Helper()
+	if _, err := exec.LookPath("collectd"); err != nil {
+		t.Fatal("collectd not installed (apt-get install collectd-core collectd-utils rrdtool)")
+	}
+	e := &collectdEnv{dir: dir, rrd: filepath.Join(dir, "rrd"), sock: filepath.Join(dir, "collectd.sock"),
+		stdout: filepath.Join(dir, "collectd.stdout"), log: filepath.Join(dir, "collectd.log")}
+	quoted := []string{`"nobody:nogroup"`, fmt.Sprintf("%q", filepath.Join(dir, "fedmsg-collectd"))}
+	for _, a := range args {
+		quoted = append(quoted, fmt.Sprintf("%q", a))
+	}
+	conf := fmt.Sprintf(`Hostname "myhost"
+FQDNLookup false
+BaseDir %[1]q
+PIDFile "%[1]s/collectd.pid"
+PluginDir "/usr/lib/collectd"
+TypesDB "/usr/share/collectd/types.db"
+Interval 1
+LoadPlugin logfile
+<Plugin logfile>
+  LogLevel "info"
+  File %[2]q
+</Plugin>
+LoadPlugin exec
+<Plugin exec>
+  Exec %[3]s
+</Plugin>
+LoadPlugin rrdtool
+<Plugin rrdtool>
+  DataDir %[4]q
+</Plugin>
+LoadPlugin unixsock
+<Plugin unixsock>
+  SocketFile %[5]q
+  SocketGroup "root"
+</Plugin>
+`, dir, e.log, strings.Join(quoted, " "), e.rrd, e.sock)
+	confPath := filepath.Join(dir, "collectd.conf")
+	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("collectd", "-t", "-C", confPath).CombinedOutput(); err != nil {
+		t.Fatalf("collectd -t: %v\n%s", err, out)
+	}
+	stdout, err := os.Create(e.stdout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("collectd", "-f", "-C", confPath)
+	cmd.Stdout, cmd.Stderr = stdout, stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-done
+			t.Error("collectd did not stop within 5s of SIGTERM")
+		}
+		stdout.Close()
+		if t.Failed() {
+			for _, f := range []string{e.stdout, e.log} {
+				b, _ := os.ReadFile(f)
+				t.Logf("%s:\n%s", f, b)
+			}
+		}
+	})
+	return e
+}
+
+// waitFile waits for a file below the RRD directory.
+func (e *collectdEnv) waitFile(t *testing.T, rel string, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		if _, err := os.Stat(filepath.Join(e.rrd, rel)); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			entries, _ := filepath.Glob(filepath.Join(e.rrd, "*", "*", "*"))
+			t.Fatalf("%s not written within %v; have:\n%s", rel, within, strings.Join(entries, "\n"))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// getval asks collectd's unixsock for the current value of an identifier.
+func (e *collectdEnv) getval(t *testing.T, ident string) string {
+	t.Helper()
+	out, err := exec.Command("collectdctl", "-s", e.sock, "getval", ident).CombinedOutput()
+	if err != nil {
+		t.Fatalf("collectdctl getval %s: %v\n%s", ident, err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// rejections returns collectd's complaints about lines the plugin printed:
+// "-1 ..." answers on its stdout, and stderr lines of the plugin in its log.
+func (e *collectdEnv) rejections(t *testing.T) []string {
+	t.Helper()
+	var bad []string
+	for _, f := range []string{e.stdout, e.log} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "-1 ") || strings.Contains(l, "exec_read_one: error") ||
+				strings.Contains(l, "Unable to parse command") {
+				bad = append(bad, l)
+			}
+		}
+	}
+	return bad
+}
+
+// TestCollectdIntegration runs the built plugin under a real collectd, as an
+// unprivileged user, against two libzmq hubs found by discovery: one
+// replaying a real capture, one with hostile names (spaces, quotes,
+// slashes, tabs, duplicates, a name over the field limit).
+func TestCollectdIntegration(t *testing.T) {
+	integration(t)
+	dir := buildPlugin(t)
+	run := filepath.Join(dir, "run")
+	if err := os.Mkdir(run, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	testhub.Run(t, testhub.Config{Endpoint: "ipc://" + filepath.Join(run, "monitoring-fedmsg-hub.socket"),
+		Period: time.Second, Mode: 0o777, Files: []string{fixtures + "ipc-01.json"}})
+	odd := "ipc://" + filepath.Join(run, "monitoring-fedmsg-odd.socket")
+	oddHub := testhub.Run(t, testhub.Config{Endpoint: odd, Period: 300 * time.Millisecond, Mode: 0o777, Files: []string{fixtures + "ipc-12.json"}})
+	e := startCollectd(t, dir, "--socket-dir", run)
+
+	e.waitFile(t, "myhost/fedmsg-hub/queue_length-FedoraBadgesConsumer_backlog.rrd", 20*time.Second)
+	// The second hub publishes faster than collectd's rrdtool plugin can
+	// store (a step under 1 s). Once the plugin has measured that period,
+	// the hub restarts with new consumers, whose files must be created
+	// all the same.
+	e.waitFile(t, "myhost/fedmsg-odd/count-consumers.rrd", 10*time.Second)
+	time.Sleep(time.Second) // a few more messages: the period is known
+	oddHub.Kill()
+	testhub.Run(t, testhub.Config{Endpoint: odd, Period: 300 * time.Millisecond, Mode: 0o777,
+		Files: []string{"../../internal/derive/testdata/odd-names.json"}})
+	for _, f := range []string{
+		"myhost/fedmsg-hub/response_time-FMNConsumer_avg.rrd",
+		"myhost/fedmsg-hub/gauge-FlakyProducer_exceptions.rrd",
+		"myhost/fedmsg-hub/duration-HeartbeatProducer_last_ran_age.rrd",
+		"myhost/fedmsg-hub/count-consumers.rrd",
+		`myhost/fedmsg-odd/queue_length-Spaced "Quoted" Consumer_backlog.rrd`,
+		`myhost/fedmsg-odd/gauge-path_like\name_tab_exceptions.rrd`,
+		"myhost/fedmsg-odd/queue_length-FedoraBadgesConsumer_2_backlog.rrd",
+		"myhost/fedmsg-odd/queue_length-VeryLongConsumerName_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa~06d8cc6d_backlog.rrd",
+		"myhost/fedmsg-odd/count-uninitialized.rrd",
+	} {
+		e.waitFile(t, f, 10*time.Second)
+	}
+	if got := e.getval(t, "myhost/fedmsg-hub/queue_length-FMNConsumer_backlog"); got != "value=4.900000e+01" {
+		t.Errorf("FMNConsumer backlog: %q, want value=4.900000e+01 (published 49)", got)
+	}
+	if got := e.getval(t, "myhost/fedmsg-hub/gauge-FlakyConsumer_exceptions"); got != "value=2.500000e+01" {
+		t.Errorf("FlakyConsumer exceptions: %q, want value=2.500000e+01", got)
+	}
+	// The odd names must not have been written under altered names either.
+	var all bytes.Buffer
+	ls, _ := exec.Command("collectdctl", "-s", e.sock, "listval").Output()
+	all.Write(ls)
+	if strings.Contains(all.String(), "path/like") || !strings.Contains(all.String(), `Spaced "Quoted" Consumer_backlog`) {
+		t.Errorf("listval:\n%s", all.String())
+	}
+	if bad := e.rejections(t); len(bad) > 0 {
+		t.Errorf("collectd rejected lines of the plugin:\n%s", strings.Join(bad, "\n"))
+	}
+}
