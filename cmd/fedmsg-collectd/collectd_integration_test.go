@@ -41,8 +41,9 @@ func buildPlugin(t *testing.T) string {
 	return dir
 }
 
-// startCollectd writes a configuration running bin with args and starts
-// collectd; it is stopped with SIGTERM when the test ends.
+// startCollectd writes a configuration that includes the drop-in, running
+// the plugin built into dir with args, and starts collectd; it is stopped
+// with SIGTERM when the test ends.
 func startCollectd(t *testing.T, dir string, args ...string) *collectdEnv {
 	t.Helper()
 	if _, err := exec.LookPath("collectd"); err != nil {
@@ -50,9 +51,9 @@ func startCollectd(t *testing.T, dir string, args ...string) *collectdEnv {
 	}
 	e := &collectdEnv{dir: dir, rrd: filepath.Join(dir, "rrd"), sock: filepath.Join(dir, "collectd.sock"),
 		stdout: filepath.Join(dir, "collectd.stdout"), log: filepath.Join(dir, "collectd.log")}
-	quoted := []string{`"nobody:nogroup"`, fmt.Sprintf("%q", filepath.Join(dir, "fedmsg-collectd"))}
-	for _, a := range args {
-		quoted = append(quoted, fmt.Sprintf("%q", a))
+	inc := filepath.Join(dir, "fedmsg.conf")
+	if err := os.WriteFile(inc, []byte(dropInFor(t, filepath.Join(dir, "fedmsg-collectd"), args...)), 0o644); err != nil {
+		t.Fatal(err)
 	}
 	conf := fmt.Sprintf(`Hostname "myhost"
 FQDNLookup false
@@ -66,10 +67,7 @@ LoadPlugin logfile
   LogLevel "info"
   File %[2]q
 </Plugin>
-LoadPlugin exec
-<Plugin exec>
-  Exec %[3]s
-</Plugin>
+Include %[3]q
 LoadPlugin rrdtool
 <Plugin rrdtool>
   DataDir %[4]q
@@ -79,13 +77,10 @@ LoadPlugin unixsock
   SocketFile %[5]q
   SocketGroup "root"
 </Plugin>
-`, dir, e.log, strings.Join(quoted, " "), e.rrd, e.sock)
+`, dir, e.log, inc, e.rrd, e.sock)
 	confPath := filepath.Join(dir, "collectd.conf")
 	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
-	}
-	if out, err := exec.Command("collectd", "-t", "-C", confPath).CombinedOutput(); err != nil {
-		t.Fatalf("collectd -t: %v\n%s", err, out)
 	}
 	stdout, err := os.Create(e.stdout)
 	if err != nil {
