@@ -46,8 +46,13 @@ func buildPlugin(t *testing.T) string {
 // with SIGTERM when the test ends.
 func startCollectd(t *testing.T, dir string, args ...string) *collectdEnv {
 	t.Helper()
-	if _, err := exec.LookPath("collectd"); err != nil {
-		t.Fatal("collectd not installed (apt-get install collectd-core collectd-utils rrdtool)")
+	collectd, err := exec.LookPath("collectd")
+	if err != nil {
+		// Debian puts it in /usr/sbin, which a user's PATH may lack.
+		collectd = "/usr/sbin/collectd"
+		if _, err := os.Stat(collectd); err != nil {
+			t.Fatal("collectd not installed (apt-get install collectd-core collectd-utils rrdtool)")
+		}
 	}
 	e := &collectdEnv{dir: dir, rrd: filepath.Join(dir, "rrd"), sock: filepath.Join(dir, "collectd.sock"),
 		stdout: filepath.Join(dir, "collectd.stdout"), log: filepath.Join(dir, "collectd.log")}
@@ -86,7 +91,7 @@ LoadPlugin unixsock
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("collectd", "-f", "-C", confPath)
+	cmd := exec.Command(collectd, "-f", "-C", confPath)
 	cmd.Stdout, cmd.Stderr = stdout, stdout
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
