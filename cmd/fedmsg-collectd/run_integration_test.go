@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -72,33 +71,16 @@ func normalize(lines []string) []string {
 // plugin runs the command in-process with a pipe for stdout.
 type plugin struct {
 	lines  chan string
-	stderr *lockedBuffer
+	stderr *testhub.Buffer
 	cancel context.CancelFunc
 	code   chan int
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func startPlugin(t *testing.T, args ...string) *plugin {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	r, w := io.Pipe()
-	p := &plugin{lines: make(chan string, 10000), stderr: new(lockedBuffer), cancel: cancel, code: make(chan int, 1)}
+	p := &plugin{lines: make(chan string, 10000), stderr: new(testhub.Buffer), cancel: cancel, code: make(chan int, 1)}
 	go func() {
 		p.code <- run(ctx, append([]string{"--hostname", "testhost"}, args...), w, p.stderr)
 		w.Close()
@@ -218,7 +200,7 @@ func TestRunClosedStdoutIntegration(t *testing.T) {
 	}
 	r.Close()
 	defer w.Close()
-	var stderr lockedBuffer
+	var stderr testhub.Buffer
 	code := make(chan int, 1)
 	go func() { code <- run(context.Background(), []string{"--endpoint", hub.Endpoint}, w, &stderr) }()
 	select {

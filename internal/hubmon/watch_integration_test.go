@@ -1,13 +1,11 @@
 package hubmon
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,29 +22,11 @@ func integration(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log destination that tests can read while Watch writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // watchInto runs Watch on ep until the test ends and returns the channel
 // of delivered snapshots and the log.
-func watchInto(t *testing.T, ep Endpoint, opt Options) (<-chan Snapshot, *syncBuffer, *Stats) {
+func watchInto(t *testing.T, ep Endpoint, opt Options) (<-chan Snapshot, *testhub.Buffer, *Stats) {
 	t.Helper()
-	logs := new(syncBuffer)
+	logs := new(testhub.Buffer)
 	opt.Logger = slog.New(slog.NewTextHandler(logs, nil))
 	ctx, cancel := context.WithCancel(context.Background())
 	snaps := make(chan Snapshot, 100)
@@ -200,7 +180,7 @@ func TestWatchSilentPeerIntegration(t *testing.T) {
 	go func() {
 		defer close(done)
 		Watch(ctx, ep, Options{DialTimeout: 200 * time.Millisecond, HandshakeTimeout: 200 * time.Millisecond,
-			Logger: slog.New(slog.NewTextHandler(new(syncBuffer), nil))}, nil, func(Snapshot) {})
+			Logger: slog.New(slog.NewTextHandler(new(testhub.Buffer), nil))}, nil, func(Snapshot) {})
 	}()
 	// Two connections: the first handshake was abandoned and retried.
 	for i := range 2 {
