@@ -50,7 +50,8 @@ func dialAddr(ep string) (string, error) {
 }
 
 // closingTransport dials with the wrapped transport and ties the connection's
-// life to the context zmq4 passes in, which is the socket's own.
+// life to the context zmq4 passes in, which is the socket's own. When that
+// context carries a size limit (withLimit), the connection enforces it.
 type closingTransport struct {
 	transport.Transport
 }
@@ -61,6 +62,23 @@ func (t closingTransport) Dial(ctx context.Context, d transport.Dialer, addr str
 	if err != nil {
 		return nil, err
 	}
+	if l, ok := ctx.Value(limitKey{}).(limit); ok {
+		conn = newLimitConn(conn, l.max, l.oversize)
+	}
 	context.AfterFunc(ctx, func() { conn.Close() })
 	return conn, nil
+}
+
+type limitKey struct{}
+
+// limit is what a session asks of the connections it dials.
+type limit struct {
+	max      uint64
+	oversize func(size uint64)
+}
+
+// withLimit returns a context whose dialled connections refuse frames and
+// messages over max bytes, calling oversize when they do.
+func withLimit(ctx context.Context, max uint64, oversize func(uint64)) context.Context {
+	return context.WithValue(ctx, limitKey{}, limit{max, oversize})
 }

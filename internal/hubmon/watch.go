@@ -31,6 +31,10 @@ type Options struct {
 	// DialTimeout bounds one connect, HandshakeTimeout the ZMTP greeting
 	// after it. Defaults 5 s and 5 s.
 	DialTimeout, HandshakeTimeout time.Duration
+	// MaxMessage is the largest message accepted, in bytes; a peer that
+	// announces a larger frame or message is disconnected before anything
+	// is allocated for it. Default DefaultMaxMessage.
+	MaxMessage int
 	// Logger receives the rare diagnostics; default slog.Default().
 	Logger *slog.Logger
 	// Now stamps arrival times; default time.Now.
@@ -57,6 +61,9 @@ func (o Options) withDefaults() Options {
 	if o.HandshakeTimeout <= 0 {
 		o.HandshakeTimeout = 5 * time.Second
 	}
+	if o.MaxMessage <= 0 {
+		o.MaxMessage = DefaultMaxMessage
+	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -73,6 +80,7 @@ type Stats struct {
 	Snapshots    atomic.Int64 // snapshots decoded and delivered
 	DecodeErrors atomic.Int64 // messages that were not a snapshot
 	Skipped      atomic.Int64 // malformed entries left out of snapshots
+	Oversize     atomic.Int64 // connections dropped for a message over MaxMessage
 }
 
 // Watch subscribes to ep until ctx ends and calls deliver with every decoded
@@ -116,18 +124,19 @@ type watcher struct {
 	st      *Stats
 	deliver func(Snapshot)
 	log     *slog.Logger
-	lastLog time.Time
+	lastLog atomic.Int64 // UnixNano of the last log line
 	period  Period
 	prev    time.Time
 }
 
-// logf logs at most once per logEvery for this endpoint.
+// logf logs at most once per logEvery for this endpoint. It is safe for
+// concurrent use: the size limit reports from zmq4's reader goroutine.
 func (w *watcher) logf(msg string, args ...any) {
-	now := time.Now()
-	if !w.lastLog.IsZero() && now.Sub(w.lastLog) < logEvery {
+	now := time.Now().UnixNano()
+	last := w.lastLog.Load()
+	if last != 0 && now-last < int64(logEvery) || !w.lastLog.CompareAndSwap(last, now) {
 		return
 	}
-	w.lastLog = now
 	w.log.Warn(msg, args...)
 }
 
@@ -154,6 +163,11 @@ func (w *watcher) session(ctx context.Context) (got bool, err error) {
 	}
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	sctx = withLimit(sctx, uint64(w.opt.MaxMessage), func(size uint64) {
+		w.st.Oversize.Add(1)
+		w.logf("dropped a connection announcing a message over the size limit",
+			"size", size, "limit", w.opt.MaxMessage, "oversize", w.st.Oversize.Load())
+	})
 	sub := zmq4.NewSub(sctx,
 		zmq4.WithDialerMaxRetries(0),
 		zmq4.WithDialerTimeout(w.opt.DialTimeout),

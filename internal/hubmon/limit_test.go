@@ -1,0 +1,108 @@
+package hubmon
+
+import (
+	"context"
+	"encoding/binary"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/testhub"
+)
+
+func frame(flags byte, body []byte) []byte {
+	if len(body) > 255 {
+		return append(binary.BigEndian.AppendUint64([]byte{flags | flagLong}, uint64(len(body))), body...)
+	}
+	return append([]byte{flags, byte(len(body))}, body...)
+}
+
+// TestFrameScanner feeds streams in pieces of every size and checks which
+// are refused.
+func TestFrameScanner(t *testing.T) {
+	const max = 1000
+	big := make([]byte, 600)
+	ok := [][]byte{
+		testhub.Ready("PUB"),
+		frame(0, []byte(`{"consumers": []}`)),
+		frame(0, make([]byte, max)), // exactly the limit
+		frame(flagMore, []byte("topic")),
+		frame(0, make([]byte, max-5)), // message exactly the limit
+		frame(0, nil),
+	}
+	tests := []struct {
+		name  string
+		tail  []byte
+		size  uint64
+		allow bool
+	}{
+		{"normal traffic", nil, 0, true},
+		{"4 GiB frame", testhub.LongFrameHeader(4 << 30), 4 << 30, false},
+		{"2^62 frame", testhub.LongFrameHeader(1 << 62), 1 << 62, false},
+		{"2^64-1 frame", testhub.LongFrameHeader(^uint64(0)), ^uint64(0), false},
+		{"one over, long form", frame(0, make([]byte, max+1)), max + 1, false},
+		{"frames adding up over the limit", append(frame(flagMore, big), frame(0, big)...), 600, false},
+		{"command frame over the limit", frame(0x04, make([]byte, max+1)), max + 1, false},
+	}
+	for _, tt := range tests {
+		stream := testhub.Greeting()
+		for _, f := range ok {
+			stream = append(stream, f...)
+		}
+		stream = append(stream, tt.tail...)
+		for piece := 1; piece <= len(stream); piece = piece*2 + 1 {
+			s := frameScanner{skip: zmtpGreeting}
+			var size uint64
+			allowed := true
+			for b := stream; len(b) > 0 && allowed; {
+				n := min(piece, len(b))
+				size, allowed = s.feed(b[:n], max)
+				b = b[n:]
+			}
+			if allowed != tt.allow || (!allowed && size != tt.size) {
+				t.Errorf("%s in pieces of %d: allowed %v (size %d), want %v (size %d)", tt.name, piece, allowed, size, tt.allow, tt.size)
+			}
+		}
+	}
+}
+
+// TestWatchOversize: a peer announcing a huge frame is disconnected and
+// counted, again on every reconnect, and the watcher stays responsive.
+func TestWatchOversize(t *testing.T) {
+	for name, size := range map[string]uint64{"4GiB": 4 << 30, "2^62": 1 << 62} {
+		t.Run(name, func(t *testing.T) {
+			peer := testhub.StartFakePeer(t, func(w io.Writer) {
+				w.Write(testhub.LongFrameHeader(size))
+				chunk := make([]byte, 64<<10)
+				for range 1024 { // up to 64 MiB of body, until disconnected
+					if _, err := w.Write(chunk); err != nil {
+						return
+					}
+				}
+			})
+			st := new(Stats)
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				Watch(ctx, Endpoint{"fedmsg-evil", peer.Addr}, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, st, func(Snapshot) {
+					t.Error("delivered a snapshot")
+				})
+			}()
+			deadline := time.Now().Add(10 * time.Second)
+			for st.Oversize.Load() < 3 {
+				if time.Now().After(deadline) {
+					t.Fatalf("oversize count %d after 10s, want 3 (one per reconnect)", st.Oversize.Load())
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			cancel()
+			select {
+			case <-done:
+			case <-time.After(2 * time.Second):
+				t.Fatal("Watch did not return within 2s of cancel")
+			}
+		})
+	}
+}
