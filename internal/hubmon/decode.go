@@ -1,6 +1,7 @@
 package hubmon
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -69,11 +70,25 @@ type Producer struct {
 // would lose precision as a float.
 const maxCount = 1 << 53
 
+// Limits on what one snapshot may hold; entries past them are skipped and
+// counted like malformed ones.
+const (
+	// MaxEntries is the most consumers, and the most producers, kept from
+	// one snapshot. A real hub has a handful.
+	MaxEntries = 10000
+	// MaxNameBytes is the longest consumer or producer name accepted.
+	// Python class names are short; identifiers shorten long ones further.
+	MaxNameBytes = 1024
+)
+
 // Decode parses one monitoring message. A message that is not a JSON object
-// with the expected lists is an error; a malformed entry inside a list is
-// skipped and counted in Skipped, so one bad consumer does not hide the
-// others. Unknown fields are ignored.
+// with the expected lists is an error; a malformed entry inside a list (a
+// wrong type, a negative or huge count, NaN or Infinity as Python's json
+// writes them, a name over MaxNameBytes) is skipped and counted in
+// Skipped, as are entries past MaxEntries, so one bad consumer does not
+// hide the others. Unknown fields are ignored.
 func Decode(data []byte, arrival time.Time) (Snapshot, error) {
+	data = quoteNonFinite(data)
 	var raw struct {
 		Consumers []json.RawMessage `json:"consumers"`
 		Producers []json.RawMessage `json:"producers"`
@@ -94,6 +109,13 @@ func Decode(data []byte, arrival time.Time) (Snapshot, error) {
 			s.SkipErr = err
 		}
 		s.Skipped++
+	}
+	for _, list := range []*[]json.RawMessage{&raw.Consumers, &raw.Producers} {
+		if n := len(*list); n > MaxEntries {
+			skip(fmt.Errorf("%d entries in a list, more than %d", n, MaxEntries))
+			s.Skipped += n - MaxEntries - 1
+			*list = (*list)[:MaxEntries]
+		}
 	}
 	for i, m := range raw.Consumers {
 		c, err := decodeConsumer(m)
@@ -124,6 +146,9 @@ type rawCommon struct {
 func (r rawCommon) check() (name string, initialized bool, exc Opt, err error) {
 	if r.Name == nil {
 		return "", false, Opt{}, errors.New("no name")
+	}
+	if len(*r.Name) > MaxNameBytes {
+		return "", false, Opt{}, fmt.Errorf("name of %d bytes, more than %d", len(*r.Name), MaxNameBytes)
 	}
 	// An entry without the flag comes from a hub too old to report failed
 	// start-ups; it is running.
@@ -228,4 +253,52 @@ func topics(m json.RawMessage) ([]string, error) {
 		return nil, errors.New("topic: neither a string nor a list of strings")
 	}
 	return many, nil
+}
+
+// quoteNonFinite turns the NaN, Infinity and -Infinity that Python's json
+// module writes for non-finite floats into JSON strings, so that they fail
+// the decoding of the entry that holds them rather than of the whole
+// message. Data without them is returned as it is.
+func quoteNonFinite(data []byte) []byte {
+	if !bytes.Contains(data, []byte("NaN")) && !bytes.Contains(data, []byte("Infinity")) {
+		return data
+	}
+	out := make([]byte, 0, len(data)+16)
+	inString := false
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		if inString {
+			out = append(out, c)
+			switch c {
+			case '\\':
+				if i+1 < len(data) {
+					i++
+					out = append(out, data[i])
+				}
+			case '"':
+				inString = false
+			}
+			continue
+		}
+		if c == '"' {
+			inString = true
+			out = append(out, c)
+			continue
+		}
+		matched := false
+		for _, tok := range []string{"NaN", "Infinity", "-Infinity"} {
+			if bytes.HasPrefix(data[i:], []byte(tok)) {
+				out = append(out, '"')
+				out = append(out, tok...)
+				out = append(out, '"')
+				i += len(tok) - 1
+				matched = true
+				break
+			}
+		}
+		if !matched {
+			out = append(out, c)
+		}
+	}
+	return out
 }

@@ -1,6 +1,9 @@
 package hubmon
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -139,6 +142,26 @@ func TestDecodeCases(t *testing.T) {
 		{name: "no name", edit: func(s string) string { return strings.Replace(s, `"name": "C", `, ``, 1) }, skipped: 1},
 		{name: "bad topic", edit: func(s string) string { return strings.Replace(s, `"topic": "t"`, `"topic": 7`, 1) }, skipped: 1},
 		{name: "negative time", edit: func(s string) string { return strings.Replace(s, `0.5`, `-0.5`, 1) }, skipped: 1},
+		{name: "NaN backlog", edit: func(s string) string { return strings.Replace(s, `"backlog": 2`, `"backlog": NaN`, 1) }, skipped: 1},
+		{name: "Infinity time", edit: func(s string) string { return strings.Replace(s, `0.5`, `Infinity`, 1) }, skipped: 1},
+		{name: "-Infinity count", edit: func(s string) string { return strings.Replace(s, `"exceptions": 1`, `"exceptions": -Infinity`, 1) }, skipped: 1},
+		{name: "huge number", edit: func(s string) string { return strings.Replace(s, `"backlog": 2`, `"backlog": 1e400`, 1) }, skipped: 1},
+		{name: "count over 2^53", edit: func(s string) string { return strings.Replace(s, `"backlog": 2`, `"backlog": 1e17`, 1) }, skipped: 1},
+		{name: "name too long", edit: func(s string) string {
+			return strings.Replace(s, `"C"`, `"`+strings.Repeat("n", MaxNameBytes+1)+`"`, 1)
+		}, skipped: 1},
+		{
+			name:   "NaN and Infinity inside strings are text",
+			edit:   func(s string) string { return strings.Replace(s, `"C"`, `"NaN \"Infinity\" -Infinity"`, 1) },
+			modify: func(c *Consumer) { c.Name = `NaN "Infinity" -Infinity` },
+		},
+		{
+			name: "nesting in an unknown field",
+			edit: func(s string) string {
+				return strings.Replace(s, `{"name"`, `{"x": `+strings.Repeat("[", 500)+strings.Repeat("]", 500)+`, "name"`, 1)
+			},
+			modify: func(c *Consumer) {},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -185,9 +208,30 @@ func TestDecodeProducerNulls(t *testing.T) {
 	}
 }
 
+// TestDecodeTooManyEntries: entries past MaxEntries are skipped and counted.
+func TestDecodeTooManyEntries(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"consumers": [`)
+	for i := range MaxEntries + 5 {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, `{"name": "C%d", "backlog": %d}`, i, i)
+	}
+	b.WriteString(`], "producers": [{"name": "P"}]}`)
+	s, err := Decode([]byte(b.String()), testArrival)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Consumers) != MaxEntries || s.Skipped != 5 || len(s.Producers) != 1 {
+		t.Errorf("%d consumers, %d producers, %d skipped (%v)", len(s.Consumers), len(s.Producers), s.Skipped, s.SkipErr)
+	}
+}
+
 func TestDecodeErrors(t *testing.T) {
 	for _, msg := range []string{
-		``, `null`, `[]`, `{}`, `{"consumers": 5}`, `{"consumers": [`, `{"consumers": [], "producers": [NaN]}`, `not json`,
+		``, `null`, `[]`, `{}`, `{"consumers": 5}`, `{"consumers": [`, `not json`, `NaN`,
+		`{"consumers": [` + strings.Repeat("[", 20000) + strings.Repeat("]", 20000) + `]}`,
 	} {
 		if _, err := Decode([]byte(msg), testArrival); err == nil {
 			t.Errorf("Decode(%q) succeeded", msg)
@@ -205,7 +249,12 @@ func FuzzDecode(f *testing.F) {
 		f.Add(data)
 	}
 	f.Add([]byte(`{"consumers": [{"name": "x", "backlog": null, "topic": ["a"]}], "producers": [{"name": "p", "last_ran": null}]}`))
+	f.Add([]byte(`{"consumers": [{"name": "NaN\\", "backlog": NaN, "times": [Infinity, -Infinity]}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// Valid JSON has no bare NaN or Infinity: it must pass unchanged.
+		if json.Valid(data) && !bytes.Equal(quoteNonFinite(data), data) {
+			t.Fatalf("quoteNonFinite changed valid JSON %q to %q", data, quoteNonFinite(data))
+		}
 		s, err := Decode(data, testArrival)
 		if err != nil {
 			return
