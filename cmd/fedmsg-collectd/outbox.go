@@ -14,19 +14,23 @@ type outbox struct {
 	mu      sync.Mutex
 	pending map[hubmon.Endpoint]hubmon.Snapshot
 	order   []hubmon.Endpoint // first-come order of pending endpoints
-	dropped int64
+	dropped map[hubmon.Endpoint]int64
 	ready   chan struct{} // holds a token while something is pending
 }
 
 func newOutbox() *outbox {
-	return &outbox{pending: make(map[hubmon.Endpoint]hubmon.Snapshot), ready: make(chan struct{}, 1)}
+	return &outbox{
+		pending: make(map[hubmon.Endpoint]hubmon.Snapshot),
+		dropped: make(map[hubmon.Endpoint]int64),
+		ready:   make(chan struct{}, 1),
+	}
 }
 
 // put stores s as the newest snapshot of ep. It never blocks.
 func (o *outbox) put(ep hubmon.Endpoint, s hubmon.Snapshot) {
 	o.mu.Lock()
 	if _, ok := o.pending[ep]; ok {
-		o.dropped++
+		o.dropped[ep]++
 	} else {
 		o.order = append(o.order, ep)
 	}
@@ -56,9 +60,10 @@ func (o *outbox) take() []item {
 	return items
 }
 
-// droppedCount returns how many snapshots were replaced before being written.
-func (o *outbox) droppedCount() int64 {
+// droppedCount returns how many snapshots of ep were replaced before being
+// written.
+func (o *outbox) droppedCount(ep hubmon.Endpoint) int64 {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return o.dropped
+	return o.dropped[ep]
 }

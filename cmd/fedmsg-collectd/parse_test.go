@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -20,7 +21,7 @@ func host(name string, err error) func() (string, error) {
 }
 
 func TestParse(t *testing.T) {
-	base := config{socketDir: "/var/run/fedmsg", rescan: 10e9, host: "envhost", idlePeriods: 3, logLevel: 4}
+	base := config{socketDir: "/var/run/fedmsg", rescan: 10e9, host: "envhost", idlePeriods: 3, logLevel: 4, interval: 2500 * time.Millisecond, maxMessage: 4 << 20}
 	tests := []struct {
 		name   string
 		args   []string
@@ -38,6 +39,9 @@ func TestParse(t *testing.T) {
 				}
 			},
 		},
+		{name: "interval flag wins", args: []string{"--interval", "30s"}, modify: func(c *config) { c.interval = 30 * time.Second }},
+		{name: "max message", args: []string{"--max-message", "64KiB"}, modify: func(c *config) { c.maxMessage = 64 << 10 }},
+		{name: "max message in bytes", args: []string{"--max-message", "100000"}, modify: func(c *config) { c.maxMessage = 100000 }},
 		{name: "hostname flag wins", args: []string{"--hostname", "flaghost"}, modify: func(c *config) { c.host = "flaghost" }},
 		{name: "hostname sanitized", args: []string{"--hostname", "a/b"}, modify: func(c *config) { c.host = "a_b" }},
 		{
@@ -52,7 +56,7 @@ func TestParse(t *testing.T) {
 			if tt.modify != nil {
 				tt.modify(&want)
 			}
-			got, err := parse(tt.args, io.Discard, env(map[string]string{"COLLECTD_HOSTNAME": "envhost"}), host("", errors.New("unused")))
+			got, err := parse(tt.args, io.Discard, env(map[string]string{"COLLECTD_HOSTNAME": "envhost", "COLLECTD_INTERVAL": "2.500"}), host("", errors.New("unused")))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -61,10 +65,13 @@ func TestParse(t *testing.T) {
 			}
 		})
 	}
-	// Without COLLECTD_HOSTNAME the machine's name is used.
-	c, err := parse(nil, io.Discard, env(nil), host("machine", nil))
-	if err != nil || c.host != "machine" {
-		t.Errorf("host %q, err %v", c.host, err)
+	// Without COLLECTD_HOSTNAME the machine's name is used, and without a
+	// usable COLLECTD_INTERVAL collectd's default of 10 s.
+	for _, iv := range []string{"", "abc", "0", "-1"} {
+		c, err := parse(nil, io.Discard, env(map[string]string{"COLLECTD_INTERVAL": iv}), host("machine", nil))
+		if err != nil || c.host != "machine" || c.interval != 10*time.Second {
+			t.Errorf("COLLECTD_INTERVAL=%q: host %q, interval %v, err %v", iv, c.host, c.interval, err)
+		}
 	}
 }
 
@@ -76,11 +83,14 @@ func TestParseErrors(t *testing.T) {
 		"--endpoint a=tcp://h:1 --endpoint a=tcp://h:2":             "service a is given to both",
 		"--endpoint tcp://h:1 --endpoint ipc:///x/hub.sock":         "",
 		"--endpoint ipc:///x/hub.sock --endpoint ipc:///y/hub.sock": "service fedmsg-hub is given to both",
-		"--rescan 0s":      "--rescan must be positive",
-		"--idle-periods 0": "--idle-periods must be at least 1",
-		"--log-level loud": "--log-level",
-		"--nope":           "flag provided but not defined",
-		"extra":            `unexpected argument "extra"`,
+		"--rescan 0s":       "--rescan must be positive",
+		"--idle-periods 0":  "--idle-periods must be at least 1",
+		"--log-level loud":  "--log-level",
+		"--nope":            "flag provided but not defined",
+		"--max-message 10":  "want a size of at least 1KiB",
+		"--max-message 4GB": "want a size of at least 1KiB",
+		"--interval 1ms":    "--interval must be at least 100ms",
+		"extra":             `unexpected argument "extra"`,
 	} {
 		_, err := parse(strings.Fields(args), io.Discard, env(nil), host("h", nil))
 		if want == "" {
@@ -104,7 +114,7 @@ func TestHelp(t *testing.T) {
 		if code := run(context.Background(), args, io.Discard, &out); code != exitOK {
 			t.Errorf("%v: exit %d", args, code)
 		}
-		for _, want := range []string{"-endpoint", "-socket-dir", "-rescan", "-hostname", "-idle-periods", "-log-level", "run", "help"} {
+		for _, want := range []string{"-endpoint", "-socket-dir", "-rescan", "-hostname", "-idle-periods", "-log-level", "-interval", "-max-message", "run", "help"} {
 			if !strings.Contains(out.String(), want) {
 				t.Errorf("%v: help does not mention %s", args, want)
 			}

@@ -9,10 +9,13 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/derive"
+	"github.com/fedora-infra/fedmsg-collectd/internal/health"
 	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
 	"github.com/fedora-infra/fedmsg-collectd/internal/putval"
 )
@@ -50,6 +53,8 @@ type config struct {
 	host        string
 	idlePeriods int
 	logLevel    slog.Level
+	interval    time.Duration
+	maxMessage  int
 }
 
 type endpointsFlag []hubmon.Endpoint
@@ -92,18 +97,21 @@ func parse(args []string, out io.Writer, getenv func(string) string, hostname fu
 	fs.StringVar(&c.host, "hostname", "", "host field of the identifiers (default $COLLECTD_HOSTNAME, else this machine's name)")
 	fs.IntVar(&c.idlePeriods, "idle-periods", 3, "reconnect after this many publish periods without a message")
 	level := fs.String("log-level", "warn", "stderr log level: error, warn, info or debug")
+	fs.DurationVar(&c.interval, "interval", 0, "how often to write hub liveness and the plugin's own counters\n(default $COLLECTD_INTERVAL, else 10s)")
+	maxMessage := fs.String("max-message", "4MiB", "largest monitoring message accepted, in bytes (suffixes KiB, MiB);\na hub sending more is disconnected before the message is read")
 	fs.Usage = func() {
 		fmt.Fprint(out, usageHead)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	err := fs.Parse(args)
+	if err != nil {
 		return config{}, err
 	}
 	if fs.NArg() > 0 {
 		return config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	c.endpoints = eps
-	if err := c.logLevel.UnmarshalText([]byte(*level)); err != nil {
+	if err = c.logLevel.UnmarshalText([]byte(*level)); err != nil {
 		return config{}, fmt.Errorf("--log-level: %w", err)
 	}
 	if c.rescan <= 0 {
@@ -111,6 +119,18 @@ func parse(args []string, out io.Writer, getenv func(string) string, hostname fu
 	}
 	if c.idlePeriods < 1 {
 		return config{}, errors.New("--idle-periods must be at least 1")
+	}
+	if c.maxMessage, err = parseSize(*maxMessage); err != nil || c.maxMessage < 1024 {
+		return config{}, fmt.Errorf("--max-message %q: want a size of at least 1KiB, such as 4MiB", *maxMessage)
+	}
+	if c.interval == 0 {
+		c.interval = 10 * time.Second
+		if f, err := strconv.ParseFloat(getenv("COLLECTD_INTERVAL"), 64); err == nil && f >= 0.1 && f <= 86400 {
+			c.interval = time.Duration(f * float64(time.Second))
+		}
+	}
+	if c.interval < 100*time.Millisecond {
+		return config{}, errors.New("--interval must be at least 100ms")
 	}
 	if c.host == "" {
 		c.host = getenv("COLLECTD_HOSTNAME")
@@ -155,13 +175,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 // serve watches the configured hubs and writes their values until ctx ends
-// (nil) or stdout fails (the error).
+// (nil) or stdout fails (the error). Besides each snapshot as it arrives,
+// every interval it writes the hubs' liveness and the plugin's own
+// counters.
 func serve(ctx context.Context, c config, stdout io.Writer, log *slog.Logger) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	box := newOutbox()
 	sup := &hubmon.Supervisor{
-		Options: hubmon.Options{IdlePeriods: c.idlePeriods, Logger: log},
+		Options: hubmon.Options{IdlePeriods: c.idlePeriods, MaxMessage: c.maxMessage, Logger: log},
 		Deliver: box.put,
 	}
 	list := func() ([]hubmon.Endpoint, error) { return hubmon.Discover(c.socketDir) }
@@ -176,23 +198,61 @@ func serve(ctx context.Context, c config, stdout io.Writer, log *slog.Logger) er
 	defer func() { cancel(); <-done }()
 
 	w := putval.NewWriter(stdout)
+	live := &health.Tracker{IdlePeriods: c.idlePeriods, Host: c.host}
+	tick := time.NewTicker(c.interval)
+	defer tick.Stop()
 	for {
+		var (
+			batches []putval.Batch
+			notes   []putval.Notification
+		)
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-box.ready:
-		}
-		for _, it := range box.take() {
-			b := putval.Batch{
-				Host:     c.host,
-				Service:  it.ep.Service,
-				Time:     it.snap.Arrival,
-				Interval: it.snap.Period,
-				Values:   derive.Values(it.snap),
+			for _, it := range box.take() {
+				notes = append(notes, live.Heard(it.ep, it.snap)...)
+				batches = append(batches, putval.Batch{
+					Host:     c.host,
+					Service:  it.ep.Service,
+					Time:     it.snap.Arrival,
+					Interval: it.snap.Period,
+					Values:   derive.Values(it.snap),
+				})
 			}
+		case now := <-tick.C:
+			watched := sup.Endpoints()
+			eps := make([]hubmon.Endpoint, 0, len(watched))
+			for ep := range watched {
+				eps = append(eps, ep)
+			}
+			batches, notes = live.Check(now, eps, c.interval)
+			batches = append(batches, selfValues(c.host, now, c.interval, watched, box))
+		}
+		for _, b := range batches {
 			if err := w.Write(b); err != nil {
 				return fmt.Errorf("stdout: %w", err)
 			}
 		}
+		for _, n := range notes {
+			if err := w.Notify(n); err != nil {
+				return fmt.Errorf("stdout: %w", err)
+			}
+		}
 	}
+}
+
+// parseSize reads a byte count with an optional KiB or MiB suffix.
+func parseSize(s string) (int, error) {
+	mult := 1
+	for suffix, m := range map[string]int{"KiB": 1 << 10, "MiB": 1 << 20} {
+		if n, ok := strings.CutSuffix(s, suffix); ok {
+			s, mult = n, m
+		}
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n <= 0 || n > (1<<40)/mult {
+		return 0, fmt.Errorf("size %q", s)
+	}
+	return n * mult, nil
 }

@@ -61,8 +61,14 @@ func (w *Writer) Write(b Batch) error {
 	if err := Format(&w.buf, b); err != nil {
 		return err
 	}
+	return w.flush(fmt.Sprintf("%d values of %s", len(b.Values), b.Service))
+}
+
+// flush writes the buffer in one call, and flushes the destination if it
+// buffers. The caller holds w.mu.
+func (w *Writer) flush(what string) error {
 	if _, err := w.w.Write(w.buf.Bytes()); err != nil {
-		return fmt.Errorf("write %d values of %s: %w", len(b.Values), b.Service, err)
+		return fmt.Errorf("write %s: %w", what, err)
 	}
 	if f, ok := w.w.(interface{ Flush() error }); ok {
 		return f.Flush()

@@ -1,11 +1,14 @@
 package putval
 
 import (
+	"bytes"
 	"errors"
 	"math"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // countingWriter records each Write call.
@@ -62,5 +65,55 @@ func TestWriterError(t *testing.T) {
 	err := w.Write(Batch{Host: "h", Service: "fedmsg-hub", Values: []Value{{"gauge", "x", 1}}})
 	if !errors.Is(err, broken) || !strings.Contains(err.Error(), "fedmsg-hub") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// parseNotif parses a PUTNOTIF line the way collectd's exec plugin does:
+// key=value options, each value a string per parse_string.
+func parseNotif(line string) (map[string]string, error) {
+	rest, ok := strings.CutPrefix(line, "PUTNOTIF ")
+	if !ok {
+		return nil, errors.New("not PUTNOTIF")
+	}
+	opts := map[string]string{}
+	for strings.TrimSpace(rest) != "" {
+		rest = strings.TrimLeft(rest, " ")
+		k, v, ok := strings.Cut(rest, "=")
+		if !ok || strings.ContainsAny(k, " \"") {
+			return nil, errors.New("malformed option")
+		}
+		val, r, err := parseString(v)
+		if err != nil {
+			return nil, err
+		}
+		opts[k], rest = val, r
+	}
+	return opts, nil
+}
+
+func TestFormatNotification(t *testing.T) {
+	var buf bytes.Buffer
+	FormatNotification(&buf, Notification{
+		Severity: Failure, Time: time.Unix(1795516100, 500e6), Host: "my host", Service: "fedmsg-hub",
+		Type: "bool", TypeInstance: "hub_up",
+		Message: "fedmsg hub \"fedmsg-hub\": no snapshot\nfor 16s \\ " + strings.Repeat("x", 300),
+	})
+	line := strings.TrimSuffix(buf.String(), "\n")
+	if strings.Contains(line, "\n") {
+		t.Fatalf("more than one line: %q", buf.String())
+	}
+	got, err := parseNotif(line)
+	if err != nil {
+		t.Fatalf("%q: %v", line, err)
+	}
+	msg := got["message"]
+	delete(got, "message")
+	want := map[string]string{"severity": "failure", "time": "1795516100.500", "host": "my host", "plugin": "fedmsg",
+		"plugin_instance": "hub", "type": "bool", "type_instance": "hub_up"}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+	if !strings.HasPrefix(msg, `fedmsg hub "fedmsg-hub": no snapshot for 16s \ xxx`) || len(msg) > maxMessage {
+		t.Errorf("message %q (%d bytes)", msg, len(msg))
 	}
 }
