@@ -221,3 +221,71 @@ func TestCollectdIntegration(t *testing.T) {
 		t.Errorf("collectd rejected lines of the plugin:\n%s", strings.Join(bad, "\n"))
 	}
 }
+
+// waitValue polls collectdctl getval until it prints want.
+func (e *collectdEnv) waitValue(t *testing.T, ident, want string, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	var got string
+	for time.Now().Before(deadline) {
+		out, _ := exec.Command("collectdctl", "-s", e.sock, "getval", ident).CombinedOutput()
+		if got = strings.TrimSpace(string(out)); got == want {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("%s: %q after %v, want %q", ident, got, within, want)
+}
+
+// waitLog waits for a line of collectd's log containing all of parts.
+func (e *collectdEnv) waitLog(t *testing.T, within time.Duration, parts ...string) string {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		b, _ := os.ReadFile(e.log)
+		for _, l := range strings.Split(string(b), "\n") {
+			all := true
+			for _, p := range parts {
+				all = all && strings.Contains(l, p)
+			}
+			if all {
+				return l
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("no log line with %q within %v", parts, within)
+	return ""
+}
+
+// TestCollectdHubRestartIntegration: under a real collectd, a hub that is
+// killed and restarted turns hub_up to 0 and back to 1, and the failure and
+// okay notifications reach collectd; nothing the plugin writes is rejected.
+func TestCollectdHubRestartIntegration(t *testing.T) {
+	integration(t)
+	dir := buildPlugin(t)
+	run := filepath.Join(dir, "run")
+	if err := os.Mkdir(run, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ep := "ipc://" + filepath.Join(run, "monitoring-fedmsg-hub.socket")
+	hubCfg := testhub.Config{Endpoint: ep, Period: 500 * time.Millisecond, Mode: 0o777, Files: []string{fixtures + "ipc-01.json"}}
+	hub := testhub.Run(t, hubCfg)
+	e := startCollectd(t, dir, "--endpoint", "fedmsg-hub="+ep)
+
+	up := "myhost/fedmsg-hub/bool-hub_up"
+	e.waitValue(t, up, "value=1.000000e+00", 20*time.Second)
+	hub.Kill()
+	e.waitValue(t, up, "value=0.000000e+00", 10*time.Second)
+	fail := e.waitLog(t, 5*time.Second, "Notification: severity = FAILURE", "fedmsg hub fedmsg-hub: no snapshot on "+ep)
+	testhub.Run(t, hubCfg)
+	e.waitValue(t, up, "value=1.000000e+00", 10*time.Second)
+	okay := e.waitLog(t, 5*time.Second, "Notification: severity = OKAY", "fedmsg hub fedmsg-hub is heard again")
+	t.Logf("collectd logged:\n%s\n%s", fail, okay)
+	for _, ident := range []string{"myhost/fedmsg-hub/duration-last_snapshot_age", "myhost/fedmsg-collectd/derive-fedmsg-hub_reconnects", "myhost/fedmsg-collectd/gauge-goroutines"} {
+		e.getval(t, ident)
+	}
+	if bad := e.rejections(t); len(bad) > 0 {
+		t.Errorf("collectd rejected lines of the plugin:\n%s", strings.Join(bad, "\n"))
+	}
+}

@@ -92,12 +92,7 @@ type Stats struct {
 // periods is replaced by a new one after a short, jittered backoff. Messages
 // that do not decode are counted and logged at most once a minute.
 func Watch(ctx context.Context, ep Endpoint, opt Options, st *Stats, deliver func(Snapshot)) {
-	registerTransports()
-	w := &watcher{ep: ep, opt: opt.withDefaults(), st: st, deliver: deliver}
-	if w.st == nil {
-		w.st = new(Stats)
-	}
-	w.log = w.opt.Logger.With("service", ep.Service, "endpoint", ep.Addr)
+	w := newWatcher(ep, opt, st, deliver)
 	backoff := minBackoff
 	for ctx.Err() == nil {
 		got, err := w.session(ctx)
@@ -116,6 +111,16 @@ func Watch(ctx context.Context, ep Endpoint, opt Options, st *Stats, deliver fun
 		}
 		backoff = min(2*backoff, maxBackoff)
 	}
+}
+
+func newWatcher(ep Endpoint, opt Options, st *Stats, deliver func(Snapshot)) *watcher {
+	registerTransports()
+	w := &watcher{ep: ep, opt: opt.withDefaults(), st: st, deliver: deliver}
+	if w.st == nil {
+		w.st = new(Stats)
+	}
+	w.log = w.opt.Logger.With("service", ep.Service, "endpoint", ep.Addr)
+	return w
 }
 
 type watcher struct {

@@ -198,3 +198,15 @@ func TestWatchSilentPeerIntegration(t *testing.T) {
 		t.Fatal("Watch did not return within 2s of cancel while a handshake was pending")
 	}
 }
+
+// freePort returns a loopback TCP port that was free a moment ago.
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	return port
+}

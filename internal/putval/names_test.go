@@ -2,6 +2,9 @@ package putval
 
 import (
 	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -84,6 +87,30 @@ var suffixes = []string{"_backlog", "_exceptions", "_last_ran_age"}
 // FuzzNames checks that any names, once through Names and the writer, come
 // out as lines collectd parses back to exactly the intended fields.
 func FuzzNames(f *testing.F) {
+	// Seeds: the names in the captures of a real hub and the odd-names
+	// snapshot, in pairs.
+	files, _ := filepath.Glob("../hubmon/testdata/*.json")
+	files = append(files, "../derive/testdata/odd-names.json")
+	var names []string
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		var snap struct{ Consumers, Producers []struct{ Name string } }
+		if err := json.Unmarshal(data, &snap); err != nil {
+			f.Fatalf("%s: %v", file, err)
+		}
+		for _, e := range append(snap.Consumers, snap.Producers...) {
+			names = append(names, e.Name)
+		}
+	}
+	if len(names) < 10 {
+		f.Fatalf("only %d seed names", len(names))
+	}
+	for i := 1; i < len(names); i++ {
+		f.Add(names[i-1], names[i], "myhost")
+	}
 	f.Add("FedoraBadgesConsumer", "FMNConsumer", "host")
 	f.Add(`Foo "Bar"`, "a/b\\c", "my host")
 	f.Add("same", "same", "h/x")

@@ -2,7 +2,7 @@
 the given JSON files, one message per period, in a loop, exactly as they are
 on disk (one frame, no topic), the way moksha's MonitoringProducer does.
 
-usage: publish.py [--period SECONDS] [--count N] [--mode OCTAL] ENDPOINT FILE...
+usage: publish.py [--period SECONDS] [--delay SECONDS] [--count N] [--mode OCTAL] ENDPOINT FILE...
 --mode sets the permissions of an ipc socket file, like moksha's
 moksha.monitoring.socket.mode.
 Prints "ready ENDPOINT" on stdout once bound (tcp://127.0.0.1:* binds a free
@@ -21,6 +21,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--period", type=float, default=5.0)
     ap.add_argument("--count", type=int, default=0, help="stop after N messages (0: never)")
+    ap.add_argument("--delay", type=float, default=0.0, help="wait this long before the first message, as moksha does")
     ap.add_argument("--mode", default="", help="chmod the ipc socket file (octal)")
     ap.add_argument("endpoint")
     ap.add_argument("files", nargs="+")
@@ -37,6 +38,7 @@ def main():
     if a.mode and a.endpoint.startswith("ipc://") and not a.endpoint.startswith("ipc://@"):
         os.chmod(a.endpoint[len("ipc://"):], int(a.mode, 8))
     print("ready", sock.getsockopt(zmq.LAST_ENDPOINT).decode(), flush=True)
+    time.sleep(a.delay)
     sent = 0
     while a.count == 0 or sent < a.count:
         sock.send(bodies[sent % len(bodies)])

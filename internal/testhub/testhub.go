@@ -35,6 +35,9 @@ type Config struct {
 	Endpoint string
 	// Period between messages.
 	Period time.Duration
+	// Delay before the first message; moksha sends its first about one
+	// period after it starts.
+	Delay time.Duration
 	// Mode, when not zero, is set on an ipc socket file after binding.
 	Mode os.FileMode
 	// Files are published in turn, each as one message.
@@ -57,7 +60,7 @@ func Run(t testing.TB, c Config) *Hub {
 	if err := os.WriteFile(path, script, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	args := []string{path, "--period", fmt.Sprint(c.Period.Seconds())}
+	args := []string{path, "--period", fmt.Sprint(c.Period.Seconds()), "--delay", fmt.Sprint(c.Delay.Seconds())}
 	if c.Mode != 0 {
 		args = append(args, "--mode", fmt.Sprintf("%o", c.Mode))
 	}
@@ -93,10 +96,26 @@ func Run(t testing.TB, c Config) *Hub {
 
 // Kill stops the publisher with SIGKILL and reaps it. It may be called
 // more than once.
-func (h *Hub) Kill() {
+func (h *Hub) Kill() { h.Stop(syscall.SIGKILL) }
+
+// Stop sends sig (SIGKILL or SIGTERM) and waits for the publisher to exit.
+func (h *Hub) Stop(sig syscall.Signal) {
 	if h.cmd.ProcessState != nil {
 		return
 	}
-	h.cmd.Process.Signal(syscall.SIGKILL)
-	h.cmd.Wait()
+	h.cmd.Process.Signal(sig)
+	done := make(chan struct{})
+	go func() { h.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		h.cmd.Process.Signal(syscall.SIGKILL)
+		<-done
+	}
 }
+
+// Signal sends sig (such as SIGSTOP or SIGCONT) without waiting.
+func (h *Hub) Signal(sig syscall.Signal) error { return h.cmd.Process.Signal(sig) }
+
+// Pid is the publisher's process id.
+func (h *Hub) Pid() int { return h.cmd.Process.Pid }

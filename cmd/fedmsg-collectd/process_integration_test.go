@@ -1,0 +1,178 @@
+package main
+
+import (
+	"bufio"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/testhub"
+)
+
+// proc is the built plugin running as a separate process.
+type proc struct {
+	cmd    *exec.Cmd
+	stdout io.ReadCloser
+	stderr *testhub.Buffer
+	exited chan struct{}
+}
+
+func startProc(t *testing.T, args ...string) *proc {
+	t.Helper()
+	bin := filepath.Join(buildPlugin(t), "fedmsg-collectd")
+	p := &proc{cmd: exec.Command(bin, append([]string{"--hostname", "testhost"}, args...)...), stderr: new(testhub.Buffer), exited: make(chan struct{})}
+	p.cmd.Stderr = p.stderr
+	var err error
+	if p.stdout, err = p.cmd.StdoutPipe(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.cmd.Wait(); close(p.exited) }()
+	t.Cleanup(func() {
+		p.cmd.Process.Kill()
+		<-p.exited
+	})
+	return p
+}
+
+// status reads a field of /proc/PID/status in KiB (VmRSS, VmHWM).
+func (p *proc) status(t *testing.T, field string) int {
+	t.Helper()
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(p.cmd.Process.Pid) + "/status")
+	if err != nil {
+		t.Fatalf("plugin process gone: %v; stderr: %s", err, p.stderr)
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(l, field+":"); ok {
+			kb, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return kb
+		}
+	}
+	t.Fatalf("no %s in /proc status", field)
+	return 0
+}
+
+// TestSignalsIntegration: SIGTERM and SIGINT end the plugin within a second
+// with status 0, whatever its hubs are doing.
+func TestSignalsIntegration(t *testing.T) {
+	integration(t)
+	hub := testhub.Start(t, "tcp://127.0.0.1:*", 10*time.Millisecond, fixtures+"ipc-01.json")
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		p := startProc(t, "--endpoint", "fedmsg-hub="+hub.Endpoint, "--endpoint", "ipc:///nonexistent/monitoring-x.socket")
+		go io.Copy(io.Discard, p.stdout)
+		time.Sleep(500 * time.Millisecond) // connected and busy
+		sent := time.Now()
+		p.cmd.Process.Signal(sig)
+		select {
+		case <-p.exited:
+			t.Logf("%v: exited after %v", sig, time.Since(sent).Round(time.Millisecond))
+		case <-time.After(time.Second):
+			t.Fatalf("%v: still running 1s later", sig)
+		}
+		if code := p.cmd.ProcessState.ExitCode(); code != 0 {
+			t.Errorf("%v: exit status %d, want 0; stderr: %s", sig, code, p.stderr)
+		}
+	}
+}
+
+// TestStalledStdoutIntegration: while collectd does not read, memory stays
+// bounded and snapshots are dropped (counted); once it reads again, the
+// plugin writes current values at once.
+func TestStalledStdoutIntegration(t *testing.T) {
+	integration(t)
+	hub := testhub.Start(t, "tcp://127.0.0.1:*", 2*time.Millisecond, fixtures+"ipc-01.json")
+	p := startProc(t, "--endpoint", "fedmsg-hub="+hub.Endpoint, "--interval", "200ms")
+	time.Sleep(4 * time.Second) // ~2000 snapshots of 10 KB, nobody reading
+	rss := p.status(t, "VmRSS")
+	t.Logf("RSS after 4s with stdout stalled: %d KiB", rss)
+	if rss > 32<<10 {
+		t.Errorf("RSS %d KiB with stdout stalled, want under 32 MiB", rss)
+	}
+	// Read again: fresh values, and the drops were counted.
+	unblocked := time.Now()
+	sc := bufio.NewScanner(p.stdout)
+	fresh, dropped := false, false
+	for sc.Scan() && time.Since(unblocked) < 5*time.Second && !(fresh && dropped) {
+		l := sc.Text()
+		if strings.Contains(l, "/fedmsg-hub/queue_length-FMNConsumer_backlog") {
+			ts := l[strings.LastIndex(l, " ")+1 : strings.LastIndex(l, ":")]
+			sec, _ := strconv.ParseFloat(ts, 64)
+			if age := float64(time.Now().UnixNano())/1e9 - sec; age < 0.5 {
+				fresh = true
+			}
+		}
+		if strings.Contains(l, "/fedmsg-collectd/derive-fedmsg-hub_dropped_snapshots") && !strings.HasSuffix(l, ":0") {
+			dropped = true
+		}
+	}
+	if !fresh || !dropped {
+		t.Errorf("after unblocking: fresh values %v, dropped snapshots counted %v", fresh, dropped)
+	}
+}
+
+// TestOversizeIntegration: peers announcing a 4 GiB and a 2^62-byte frame
+// are disconnected, the process stays alive and small, and a real hub
+// beside them is still reported.
+func TestOversizeIntegration(t *testing.T) {
+	integration(t)
+	evil := func(size uint64) *testhub.FakePeer {
+		return testhub.StartFakePeer(t, func(w io.Writer) {
+			w.Write(testhub.LongFrameHeader(size))
+			chunk := make([]byte, 64<<10)
+			for range 2048 { // up to 128 MiB of body, until disconnected
+				if _, err := w.Write(chunk); err != nil {
+					return
+				}
+			}
+		})
+	}
+	big, huge := evil(4<<30), evil(1<<62)
+	hub := testhub.Start(t, "tcp://127.0.0.1:*", 100*time.Millisecond, fixtures+"ipc-12.json")
+	p := startProc(t, "--interval", "200ms",
+		"--endpoint", "fedmsg-big="+big.Addr, "--endpoint", "fedmsg-huge="+huge.Addr, "--endpoint", "fedmsg-hub="+hub.Endpoint)
+	counts := map[string]bool{}
+	sc := bufio.NewScanner(p.stdout)
+	deadline := time.Now().Add(10 * time.Second)
+	hubSeen := 0
+	for sc.Scan() && time.Now().Before(deadline) {
+		l := sc.Text()
+		for _, svc := range []string{"fedmsg-big", "fedmsg-huge"} {
+			if strings.Contains(l, "derive-"+svc+"_oversize_messages") && !strings.HasSuffix(l, ":0") {
+				counts[svc] = true
+			}
+		}
+		if strings.Contains(l, "testhost/fedmsg-hub/count-consumers") {
+			hubSeen++
+		}
+		if len(counts) == 2 && hubSeen >= 10 {
+			break
+		}
+	}
+	if len(counts) != 2 || hubSeen < 10 {
+		t.Fatalf("oversize counted for %v, hub snapshots %d; stderr: %s", counts, hubSeen, p.stderr)
+	}
+	select {
+	case <-p.exited:
+		t.Fatalf("plugin exited: %s", p.stderr)
+	default:
+	}
+	hwm := p.status(t, "VmHWM")
+	t.Logf("peak RSS %d KiB after 4 GiB and 2^62-byte frames; stderr: %s", hwm, p.stderr)
+	if hwm > 64<<10 {
+		t.Errorf("peak RSS %d KiB, want under 64 MiB", hwm)
+	}
+	if n := strings.Count(p.stderr.String(), "\n"); n > 4 {
+		t.Errorf("%d log lines, want at most a couple per endpoint:\n%s", n, p.stderr)
+	}
+}

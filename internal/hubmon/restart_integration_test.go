@@ -1,0 +1,196 @@
+package hubmon
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/testhub"
+)
+
+// The restart tests publish every period and, like moksha, send the first
+// message one period after starting. A restarted hub must be read again
+// within one period of its first message (allowing slack for scheduling).
+const (
+	period = 2500 * time.Millisecond
+	slack  = 500 * time.Millisecond
+)
+
+func hubConfig(ep string) testhub.Config {
+	return testhub.Config{Endpoint: ep, Period: period, Delay: period, Files: []string{"testdata/ipc-12.json"}}
+}
+
+// drain empties snaps and returns the time the newest of them arrived.
+func drain(snaps <-chan Snapshot) {
+	for {
+		select {
+		case <-snaps:
+		default:
+			return
+		}
+	}
+}
+
+// resumed waits for the first snapshot after start (when the new hub was
+// bound), checks it within firstPublish+period+slack, and returns the
+// delay after the hub's first publish.
+func resumed(t *testing.T, snaps <-chan Snapshot, start time.Time, bound time.Duration) {
+	t.Helper()
+	s := next(t, snaps, bound+5*time.Second)
+	delay := s.Arrival.Sub(start)
+	t.Logf("read again %v after the hub started or resumed (bound %v)", delay, bound)
+	if delay > bound {
+		t.Errorf("read again after %v, want within %v", delay, bound)
+	}
+}
+
+// TestRestartIntegration kills, stops and restarts a real libzmq publisher
+// in the ways a hub goes away, and checks that the subscriber reads it
+// again within the bound each time, without a log line.
+func TestRestartIntegration(t *testing.T) {
+	integration(t)
+	firstAndOne := period + period + slack // the first publish, plus one period
+	scenarios := []struct {
+		name string
+		run  func(t *testing.T, ep string, snaps <-chan Snapshot)
+	}{
+		{"started after the plugin", func(t *testing.T, ep string, snaps <-chan Snapshot) {
+			time.Sleep(time.Second)
+			start := time.Now()
+			testhub.Run(t, hubConfig(ep))
+			resumed(t, snaps, start, firstAndOne)
+		}},
+		{"SIGKILL, back after 1s", func(t *testing.T, ep string, snaps <-chan Snapshot) {
+			h := testhub.Run(t, hubConfig(ep))
+			next(t, snaps, 2*period+slack)
+			h.Stop(syscall.SIGKILL)
+			time.Sleep(time.Second)
+			drain(snaps)
+			start := time.Now()
+			testhub.Run(t, hubConfig(ep))
+			resumed(t, snaps, start, firstAndOne)
+		}},
+		{"SIGTERM, back after 1s", func(t *testing.T, ep string, snaps <-chan Snapshot) {
+			h := testhub.Run(t, hubConfig(ep))
+			next(t, snaps, 2*period+slack)
+			h.Stop(syscall.SIGTERM)
+			time.Sleep(time.Second)
+			drain(snaps)
+			start := time.Now()
+			testhub.Run(t, hubConfig(ep))
+			resumed(t, snaps, start, firstAndOne)
+		}},
+		{"SIGKILL, back after 15s", func(t *testing.T, ep string, snaps <-chan Snapshot) {
+			h := testhub.Run(t, hubConfig(ep))
+			next(t, snaps, 2*period+slack)
+			h.Stop(syscall.SIGKILL)
+			time.Sleep(15 * time.Second)
+			drain(snaps)
+			start := time.Now()
+			testhub.Run(t, hubConfig(ep))
+			resumed(t, snaps, start, firstAndOne)
+		}},
+		{"SIGSTOP for 12s, then SIGCONT", func(t *testing.T, ep string, snaps <-chan Snapshot) {
+			h := testhub.Run(t, hubConfig(ep))
+			next(t, snaps, 2*period+slack)
+			h.Signal(syscall.SIGSTOP)
+			defer h.Signal(syscall.SIGCONT)
+			time.Sleep(12 * time.Second) // past the idle limit: sessions are retried
+			drain(snaps)
+			start := time.Now()
+			h.Signal(syscall.SIGCONT)
+			// A stopped hub cannot answer a handshake; after SIGCONT the
+			// next publish is at most a period away, and a handshake that
+			// gave up in the meantime is retried within the 2s backoff.
+			resumed(t, snaps, start, period+2*time.Second+slack)
+		}},
+	}
+	dir := t.TempDir()
+	for i, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			t.Parallel()
+			ep := "ipc://" + filepath.Join(dir, "monitoring-hub"+string(rune('a'+i))+".socket")
+			if sc.name == "SIGKILL, back after 1s" {
+				ep = "tcp://127.0.0.1:" + freePort(t)
+			}
+			snaps, logs, _ := watchInto(t, Endpoint{Service: "fedmsg-hub", Addr: ep}, Options{})
+			sc.run(t, ep, snaps)
+			if s := logs.String(); s != "" {
+				t.Errorf("logged: %s", s)
+			}
+		})
+	}
+}
+
+// TestSessionCyclesIntegration: 200 sessions against a busy publisher,
+// each closed while zmq4's queue is full, leave no goroutine or file
+// descriptor behind.
+func TestSessionCyclesIntegration(t *testing.T) {
+	integration(t)
+	ep := "ipc://" + filepath.Join(t.TempDir(), "busy.socket")
+	testhub.Run(t, testhub.Config{Endpoint: ep, Period: time.Millisecond, Files: []string{"testdata/ipc-01.json"}})
+	got := make(chan struct{}, 1)
+	w := newWatcher(Endpoint{"fedmsg-busy", ep}, Options{}, nil, func(Snapshot) {
+		// A slow consumer: meanwhile zmq4's 10-message queue fills up,
+		// which is when a Close without draining leaks its reader.
+		time.Sleep(30 * time.Millisecond)
+		select {
+		case got <- struct{}{}:
+		default:
+		}
+	})
+	cycle := func() {
+		select { // a message of the previous session
+		case <-got:
+		default:
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); w.session(ctx) }()
+		select {
+		case <-got:
+		case <-time.After(10 * time.Second):
+			t.Fatal("no message in a session within 10s")
+		}
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatal("session did not end within 5s of cancel")
+		}
+	}
+	cycle() // warm up: transports registered, runtime goroutines started
+	baseG, baseFD := runtime.NumGoroutine(), openFDs(t)
+	for range 200 {
+		cycle()
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		g, fd := runtime.NumGoroutine(), openFDs(t)
+		if g <= baseG && fd <= baseFD {
+			t.Logf("after 200 sessions: %d goroutines (baseline %d), %d fds (baseline %d)", g, baseG, fd, baseFD)
+			break
+		}
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("after 200 sessions: %d goroutines (baseline %d), %d fds (baseline %d)\n%s", g, baseG, fd, baseFD, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := w.st.Sessions.Load(); n != 201 {
+		t.Errorf("%d sessions counted, want 201", n)
+	}
+}
+
+func openFDs(t *testing.T) int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(entries)
+}
