@@ -241,6 +241,8 @@ func TestDecodeErrors(t *testing.T) {
 
 func FuzzDecode(f *testing.F) {
 	files, _ := filepath.Glob("testdata/*.json")
+	hostile, _ := filepath.Glob("testdata/hostile/*")
+	files = append(files, hostile...)
 	for _, file := range files {
 		data, err := os.ReadFile(file)
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -209,4 +210,32 @@ func freePort(t *testing.T) string {
 	defer ln.Close()
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	return port
+}
+
+// TestMalformedIntegration: a hub alternating garbage, a snapshot with a
+// NaN in one consumer and a good snapshot: the good data is delivered, the
+// bad counted, and the log has one line for the minute.
+func TestMalformedIntegration(t *testing.T) {
+	integration(t)
+	hub := testhub.Start(t, "tcp://127.0.0.1:*", 20*time.Millisecond,
+		"testdata/hostile/garbage.txt", "testdata/hostile/nan.json", "testdata/ipc-12.json")
+	snaps, logs, st := watchInto(t, Endpoint{"fedmsg-hub", hub.Endpoint}, Options{})
+	full, partial := 0, 0
+	for full < 5 || partial < 5 {
+		s := next(t, snaps, 5*time.Second)
+		switch {
+		case len(s.Consumers) == 4 && s.Skipped == 0:
+			full++
+		case len(s.Consumers) == 3 && s.Skipped == 1:
+			partial++
+		default:
+			t.Fatalf("snapshot with %d consumers, %d skipped", len(s.Consumers), s.Skipped)
+		}
+	}
+	if st.DecodeErrors.Load() < 4 || st.Skipped.Load() < 5 {
+		t.Errorf("decode errors %d, skipped entries %d", st.DecodeErrors.Load(), st.Skipped.Load())
+	}
+	if n := strings.Count(logs.String(), "\n"); n != 1 {
+		t.Errorf("%d log lines, want 1 (at most one a minute):\n%s", n, logs)
+	}
 }
