@@ -21,7 +21,7 @@ func host(name string, err error) func() (string, error) {
 }
 
 func TestParse(t *testing.T) {
-	base := config{socketDir: "/var/run/fedmsg", rescan: 10e9, host: "envhost", idlePeriods: 3, logLevel: 4, interval: 2500 * time.Millisecond, maxMessage: 4 << 20}
+	base := config{socketDir: "/var/run/fedmsg", rescan: 10e9, host: "envhost", idlePeriods: 3, logLevel: 4, interval: 2500 * time.Millisecond, maxMessage: 4 << 20, smoothing: time.Minute}
 	tests := []struct {
 		name   string
 		args   []string
@@ -40,6 +40,7 @@ func TestParse(t *testing.T) {
 			},
 		},
 		{name: "interval flag wins", args: []string{"--interval", "30s"}, modify: func(c *config) { c.interval = 30 * time.Second }},
+		{name: "smoothing", args: []string{"--smoothing", "5m"}, modify: func(c *config) { c.smoothing = 5 * time.Minute }},
 		{name: "max message", args: []string{"--max-message", "64KiB"}, modify: func(c *config) { c.maxMessage = 64 << 10 }},
 		{name: "max message in bytes", args: []string{"--max-message", "100000"}, modify: func(c *config) { c.maxMessage = 100000 }},
 		{name: "hostname flag wins", args: []string{"--hostname", "flaghost"}, modify: func(c *config) { c.host = "flaghost" }},
@@ -90,6 +91,7 @@ func TestParseErrors(t *testing.T) {
 		"--max-message 10":  "want a size of at least 1KiB",
 		"--max-message 4GB": "want a size of at least 1KiB",
 		"--interval 1ms":    "--interval must be at least 100ms",
+		"--smoothing 10ms":  "--smoothing must be at least 1s",
 		"extra":             `unexpected argument "extra"`,
 	} {
 		_, err := parse(strings.Fields(args), io.Discard, env(nil), host("h", nil))
@@ -114,7 +116,7 @@ func TestHelp(t *testing.T) {
 		if code := run(context.Background(), args, io.Discard, &out); code != exitOK {
 			t.Errorf("%v: exit %d", args, code)
 		}
-		for _, want := range []string{"-endpoint", "-socket-dir", "-rescan", "-hostname", "-idle-periods", "-log-level", "-interval", "-max-message", "run", "help"} {
+		for _, want := range []string{"-endpoint", "-socket-dir", "-rescan", "-hostname", "-idle-periods", "-log-level", "-interval", "-max-message", "-smoothing", "run", "help"} {
 			if !strings.Contains(out.String(), want) {
 				t.Errorf("%v: help does not mention %s", args, want)
 			}

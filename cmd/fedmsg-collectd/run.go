@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fedora-infra/fedmsg-collectd/internal/analytics"
 	"github.com/fedora-infra/fedmsg-collectd/internal/derive"
 	"github.com/fedora-infra/fedmsg-collectd/internal/health"
 	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
@@ -55,6 +56,7 @@ type config struct {
 	logLevel    slog.Level
 	interval    time.Duration
 	maxMessage  int
+	smoothing   time.Duration
 }
 
 type endpointsFlag []hubmon.Endpoint
@@ -98,6 +100,7 @@ func parse(args []string, out io.Writer, getenv func(string) string, hostname fu
 	fs.IntVar(&c.idlePeriods, "idle-periods", 3, "reconnect after this many publish periods without a message")
 	level := fs.String("log-level", "warn", "stderr log level: error, warn, info or debug")
 	fs.DurationVar(&c.interval, "interval", 0, "how often to write hub liveness and the plugin's own counters\n(default $COLLECTD_INTERVAL, else 10s)")
+	fs.DurationVar(&c.smoothing, "smoothing", analytics.DefaultSmoothing, "time constant of the exponential smoothing behind the wait, rate\nand drain-time values")
 	maxMessage := fs.String("max-message", "4MiB", "largest monitoring message accepted, in bytes (suffixes KiB, MiB);\na hub sending more is disconnected before the message is read")
 	fs.Usage = func() {
 		fmt.Fprint(out, usageHead)
@@ -116,6 +119,9 @@ func parse(args []string, out io.Writer, getenv func(string) string, hostname fu
 	}
 	if c.rescan <= 0 {
 		return config{}, errors.New("--rescan must be positive")
+	}
+	if c.smoothing < time.Second {
+		return config{}, errors.New("--smoothing must be at least 1s")
 	}
 	if c.idlePeriods < 1 {
 		return config{}, errors.New("--idle-periods must be at least 1")
@@ -199,6 +205,7 @@ func serve(ctx context.Context, c config, stdout io.Writer, log *slog.Logger) er
 
 	w := putval.NewWriter(stdout)
 	live := &health.Tracker{IdlePeriods: c.idlePeriods, Host: c.host}
+	queues := make(map[hubmon.Endpoint]*analytics.Hub)
 	tick := time.NewTicker(c.interval)
 	defer tick.Stop()
 	for {
@@ -212,13 +219,12 @@ func serve(ctx context.Context, c config, stdout io.Writer, log *slog.Logger) er
 		case <-box.ready:
 			for _, it := range box.take() {
 				notes = append(notes, live.Heard(it.ep, it.snap)...)
-				batches = append(batches, putval.Batch{
-					Host:     c.host,
-					Service:  it.ep.Service,
-					Time:     it.snap.Arrival,
-					Interval: it.snap.Period,
-					Values:   derive.Values(it.snap),
-				})
+				q := queues[it.ep]
+				if q == nil {
+					q = analytics.NewHub(c.smoothing)
+					queues[it.ep] = q
+				}
+				batches = append(batches, snapshotBatch(c.host, it.ep.Service, it.snap, q))
 			}
 		case now := <-tick.C:
 			watched := sup.Endpoints()
@@ -227,6 +233,11 @@ func serve(ctx context.Context, c config, stdout io.Writer, log *slog.Logger) er
 				eps = append(eps, ep)
 			}
 			batches, notes = live.Check(now, eps, c.interval)
+			for ep := range queues {
+				if watched[ep] == nil {
+					delete(queues, ep)
+				}
+			}
 			batches = append(batches, selfValues(c.host, now, c.interval, watched, box))
 		}
 		for _, b := range batches {
@@ -240,6 +251,11 @@ func serve(ctx context.Context, c config, stdout io.Writer, log *slog.Logger) er
 			}
 		}
 	}
+}
+
+// snapshotBatch is what the plugin writes for one snapshot of a hub.
+func snapshotBatch(host, service string, s hubmon.Snapshot, q *analytics.Hub) putval.Batch {
+	return putval.Batch{Host: host, Service: service, Time: s.Arrival, Interval: s.Period, Values: derive.Values(s, q)}
 }
 
 // parseSize reads a byte count with an optional KiB or MiB suffix.

@@ -43,7 +43,7 @@ func expected(t *testing.T, service, file string) []string {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	if err := putval.Format(&buf, putval.Batch{Host: "testhost", Service: service, Interval: time.Second, Values: derive.Values(s)}); err != nil {
+	if err := putval.Format(&buf, putval.Batch{Host: "testhost", Service: service, Interval: time.Second, Values: derive.Values(s, nil)}); err != nil {
 		t.Fatal(err)
 	}
 	return normalize(strings.Split(strings.TrimSpace(buf.String()), "\n"))

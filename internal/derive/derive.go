@@ -4,6 +4,7 @@
 package derive
 
 import (
+	"github.com/fedora-infra/fedmsg-collectd/internal/analytics"
 	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
 	"github.com/fedora-infra/fedmsg-collectd/internal/putval"
 )
@@ -11,12 +12,14 @@ import (
 // Values returns the values for one snapshot, in a fixed order: per
 // initialized consumer its backlog, exceptions, headcounts and response times;
 // per initialized producer its exceptions and last-run age; then the hub's
-// counts. Optional fields a hub did not send produce no value.
+// counts; then, when a is not nil, the queue analytics of the consumers,
+// which a keeps state for between the hub's snapshots. Optional fields a hub
+// did not send produce no value.
 //
 // Consumers and producers share one name space (both write
 // gauge-NAME_exceptions), so a producer named like a consumer, or two
 // consumers with one class name, get distinct names from putval.Names.
-func Values(s hubmon.Snapshot) []putval.Value {
+func Values(s hubmon.Snapshot, a *analytics.Hub) []putval.Value {
 	all := make([]string, 0, len(s.Consumers)+len(s.Producers))
 	for _, c := range s.Consumers {
 		all = append(all, c.Name)
@@ -33,12 +36,14 @@ func Values(s hubmon.Snapshot) []putval.Value {
 		}
 	}
 	uninit := 0
+	var live []analytics.Consumer
 	for i, c := range s.Consumers {
 		if !c.Initialized {
 			uninit++
 			continue
 		}
 		n := names[i]
+		live = append(live, analytics.Consumer{Name: n, Consumer: c})
 		add("queue_length", n+"_backlog", c.Backlog)
 		add("gauge", n+"_exceptions", c.Exceptions)
 		add("gauge", n+"_in", c.HeadcountIn)
@@ -64,6 +69,9 @@ func Values(s hubmon.Snapshot) []putval.Value {
 	add("count", "consumers", hubmon.Some(float64(len(s.Consumers))))
 	add("count", "producers", hubmon.Some(float64(len(s.Producers))))
 	add("count", "uninitialized", hubmon.Some(float64(uninit)))
+	if a != nil {
+		out = append(out, a.Update(s, live)...)
+	}
 	return out
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/fedora-infra/fedmsg-collectd/internal/analytics"
 	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
 	"github.com/fedora-infra/fedmsg-collectd/internal/putval"
 )
@@ -25,7 +26,7 @@ var arrival = time.Unix(1795516100, 8815500)
 func render(t *testing.T, s hubmon.Snapshot) string {
 	t.Helper()
 	var buf bytes.Buffer
-	err := putval.Format(&buf, putval.Batch{Host: "myhost", Service: "fedmsg-hub", Time: s.Arrival, Interval: 5 * time.Second, Values: Values(s)})
+	err := putval.Format(&buf, putval.Batch{Host: "myhost", Service: "fedmsg-hub", Time: s.Arrival, Interval: 5 * time.Second, Values: Values(s, nil)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +115,7 @@ func TestCompat(t *testing.T) {
 		{Type: "count", TypeInstance: "uninitialized", Value: 2},
 	}
 	approx := cmp.Comparer(func(a, b float64) bool { return a == b || (a-b < 1e-6 && b-a < 1e-6) })
-	if d := cmp.Diff(want, Values(s), approx); d != "" {
+	if d := cmp.Diff(want, Values(s, nil), approx); d != "" {
 		t.Errorf("(-want +got):\n%s", d)
 	}
 }
@@ -131,12 +132,49 @@ func TestSharedNames(t *testing.T) {
 		Producers: []hubmon.Producer{{Name: "X", Initialized: true, Exceptions: hubmon.Some(3)}},
 	}
 	var got []string
-	for _, v := range Values(s) {
+	for _, v := range Values(s, nil) {
 		if v.Type == "gauge" {
 			got = append(got, v.TypeInstance)
 		}
 	}
 	if d := cmp.Diff([]string{"X_exceptions", "X_2_exceptions", "X_3_exceptions"}, got); d != "" {
 		t.Errorf("(-want +got):\n%s", d)
+	}
+}
+
+// TestGoldenSequence renders the real hub's captures in the order they
+// were taken, 5 s apart, through one analytics state: the extended output
+// with rates, wait, drain time, percentiles and utilisation.
+func TestGoldenSequence(t *testing.T) {
+	a := analytics.NewHub(analytics.DefaultSmoothing)
+	var got strings.Builder
+	for i, name := range []string{"ipc-01", "ipc-06", "ipc-12"} {
+		data, err := os.ReadFile("../hubmon/testdata/" + name + ".json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := hubmon.Decode(data, arrival.Add(time.Duration(i)*25*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Period, s.Session = 5*time.Second, 1
+		var buf bytes.Buffer
+		if err := putval.Format(&buf, putval.Batch{Host: "myhost", Service: "fedmsg-hub", Time: s.Arrival, Interval: s.Period, Values: Values(s, a)}); err != nil {
+			t.Fatal(err)
+		}
+		got.Write(buf.Bytes())
+	}
+	golden := filepath.Join("testdata", "sequence.putval")
+	if *update {
+		if err := os.WriteFile(golden, []byte(got.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(string(want), got.String()); d != "" {
+		t.Errorf("%s (-want +got):\n%s", golden, d)
 	}
 }

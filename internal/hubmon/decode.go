@@ -17,6 +17,10 @@ type Snapshot struct {
 	// Period is the hub's publish period as observed so far (DefaultPeriod
 	// until two messages have been seen). Decode leaves it zero.
 	Period time.Duration
+	// Session numbers the subscriber sessions of an endpoint, from 1; a
+	// new session (after a hub restart, a silence) may follow a gap in
+	// which messages were lost. Decode leaves it zero.
+	Session int64
 	// Consumers and Producers are in the order the hub listed them.
 	Consumers []Consumer
 	Producers []Producer

@@ -278,6 +278,7 @@ func (w *watcher) handle(a arrival) {
 		w.logf("skipped malformed entries of a snapshot", "count", s.Skipped, "first", s.SkipErr)
 	}
 	s.Period = w.period.Estimate()
+	s.Session = w.st.Sessions.Load()
 	w.st.Snapshots.Add(1)
 	w.deliver(s)
 }

@@ -1,0 +1,175 @@
+// Package analytics derives queue figures from a hub's successive
+// snapshots, per consumer: arrival and service rates, the wait estimated by
+// Little's law from exponentially smoothed backlog and arrival rate, the time
+// to drain a shrinking backlog (or its growth rate), processing time
+// percentiles and utilisation.
+//
+// Everything is computed from the snapshots' own arrival times, so a
+// sequence of snapshots with made-up times gives the same values every time.
+// The formulas and their limits are documented in the README.
+package analytics
+
+import (
+	"math"
+	"slices"
+	"time"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
+	"github.com/fedora-infra/fedmsg-collectd/internal/putval"
+)
+
+// DefaultSmoothing is the default time constant of the smoothing.
+const DefaultSmoothing = 60 * time.Second
+
+// minRate is the smoothed arrival rate, in messages per second, below which
+// the wait is unknown rather than a division by almost nothing.
+const minRate = 1e-3
+
+// resetAfter is how many smoothing constants of silence discard a
+// consumer's state: what was smoothed before says nothing of now.
+const resetAfter = 3
+
+// Hub holds the state of one hub's consumers between snapshots. Use one Hub
+// per endpoint, from one goroutine. The zero value is not ready: use NewHub.
+type Hub struct {
+	smoothing time.Duration
+	session   int64
+	last      time.Time
+	consumers map[string]*consumer
+}
+
+type consumer struct {
+	backlog, in, out float64 // smoothed backlog, arrival and service rate
+	primed           bool    // the smoothed values hold at least one sample
+}
+
+// NewHub returns an empty state with the given smoothing time constant
+// (DefaultSmoothing if not positive).
+func NewHub(smoothing time.Duration) *Hub {
+	if smoothing <= 0 {
+		smoothing = DefaultSmoothing
+	}
+	return &Hub{smoothing: smoothing, consumers: make(map[string]*consumer)}
+}
+
+// Consumer is one initialized consumer of a snapshot with the name its
+// values are written under.
+type Consumer struct {
+	Name string
+	hubmon.Consumer
+}
+
+// Update takes the next snapshot of the hub, whose initialized consumers
+// are cs, and returns their derived values. State is dropped, and started
+// again from this snapshot, on a new subscriber session (a hub restart or a
+// lost connection), after a gap of more than three smoothing constants, and
+// for a consumer absent from the previous snapshot.
+func (h *Hub) Update(s hubmon.Snapshot, cs []Consumer) []putval.Value {
+	dt := s.Arrival.Sub(h.last).Seconds()
+	if !h.last.IsZero() && s.Session == h.session && dt <= 0 {
+		// A duplicate or out of order: nothing to learn about rates.
+		return distribution(cs, 0)
+	}
+	fresh := h.last.IsZero() || s.Session != h.session || dt > resetAfter*h.smoothing.Seconds()
+	h.session, h.last = s.Session, s.Arrival
+	if fresh {
+		// The first snapshot has no interval to divide its counts by.
+		clear(h.consumers)
+		for _, c := range cs {
+			h.consumers[c.Name] = new(consumer)
+		}
+		return distribution(cs, 0)
+	}
+
+	// The headcounts count since the hub's previous publish. When we
+	// missed publishes, dt spans several hub periods but the counts only
+	// the last one.
+	window := dt
+	if p := s.Period.Seconds(); p > 0 && dt > 1.5*p {
+		window = dt / math.Round(dt/p)
+	}
+	alpha := 1 - math.Exp(-dt/h.smoothing.Seconds())
+
+	seen := make(map[string]*consumer, len(cs))
+	var out []putval.Value
+	for _, c := range cs {
+		st, known := h.consumers[c.Name]
+		if !known {
+			// Back after an absence, or new: start from its next snapshot.
+			seen[c.Name] = new(consumer)
+			continue
+		}
+		seen[c.Name] = st
+		if c.Backlog.Valid && c.HeadcountIn.Valid && c.HeadcountOut.Valid {
+			out = append(out, st.update(c, window, alpha)...)
+		}
+	}
+	h.consumers = seen
+	return append(out, distribution(cs, window)...)
+}
+
+// update smooths one consumer's sample and returns its rate values.
+func (st *consumer) update(c Consumer, window, alpha float64) []putval.Value {
+	in, out, backlog := c.HeadcountIn.V/window, c.HeadcountOut.V/window, c.Backlog.V
+	if !st.primed {
+		st.backlog, st.in, st.out, st.primed = backlog, in, out, true
+	} else {
+		st.backlog += alpha * (backlog - st.backlog)
+		st.in += alpha * (in - st.in)
+		st.out += alpha * (out - st.out)
+	}
+	n := c.Name
+	vals := []putval.Value{
+		{Type: RateType, TypeInstance: n + SuffixArrivalRate, Value: st.in},
+		{Type: RateType, TypeInstance: n + SuffixServiceRate, Value: st.out},
+	}
+	if st.in >= minRate {
+		vals = append(vals, putval.Value{Type: DurationType, TypeInstance: n + SuffixWait, Value: st.backlog / st.in})
+	}
+	switch net := st.out - st.in; {
+	case net > 0 && backlog > 0:
+		vals = append(vals, putval.Value{Type: DurationType, TypeInstance: n + SuffixDrain, Value: backlog / net})
+	case net < 0:
+		vals = append(vals, putval.Value{Type: RateType, TypeInstance: n + SuffixGrowth, Value: -net})
+	}
+	return vals
+}
+
+// distribution returns the processing time percentiles of each consumer,
+// and its utilisation when the window is known (positive).
+func distribution(cs []Consumer, window float64) []putval.Value {
+	var out []putval.Value
+	for _, c := range cs {
+		if len(c.Times) == 0 {
+			continue
+		}
+		ts := slices.Clone(c.Times)
+		slices.Sort(ts)
+		n := c.Name
+		out = append(out,
+			putval.Value{Type: TimeType, TypeInstance: n + SuffixP50, Value: 1000 * Percentile(ts, 50)},
+			putval.Value{Type: TimeType, TypeInstance: n + SuffixP95, Value: 1000 * Percentile(ts, 95)},
+			putval.Value{Type: TimeType, TypeInstance: n + SuffixP99, Value: 1000 * Percentile(ts, 99)},
+		)
+		if window > 0 {
+			sum := 0.0
+			for _, t := range ts {
+				sum += t
+			}
+			out = append(out, putval.Value{Type: UtilizationType, TypeInstance: n + SuffixUtilization, Value: sum / window})
+		}
+	}
+	return out
+}
+
+// Percentile returns the p-th percentile (0 to 100) of sorted, by linear
+// interpolation between the closest ranks; 0 for an empty slice.
+func Percentile(sorted []float64, p float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	r := p / 100 * float64(len(sorted)-1)
+	lo := int(math.Floor(r))
+	hi := min(lo+1, len(sorted)-1)
+	return sorted[lo] + (r-float64(lo))*(sorted[hi]-sorted[lo])
+}
