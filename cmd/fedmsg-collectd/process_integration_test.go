@@ -176,3 +176,6 @@ func TestOversizeIntegration(t *testing.T) {
 		t.Errorf("%d log lines, want at most a couple per endpoint:\n%s", n, p.stderr)
 	}
 }
+
+// execCommand is exec.Command, named for the tests that run the binary.
+func execCommand(name string, args ...string) *exec.Cmd { return exec.Command(name, args...) }

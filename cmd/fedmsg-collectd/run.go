@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/analytics"
+	"github.com/fedora-infra/fedmsg-collectd/internal/capture"
 	"github.com/fedora-infra/fedmsg-collectd/internal/derive"
 	"github.com/fedora-infra/fedmsg-collectd/internal/health"
 	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
@@ -32,7 +33,16 @@ const usageHead = `fedmsg-collectd: collectd Exec plugin for fedmsg / moksha hub
 
 Usage:
   fedmsg-collectd [run] [flags]    run as collectd's Exec program (the default)
+  fedmsg-collectd demo [flags]     run on a built-in simulated hub, printing what
+                                   collectd would receive
+  fedmsg-collectd simulate [flags] publish a simulated hub's monitoring messages
+  fedmsg-collectd capture [flags]  record a hub's messages with their arrival times
+  fedmsg-collectd replay [flags] FILE|-
+                                   print what the plugin writes for recorded or
+                                   plain snapshots
   fedmsg-collectd help             show this text
+
+"fedmsg-collectd COMMAND -h" explains the flags of each command.
 
 collectd starts the plugin once and reads PUTVAL lines from its stdout for
 as long as it runs. Each hub's monitoring socket is read by its own
@@ -57,6 +67,7 @@ type config struct {
 	interval    time.Duration
 	maxMessage  int
 	smoothing   time.Duration
+	capture     string
 }
 
 type endpointsFlag []hubmon.Endpoint
@@ -101,6 +112,7 @@ func parse(args []string, out io.Writer, getenv func(string) string, hostname fu
 	level := fs.String("log-level", "warn", "stderr log level: error, warn, info or debug")
 	fs.DurationVar(&c.interval, "interval", 0, "how often to write hub liveness and the plugin's own counters\n(default $COLLECTD_INTERVAL, else 10s)")
 	fs.DurationVar(&c.smoothing, "smoothing", analytics.DefaultSmoothing, "time constant of the exponential smoothing behind the wait, rate\nand drain-time values")
+	fs.StringVar(&c.capture, "capture", "", "also record every message received, with its arrival time, as JSON\nlines in `FILE` (for bug reports: \"fedmsg-collectd replay FILE\" prints\nthe same values again)")
 	maxMessage := fs.String("max-message", "4MiB", "largest monitoring message accepted, in bytes (suffixes KiB, MiB);\na hub sending more is disconnected before the message is read")
 	fs.Usage = func() {
 		fmt.Fprint(out, usageHead)
@@ -138,17 +150,9 @@ func parse(args []string, out io.Writer, getenv func(string) string, hostname fu
 	if c.interval < 100*time.Millisecond {
 		return config{}, errors.New("--interval must be at least 100ms")
 	}
-	if c.host == "" {
-		c.host = getenv("COLLECTD_HOSTNAME")
+	if c.host, err = hostOf(c.host, getenv, hostname); err != nil {
+		return config{}, err
 	}
-	if c.host == "" {
-		h, err := hostname()
-		if err != nil {
-			return config{}, fmt.Errorf("no --hostname, no COLLECTD_HOSTNAME, and %w", err)
-		}
-		c.host = h
-	}
-	c.host = putval.Host(c.host)
 	seen := map[string]string{}
 	for _, ep := range c.endpoints {
 		if prev, dup := seen[ep.Service]; dup {
@@ -159,15 +163,50 @@ func parse(args []string, out io.Writer, getenv func(string) string, hostname fu
 	return c, nil
 }
 
+// hostOf is the host field: the flag's value, else COLLECTD_HOSTNAME, else
+// the machine's name; sanitized.
+func hostOf(flagValue string, getenv func(string) string, hostname func() (string, error)) (string, error) {
+	h := flagValue
+	if h == "" {
+		h = getenv("COLLECTD_HOSTNAME")
+	}
+	if h == "" {
+		var err error
+		if h, err = hostname(); err != nil {
+			return "", fmt.Errorf("no --hostname, no COLLECTD_HOSTNAME, and %w", err)
+		}
+	}
+	return putval.Host(h), nil
+}
+
 // run is the whole program: it returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	c, err := parse(args, stderr, os.Getenv, os.Hostname)
+	if len(args) > 0 {
+		sub := map[string]func(context.Context, []string, io.Writer, io.Writer) int{
+			"demo": demo, "simulate": simulate, "capture": captureCmd, "replay": replay,
+		}
+		if f, ok := sub[args[0]]; ok {
+			return f(ctx, args[1:], stdout, stderr)
+		}
+	}
+	return runPlugin(ctx, args, stdout, stderr)
+}
+
+// usageError reports a bad command line: help is exit 0, anything else a
+// message and exit 2.
+func usageError(stderr io.Writer, err error) int {
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}
+	fmt.Fprintf(stderr, "fedmsg-collectd: %v\n", err)
+	return exitUsage
+}
+
+// runPlugin is the plugin as collectd's Exec program.
+func runPlugin(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	c, err := parse(args, stderr, os.Getenv, os.Hostname)
 	if err != nil {
-		fmt.Fprintf(stderr, "fedmsg-collectd: %v\n", err)
-		return exitUsage
+		return usageError(stderr, err)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: c.logLevel}))
 	// A reader that went away must give us EPIPE to report, not kill us
@@ -195,6 +234,19 @@ func serve(ctx context.Context, c config, stdout io.Writer, log *slog.Logger) er
 	list := func() ([]hubmon.Endpoint, error) { return hubmon.Discover(c.socketDir) }
 	if len(c.endpoints) > 0 {
 		list = func() ([]hubmon.Endpoint, error) { return c.endpoints, nil }
+	}
+	if c.capture != "" {
+		f, err := os.OpenFile(c.capture, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		if err != nil {
+			return fmt.Errorf("--capture: %w", err)
+		}
+		defer f.Close()
+		cw := capture.NewWriter(f)
+		sup.Options.OnMessage = func(ep hubmon.Endpoint, m hubmon.Message) {
+			if err := cw.Add(ep, m); err != nil {
+				log.Warn("capture failed", "err", err)
+			}
+		}
 	}
 	done := make(chan struct{})
 	go func() {

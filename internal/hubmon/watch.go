@@ -39,6 +39,18 @@ type Options struct {
 	Logger *slog.Logger
 	// Now stamps arrival times; default time.Now.
 	Now func() time.Time
+	// OnMessage, if set, sees every message as it arrives, before it is
+	// decoded, with what the snapshot will carry. It is called from the
+	// endpoint's goroutine (one per endpoint) and must return quickly.
+	OnMessage func(Endpoint, Message)
+}
+
+// Message is one monitoring message as received, for recording.
+type Message struct {
+	Raw     []byte
+	Arrival time.Time
+	Period  time.Duration
+	Session int64
 }
 
 const (
@@ -209,7 +221,9 @@ func (w *watcher) session(ctx context.Context) (got bool, err error) {
 				break
 			}
 			select {
-			case msgs <- arrival{m, w.opt.Now()}:
+			// Without its monotonic reading, an arrival time compares and
+			// subtracts the same live and when replayed from a capture.
+			case msgs <- arrival{m, w.opt.Now().Round(0)}:
 				continue
 			case <-sctx.Done():
 			}
@@ -266,7 +280,12 @@ func (w *watcher) handle(a arrival) {
 	w.prev = a.at
 	// moksha sends one frame; should a topic frame ever precede it, the
 	// body is the last one.
-	s, err := Decode(a.msg.Frames[len(a.msg.Frames)-1], a.at)
+	body := a.msg.Frames[len(a.msg.Frames)-1]
+	period, session := w.period.Estimate(), w.st.Sessions.Load()
+	if w.opt.OnMessage != nil {
+		w.opt.OnMessage(w.ep, Message{Raw: body, Arrival: a.at, Period: period, Session: session})
+	}
+	s, err := Decode(body, a.at)
 	if err != nil {
 		w.st.DecodeErrors.Add(1)
 		w.logf("skipped a message that is not a monitoring snapshot", "err", err,
@@ -277,8 +296,7 @@ func (w *watcher) handle(a arrival) {
 		w.st.Skipped.Add(int64(s.Skipped))
 		w.logf("skipped malformed entries of a snapshot", "count", s.Skipped, "first", s.SkipErr)
 	}
-	s.Period = w.period.Estimate()
-	s.Session = w.st.Sessions.Load()
+	s.Period, s.Session = period, session
 	w.st.Snapshots.Add(1)
 	w.deliver(s)
 }

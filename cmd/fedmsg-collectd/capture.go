@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/capture"
+	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
+)
+
+// captureCmd records a hub's messages as JSON lines.
+func captureCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("fedmsg-collectd capture", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		eps      endpointsFlag
+		count    int
+		duration time.Duration
+		out      string
+	)
+	fs.Var(&eps, "endpoint", "hub monitoring socket, `[SERVICE=]ENDPOINT`, repeatable (as for run)")
+	fs.IntVar(&count, "count", 0, "stop after this many messages (0: no limit)")
+	fs.DurationVar(&duration, "duration", 0, "stop after this long (0: no limit)")
+	fs.StringVar(&out, "o", "-", "write to `FILE` (appending) instead of stdout")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "Usage: fedmsg-collectd capture --endpoint E [--count N] [--duration D] [-o FILE]\n\n"+
+			"Records every monitoring message with its arrival time, service and\n"+
+			"endpoint, one JSON object per line, until the count or duration is reached\n"+
+			"or it is interrupted. \"fedmsg-collectd replay FILE\" prints the values\n"+
+			"the plugin writes for them.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return usageError(stderr, err)
+	}
+	var err error
+	switch {
+	case len(eps) == 0:
+		err = errors.New("--endpoint is required")
+	case count < 0 || duration < 0:
+		err = errors.New("--count and --duration must not be negative")
+	case fs.NArg() > 0:
+		err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if err != nil {
+		return usageError(stderr, err)
+	}
+	w := stdout
+	if out != "-" {
+		f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		if err != nil {
+			fmt.Fprintf(stderr, "fedmsg-collectd: %v\n", err)
+			return exitError
+		}
+		defer f.Close()
+		w = f
+	}
+	if duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, duration)
+		defer cancel()
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// Messages that do not decode are recorded like the others: they are
+	// what a capture is for, not a warning.
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	cw := capture.NewWriter(w)
+	var failed error
+	sup := &hubmon.Supervisor{
+		Options: hubmon.Options{Logger: log, OnMessage: func(ep hubmon.Endpoint, m hubmon.Message) {
+			if ctx.Err() != nil {
+				return
+			}
+			if err := cw.Add(ep, m); err != nil {
+				failed = err
+				cancel()
+				return
+			}
+			if count > 0 && cw.Count() >= count {
+				cancel()
+			}
+		}},
+		Deliver: func(hubmon.Endpoint, hubmon.Snapshot) {},
+	}
+	sup.Run(ctx, time.Hour, func() ([]hubmon.Endpoint, error) { return eps, nil })
+	if failed != nil {
+		log.Error("capture stopped", "err", failed)
+		return exitError
+	}
+	return exitOK
+}

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/analytics"
+	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
+)
+
+// demo runs a simulated hub and the plugin against it in one process.
+func demo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("fedmsg-collectd demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		sc       simConfig
+		host     string
+		duration time.Duration
+	)
+	profiles := simFlags(fs, &sc, 10)
+	fs.StringVar(&host, "hostname", "", "host field of the identifiers (default $COLLECTD_HOSTNAME, else this machine's name)")
+	fs.DurationVar(&duration, "duration", 0, "stop after this long (default: until interrupted)")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "Usage: fedmsg-collectd demo [flags]\n\n"+
+			"Runs a simulated hub (service fedmsg-hub) and the plugin against it, in one\n"+
+			"process, printing the PUTVAL lines collectd would receive. At the default\n"+
+			"speed the hashing and notifications backlogs burst within 10 seconds.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return usageError(stderr, err)
+	}
+	err := sc.check(*profiles)
+	if err == nil {
+		host, err = hostOf(host, os.Getenv, os.Hostname)
+	}
+	if err != nil {
+		return usageError(stderr, err)
+	}
+	if duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, duration)
+		defer cancel()
+	}
+	dir, err := os.MkdirTemp("", "fedmsg-collectd-demo-")
+	if err != nil {
+		fmt.Fprintf(stderr, "fedmsg-collectd: %v\n", err)
+		return exitError
+	}
+	defer os.RemoveAll(dir)
+	sc.bind = "ipc://" + filepath.Join(dir, "monitoring-fedmsg-hub.socket")
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	simDone := make(chan error, 1)
+	go func() { simDone <- publishSimulated(ctx, sc) }()
+	c := config{
+		endpoints:   []hubmon.Endpoint{{Service: "fedmsg-hub", Addr: sc.bind}},
+		rescan:      time.Minute,
+		host:        host,
+		idlePeriods: 3,
+		interval:    10 * time.Second,
+		maxMessage:  hubmon.DefaultMaxMessage,
+		smoothing:   analytics.DefaultSmoothing,
+	}
+	err = serve(ctx, c, stdout, log)
+	cancel()
+	if simErr := <-simDone; simErr != nil && err == nil {
+		err = simErr
+	}
+	if err != nil {
+		log.Error("demo stopped", "err", err)
+		return exitError
+	}
+	return exitOK
+}

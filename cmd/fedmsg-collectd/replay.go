@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/analytics"
+	"github.com/fedora-infra/fedmsg-collectd/internal/capture"
+	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
+	"github.com/fedora-infra/fedmsg-collectd/internal/putval"
+)
+
+// maxReplayErrors is how many bad lines replay reports one by one.
+const maxReplayErrors = 10
+
+// replay prints what the plugin writes for recorded or plain snapshots.
+func replay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("fedmsg-collectd replay", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		service   string
+		period    time.Duration
+		host      string
+		smoothing time.Duration
+	)
+	fs.StringVar(&service, "service", "fedmsg-hub", "service of plain snapshots (recorded ones keep theirs)")
+	fs.DurationVar(&period, "period", 5*time.Second, "time between plain snapshots; the first is stamped now")
+	fs.StringVar(&host, "hostname", "", "host field of the identifiers (default $COLLECTD_HOSTNAME, else this machine's name)")
+	fs.DurationVar(&smoothing, "smoothing", analytics.DefaultSmoothing, "as for run")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "Usage: fedmsg-collectd replay [flags] FILE|-\n\n"+
+			"Feeds messages through the plugin's own decode, derive and write path and\n"+
+			"prints the PUTVAL lines it would send collectd. FILE (- for stdin) is a\n"+
+			"capture (fedmsg-collectd capture, or run --capture), replayed with its\n"+
+			"recorded times, services and periods, so the output is the same every\n"+
+			"time; or snapshots exactly as a hub sends them, one JSON document per line\n"+
+			"or one document in the file.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return usageError(stderr, err)
+	}
+	var err error
+	switch {
+	case fs.NArg() != 1:
+		err = errors.New("want one FILE, or - for stdin")
+	case putval.CheckService(service) != nil:
+		err = fmt.Errorf("--service: %w", putval.CheckService(service))
+	case period <= 0:
+		err = errors.New("--period must be positive")
+	case smoothing < time.Second:
+		err = errors.New("--smoothing must be at least 1s")
+	}
+	if err == nil {
+		host, err = hostOf(host, os.Getenv, os.Hostname)
+	}
+	if err != nil {
+		return usageError(stderr, err)
+	}
+	var data []byte
+	if fs.Arg(0) == "-" {
+		data, err = io.ReadAll(os.Stdin)
+	} else {
+		data, err = os.ReadFile(fs.Arg(0))
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "fedmsg-collectd: %v\n", err)
+		return exitError
+	}
+	items := capture.Read(data, capture.Defaults{Service: service, Start: time.Now(), Period: period})
+	bad := writeReplay(items, host, smoothing, putval.NewWriter(stdout), stderr)
+	if bad < 0 {
+		return exitError
+	}
+	if bad > 0 {
+		fmt.Fprintf(stderr, "fedmsg-collectd: %d of %d messages were not snapshots\n", bad, len(items))
+		return exitError
+	}
+	return exitOK
+}
+
+// writeReplay runs items through the plugin's path and writes the batches.
+// It returns how many items did not decode, or -1 if writing failed.
+func writeReplay(items []capture.Item, host string, smoothing time.Duration, w *putval.Writer, stderr io.Writer) int {
+	queues := map[string]*analytics.Hub{}
+	bad := 0
+	for _, it := range items {
+		s, err := hubmon.Decode(it.Message.Raw, it.Message.Arrival)
+		if err != nil {
+			if bad++; bad <= maxReplayErrors {
+				fmt.Fprintf(stderr, "fedmsg-collectd: line %d: %v\n", it.Line, err)
+			}
+			continue
+		}
+		s.Period, s.Session = it.Message.Period, it.Message.Session
+		q := queues[it.Service]
+		if q == nil {
+			q = analytics.NewHub(smoothing)
+			queues[it.Service] = q
+		}
+		if err := w.Write(snapshotBatch(host, it.Service, s, q)); err != nil {
+			fmt.Fprintf(stderr, "fedmsg-collectd: %v\n", err)
+			return -1
+		}
+	}
+	return bad
+}
