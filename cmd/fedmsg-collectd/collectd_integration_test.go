@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -46,6 +47,17 @@ func buildPlugin(t *testing.T) string {
 // with SIGTERM when the test ends.
 func startCollectd(t *testing.T, dir string, args ...string) *collectdEnv {
 	t.Helper()
+	inc := filepath.Join(dir, "fedmsg.conf")
+	if err := os.WriteFile(inc, []byte(dropInFor(t, filepath.Join(dir, "fedmsg-collectd"), args...)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return startCollectdWith(t, dir, "myhost", fmt.Sprintf("Include %q\n", inc))
+}
+
+// startCollectdWith starts collectd in dir as host, with the logfile,
+// rrdtool and unixsock plugins and extra configuration.
+func startCollectdWith(t *testing.T, dir, host, extra string) *collectdEnv {
+	t.Helper()
 	collectd, err := exec.LookPath("collectd")
 	if err != nil {
 		// Debian puts it in /usr/sbin, which a user's PATH may lack.
@@ -56,11 +68,7 @@ func startCollectd(t *testing.T, dir string, args ...string) *collectdEnv {
 	}
 	e := &collectdEnv{dir: dir, rrd: filepath.Join(dir, "rrd"), sock: filepath.Join(dir, "collectd.sock"),
 		stdout: filepath.Join(dir, "collectd.stdout"), log: filepath.Join(dir, "collectd.log")}
-	inc := filepath.Join(dir, "fedmsg.conf")
-	if err := os.WriteFile(inc, []byte(dropInFor(t, filepath.Join(dir, "fedmsg-collectd"), args...)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	conf := fmt.Sprintf(`Hostname "myhost"
+	conf := fmt.Sprintf(`Hostname %[6]q
 FQDNLookup false
 BaseDir %[1]q
 PIDFile "%[1]s/collectd.pid"
@@ -72,7 +80,7 @@ LoadPlugin logfile
   LogLevel "info"
   File %[2]q
 </Plugin>
-Include %[3]q
+%[3]s
 LoadPlugin rrdtool
 <Plugin rrdtool>
   DataDir %[4]q
@@ -82,7 +90,7 @@ LoadPlugin unixsock
   SocketFile %[5]q
   SocketGroup "root"
 </Plugin>
-`, dir, e.log, inc, e.rrd, e.sock)
+`, dir, e.log, extra, e.rrd, e.sock, host)
 	confPath := filepath.Join(dir, "collectd.conf")
 	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
@@ -293,5 +301,62 @@ func TestCollectdHubRestartIntegration(t *testing.T) {
 	}
 	if bad := e.rejections(t); len(bad) > 0 {
 		t.Errorf("collectd rejected lines of the plugin:\n%s", strings.Join(bad, "\n"))
+	}
+}
+
+// TestFleetIntegration: the many-hosts setup. The collectd of a hub host
+// runs the plugin and forwards every value with the network plugin; a
+// central collectd receives them and keeps the RRD files, under the
+// sender's host name.
+func TestFleetIntegration(t *testing.T) {
+	integration(t)
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(pc.LocalAddr().String())
+	pc.Close()
+
+	centralDir, err := os.MkdirTemp("", "fedmsg-collectd-central-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(centralDir) })
+	central := startCollectdWith(t, centralDir, "central01", fmt.Sprintf(`LoadPlugin network
+<Plugin network>
+  Listen "127.0.0.1" %q
+</Plugin>
+`, port))
+
+	dir := buildPlugin(t)
+	run := filepath.Join(dir, "run")
+	if err := os.Mkdir(run, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	testhub.Run(t, testhub.Config{Endpoint: "ipc://" + filepath.Join(run, "monitoring-fedmsg-hub.socket"),
+		Period: time.Second, Mode: 0o777, Files: []string{fixtures + "ipc-01.json"}})
+	inc := filepath.Join(dir, "fedmsg.conf")
+	if err := os.WriteFile(inc, []byte(dropInFor(t, filepath.Join(dir, "fedmsg-collectd"), "--socket-dir", run)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sender := startCollectdWith(t, dir, "busgateway01", fmt.Sprintf(`Include %q
+<LoadPlugin network>
+  FlushInterval 1
+</LoadPlugin>
+<Plugin network>
+  Server "127.0.0.1" %q
+</Plugin>
+`, inc, port))
+
+	central.waitFile(t, "busgateway01/fedmsg-hub/queue_length-FMNConsumer_backlog.rrd", 20*time.Second)
+	central.waitValue(t, "busgateway01/fedmsg-hub/queue_length-FMNConsumer_backlog", "value=4.900000e+01", 10*time.Second)
+	central.waitFile(t, "busgateway01/fedmsg-hub/duration-FMNConsumer_wait.rrd", 10*time.Second)
+	if entries, _ := os.ReadDir(central.rrd); len(entries) != 1 || entries[0].Name() != "busgateway01" {
+		t.Errorf("central RRD hosts: %v, want only busgateway01", entries)
+	}
+	for _, e := range []*collectdEnv{central, sender} {
+		if bad := e.rejections(t); len(bad) > 0 {
+			t.Errorf("collectd rejected lines:\n%s", strings.Join(bad, "\n"))
+		}
 	}
 }

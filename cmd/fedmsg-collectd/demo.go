@@ -30,7 +30,9 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, "Usage: fedmsg-collectd demo [flags]\n\n"+
 			"Runs a simulated hub (service fedmsg-hub) and the plugin against it, in one\n"+
 			"process, printing the PUTVAL lines collectd would receive. At the default\n"+
-			"speed the hashing and notifications backlogs burst within 10 seconds.\n\nFlags:\n")
+			"speed the hashing and notifications backlogs burst within 10 seconds.\n"+
+			"The plugin measures on the wall clock: at --speed N, rates are N times\n"+
+			"and durations 1/N of the hub's own.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -68,7 +70,9 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		idlePeriods: 3,
 		interval:    10 * time.Second,
 		maxMessage:  hubmon.DefaultMaxMessage,
-		smoothing:   analytics.DefaultSmoothing,
+		// The plugin measures time on the wall clock: smooth over the
+		// same stretch of hub time as it would at normal speed.
+		smoothing: max(time.Duration(float64(analytics.DefaultSmoothing)/sc.speed), time.Second),
 	}
 	err = serve(ctx, c, stdout, log)
 	cancel()

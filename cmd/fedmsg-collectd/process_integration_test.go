@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -92,8 +93,13 @@ func TestSignalsIntegration(t *testing.T) {
 func TestStalledStdoutIntegration(t *testing.T) {
 	integration(t)
 	hub := testhub.Start(t, "tcp://127.0.0.1:*", 2*time.Millisecond, fixtures+"ipc-01.json")
-	p := startProc(t, "--endpoint", "fedmsg-hub="+hub.Endpoint, "--interval", "200ms")
-	time.Sleep(4 * time.Second) // ~2000 snapshots of 10 KB, nobody reading
+	// Eight subscriptions to the busy hub write enough to fill the pipe.
+	args := []string{"--endpoint", "fedmsg-hub=" + hub.Endpoint, "--interval", "200ms"}
+	for i := range 7 {
+		args = append(args, "--endpoint", fmt.Sprintf("fedmsg-hub%d=%s", i, hub.Endpoint))
+	}
+	p := startProc(t, args...)
+	time.Sleep(4 * time.Second) // ~2000 snapshots of 10 KB per subscription, nobody reading
 	rss := p.status(t, "VmRSS")
 	t.Logf("RSS after 4s with stdout stalled: %d KiB", rss)
 	if rss > 32<<10 {

@@ -87,7 +87,7 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // writeReplay runs items through the plugin's path and writes the batches.
 // It returns how many items did not decode, or -1 if writing failed.
 func writeReplay(items []capture.Item, host string, smoothing time.Duration, w *putval.Writer, stderr io.Writer) int {
-	queues := map[string]*analytics.Hub{}
+	hubs := map[string]*hubState{}
 	bad := 0
 	for _, it := range items {
 		s, err := hubmon.Decode(it.Message.Raw, it.Message.Arrival)
@@ -98,12 +98,16 @@ func writeReplay(items []capture.Item, host string, smoothing time.Duration, w *
 			continue
 		}
 		s.Period, s.Session = it.Message.Period, it.Message.Session
-		q := queues[it.Service]
-		if q == nil {
-			q = analytics.NewHub(smoothing)
-			queues[it.Service] = q
+		h := hubs[it.Service]
+		if h == nil {
+			h = newHubState(smoothing)
+			hubs[it.Service] = h
 		}
-		if err := w.Write(snapshotBatch(host, it.Service, s, q)); err != nil {
+		b, ok := h.batch(host, it.Service, s)
+		if !ok {
+			continue
+		}
+		if err := w.Write(b); err != nil {
 			fmt.Fprintf(stderr, "fedmsg-collectd: %v\n", err)
 			return -1
 		}

@@ -257,7 +257,7 @@ func serve(ctx context.Context, c config, stdout io.Writer, log *slog.Logger) er
 
 	w := putval.NewWriter(stdout)
 	live := &health.Tracker{IdlePeriods: c.idlePeriods, Host: c.host}
-	queues := make(map[hubmon.Endpoint]*analytics.Hub)
+	hubs := make(map[hubmon.Endpoint]*hubState)
 	tick := time.NewTicker(c.interval)
 	defer tick.Stop()
 	for {
@@ -271,12 +271,14 @@ func serve(ctx context.Context, c config, stdout io.Writer, log *slog.Logger) er
 		case <-box.ready:
 			for _, it := range box.take() {
 				notes = append(notes, live.Heard(it.ep, it.snap)...)
-				q := queues[it.ep]
-				if q == nil {
-					q = analytics.NewHub(c.smoothing)
-					queues[it.ep] = q
+				h := hubs[it.ep]
+				if h == nil {
+					h = newHubState(c.smoothing)
+					hubs[it.ep] = h
 				}
-				batches = append(batches, snapshotBatch(c.host, it.ep.Service, it.snap, q))
+				if b, ok := h.batch(c.host, it.ep.Service, it.snap); ok {
+					batches = append(batches, b)
+				}
 			}
 		case now := <-tick.C:
 			watched := sup.Endpoints()
@@ -285,9 +287,9 @@ func serve(ctx context.Context, c config, stdout io.Writer, log *slog.Logger) er
 				eps = append(eps, ep)
 			}
 			batches, notes = live.Check(now, eps, c.interval)
-			for ep := range queues {
+			for ep := range hubs {
 				if watched[ep] == nil {
-					delete(queues, ep)
+					delete(hubs, ep)
 				}
 			}
 			batches = append(batches, selfValues(c.host, now, c.interval, watched, box))
@@ -305,9 +307,31 @@ func serve(ctx context.Context, c config, stdout io.Writer, log *slog.Logger) er
 	}
 }
 
-// snapshotBatch is what the plugin writes for one snapshot of a hub.
-func snapshotBatch(host, service string, s hubmon.Snapshot, q *analytics.Hub) putval.Batch {
-	return putval.Batch{Host: host, Service: service, Time: s.Arrival, Interval: s.Period, Values: derive.Values(s, q)}
+// hubState is what the plugin keeps per hub between snapshots, live and
+// in replay alike.
+type hubState struct {
+	queues     *analytics.Hub
+	lastSecond int64
+}
+
+func newHubState(smoothing time.Duration) *hubState {
+	return &hubState{queues: analytics.NewHub(smoothing), lastSecond: -1}
+}
+
+// batch derives the values of a snapshot, always, so the analytics see
+// every snapshot, and says whether to write them. Not written are the
+// values of a hub's very first snapshot, whose period, and so the interval
+// collectd would create its files with, is not measured yet; and a second
+// snapshot within the same second, which collectd's rrdtool plugin refuses
+// ("minimum one second step") for a hub publishing more than once a second.
+func (h *hubState) batch(host, service string, s hubmon.Snapshot) (putval.Batch, bool) {
+	b := putval.Batch{Host: host, Service: service, Time: s.Arrival, Interval: s.Period, Values: derive.Values(s, h.queues)}
+	sec := s.Arrival.Unix()
+	if s.Period == 0 || sec == h.lastSecond {
+		return b, false
+	}
+	h.lastSecond = sec
+	return b, true
 }
 
 // parseSize reads a byte count with an optional KiB or MiB suffix.

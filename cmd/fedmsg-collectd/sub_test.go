@@ -40,18 +40,19 @@ func backlogs(out string) map[string][]float64 {
 // TestDemo: the demo prints the three profiles' values, and at high speed
 // the notifications burst shows within seconds.
 func TestDemo(t *testing.T) {
-	code, out, errs := runCmd(t, context.Background(), "demo", "--speed", "60", "--duration", "4s", "--hostname", "h")
+	code, out, errs := runCmd(t, context.Background(), "demo", "--speed", "30", "--duration", "7s", "--hostname", "h")
 	if code != exitOK || errs != "" {
 		t.Fatalf("exit %d, stderr %q", code, errs)
 	}
 	b := backlogs(out)
 	for _, c := range []string{"FedoraBadgesConsumer", "SourceTarballHashConsumer", "FMNConsumer"} {
-		if len(b[c]) < 10 {
-			t.Errorf("%s: %d backlog values in 4s at speed 60", c, len(b[c]))
+		// At most one a second: collectd's rrdtool plugin keeps no more.
+		if len(b[c]) < 5 || len(b[c]) > 7 {
+			t.Errorf("%s: %d backlog values in 7s, want one a second", c, len(b[c]))
 		}
 	}
 	if peak := slicesMax(b["FMNConsumer"]); peak < 100 {
-		t.Errorf("FMNConsumer backlog peaked at %v in 4 s (240 simulated s): no burst", peak)
+		t.Errorf("FMNConsumer backlog peaked at %v in 7 s (210 simulated s): no burst", peak)
 	}
 	if !strings.Contains(out, `"h/fedmsg-hub/duration-FMNConsumer_wait"`) {
 		t.Error("no wait values")
@@ -143,7 +144,7 @@ func head(s string) string {
 // and replay gives one batch per message stamped with those times.
 func TestCaptureIntegration(t *testing.T) {
 	integration(t)
-	hub := testhub.Start(t, "tcp://127.0.0.1:*", 50*time.Millisecond, fixtures+"ipc-12.json", "../../internal/hubmon/testdata/hostile/garbage.txt")
+	hub := testhub.Start(t, "tcp://127.0.0.1:*", 400*time.Millisecond, fixtures+"ipc-12.json", "../../internal/hubmon/testdata/hostile/garbage.txt")
 	out := filepath.Join(t.TempDir(), "c.jsonl")
 	start := time.Now()
 	code, _, errs := runCmd(t, context.Background(), "capture", "--endpoint", "fedmsg-relay="+hub.Endpoint, "--count", "6", "-o", out)
@@ -183,8 +184,10 @@ func TestCaptureIntegration(t *testing.T) {
 	if code != exitError || !strings.Contains(errs, "3 of 6 messages were not snapshots") || !regexp.MustCompile(`line [0-9]: decode snapshot`).MatchString(errs) {
 		t.Errorf("replay of a capture with garbage: exit %d, stderr %q", code, errs)
 	}
-	if n := strings.Count(replayed, "h/fedmsg-relay/count-consumers"); n != 3 {
-		t.Errorf("%d batches replayed, want 3", n)
+	// Three snapshots, 0.8 s apart; the first message's values are not
+	// written (its period is not known yet), nor two in the same second.
+	if n := strings.Count(replayed, "h/fedmsg-relay/count-consumers"); n < 2 || n > 3 {
+		t.Errorf("%d batches replayed, want 2 or 3", n)
 	}
 }
 

@@ -14,8 +14,8 @@ import (
 type Snapshot struct {
 	// Arrival is when the last byte of the message was read.
 	Arrival time.Time
-	// Period is the hub's publish period as observed so far (DefaultPeriod
-	// until two messages have been seen). Decode leaves it zero.
+	// Period is the hub's publish period as observed so far: zero until a
+	// second message of the endpoint has been seen. Decode leaves it zero.
 	Period time.Duration
 	// Session numbers the subscriber sessions of an endpoint, from 1; a
 	// new session (after a hub restart, a silence) may follow a gap in

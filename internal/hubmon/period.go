@@ -52,3 +52,6 @@ func (p *Period) Estimate() time.Duration {
 	}
 	return max(m.Round(unit), unit)
 }
+
+// Known reports whether at least one gap has been observed.
+func (p *Period) Known() bool { return p.n > 0 }

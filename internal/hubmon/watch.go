@@ -282,6 +282,9 @@ func (w *watcher) handle(a arrival) {
 	// body is the last one.
 	body := a.msg.Frames[len(a.msg.Frames)-1]
 	period, session := w.period.Estimate(), w.st.Sessions.Load()
+	if !w.period.Known() {
+		period = 0
+	}
 	if w.opt.OnMessage != nil {
 		w.opt.OnMessage(w.ep, Message{Raw: body, Arrival: a.at, Period: period, Session: session})
 	}
