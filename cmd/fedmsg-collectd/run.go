@@ -36,6 +36,7 @@ Usage:
   fedmsg-collectd demo [flags]     run on a built-in simulated hub, printing what
                                    collectd would receive
   fedmsg-collectd simulate [flags] publish a simulated hub's monitoring messages
+  fedmsg-collectd check [flags]    a Nagios plugin: check one snapshot against thresholds
   fedmsg-collectd capture [flags]  record a hub's messages with their arrival times
   fedmsg-collectd replay [flags] FILE|-
                                    print what the plugin writes for recorded or
@@ -183,7 +184,7 @@ func hostOf(flagValue string, getenv func(string) string, hostname func() (strin
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		sub := map[string]func(context.Context, []string, io.Writer, io.Writer) int{
-			"demo": demo, "simulate": simulate, "capture": captureCmd, "replay": replay,
+			"demo": demo, "simulate": simulate, "capture": captureCmd, "replay": replay, "check": checkCmd,
 		}
 		if f, ok := sub[args[0]]; ok {
 			return f(ctx, args[1:], stdout, stderr)

@@ -1,0 +1,223 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/check"
+	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
+)
+
+const checkUsage = `Usage: fedmsg-collectd check --endpoint E [--timeout 20s] [checks]
+
+A Nagios / Icinga plugin: reads one snapshot from the hub (waiting at most
+--timeout) and checks it. Exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN
+(timeout, missing socket, permission denied, malformed snapshot, a named
+consumer or producer not found, a bad command line).
+
+Every consumer named with --consumer and producer named with --producer must
+be present and initialized (CRITICAL if not). Their values are checked
+against the ranges given; without --consumer or --producer, every consumer
+is. Ranges: 10 (alert above 10 or below 0), 10: (below 10), ~:10 (above 10),
+10:20 (outside), @10:20 (inside); decimals allowed.
+
+Examples (the old Fedora checks):
+  check --endpoint ipc:///var/run/fedmsg/monitoring-fedmsg-hub.socket \
+    --consumer FMNConsumer --backlog-warning 15000 --backlog-critical 20000
+  check --endpoint ... --consumer FMNConsumer --exceptions-warning 1 --exceptions-critical 10
+  check --endpoint ... --producer DigestProducer --last-ran-warning 90 --last-ran-critical 600
+
+Flags:
+`
+
+// checkConfig is the command line of check.
+type checkConfig struct {
+	endpoint hubmon.Endpoint
+	timeout  time.Duration
+	spec     check.Spec
+}
+
+type namesFlag []string
+
+func (n *namesFlag) String() string { return strings.Join(*n, ",") }
+
+func (n *namesFlag) Set(s string) error {
+	if s == "" {
+		return errors.New("empty name")
+	}
+	*n = append(*n, s)
+	return nil
+}
+
+type rangeFlag struct{ r *check.Range }
+
+func (f rangeFlag) String() string {
+	if f.r == nil {
+		return ""
+	}
+	return f.r.String()
+}
+
+func (f rangeFlag) Set(s string) error {
+	r, err := check.ParseRange(s)
+	if err != nil {
+		return err
+	}
+	*f.r = r
+	return nil
+}
+
+func parseCheck(args []string, out io.Writer) (checkConfig, error) {
+	fs := flag.NewFlagSet("fedmsg-collectd check", flag.ContinueOnError)
+	// A monitoring system reads the first line: errors come back as the
+	// UNKNOWN status line, and only -h prints the usage.
+	fs.SetOutput(io.Discard)
+	var (
+		c                    checkConfig
+		endpoint, missing    string
+		consumers, producers namesFlag
+	)
+	fs.StringVar(&endpoint, "endpoint", "", "hub monitoring socket, `[SERVICE=]ENDPOINT` (required)")
+	fs.DurationVar(&c.timeout, "timeout", 20*time.Second, "UNKNOWN if no snapshot arrives within this (the hub publishes every 5s)")
+	fs.Var(&consumers, "consumer", "`NAME` of a consumer to check, repeatable; * for every consumer")
+	fs.Var(&producers, "producer", "`NAME` of a producer to check, repeatable")
+	for _, t := range []struct {
+		name, what string
+		th         *check.Thresholds
+	}{
+		{"backlog", "backlog of the checked consumers (messages)", &c.spec.Backlog},
+		{"exceptions", "exceptions of the checked consumers since the previous publish", &c.spec.Exceptions},
+		{"p95", "95th percentile of their processing times (ms)", &c.spec.P95},
+		{"last-ran", "seconds since the checked producers last ran", &c.spec.LastRan},
+	} {
+		fs.Var(rangeFlag{&t.th.Warn}, t.name+"-warning", "`RANGE` of the "+t.what+" that is WARNING")
+		fs.Var(rangeFlag{&t.th.Crit}, t.name+"-critical", "`RANGE` of the "+t.what+" that is CRITICAL")
+	}
+	fs.StringVar(&missing, "missing", "unknown", "state of a named consumer or producer the hub does not list: unknown or critical")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(out, checkUsage)
+			fs.SetOutput(out)
+			fs.PrintDefaults()
+		}
+		return c, err
+	}
+	switch {
+	case fs.NArg() > 0:
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	case endpoint == "":
+		return c, errors.New("--endpoint is required")
+	case c.timeout <= 0:
+		return c, errors.New("--timeout must be positive")
+	}
+	var err error
+	if c.endpoint, err = hubmon.ParseEndpoint(endpoint); err != nil {
+		return c, err
+	}
+	switch missing {
+	case "unknown":
+		c.spec.Missing = check.Unknown
+	case "critical":
+		c.spec.Missing = check.Critical
+	default:
+		return c, fmt.Errorf("--missing %q: want unknown or critical", missing)
+	}
+	c.spec.Consumers, c.spec.Producers = consumers, producers
+	if len(consumers) == 0 && len(producers) == 0 {
+		c.spec.Consumers = []string{check.All}
+	}
+	if c.spec.LastRan.Set() && len(producers) == 0 {
+		return c, errors.New("--last-ran-warning and --last-ran-critical need --producer")
+	}
+	return c, nil
+}
+
+// checkCmd is the check command: a monitoring plugin.
+func checkCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	c, err := parseCheck(args, stdout)
+	if errors.Is(err, flag.ErrHelp) {
+		return int(check.OK)
+	}
+	if err != nil {
+		fmt.Fprintf(stdout, "FEDMSG UNKNOWN - %v (see fedmsg-collectd check -h)\n", err)
+		return int(check.Unknown)
+	}
+	res := runCheck(ctx, c)
+	res.Write(stdout)
+	return int(res.Status)
+}
+
+// runCheck reads one snapshot and evaluates it; it never takes longer than
+// the timeout.
+func runCheck(ctx context.Context, c checkConfig) check.Result {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	if res, failed := reachable(c.endpoint, c.timeout); failed {
+		return res
+	}
+	type first struct {
+		snap hubmon.Snapshot
+		err  error
+	}
+	got := make(chan first, 1)
+	opts := hubmon.Options{
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		OnMessage: func(_ hubmon.Endpoint, m hubmon.Message) {
+			s, err := hubmon.Decode(m.Raw, m.Arrival)
+			select {
+			case got <- first{s, err}:
+			default:
+			}
+			cancel()
+		},
+	}
+	hubmon.Watch(ctx, c.endpoint, opts, nil, func(hubmon.Snapshot) {})
+	select {
+	case f := <-got:
+		if f.err != nil {
+			return check.Fail("malformed snapshot from %s: %v", c.endpoint.Addr, f.err)
+		}
+		spec := c.spec
+		spec.Now = f.snap.Arrival
+		return check.Evaluate(f.snap, spec)
+	default:
+		return check.Fail("no snapshot from %s within %s", c.endpoint.Addr, c.timeout)
+	}
+}
+
+// reachable tells the usual reasons a hub cannot be read apart, at once,
+// rather than waiting out the timeout.
+func reachable(ep hubmon.Endpoint, timeout time.Duration) (check.Result, bool) {
+	scheme, rest, _ := strings.Cut(ep.Addr, "://")
+	network, addr := "tcp", rest
+	if scheme == "ipc" {
+		network = "unix"
+		if !strings.HasPrefix(rest, "@") {
+			if _, err := os.Stat(rest); errors.Is(err, os.ErrNotExist) {
+				return check.Fail("socket %s does not exist (is the hub installed and its monitoring socket configured?)", rest), true
+			}
+		} else {
+			addr = "\x00" + rest[1:]
+		}
+	}
+	conn, err := net.DialTimeout(network, addr, timeout)
+	switch {
+	case err == nil:
+		conn.Close()
+		return check.Result{}, false
+	case errors.Is(err, syscall.EACCES):
+		return check.Fail("permission denied on %s (is this user in the socket's group?)", rest), true
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return check.Fail("no hub listening on %s", rest), true
+	}
+	return check.Fail("cannot connect to %s: %v", ep.Addr, err), true
+}

@@ -1,0 +1,266 @@
+package check
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/analytics"
+	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
+)
+
+// Status is a plugin state, with its exit code as value.
+type Status int
+
+// The states of the guidelines.
+const (
+	OK       Status = 0
+	Warning  Status = 1
+	Critical Status = 2
+	Unknown  Status = 3
+)
+
+func (s Status) String() string {
+	return [...]string{"OK", "WARNING", "CRITICAL", "UNKNOWN"}[s]
+}
+
+// rank orders states for the overall result: CRITICAL, then WARNING, then
+// UNKNOWN, then OK.
+func (s Status) rank() int { return [...]int{0, 2, 3, 1}[s] }
+
+// Worse returns the worse of two states.
+func Worse(a, b Status) Status {
+	if b.rank() > a.rank() {
+		return b
+	}
+	return a
+}
+
+// Thresholds are a warning and a critical range for one kind of value.
+type Thresholds struct{ Warn, Crit Range }
+
+// Set reports whether either range was given.
+func (t Thresholds) Set() bool { return t.Warn.Set() || t.Crit.Set() }
+
+func (t Thresholds) status(v float64) (Status, Range) {
+	switch {
+	case t.Crit.Alert(v):
+		return Critical, t.Crit
+	case t.Warn.Alert(v):
+		return Warning, t.Warn
+	}
+	return OK, Range{}
+}
+
+// All selects every consumer of the snapshot.
+const All = "*"
+
+// Spec is what to check in a snapshot.
+type Spec struct {
+	// Consumers and Producers are the names that must be present and
+	// initialized; their values are checked against the thresholds.
+	// Consumers may hold All.
+	Consumers, Producers []string
+	// Thresholds per kind of value: consumer backlog and exceptions (per
+	// publish), processing time p95 in milliseconds, producer seconds since
+	// last_ran.
+	Backlog, Exceptions, P95, LastRan Thresholds
+	// Missing is the state of a named consumer or producer that the hub
+	// does not list: Unknown by default, Critical for "must exist".
+	Missing Status
+	// Now is the time last_ran ages are measured to.
+	Now time.Time
+}
+
+// Perf is one performance data item.
+type Perf struct {
+	Label      string
+	Value      float64
+	UOM        string
+	Warn, Crit Range
+}
+
+// Result is the outcome of a check.
+type Result struct {
+	Status Status
+	// Problems are the findings that set the state, worst first.
+	Problems []string
+	// Summary is the status text when there is no problem.
+	Summary string
+	// Lines are the long output, one per checked item.
+	Lines []string
+	Perf  []Perf
+}
+
+type finding struct {
+	status Status
+	text   string
+}
+
+// Evaluate checks snapshot s against spec.
+func Evaluate(s hubmon.Snapshot, spec Spec) Result {
+	var (
+		res      Result
+		findings []finding
+	)
+	note := func(st Status, format string, args ...any) {
+		if st != OK {
+			findings = append(findings, finding{st, fmt.Sprintf(format, args...)})
+		}
+		res.Status = Worse(res.Status, st)
+	}
+	missing := spec.Missing
+	if missing == OK {
+		missing = Unknown
+	}
+	value := func(label string, v float64, uom string, t Thresholds, what string) string {
+		res.Perf = append(res.Perf, Perf{Label: label, Value: v, UOM: uom, Warn: t.Warn, Crit: t.Crit})
+		st, r := t.status(v)
+		shown := num(v) + uomText(uom)
+		if uom == "s" {
+			shown = num(math.Round(v)) + " s"
+		}
+		note(st, "%s %s (%s %s)", what, shown, strings.ToLower(st.String()), r.Describe())
+		return shown
+	}
+
+	nConsumers := 0
+	for _, name := range spec.Consumers {
+		var matched []hubmon.Consumer
+		for _, c := range s.Consumers {
+			if name == All || c.Name == name {
+				matched = append(matched, c)
+			}
+		}
+		if len(matched) == 0 && name != All {
+			note(missing, "consumer %s not found", name)
+			res.Lines = append(res.Lines, name+": not found")
+		}
+		for _, c := range matched {
+			nConsumers++
+			if !c.Initialized {
+				note(Critical, "consumer %s is not initialized", c.Name)
+				res.Lines = append(res.Lines, c.Name+": not initialized")
+				continue
+			}
+			var parts []string
+			if c.Backlog.Valid {
+				parts = append(parts, "backlog "+value(c.Name+"_backlog", c.Backlog.V, "", spec.Backlog, c.Name+" backlog"))
+			}
+			if c.Exceptions.Valid {
+				parts = append(parts, "exceptions "+value(c.Name+"_exceptions", c.Exceptions.V, "", spec.Exceptions, c.Name+" exceptions"))
+			}
+			if spec.P95.Set() {
+				if len(c.Times) == 0 {
+					parts = append(parts, "no message processed, no p95")
+				} else {
+					ts := slices.Clone(c.Times)
+					slices.Sort(ts)
+					p95 := 1000 * analytics.Percentile(ts, 95)
+					parts = append(parts, "p95 "+value(c.Name+"_p95", p95, "ms", spec.P95, c.Name+" processing time p95"))
+				}
+			}
+			res.Lines = append(res.Lines, c.Name+": "+strings.Join(parts, ", "))
+		}
+	}
+	for _, name := range spec.Producers {
+		i := slices.IndexFunc(s.Producers, func(p hubmon.Producer) bool { return p.Name == name })
+		if i < 0 {
+			note(missing, "producer %s not found", name)
+			res.Lines = append(res.Lines, name+": not found")
+			continue
+		}
+		p := s.Producers[i]
+		if !p.Initialized {
+			note(Critical, "producer %s is not initialized", p.Name)
+			res.Lines = append(res.Lines, p.Name+": not initialized")
+			continue
+		}
+		var parts []string
+		if p.Exceptions.Valid {
+			parts = append(parts, "exceptions "+num(p.Exceptions.V))
+		}
+		switch {
+		case p.LastRan.Valid:
+			age := max(spec.Now.Sub(time.Unix(0, int64(p.LastRan.V*1e9))).Seconds(), 0)
+			parts = append(parts, "last ran "+value(p.Name+"_last_ran", age, "s", spec.LastRan, p.Name+" last ran")+" ago")
+		case spec.LastRan.Set() && p.Frequency.Valid:
+			note(Unknown, "producer %s has not run yet", p.Name)
+			parts = append(parts, "has not run yet")
+		case spec.LastRan.Set():
+			note(Unknown, "producer %s does not poll (no last_ran)", p.Name)
+			parts = append(parts, "does not poll")
+		}
+		res.Lines = append(res.Lines, p.Name+": "+strings.Join(parts, ", "))
+	}
+
+	slices.SortStableFunc(findings, func(a, b finding) int { return b.status.rank() - a.status.rank() })
+	for _, f := range findings {
+		res.Problems = append(res.Problems, f.text)
+	}
+	res.Summary = fmt.Sprintf("%s checked", plural(nConsumers, "consumer"))
+	if len(spec.Producers) > 0 {
+		res.Summary = fmt.Sprintf("%s and %s checked", plural(nConsumers, "consumer"), plural(len(spec.Producers), "producer"))
+	}
+	if len(res.Lines) == 1 && res.Status == OK {
+		res.Summary = res.Lines[0]
+	}
+	return res
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+func num(v float64) string {
+	if v == float64(int64(v)) {
+		return strconv.FormatInt(int64(v), 10)
+	}
+	return strconv.FormatFloat(v, 'f', 1, 64)
+}
+
+func uomText(uom string) string {
+	if uom == "" {
+		return ""
+	}
+	return " " + uom
+}
+
+// Write prints the result in the plugin output format: "FEDMSG STATUS -
+// text | perfdata" on the first line, then the long output.
+func (r Result) Write(w io.Writer) {
+	text := r.Summary
+	if len(r.Problems) > 0 {
+		text = strings.Join(r.Problems, ", ")
+	}
+	fmt.Fprintf(w, "FEDMSG %s - %s", r.Status, text)
+	if len(r.Perf) > 0 {
+		fmt.Fprint(w, " |")
+		for _, p := range r.Perf {
+			fmt.Fprintf(w, " %s", p)
+		}
+	}
+	fmt.Fprintln(w)
+	for _, l := range r.Lines {
+		fmt.Fprintln(w, l)
+	}
+}
+
+// String formats the item as 'label'=value[UOM];warn;crit;min;max.
+func (p Perf) String() string {
+	label := "'" + strings.ReplaceAll(p.Label, "'", "''") + "'"
+	v := strconv.FormatFloat(math.Round(p.Value*1000)/1000, 'f', -1, 64)
+	return fmt.Sprintf("%s=%s%s;%s;%s;0;", label, v, p.UOM, p.Warn, p.Crit)
+}
+
+// Fail is the result of a check that could not read a snapshot.
+func Fail(format string, args ...any) Result {
+	return Result{Status: Unknown, Problems: []string{fmt.Sprintf(format, args...)}}
+}

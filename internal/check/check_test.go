@@ -1,0 +1,161 @@
+package check
+
+import (
+	"bytes"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
+)
+
+func fixture(t *testing.T, name string) hubmon.Snapshot {
+	t.Helper()
+	data, err := os.ReadFile("../hubmon/testdata/" + name + ".json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := hubmon.Decode(data, time.Unix(1795516130, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func ranges(t *testing.T, warn, crit string) Thresholds {
+	t.Helper()
+	var th Thresholds
+	var err error
+	if warn != "" {
+		if th.Warn, err = ParseRange(warn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if crit != "" {
+		if th.Crit, err = ParseRange(crit); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return th
+}
+
+// TestEvaluate: per scenario, the exact output and status, including the
+// old Fedora checks.
+func TestEvaluate(t *testing.T) {
+	tests := []struct {
+		name    string
+		fixture string
+		spec    Spec
+		want    string
+		status  Status
+	}{
+		{
+			name: "old FMNConsumer backlog check, fine", fixture: "ipc-06",
+			spec: Spec{Consumers: []string{"FMNConsumer"}, Backlog: ranges(t, "15000", "20000")},
+			want: "FEDMSG OK - FMNConsumer: backlog 188, exceptions 0 | 'FMNConsumer_backlog'=188;15000;20000;0; 'FMNConsumer_exceptions'=0;;;0;\n" +
+				"FMNConsumer: backlog 188, exceptions 0\n",
+		},
+		{
+			name: "backlog warning", fixture: "ipc-06",
+			spec: Spec{Consumers: []string{"FMNConsumer"}, Backlog: ranges(t, "100", "200")},
+			want: "FEDMSG WARNING - FMNConsumer backlog 188 (warning above 100) | 'FMNConsumer_backlog'=188;100;200;0; 'FMNConsumer_exceptions'=0;;;0;\n" +
+				"FMNConsumer: backlog 188, exceptions 0\n",
+			status: Warning,
+		},
+		{
+			name: "old exceptions check 1/10 on every consumer", fixture: "ipc-01",
+			spec: Spec{Consumers: []string{All}, Exceptions: ranges(t, "1", "10")},
+			want: "FEDMSG CRITICAL - FlakyConsumer exceptions 25 (critical above 10) | " +
+				"'FedoraBadgesConsumer_backlog'=0;;;0; 'FedoraBadgesConsumer_exceptions'=0;1;10;0; " +
+				"'SummerShumConsumer_backlog'=9;;;0; 'SummerShumConsumer_exceptions'=0;1;10;0; " +
+				"'FMNConsumer_backlog'=49;;;0; 'FMNConsumer_exceptions'=0;1;10;0; " +
+				"'FlakyConsumer_backlog'=0;;;0; 'FlakyConsumer_exceptions'=25;1;10;0;\n" +
+				"FedoraBadgesConsumer: backlog 0, exceptions 0\nSummerShumConsumer: backlog 9, exceptions 0\n" +
+				"FMNConsumer: backlog 49, exceptions 0\nFlakyConsumer: backlog 0, exceptions 25\n",
+			status: Critical,
+		},
+		{
+			name: "presence: missing is UNKNOWN by default", fixture: "ipc-12",
+			spec: Spec{Consumers: []string{"FMNConsumer", "GoneConsumer"}, Producers: []string{"DigestProducer"}},
+			want: "FEDMSG UNKNOWN - consumer GoneConsumer not found, producer DigestProducer not found | 'FMNConsumer_backlog'=0;;;0; 'FMNConsumer_exceptions'=0;;;0;\n" +
+				"FMNConsumer: backlog 0, exceptions 0\nGoneConsumer: not found\nDigestProducer: not found\n",
+			status: Unknown,
+		},
+		{
+			name: "presence: missing as CRITICAL", fixture: "ipc-12",
+			spec: Spec{Consumers: []string{"GoneConsumer"}, Missing: Critical},
+			want: "FEDMSG CRITICAL - consumer GoneConsumer not found\nGoneConsumer: not found\n", status: Critical,
+		},
+		{
+			name: "p95 of processing times", fixture: "ipc-06",
+			spec: Spec{Consumers: []string{"FMNConsumer"}, P95: ranges(t, "40", "100")},
+			want: "FEDMSG WARNING - FMNConsumer processing time p95 50.1 ms (warning above 40) | 'FMNConsumer_backlog'=188;;;0; 'FMNConsumer_exceptions'=0;;;0; 'FMNConsumer_p95'=50.144ms;40;100;0;\n" +
+				"FMNConsumer: backlog 188, exceptions 0, p95 50.1 ms\n",
+			status: Warning,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := Evaluate(fixture(t, tt.fixture), tt.spec)
+			var buf bytes.Buffer
+			res.Write(&buf)
+			if res.Status != tt.status {
+				t.Errorf("status %v, want %v", res.Status, tt.status)
+			}
+			if buf.String() != tt.want {
+				t.Errorf("output:\n%s\nwant:\n%s", buf.String(), tt.want)
+			}
+		})
+	}
+}
+
+// TestLastRan: the old 90/600 s check on ipc-06's producers, whose polls
+// started at 1795516124.01 (MonitoringProducer), 1795516102.01 (FlakyProducer,
+// stuck) and never (LazyProducer, polling every 60 s).
+func TestLastRan(t *testing.T) {
+	spec := Spec{Producers: []string{"MonitoringProducer", "FlakyProducer", "LazyProducer"}, LastRan: ranges(t, "90", "600")}
+	for _, tt := range []struct {
+		now  float64
+		want string
+		st   Status
+	}{
+		{1795516130, "FEDMSG UNKNOWN - producer LazyProducer has not run yet | 'MonitoringProducer_last_ran'=5.989s;90;600;0; 'FlakyProducer_last_ran'=27.99s;90;600;0;\n" +
+			"MonitoringProducer: exceptions 0, last ran 6 s ago\nFlakyProducer: exceptions 1, last ran 28 s ago\nLazyProducer: exceptions 0, has not run yet\n", Unknown},
+		{1795516200, "FEDMSG WARNING - FlakyProducer last ran 98 s (warning above 90), producer LazyProducer has not run yet | 'MonitoringProducer_last_ran'=75.989s;90;600;0; 'FlakyProducer_last_ran'=97.99s;90;600;0;\n" +
+			"MonitoringProducer: exceptions 0, last ran 76 s ago\nFlakyProducer: exceptions 1, last ran 98 s ago\nLazyProducer: exceptions 0, has not run yet\n", Warning},
+		{1795516710, "FEDMSG CRITICAL - FlakyProducer last ran 608 s (critical above 600), MonitoringProducer last ran 586 s (warning above 90), producer LazyProducer has not run yet | 'MonitoringProducer_last_ran'=585.989s;90;600;0; 'FlakyProducer_last_ran'=607.99s;90;600;0;\n" +
+			"MonitoringProducer: exceptions 0, last ran 586 s ago\nFlakyProducer: exceptions 1, last ran 608 s ago\nLazyProducer: exceptions 0, has not run yet\n", Critical},
+	} {
+		spec.Now = time.Unix(int64(tt.now), 0)
+		res := Evaluate(fixture(t, "ipc-06"), spec)
+		var buf bytes.Buffer
+		res.Write(&buf)
+		if res.Status != tt.st || buf.String() != tt.want {
+			t.Errorf("now %v: status %v, output:\n%s\nwant %v:\n%s", tt.now, res.Status, buf.String(), tt.st, tt.want)
+		}
+	}
+}
+
+func TestWorse(t *testing.T) {
+	order := []Status{OK, Unknown, Warning, Critical}
+	for i, a := range order {
+		for j, b := range order {
+			want := order[max(i, j)]
+			if got := Worse(a, b); got != want {
+				t.Errorf("Worse(%v, %v) = %v, want %v", a, b, got, want)
+			}
+		}
+	}
+}
+
+func TestPerfLabelQuoting(t *testing.T) {
+	r, _ := ParseRange("10")
+	p := Perf{Label: "it's odd", Value: 1.23456, UOM: "ms", Warn: r}
+	if got, want := p.String(), "'it''s odd'=1.235ms;10;;0;"; got != want {
+		t.Errorf("%s, want %s", got, want)
+	}
+	if !strings.HasPrefix(Fail("x %d", 1).Problems[0], "x 1") {
+		t.Error("Fail")
+	}
+}
