@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -224,6 +225,17 @@ func TestCollectdIntegration(t *testing.T) {
 	if got := e.getval(t, "myhost/fedmsg-hub/gauge-FlakyConsumer_exceptions"); got != "value=2.500000e+01" {
 		t.Errorf("FlakyConsumer exceptions: %q, want value=2.500000e+01", got)
 	}
+	// Alerting through collectd alone gives the same states as check.
+	for _, th := range [][2]string{{"100", "200"}, {"10", "200"}, {"10", "40"}} {
+		nagios := exec.Command("collectd-nagios", "-s", e.sock, "-H", "myhost", "-n", "fedmsg-hub/queue_length-FMNConsumer_backlog", "-w", th[0], "-c", th[1])
+		out, _ := nagios.CombinedOutput()
+		code, checked, _ := runCmd(t, context.Background(), "check", "--endpoint", "ipc://"+filepath.Join(run, "monitoring-fedmsg-hub.socket"),
+			"--consumer", "FMNConsumer", "--backlog-warning", th[0], "--backlog-critical", th[1])
+		t.Logf("-w %s -c %s: collectd-nagios exit %d %q; check exit %d %q", th[0], th[1], nagios.ProcessState.ExitCode(), strings.TrimSpace(string(out)), code, strings.SplitN(checked, "\n", 2)[0])
+		if nagios.ProcessState.ExitCode() != code {
+			t.Errorf("-w %s -c %s: collectd-nagios exits %d, check %d", th[0], th[1], nagios.ProcessState.ExitCode(), code)
+		}
+	}
 	// The odd names must not have been written under altered names either.
 	var all bytes.Buffer
 	ls, _ := exec.Command("collectdctl", "-s", e.sock, "listval").Output()
@@ -359,4 +371,29 @@ func TestFleetIntegration(t *testing.T) {
 			t.Errorf("collectd rejected lines:\n%s", strings.Join(bad, "\n"))
 		}
 	}
+}
+
+// TestThresholdExampleIntegration enables the drop-in's threshold example
+// (with limits that the capture crosses: FMN backlog 49, FlakyConsumer
+// 25 exceptions) under a real collectd:
+// collectd raises the notifications from the plugin's values.
+func TestThresholdExampleIntegration(t *testing.T) {
+	integration(t)
+	dir := buildPlugin(t)
+	run := filepath.Join(dir, "run")
+	if err := os.Mkdir(run, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	testhub.Run(t, testhub.Config{Endpoint: "ipc://" + filepath.Join(run, "monitoring-fedmsg-hub.socket"),
+		Period: time.Second, Mode: 0o777, Files: []string{fixtures + "ipc-01.json"}})
+	block := strings.NewReplacer("WarningMax 15000", "WarningMax 10", "FailureMax 20000", "FailureMax 40",
+		"FMNConsumer_exceptions", "FlakyConsumer_exceptions").Replace(thresholdBlock(t))
+	inc := filepath.Join(dir, "fedmsg.conf")
+	if err := os.WriteFile(inc, []byte(dropInFor(t, filepath.Join(dir, "fedmsg-collectd"), "--socket-dir", run)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e := startCollectdWith(t, dir, "myhost", fmt.Sprintf("Include %q\n%s", inc, block))
+	l := e.waitLog(t, 20*time.Second, "Notification: severity = FAILURE", "type_instance = FMNConsumer_backlog")
+	t.Logf("collectd logged: %s", l)
+	e.waitLog(t, 5*time.Second, "Notification: severity = FAILURE", "type_instance = FlakyConsumer_exceptions")
 }

@@ -72,3 +72,26 @@ func dropInFor(t *testing.T, bin string, args ...string) string {
 	}
 	return strings.Replace(string(data), shipped, line+"\n", 1)
 }
+
+// thresholdBlock returns the drop-in's commented threshold example,
+// uncommented.
+func thresholdBlock(t *testing.T) string {
+	t.Helper()
+	data, err := os.ReadFile(dropIn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(data)
+	i := strings.Index(text, "#LoadPlugin threshold")
+	if i < 0 {
+		t.Fatal("no threshold example in the drop-in")
+	}
+	var out []string
+	for _, l := range strings.Split(text[i:], "\n") {
+		if !strings.HasPrefix(l, "#") {
+			break
+		}
+		out = append(out, strings.TrimPrefix(l, "#"))
+	}
+	return strings.Join(out, "\n") + "\n"
+}
