@@ -1,6 +1,6 @@
 module github.com/fedora-infra/fedmsg-collectd
 
-go 1.23
+go 1.24
 
 require (
 	collectd.org v0.6.0

@@ -11,7 +11,6 @@ package analytics
 
 import (
 	"math"
-	"slices"
 	"time"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
@@ -36,6 +35,7 @@ type Hub struct {
 	session   int64
 	last      time.Time
 	consumers map[string]*consumer
+	scratch   []float64 // reused by the percentiles
 }
 
 type consumer struct {
@@ -68,7 +68,7 @@ func (h *Hub) Update(s hubmon.Snapshot, cs []Consumer) []putval.Value {
 	dt := s.Arrival.Sub(h.last).Seconds()
 	if !h.last.IsZero() && s.Session == h.session && dt <= 0 {
 		// A duplicate or out of order: nothing to learn about rates.
-		return distribution(cs, 0)
+		return distribution(cs, 0, &h.scratch)
 	}
 	fresh := h.last.IsZero() || s.Session != h.session || dt > resetAfter*h.smoothing.Seconds()
 	h.session, h.last = s.Session, s.Arrival
@@ -78,7 +78,7 @@ func (h *Hub) Update(s hubmon.Snapshot, cs []Consumer) []putval.Value {
 		for _, c := range cs {
 			h.consumers[c.Name] = new(consumer)
 		}
-		return distribution(cs, 0)
+		return distribution(cs, 0, &h.scratch)
 	}
 
 	// The headcounts count since the hub's previous publish. When we
@@ -105,7 +105,7 @@ func (h *Hub) Update(s hubmon.Snapshot, cs []Consumer) []putval.Value {
 		}
 	}
 	h.consumers = seen
-	return append(out, distribution(cs, window)...)
+	return append(out, distribution(cs, window, &h.scratch)...)
 }
 
 // update smooths one consumer's sample and returns its rate values.
@@ -137,23 +137,22 @@ func (st *consumer) update(c Consumer, window, alpha float64) []putval.Value {
 
 // distribution returns the processing time percentiles of each consumer,
 // and its utilisation when the window is known (positive).
-func distribution(cs []Consumer, window float64) []putval.Value {
+func distribution(cs []Consumer, window float64, buf *[]float64) []putval.Value {
 	var out []putval.Value
 	for _, c := range cs {
 		if len(c.Times) == 0 {
 			continue
 		}
-		ts := slices.Clone(c.Times)
-		slices.Sort(ts)
+		ps := percentiles(c.Times, buf)
 		n := c.Name
 		out = append(out,
-			putval.Value{Type: TimeType, TypeInstance: n + SuffixP50, Value: 1000 * Percentile(ts, 50)},
-			putval.Value{Type: TimeType, TypeInstance: n + SuffixP95, Value: 1000 * Percentile(ts, 95)},
-			putval.Value{Type: TimeType, TypeInstance: n + SuffixP99, Value: 1000 * Percentile(ts, 99)},
+			putval.Value{Type: TimeType, TypeInstance: n + SuffixP50, Value: 1000 * ps[0]},
+			putval.Value{Type: TimeType, TypeInstance: n + SuffixP95, Value: 1000 * ps[1]},
+			putval.Value{Type: TimeType, TypeInstance: n + SuffixP99, Value: 1000 * ps[2]},
 		)
 		if window > 0 {
 			sum := 0.0
-			for _, t := range ts {
+			for _, t := range c.Times {
 				sum += t
 			}
 			out = append(out, putval.Value{Type: UtilizationType, TypeInstance: n + SuffixUtilization, Value: sum / window})

@@ -2,6 +2,7 @@ package analytics
 
 import (
 	"math"
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -292,5 +293,31 @@ func TestQueueSimulation(t *testing.T) {
 			t.Logf("rho %.2f: simulated mean wait %.4f s, Little's-law estimate %.4f s (%+.1f%%)", tt.rho, truth, est, 100*(est-truth)/truth)
 			within(t, "estimated wait", est, truth, 0.10)
 		})
+	}
+}
+
+// TestPercentilesSelect: the quickselect percentiles equal those of the
+// sorted values, on random data with ties and every small length.
+func TestPercentilesSelect(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	var buf []float64
+	for n := range 300 {
+		for range 5 {
+			ts := make([]float64, n)
+			for i := range ts {
+				ts[i] = float64(rng.IntN(max(n/3, 1))) + rng.Float64()*float64(rng.IntN(2))
+			}
+			orig := slices.Clone(ts)
+			sorted := slices.Sorted(slices.Values(ts))
+			got := percentiles(ts, &buf)
+			for i, p := range []float64{50, 95, 99} {
+				if want := Percentile(sorted, p); got[i] != want {
+					t.Fatalf("n %d p%v: %v, want %v", n, p, got[i], want)
+				}
+			}
+			if !slices.Equal(ts, orig) {
+				t.Fatal("input modified")
+			}
+		}
 	}
 }

@@ -93,6 +93,16 @@ const (
 // hide the others. Unknown fields are ignored.
 func Decode(data []byte, arrival time.Time) (Snapshot, error) {
 	data = quoteNonFinite(data)
+	if s, ok := decodeFast(data, arrival); ok {
+		return s, nil
+	}
+	return decodeReference(data, arrival)
+}
+
+// decodeReference decodes with encoding/json. It defines the semantics,
+// errors included; decodeFast, the hot path, gives up whenever it meets
+// anything it would not decode exactly the same way.
+func decodeReference(data []byte, arrival time.Time) (Snapshot, error) {
 	var raw struct {
 		Consumers []json.RawMessage `json:"consumers"`
 		Producers []json.RawMessage `json:"producers"`
@@ -103,10 +113,22 @@ func Decode(data []byte, arrival time.Time) (Snapshot, error) {
 	if raw.Consumers == nil && raw.Producers == nil {
 		return Snapshot{}, errors.New("decode snapshot: neither consumers nor producers present")
 	}
+	nc, np := len(raw.Consumers), len(raw.Producers)
+	return assemble(arrival, nc, np, func(i int) (Consumer, error) {
+		return decodeConsumer(raw.Consumers[i])
+	}, func(i int) (Producer, error) {
+		return decodeProducer(raw.Producers[i])
+	}), nil
+}
+
+// assemble builds a snapshot of nc consumers and np producers, decoding
+// entry i with consumer(i) or producer(i); entries past MaxEntries are not
+// decoded, and bad entries are skipped, counted, the first error kept.
+func assemble(arrival time.Time, nc, np int, consumer func(int) (Consumer, error), producer func(int) (Producer, error)) Snapshot {
 	s := Snapshot{
 		Arrival:   arrival,
-		Consumers: make([]Consumer, 0, len(raw.Consumers)),
-		Producers: make([]Producer, 0, len(raw.Producers)),
+		Consumers: make([]Consumer, 0, min(nc, MaxEntries)),
+		Producers: make([]Producer, 0, min(np, MaxEntries)),
 	}
 	skip := func(err error) {
 		if s.Skipped == 0 {
@@ -114,30 +136,30 @@ func Decode(data []byte, arrival time.Time) (Snapshot, error) {
 		}
 		s.Skipped++
 	}
-	for _, list := range []*[]json.RawMessage{&raw.Consumers, &raw.Producers} {
-		if n := len(*list); n > MaxEntries {
-			skip(fmt.Errorf("%d entries in a list, more than %d", n, MaxEntries))
-			s.Skipped += n - MaxEntries - 1
-			*list = (*list)[:MaxEntries]
+	for _, n := range []*int{&nc, &np} {
+		if *n > MaxEntries {
+			skip(fmt.Errorf("%d entries in a list, more than %d", *n, MaxEntries))
+			s.Skipped += *n - MaxEntries - 1
+			*n = MaxEntries
 		}
 	}
-	for i, m := range raw.Consumers {
-		c, err := decodeConsumer(m)
+	for i := range nc {
+		c, err := consumer(i)
 		if err != nil {
 			skip(fmt.Errorf("consumer %d: %w", i, err))
 			continue
 		}
 		s.Consumers = append(s.Consumers, c)
 	}
-	for i, m := range raw.Producers {
-		p, err := decodeProducer(m)
+	for i := range np {
+		p, err := producer(i)
 		if err != nil {
 			skip(fmt.Errorf("producer %d: %w", i, err))
 			continue
 		}
 		s.Producers = append(s.Producers, p)
 	}
-	return s, nil
+	return s
 }
 
 type rawCommon struct {
@@ -161,24 +183,42 @@ func (r rawCommon) check() (name string, initialized bool, exc Opt, err error) {
 	return *r.Name, initialized, exc, err
 }
 
+// consumerFields are a consumer entry's fields as parsed, before the
+// checks that both decoders share.
+type consumerFields struct {
+	rawCommon
+	Topic        json.RawMessage `json:"topic"`
+	Backlog      *float64        `json:"backlog"`
+	HeadcountIn  *float64        `json:"headcount_in"`
+	HeadcountOut *float64        `json:"headcount_out"`
+	Times        *[]float64      `json:"times"`
+	// parsedTopics, when set, replaces Topic (the fast decoder parses it).
+	parsedTopics *[]string
+}
+
+type producerFields struct {
+	rawCommon
+	Frequency *float64 `json:"frequency"`
+	LastRan   *float64 `json:"last_ran"`
+}
+
 func decodeConsumer(m json.RawMessage) (Consumer, error) {
-	var r struct {
-		rawCommon
-		Topic        json.RawMessage `json:"topic"`
-		Backlog      *float64        `json:"backlog"`
-		HeadcountIn  *float64        `json:"headcount_in"`
-		HeadcountOut *float64        `json:"headcount_out"`
-		Times        *[]float64      `json:"times"`
-	}
+	var r consumerFields
 	if err := json.Unmarshal(m, &r); err != nil {
 		return Consumer{}, err
 	}
+	return r.build()
+}
+
+func (r consumerFields) build() (Consumer, error) {
 	name, init, exc, err := r.check()
 	if err != nil {
 		return Consumer{}, err
 	}
 	c := Consumer{Name: name, Module: r.Module, Initialized: init, Exceptions: exc}
-	if c.Topics, err = topics(r.Topic); err != nil {
+	if r.parsedTopics != nil {
+		c.Topics = *r.parsedTopics
+	} else if c.Topics, err = topics(r.Topic); err != nil {
 		return Consumer{}, err
 	}
 	if c.Backlog, err = count("backlog", r.Backlog); err != nil {
@@ -203,14 +243,14 @@ func decodeConsumer(m json.RawMessage) (Consumer, error) {
 }
 
 func decodeProducer(m json.RawMessage) (Producer, error) {
-	var r struct {
-		rawCommon
-		Frequency *float64 `json:"frequency"`
-		LastRan   *float64 `json:"last_ran"`
-	}
+	var r producerFields
 	if err := json.Unmarshal(m, &r); err != nil {
 		return Producer{}, err
 	}
+	return r.build()
+}
+
+func (r producerFields) build() (Producer, error) {
 	name, init, exc, err := r.check()
 	if err != nil {
 		return Producer{}, err

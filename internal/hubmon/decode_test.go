@@ -5,13 +5,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 var testArrival = time.Unix(1795516100, 250e6)
@@ -257,6 +260,14 @@ func FuzzDecode(f *testing.F) {
 		if json.Valid(data) && !bytes.Equal(quoteNonFinite(data), data) {
 			t.Fatalf("quoteNonFinite changed valid JSON %q to %q", data, quoteNonFinite(data))
 		}
+		// The fast decoder either gives up or agrees with the reference.
+		if fast, ok := decodeFast(quoteNonFinite(data), testArrival); ok {
+			ref, err := decodeReference(quoteNonFinite(data), testArrival)
+			if err != nil {
+				t.Fatalf("fast decoder accepted what the reference rejects (%v): %q", err, data)
+			}
+			sameSnapshot(t, ref, fast)
+		}
 		s, err := Decode(data, testArrival)
 		if err != nil {
 			return
@@ -274,4 +285,96 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+func sameSnapshot(t *testing.T, want, got Snapshot) {
+	t.Helper()
+	if (want.SkipErr == nil) != (got.SkipErr == nil) || want.SkipErr != nil && want.SkipErr.Error() != got.SkipErr.Error() {
+		t.Fatalf("skip error %v, reference %v", got.SkipErr, want.SkipErr)
+	}
+	if d := cmp.Diff(want, got, cmpopts.IgnoreFields(Snapshot{}, "SkipErr")); d != "" {
+		t.Fatalf("fast decoder differs from the reference (-reference +fast):\n%s", d)
+	}
+}
+
+// TestFastDecoder: on every capture and hand-made case the fast path is
+// taken and agrees with the reference; on odd but valid input it gives up.
+func TestFastDecoder(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.json")
+	for _, f := range files {
+		data, _ := os.ReadFile(f)
+		fast, ok := decodeFast(data, testArrival)
+		if !ok {
+			t.Errorf("%s: fast decoder gave up", f)
+			continue
+		}
+		ref, _ := decodeReference(data, testArrival)
+		sameSnapshot(t, ref, fast)
+	}
+	for _, odd := range []string{
+		`{"consumers": [{"name": "a\"b"}]}`,           // escape
+		`{"consumers": [{"Name": "a"}]}`,              // case-folded key
+		`{"consumers": [{"name": "a", "name": "b"}]}`, // duplicate key
+		`{"consumers": [{"name": "a", "backlog": "5"}]}`,
+		`{"consumers": [{"name": "a", "backlog": 1e400}]}`,
+		`{"consumers": null}`,
+		`{"consumers": [], "consumers": []}`,
+		`{"consumers": [5]}`,
+		`{"consumers": [{"name": "a"}]} x`,
+		`{"consumers": [{"name": "a\u00e9"}]}`,
+		"{\"consumers\": [{\"name\": \"\xff\"}]}",
+	} {
+		if _, ok := decodeFast([]byte(odd), testArrival); ok {
+			t.Errorf("fast decoder took %q", odd)
+		}
+		// Decode still handles it, through the reference.
+		if _, err := Decode([]byte(odd), testArrival); err != nil && !strings.Contains(odd, "x") && !strings.Contains(odd, "null") {
+			t.Errorf("Decode(%q): %v", odd, err)
+		}
+	}
+}
+
+// TestFastNumbers: the fast number parser agrees with strconv on numbers
+// written every way a hub writes them.
+func TestFastNumbers(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var inputs []string
+	for range 400000 {
+		v := math.Exp(rng.NormFloat64()*8) * float64(1-2*rng.IntN(2))
+		inputs = append(inputs,
+			strconv.FormatFloat(v, 'g', -1, 64), strconv.FormatFloat(v, 'e', -1, 64),
+			strconv.FormatFloat(v, 'f', -1, 64), strconv.FormatFloat(v, 'e', rng.IntN(20), 64),
+			strconv.Itoa(rng.IntN(1<<30)))
+	}
+	inputs = append(inputs, "0", "-0", "0.0", "1e22", "1e23", "9007199254740993", "9007199254740992", "123456789012345678901234",
+		"0.000000000000000000001", "1E5", "1e+5", "2.5E-3", "1.7976931348623157e308", "5e-324", "0.1", "0.30000000000000004")
+	for _, in := range inputs {
+		d := fastDecoder{data: []byte(in)}
+		got, ok := d.number()
+		want, err := strconv.ParseFloat(in, 64)
+		if !ok || err != nil || d.pos != len(in) || math.Float64bits(got) != math.Float64bits(want) {
+			t.Fatalf("%q: fast %v (%v, read %d), strconv %v (%v)", in, got, ok, d.pos, want, err)
+		}
+	}
+	for _, bad := range []string{"-", "01", "1.", ".5", "1e", "1e+", "+1", "0x10", "1_000", "Inf", "NaN"} {
+		d := fastDecoder{data: []byte(bad)}
+		if v, ok := d.number(); ok && d.pos == len(bad) {
+			t.Errorf("%q parsed as %v", bad, v)
+		}
+	}
+}
+
+// TestPowersOfTen spot-checks the computed table against known entries.
+func TestPowersOfTen(t *testing.T) {
+	tab := powersOfTen()
+	for e, want := range map[int][2]uint64{
+		0:    {0, 0x8000000000000000},
+		1:    {0, 0xA000000000000000},
+		-1:   {0xCCCCCCCCCCCCCCCC, 0xCCCCCCCCCCCCCCCC},
+		-348: {0x1732C869CD60E453, 0xFA8FD5A0081C0288},
+	} {
+		if got := tab[e-powMinExp10]; got != want {
+			t.Errorf("10^%d: %#x, want %#x", e, got, want)
+		}
+	}
 }

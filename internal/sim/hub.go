@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"strings"
 	"time"
 )
@@ -199,4 +200,35 @@ func (h *Hub) Publish(at float64) []byte {
 func WallEpoch(start time.Time, speed float64) func(float64) float64 {
 	base := float64(start.UnixNano()) / 1e9
 	return func(sim float64) float64 { return base + sim/speed }
+}
+
+// Synthetic returns a monitoring message with the given number of
+// consumers, each with times processing times at full float precision, as
+// the largest real hubs send; for benchmarks.
+func Synthetic(consumers, times int, seed uint64) []byte {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	msg := struct {
+		Consumers []jsonConsumer `json:"consumers"`
+		Producers []jsonProducer `json:"producers"`
+	}{Producers: []jsonProducer{}}
+	for i := range consumers {
+		ts := make([]float64, times)
+		for j := range ts {
+			ts[j] = LogNormal(0.05, 1)(rng)
+		}
+		msg.Consumers = append(msg.Consumers, jsonConsumer{
+			Name: fmt.Sprintf("Consumer%03dHandler", i), Module: "bench.consumers", Topic: "org.fedoraproject.prod.*",
+			Initialized: true, Exceptions: rng.IntN(3), JSONify: true, Backlog: rng.IntN(5000),
+			HeadcountOut: times, HeadcountIn: times + rng.IntN(50), Times: ts,
+		})
+	}
+	lr := 1795516100.123456
+	for _, name := range []string{"MonitoringProducer", "DigestProducer"} {
+		msg.Producers = append(msg.Producers, jsonProducer{Name: name, Module: "bench.producers", Initialized: true, Frequency: 5, LastRan: &lr})
+	}
+	data, err := json.Marshal(msg)
+	if err != nil {
+		panic(err)
+	}
+	return data
 }

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/analytics"
+	"github.com/fedora-infra/fedmsg-collectd/internal/derive"
+	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
+	"github.com/fedora-infra/fedmsg-collectd/internal/putval"
+	"github.com/fedora-infra/fedmsg-collectd/internal/sim"
+)
+
+// benchSizes are the snapshots the performance figures are about: the
+// largest hubs (200 consumers with full 1024-entry times lists) and small
+// ones (4 consumers, about 4 KB).
+var benchSizes = []struct {
+	name             string
+	consumers, times int
+}{
+	{"large", 200, 1024},
+	{"small", 4, 40},
+}
+
+// stdlibSnapshot is the message decoded by encoding/json into structs: the
+// baseline.
+type stdlibSnapshot struct {
+	Consumers []struct {
+		Name         string          `json:"name"`
+		Module       string          `json:"module"`
+		Topic        json.RawMessage `json:"topic"`
+		Initialized  bool            `json:"initialized"`
+		Exceptions   *float64        `json:"exceptions"`
+		Backlog      *float64        `json:"backlog"`
+		HeadcountIn  *float64        `json:"headcount_in"`
+		HeadcountOut *float64        `json:"headcount_out"`
+		Times        []float64       `json:"times"`
+	} `json:"consumers"`
+	Producers []struct {
+		Name       string   `json:"name"`
+		Exceptions *float64 `json:"exceptions"`
+		LastRan    *float64 `json:"last_ran"`
+	} `json:"producers"`
+}
+
+func BenchmarkStdlibDecode(b *testing.B) {
+	for _, sz := range benchSizes {
+		data := sim.Synthetic(sz.consumers, sz.times, 1)
+		b.Run(sz.name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				var s stdlibSnapshot
+				if err := json.Unmarshal(data, &s); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkDecode(b *testing.B) {
+	for _, sz := range benchSizes {
+		data := sim.Synthetic(sz.consumers, sz.times, 1)
+		b.Run(sz.name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := hubmon.Decode(data, time.Unix(1795516100, 0)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkPipeline is the whole path a snapshot takes: decode, derive
+// (compatibility set and analytics), write the PUTVAL lines.
+func BenchmarkPipeline(b *testing.B) {
+	for _, sz := range benchSizes {
+		data := sim.Synthetic(sz.consumers, sz.times, 1)
+		b.Run(sz.name, func(b *testing.B) {
+			h := &hubState{queues: analytics.NewHub(time.Minute), lastSecond: -1}
+			w := putval.NewWriter(io.Discard)
+			at := time.Unix(1795516100, 0)
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				at = at.Add(5 * time.Second)
+				s, err := hubmon.Decode(data, at)
+				if err != nil {
+					b.Fatal(err)
+				}
+				s.Period, s.Session = 5*time.Second, 1
+				batch, _ := h.batch("host", "fedmsg-hub", s)
+				if err := w.Write(batch); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+var _ = derive.Values
