@@ -21,11 +21,16 @@ func percentiles(ts []float64, buf *[]float64) [3]float64 {
 			selectRank(a, from, n, lo)
 			from = lo + 1
 		}
-		if hi >= from {
-			selectRank(a, from, n, hi)
-			from = hi + 1
+		// The next rank up is the smallest value above lo: a scan, no
+		// reordering needed.
+		next := a[lo]
+		if hi > lo {
+			next = a[lo+1]
+			for _, v := range a[lo+2:] {
+				next = min(next, v)
+			}
 		}
-		out[i] = a[lo] + (r-float64(lo))*(a[hi]-a[lo])
+		out[i] = a[lo] + (r-float64(lo))*(next-a[lo])
 	}
 	return out
 }

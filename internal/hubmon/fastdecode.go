@@ -366,7 +366,9 @@ var consumerKeys = []string{"name", "module", "initialized", "exceptions", "topi
 
 func (d *fastDecoder) consumers() ([]consumerFields, bool) {
 	var out []consumerFields
-	var times []float64 // one backing array for the whole snapshot
+	// One backing array for the times of the whole snapshot, sized from
+	// the message: a number takes at least 20 bytes at full precision.
+	times := make([]float64, 0, len(d.data)/20)
 	ok := d.array(func() bool {
 		var f consumerFields
 		seen := 0
