@@ -121,11 +121,30 @@ func Format(buf *bytes.Buffer, b Batch) error {
 		}
 		line := buf.AvailableBuffer()
 		line = append(line, "PUTVAL "...)
-		line = strconv.AppendQuote(line, unsafe.String(unsafe.SliceData(full), len(full)))
+		line = appendQuote(line, full)
 		line = append(line, tail...)
 		line = strconv.AppendFloat(line, v.Value, 'g', 15, 64)
 		line = append(line, '\n')
 		buf.Write(line)
 	}
 	return nil
+}
+
+// appendQuote appends s quoted as strconv.AppendQuote does. For printable
+// ASCII, the usual case, that is only a backslash before '"' and '\',
+// done here byte by byte; anything else goes to strconv.
+func appendQuote(dst, s []byte) []byte {
+	for _, c := range s {
+		if c < 0x20 || c > 0x7e {
+			return strconv.AppendQuote(dst, unsafe.String(unsafe.SliceData(s), len(s)))
+		}
+	}
+	dst = append(dst, '"')
+	for _, c := range s {
+		if c == '"' || c == '\\' {
+			dst = append(dst, '\\')
+		}
+		dst = append(dst, c)
+	}
+	return append(dst, '"')
 }
