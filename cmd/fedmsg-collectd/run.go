@@ -259,12 +259,14 @@ func serve(ctx context.Context, c config, stdout io.Writer, log *slog.Logger) er
 	w := putval.NewWriter(stdout)
 	live := &health.Tracker{IdlePeriods: c.idlePeriods, Host: c.host}
 	hubs := make(map[hubmon.Endpoint]*hubState)
+	lat := new(latencies)
 	tick := time.NewTicker(c.interval)
 	defer tick.Stop()
 	for {
 		var (
-			batches []putval.Batch
-			notes   []putval.Notification
+			batches  []putval.Batch
+			arrivals []time.Time // of the snapshot batches, for the latency
+			notes    []putval.Notification
 		)
 		select {
 		case <-ctx.Done():
@@ -279,6 +281,7 @@ func serve(ctx context.Context, c config, stdout io.Writer, log *slog.Logger) er
 				}
 				if b, ok := h.batch(c.host, it.ep.Service, it.snap); ok {
 					batches = append(batches, b)
+					arrivals = append(arrivals, it.snap.Arrival)
 				}
 			}
 		case now := <-tick.C:
@@ -293,11 +296,14 @@ func serve(ctx context.Context, c config, stdout io.Writer, log *slog.Logger) er
 					delete(hubs, ep)
 				}
 			}
-			batches = append(batches, selfValues(c.host, now, c.interval, watched, box))
+			batches = append(batches, selfValues(c.host, now, c.interval, watched, box, lat))
 		}
-		for _, b := range batches {
+		for i, b := range batches {
 			if err := w.Write(b); err != nil {
 				return fmt.Errorf("stdout: %w", err)
+			}
+			if i < len(arrivals) {
+				lat.add(time.Since(arrivals[i]))
 			}
 		}
 		for _, n := range notes {

@@ -16,7 +16,7 @@ const selfService = "fedmsg-collectd"
 
 // selfValues returns the plugin's own counters, per watched endpoint
 // (type derive, so collectd graphs them as rates), and its process figures.
-func selfValues(host string, now time.Time, interval time.Duration, watched map[hubmon.Endpoint]*hubmon.Stats, box *outbox) putval.Batch {
+func selfValues(host string, now time.Time, interval time.Duration, watched map[hubmon.Endpoint]*hubmon.Stats, box *outbox, lat *latencies) putval.Batch {
 	eps := make([]hubmon.Endpoint, 0, len(watched))
 	for ep := range watched {
 		eps = append(eps, ep)
@@ -39,6 +39,12 @@ func selfValues(host string, now time.Time, interval time.Duration, watched map[
 			b.Values = append(b.Values, putval.Value{Type: "derive", TypeInstance: putval.Field(ep.Service + "_" + c.name), Value: float64(c.v)})
 		}
 	}
+	if p99, most, ok := lat.take(); ok {
+		b.Values = append(b.Values,
+			putval.Value{Type: "duration", TypeInstance: "latency_p99", Value: p99.Seconds()},
+			putval.Value{Type: "duration", TypeInstance: "latency_max", Value: most.Seconds()},
+		)
+	}
 	samples := []metrics.Sample{{Name: "/sched/goroutines:goroutines"}, {Name: "/memory/classes/total:bytes"}}
 	metrics.Read(samples)
 	b.Values = append(b.Values,
@@ -46,4 +52,32 @@ func selfValues(host string, now time.Time, interval time.Duration, watched map[
 		putval.Value{Type: "memory", TypeInstance: "go_total", Value: float64(samples[1].Value.Uint64())},
 	)
 	return b
+}
+
+// latencies collects, between two intervals, how long snapshots took from
+// the arrival of their last byte to their last line written to stdout.
+type latencies struct {
+	d []time.Duration
+}
+
+// maxLatencies bounds the samples kept per interval.
+const maxLatencies = 4096
+
+func (l *latencies) add(d time.Duration) {
+	if len(l.d) < maxLatencies {
+		l.d = append(l.d, d)
+	}
+}
+
+// take returns the 99th percentile and the maximum of the latencies since
+// the previous call, and forgets them.
+func (l *latencies) take() (p99, most time.Duration, ok bool) {
+	if len(l.d) == 0 {
+		return 0, 0, false
+	}
+	slices.Sort(l.d)
+	p99 = l.d[min(len(l.d)-1, len(l.d)*99/100)]
+	most = l.d[len(l.d)-1]
+	l.d = l.d[:0]
+	return p99, most, true
 }

@@ -27,6 +27,7 @@ type simConfig struct {
 	speed    float64       // simulated seconds per wall-clock second
 	seed     uint64
 	mode     os.FileMode // of an ipc socket file; 0 leaves it
+	phase    time.Duration
 }
 
 // simFlags registers the flags shared by simulate and demo.
@@ -65,9 +66,14 @@ func (c *simConfig) check(profiles string) error {
 func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("fedmsg-collectd simulate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var c simConfig
-	fs.StringVar(&c.bind, "bind", "", "ZeroMQ endpoint to publish on, ipc://PATH or tcp://HOST:PORT (required)")
+	var (
+		c     simConfig
+		binds namesFlag
+		n     int
+	)
+	fs.Var(&binds, "bind", "ZeroMQ `ENDPOINT` to publish on, ipc://PATH or tcp://HOST:PORT (required;\nrepeat it for several hubs, each its own simulation)")
 	mode := fs.String("mode", "", "octal permissions of an ipc socket file, like moksha.monitoring.socket.mode")
+	fs.IntVar(&n, "consumers", 0, "give each hub this many consumers, the profiles' models in turn (for load tests)")
 	profiles := simFlags(fs, &c, 1)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "Usage: fedmsg-collectd simulate --bind ENDPOINT [flags]\n\n"+
@@ -80,8 +86,11 @@ func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return usageError(stderr, err)
 	}
 	err := c.check(*profiles)
-	if err == nil && c.bind == "" {
+	if err == nil && len(binds) == 0 {
 		err = errors.New("--bind is required")
+	}
+	if err == nil && n > 0 {
+		c.profiles = []sim.Profile{sim.Scale(c.profiles, n)}
 	}
 	if err == nil && *mode != "" {
 		m, perr := strconv.ParseUint(*mode, 8, 32)
@@ -98,12 +107,26 @@ func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	for i, p := range c.profiles {
 		names[i] = p.Name
 	}
-	log.Info("simulated hub", "bind", c.bind, "profiles", strings.Join(names, ","), "period", c.period, "speed", c.speed)
-	if err := publishSimulated(ctx, c); err != nil {
-		log.Error("simulated hub stopped", "err", err)
-		return exitError
+	log.Info("simulated hubs", "bind", strings.Join(binds, " "), "profiles", strings.Join(names, ","), "period", c.period, "speed", c.speed)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make(chan error, len(binds))
+	for i, b := range binds {
+		hc := c
+		hc.bind, hc.seed = b, c.seed+uint64(i)*1000
+		// Hubs started at different times publish at different moments.
+		hc.phase = time.Duration(float64(c.period) / c.speed * float64(i) / float64(len(binds)))
+		go func() { errs <- publishSimulated(ctx, hc) }()
 	}
-	return exitOK
+	code := exitOK
+	for range binds {
+		if err := <-errs; err != nil {
+			log.Error("simulated hub stopped", "err", err)
+			code = exitError
+			cancel()
+		}
+	}
+	return code
 }
 
 // publishSimulated binds a PUB socket and publishes the simulated hub's
@@ -121,6 +144,11 @@ func publishSimulated(ctx context.Context, c simConfig) error {
 		if err := os.Chmod(path, c.mode); err != nil {
 			return fmt.Errorf("--mode: %w", err)
 		}
+	}
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-time.After(c.phase):
 	}
 	hub := sim.NewHub(c.profiles, c.seed, sim.WallEpoch(time.Now(), c.speed))
 	// Like moksha, the first message comes one period after the start.

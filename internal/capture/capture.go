@@ -98,9 +98,12 @@ type Defaults struct {
 // message as a hub sends it. Lines that are not JSON at all are returned
 // too, as messages, so that replay reports them as the plugin would.
 func Read(data []byte, d Defaults) []Item {
-	docs := [][]byte{data}
-	if !json.Valid(data) {
-		docs = bytes.Split(data, []byte("\n"))
+	// One document per line, unless the first line alone is not JSON:
+	// then the input is one (pretty-printed) document, or garbage.
+	docs := bytes.Split(data, []byte("\n"))
+	first, _, _ := bytes.Cut(bytes.TrimLeft(data, " \t\r\n"), []byte("\n"))
+	if !json.Valid(first) && json.Valid(data) {
+		docs = [][]byte{data}
 	}
 	var items []Item
 	plain := 0
@@ -129,6 +132,11 @@ func Read(data []byte, d Defaults) []Item {
 
 // asRecord reports whether doc is a capture record.
 func asRecord(doc []byte) (Record, bool) {
+	// A record starts with its service; a snapshot with its lists. Only a
+	// document that may be a record is parsed twice.
+	if !bytes.Contains(doc, []byte(`"arrival"`)) {
+		return Record{}, false
+	}
 	var probe map[string]json.RawMessage
 	if json.Unmarshal(doc, &probe) != nil {
 		return Record{}, false

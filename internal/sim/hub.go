@@ -232,3 +232,21 @@ func Synthetic(consumers, times int, seed uint64) []byte {
 	}
 	return data
 }
+
+// Scale returns one profile with n consumers, the given profiles'
+// consumer models in turn, numbered so their names differ, and their
+// producers: a hub as large as wanted, for load tests.
+func Scale(profiles []Profile, n int) Profile {
+	var models []Model
+	p := Profile{Name: "scaled"}
+	for _, pr := range profiles {
+		models = append(models, pr.Consumers...)
+		p.Producers = append(p.Producers, pr.Producers...)
+	}
+	for i := range n {
+		m := models[i%len(models)]
+		m.Name = fmt.Sprintf("%s%03d", m.Name, i)
+		p.Consumers = append(p.Consumers, m)
+	}
+	return p
+}
