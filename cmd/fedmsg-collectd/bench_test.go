@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/analytics"
-	"github.com/fedora-infra/fedmsg-collectd/internal/derive"
 	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
 	"github.com/fedora-infra/fedmsg-collectd/internal/putval"
 	"github.com/fedora-infra/fedmsg-collectd/internal/sim"
@@ -103,4 +102,32 @@ func BenchmarkPipeline(b *testing.B) {
 	}
 }
 
-var _ = derive.Values
+
+// BenchmarkPipelineSim50 runs the path on what a simulated hub of 50
+// consumers publishes, message after message: the latency figure's case.
+func BenchmarkPipelineSim50(b *testing.B) {
+	ps, _ := sim.Lookup("all")
+	hub := sim.NewHub([]sim.Profile{sim.Scale(ps, 50)}, 1, sim.WallEpoch(time.Unix(1795516100, 0), 1))
+	var msgs [][]byte
+	for i := range 50 {
+		msgs = append(msgs, hub.Publish(float64(5*(i+1))))
+	}
+	h := &hubState{queues: analytics.NewHub(time.Minute), lastSecond: -1}
+	w := putval.NewWriter(io.Discard)
+	at := time.Unix(1795516100, 0)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		at = at.Add(5 * time.Second)
+		s, err := hubmon.Decode(msgs[i%len(msgs)], at)
+		if err != nil {
+			b.Fatal(err)
+		}
+		i++
+		s.Period, s.Session = 5*time.Second, 1
+		batch, _ := h.batch("host", "fedmsg-hub", s)
+		if err := w.Write(batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
