@@ -102,7 +102,6 @@ func BenchmarkPipeline(b *testing.B) {
 	}
 }
 
-
 // BenchmarkPipelineSim50 runs the path on what a simulated hub of 50
 // consumers publishes, message after message: the latency figure's case.
 func BenchmarkPipelineSim50(b *testing.B) {
