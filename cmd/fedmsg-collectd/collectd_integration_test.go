@@ -180,10 +180,7 @@ func (e *collectdEnv) rejections(t *testing.T) []string {
 func TestCollectdIntegration(t *testing.T) {
 	integration(t)
 	dir := buildPlugin(t)
-	run := filepath.Join(dir, "run")
-	if err := os.Mkdir(run, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	run := socketDir(t, dir)
 	testhub.Run(t, testhub.Config{Endpoint: "ipc://" + filepath.Join(run, "monitoring-fedmsg-hub.socket"),
 		Period: time.Second, Mode: 0o777, Files: []string{fixtures + "ipc-01.json"}})
 	odd := "ipc://" + filepath.Join(run, "monitoring-fedmsg-odd.socket")
@@ -290,10 +287,7 @@ func (e *collectdEnv) waitLog(t *testing.T, within time.Duration, parts ...strin
 func TestCollectdHubRestartIntegration(t *testing.T) {
 	integration(t)
 	dir := buildPlugin(t)
-	run := filepath.Join(dir, "run")
-	if err := os.Mkdir(run, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	run := socketDir(t, dir)
 	ep := "ipc://" + filepath.Join(run, "monitoring-fedmsg-hub.socket")
 	hubCfg := testhub.Config{Endpoint: ep, Period: 500 * time.Millisecond, Mode: 0o777, Files: []string{fixtures + "ipc-01.json"}}
 	hub := testhub.Run(t, hubCfg)
@@ -341,10 +335,7 @@ func TestFleetIntegration(t *testing.T) {
 `, port))
 
 	dir := buildPlugin(t)
-	run := filepath.Join(dir, "run")
-	if err := os.Mkdir(run, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	run := socketDir(t, dir)
 	testhub.Run(t, testhub.Config{Endpoint: "ipc://" + filepath.Join(run, "monitoring-fedmsg-hub.socket"),
 		Period: time.Second, Mode: 0o777, Files: []string{fixtures + "ipc-01.json"}})
 	inc := filepath.Join(dir, "fedmsg.conf")
@@ -380,10 +371,7 @@ func TestFleetIntegration(t *testing.T) {
 func TestThresholdExampleIntegration(t *testing.T) {
 	integration(t)
 	dir := buildPlugin(t)
-	run := filepath.Join(dir, "run")
-	if err := os.Mkdir(run, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	run := socketDir(t, dir)
 	testhub.Run(t, testhub.Config{Endpoint: "ipc://" + filepath.Join(run, "monitoring-fedmsg-hub.socket"),
 		Period: time.Second, Mode: 0o777, Files: []string{fixtures + "ipc-01.json"}})
 	block := strings.NewReplacer("WarningMax 15000", "WarningMax 10", "FailureMax 20000", "FailureMax 40",
@@ -396,4 +384,15 @@ func TestThresholdExampleIntegration(t *testing.T) {
 	l := e.waitLog(t, 20*time.Second, "Notification: severity = FAILURE", "type_instance = FMNConsumer_backlog")
 	t.Logf("collectd logged: %s", l)
 	e.waitLog(t, 5*time.Second, "Notification: severity = FAILURE", "type_instance = FlakyConsumer_exceptions")
+}
+
+// socketDir makes the directory, below dir, where the tests' hubs bind
+// their sockets: one the unprivileged plugin can enter.
+func socketDir(t *testing.T, dir string) string {
+	t.Helper()
+	run := filepath.Join(dir, "run")
+	if err := os.Mkdir(run, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return run
 }

@@ -374,26 +374,10 @@ func (d *fastDecoder) consumers() ([]consumerFields, bool) {
 		seen := 0
 		ok := d.object(func(k []byte) bool {
 			bit, ok := 0, true
+			if bit, ok, done := d.common(k, &f.rawCommon); done {
+				return d.once(&seen, bit) && ok
+			}
 			switch string(k) {
-			case "name":
-				bit = 1
-				var b []byte
-				if b, ok = d.str(); ok {
-					n := string(b)
-					f.Name = &n
-				}
-			case "module":
-				bit = 2
-				var b []byte
-				if b, ok = d.str(); ok {
-					f.Module = string(b)
-				}
-			case "initialized":
-				bit = 4
-				f.Initialized, ok = d.boolean()
-			case "exceptions":
-				bit = 8
-				f.Exceptions, ok = d.optNumber()
 			case "topic":
 				bit = 16
 				ok = d.topic(&f)
@@ -425,11 +409,7 @@ func (d *fastDecoder) consumers() ([]consumerFields, bool) {
 			default:
 				return !folds(k, consumerKeys...) && d.skip(1)
 			}
-			if seen&bit != 0 {
-				return false
-			}
-			seen |= bit
-			return ok
+			return d.once(&seen, bit) && ok
 		})
 		out = append(out, f)
 		return ok
@@ -475,26 +455,10 @@ func (d *fastDecoder) producers() ([]producerFields, bool) {
 		seen := 0
 		ok := d.object(func(k []byte) bool {
 			bit, ok := 0, true
+			if bit, ok, done := d.common(k, &f.rawCommon); done {
+				return d.once(&seen, bit) && ok
+			}
 			switch string(k) {
-			case "name":
-				bit = 1
-				var b []byte
-				if b, ok = d.str(); ok {
-					n := string(b)
-					f.Name = &n
-				}
-			case "module":
-				bit = 2
-				var b []byte
-				if b, ok = d.str(); ok {
-					f.Module = string(b)
-				}
-			case "initialized":
-				bit = 4
-				f.Initialized, ok = d.boolean()
-			case "exceptions":
-				bit = 8
-				f.Exceptions, ok = d.optNumber()
 			case "frequency":
 				bit = 16
 				f.Frequency, ok = d.optNumber()
@@ -504,14 +468,47 @@ func (d *fastDecoder) producers() ([]producerFields, bool) {
 			default:
 				return !folds(k, producerKeys...) && d.skip(1)
 			}
-			if seen&bit != 0 {
-				return false
-			}
-			seen |= bit
-			return ok
+			return d.once(&seen, bit) && ok
 		})
 		out = append(out, f)
 		return ok
 	})
 	return out, ok
+}
+
+// common parses the fields consumers and producers share. done reports
+// whether k was one of them; bit identifies it for duplicate detection.
+func (d *fastDecoder) common(k []byte, f *rawCommon) (bit int, ok, done bool) {
+	switch string(k) {
+	case "name":
+		b, ok := d.str()
+		if ok {
+			n := string(b)
+			f.Name = &n
+		}
+		return 1 << 10, ok, true
+	case "module":
+		b, ok := d.str()
+		if ok {
+			f.Module = string(b)
+		}
+		return 1 << 11, ok, true
+	case "initialized":
+		f.Initialized, ok = d.boolean()
+		return 1 << 12, ok, true
+	case "exceptions":
+		f.Exceptions, ok = d.optNumber()
+		return 1 << 13, ok, true
+	}
+	return 0, false, false
+}
+
+// once records a field's bit and reports false if it was seen before: a
+// duplicate key, which encoding/json resolves its own way.
+func (d *fastDecoder) once(seen *int, bit int) bool {
+	if *seen&bit != 0 {
+		return false
+	}
+	*seen |= bit
+	return true
 }

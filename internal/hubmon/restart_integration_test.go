@@ -64,36 +64,9 @@ func TestRestartIntegration(t *testing.T) {
 			testhub.Run(t, hubConfig(ep))
 			resumed(t, snaps, start, firstAndOne)
 		}},
-		{"SIGKILL, back after 1s", func(t *testing.T, ep string, snaps <-chan Snapshot) {
-			h := testhub.Run(t, hubConfig(ep))
-			next(t, snaps, 2*period+slack)
-			h.Stop(syscall.SIGKILL)
-			time.Sleep(time.Second)
-			drain(snaps)
-			start := time.Now()
-			testhub.Run(t, hubConfig(ep))
-			resumed(t, snaps, start, firstAndOne)
-		}},
-		{"SIGTERM, back after 1s", func(t *testing.T, ep string, snaps <-chan Snapshot) {
-			h := testhub.Run(t, hubConfig(ep))
-			next(t, snaps, 2*period+slack)
-			h.Stop(syscall.SIGTERM)
-			time.Sleep(time.Second)
-			drain(snaps)
-			start := time.Now()
-			testhub.Run(t, hubConfig(ep))
-			resumed(t, snaps, start, firstAndOne)
-		}},
-		{"SIGKILL, back after 15s", func(t *testing.T, ep string, snaps <-chan Snapshot) {
-			h := testhub.Run(t, hubConfig(ep))
-			next(t, snaps, 2*period+slack)
-			h.Stop(syscall.SIGKILL)
-			time.Sleep(15 * time.Second)
-			drain(snaps)
-			start := time.Now()
-			testhub.Run(t, hubConfig(ep))
-			resumed(t, snaps, start, firstAndOne)
-		}},
+		{"SIGKILL, back after 1s", restartAfter(syscall.SIGKILL, time.Second, firstAndOne)},
+		{"SIGTERM, back after 1s", restartAfter(syscall.SIGTERM, time.Second, firstAndOne)},
+		{"SIGKILL, back after 15s", restartAfter(syscall.SIGKILL, 15*time.Second, firstAndOne)},
 		{"SIGSTOP for 12s, then SIGCONT", func(t *testing.T, ep string, snaps <-chan Snapshot) {
 			h := testhub.Run(t, hubConfig(ep))
 			next(t, snaps, 2*period+slack)
@@ -123,6 +96,21 @@ func TestRestartIntegration(t *testing.T) {
 				t.Errorf("logged: %s", s)
 			}
 		})
+	}
+}
+
+// restartAfter is a scenario: the hub runs, is stopped with sig, and a new
+// one starts after down; it must be read within bound of starting.
+func restartAfter(sig syscall.Signal, down, bound time.Duration) func(*testing.T, string, <-chan Snapshot) {
+	return func(t *testing.T, ep string, snaps <-chan Snapshot) {
+		h := testhub.Run(t, hubConfig(ep))
+		next(t, snaps, 2*period+slack)
+		h.Stop(sig)
+		time.Sleep(down)
+		drain(snaps)
+		start := time.Now()
+		testhub.Run(t, hubConfig(ep))
+		resumed(t, snaps, start, bound)
 	}
 }
 
