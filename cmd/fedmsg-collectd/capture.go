@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/capture"
@@ -72,14 +73,20 @@ func captureCmd(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	// what a capture is for, not a warning.
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	cw := capture.NewWriter(w)
-	var failed error
+	// Watchers of several endpoints may fail to write at once.
+	var (
+		mu     sync.Mutex
+		failed error
+	)
 	sup := &hubmon.Supervisor{
 		Options: hubmon.Options{Logger: log, OnMessage: func(ep hubmon.Endpoint, m hubmon.Message) {
 			if ctx.Err() != nil {
 				return
 			}
 			if err := cw.Add(ep, m); err != nil {
+				mu.Lock()
 				failed = err
+				mu.Unlock()
 				cancel()
 				return
 			}

@@ -17,7 +17,7 @@ import (
 // publisher replaying captures, per scenario: exact status line and
 // perfdata, and exit code.
 func TestCheckIntegration(t *testing.T) {
-	integration(t)
+	testhub.Integration(t)
 	dir := t.TempDir()
 	hub06 := testhub.Start(t, "ipc://"+filepath.Join(dir, "monitoring-fedmsg-hub.socket"), 200*time.Millisecond, fixtures+"ipc-06.json")
 	hub01 := testhub.Start(t, "tcp://127.0.0.1:*", 200*time.Millisecond, fixtures+"ipc-01.json")
@@ -72,7 +72,7 @@ func closedPort(t *testing.T) string {
 // TestCheckPermissionIntegration runs the check as an unprivileged user
 // against a socket only root may use: UNKNOWN, permission denied.
 func TestCheckPermissionIntegration(t *testing.T) {
-	integration(t)
+	testhub.Integration(t)
 	bin := filepath.Join(buildPlugin(t), "fedmsg-collectd")
 	dir, err := os.MkdirTemp("", "fedmsg-check-perm-")
 	if err != nil {

@@ -178,7 +178,7 @@ func (e *collectdEnv) rejections(t *testing.T) []string {
 // replaying a real capture, one with hostile names (spaces, quotes,
 // slashes, tabs, duplicates, a name over the field limit).
 func TestCollectdIntegration(t *testing.T) {
-	integration(t)
+	testhub.Integration(t)
 	dir := buildPlugin(t)
 	run := socketDir(t, dir)
 	testhub.Run(t, testhub.Config{Endpoint: "ipc://" + filepath.Join(run, "monitoring-fedmsg-hub.socket"),
@@ -285,7 +285,7 @@ func (e *collectdEnv) waitLog(t *testing.T, within time.Duration, parts ...strin
 // killed and restarted turns hub_up to 0 and back to 1, and the failure and
 // okay notifications reach collectd; nothing the plugin writes is rejected.
 func TestCollectdHubRestartIntegration(t *testing.T) {
-	integration(t)
+	testhub.Integration(t)
 	dir := buildPlugin(t)
 	run := socketDir(t, dir)
 	ep := "ipc://" + filepath.Join(run, "monitoring-fedmsg-hub.socket")
@@ -315,7 +315,7 @@ func TestCollectdHubRestartIntegration(t *testing.T) {
 // central collectd receives them and keeps the RRD files, under the
 // sender's host name.
 func TestFleetIntegration(t *testing.T) {
-	integration(t)
+	testhub.Integration(t)
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -369,7 +369,7 @@ func TestFleetIntegration(t *testing.T) {
 // 25 exceptions) under a real collectd:
 // collectd raises the notifications from the plugin's values.
 func TestThresholdExampleIntegration(t *testing.T) {
-	integration(t)
+	testhub.Integration(t)
 	dir := buildPlugin(t)
 	run := socketDir(t, dir)
 	testhub.Run(t, testhub.Config{Endpoint: "ipc://" + filepath.Join(run, "monitoring-fedmsg-hub.socket"),

@@ -7,13 +7,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/testhub"
 )
 
 // TestGraphsIntegration runs scripts/graphs in its short mode (a real
 // collectd, the plugin and the simulated hub) and checks that each PNG is a
 // valid image with the series drawn in it.
 func TestGraphsIntegration(t *testing.T) {
-	integration(t)
+	testhub.Integration(t)
 	out := t.TempDir()
 	cmd := exec.Command("bash", "../../scripts/graphs", "--short", "--out", out)
 	if b, err := cmd.CombinedOutput(); err != nil {

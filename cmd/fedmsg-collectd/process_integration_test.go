@@ -67,7 +67,7 @@ func (p *proc) status(t *testing.T, field string) int {
 // TestSignalsIntegration: SIGTERM and SIGINT end the plugin within a second
 // with status 0, whatever its hubs are doing.
 func TestSignalsIntegration(t *testing.T) {
-	integration(t)
+	testhub.Integration(t)
 	hub := testhub.Start(t, "tcp://127.0.0.1:*", 10*time.Millisecond, fixtures+"ipc-01.json")
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
 		p := startProc(t, "--endpoint", "fedmsg-hub="+hub.Endpoint, "--endpoint", "ipc:///nonexistent/monitoring-x.socket")
@@ -91,7 +91,7 @@ func TestSignalsIntegration(t *testing.T) {
 // bounded and snapshots are dropped (counted); once it reads again, the
 // plugin writes current values at once.
 func TestStalledStdoutIntegration(t *testing.T) {
-	integration(t)
+	testhub.Integration(t)
 	hub := testhub.Start(t, "tcp://127.0.0.1:*", 2*time.Millisecond, fixtures+"ipc-01.json")
 	// Eight subscriptions to the busy hub write enough to fill the pipe.
 	args := []string{"--endpoint", "fedmsg-hub=" + hub.Endpoint, "--interval", "200ms"}
@@ -131,7 +131,7 @@ func TestStalledStdoutIntegration(t *testing.T) {
 // are disconnected, the process stays alive and small, and a real hub
 // beside them is still reported.
 func TestOversizeIntegration(t *testing.T) {
-	integration(t)
+	testhub.Integration(t)
 	evil := func(size uint64) *testhub.FakePeer {
 		return testhub.StartFakePeer(t, func(w io.Writer) {
 			w.Write(testhub.LongFrameHeader(size))

@@ -21,13 +21,6 @@ import (
 	"github.com/fedora-infra/fedmsg-collectd/internal/testhub"
 )
 
-func integration(t *testing.T) {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("integration test: needs libzmq (python3-zmq) or collectd; runs without -short")
-	}
-}
-
 const fixtures = "../../internal/hubmon/testdata/"
 
 // expected renders what the plugin must print for file under service, with
@@ -144,7 +137,7 @@ func (p *plugin) waitFor(t *testing.T, service string, want []string, within tim
 // the directory are picked up and each hub's capture comes out as the
 // expected lines under its service.
 func TestRunDiscoveryIntegration(t *testing.T) {
-	integration(t)
+	testhub.Integration(t)
 	dir := t.TempDir()
 	p := startPlugin(t, "--socket-dir", dir, "--rescan", "100ms")
 	testhub.Start(t, "ipc://"+filepath.Join(dir, "monitoring-fedmsg-hub.socket"), 200*time.Millisecond, fixtures+"ipc-01.json")
@@ -159,7 +152,7 @@ func TestRunDiscoveryIntegration(t *testing.T) {
 // TestRunBrokenNeighboursIntegration: a hub that is missing and one that
 // accepts connections but never speaks do not delay a working hub.
 func TestRunBrokenNeighboursIntegration(t *testing.T) {
-	integration(t)
+	testhub.Integration(t)
 	dir := t.TempDir()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -192,7 +185,7 @@ func TestRunBrokenNeighboursIntegration(t *testing.T) {
 // TestRunClosedStdoutIntegration: when collectd goes away, the plugin exits
 // promptly with a non-zero status and says why.
 func TestRunClosedStdoutIntegration(t *testing.T) {
-	integration(t)
+	testhub.Integration(t)
 	hub := testhub.Start(t, "tcp://127.0.0.1:*", 100*time.Millisecond, fixtures+"ipc-12.json")
 	r, w, err := os.Pipe()
 	if err != nil {

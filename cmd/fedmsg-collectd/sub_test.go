@@ -78,7 +78,7 @@ func slicesMax(xs []float64) float64 {
 // TestSimulateIntegration: the simulate command publishes on a real ZeroMQ
 // socket that the plugin reads.
 func TestSimulateIntegration(t *testing.T) {
-	integration(t)
+	testhub.Integration(t)
 	ep := "ipc://" + filepath.Join(t.TempDir(), "monitoring-fedmsg-hub.socket")
 	ctx, cancel := context.WithCancel(context.Background())
 	simDone := make(chan int, 1)
@@ -107,7 +107,7 @@ func TestSimulateIntegration(t *testing.T) {
 // TestCaptureReplayRoundTripIntegration: what run --capture recorded,
 // replayed, prints exactly what the live plugin wrote.
 func TestCaptureReplayRoundTripIntegration(t *testing.T) {
-	integration(t)
+	testhub.Integration(t)
 	dir := t.TempDir()
 	capFile := filepath.Join(dir, "capture.jsonl")
 	hub := testhub.Start(t, "tcp://127.0.0.1:*", 100*time.Millisecond,
@@ -151,7 +151,7 @@ func head(s string) string {
 // TestCaptureIntegration: capture records N messages with arrival times,
 // and replay gives one batch per message stamped with those times.
 func TestCaptureIntegration(t *testing.T) {
-	integration(t)
+	testhub.Integration(t)
 	hub := testhub.Start(t, "tcp://127.0.0.1:*", 400*time.Millisecond, fixtures+"ipc-12.json", "../../internal/hubmon/testdata/hostile/garbage.txt")
 	out := filepath.Join(t.TempDir(), "c.jsonl")
 	start := time.Now()
@@ -244,7 +244,7 @@ func TestReplayPlain(t *testing.T) {
 
 // TestReplayStdin runs the built binary with the snapshot on stdin.
 func TestReplayStdinIntegration(t *testing.T) {
-	integration(t)
+	testhub.Integration(t)
 	bin := filepath.Join(buildPlugin(t), "fedmsg-collectd")
 	in, err := os.Open(fixtures + "ipc-12.json")
 	if err != nil {

@@ -52,7 +52,7 @@ func resumed(t *testing.T, snaps <-chan Snapshot, start time.Time, bound time.Du
 // in the ways a hub goes away, and checks that the subscriber reads it
 // again within the bound each time, without a log line.
 func TestRestartIntegration(t *testing.T) {
-	integration(t)
+	testhub.Integration(t)
 	firstAndOne := period + period + slack // the first publish, plus one period
 	scenarios := []struct {
 		name string
@@ -118,7 +118,7 @@ func restartAfter(sig syscall.Signal, down, bound time.Duration) func(*testing.T
 // each closed while zmq4's queue is full, leave no goroutine or file
 // descriptor behind.
 func TestSessionCyclesIntegration(t *testing.T) {
-	integration(t)
+	testhub.Integration(t)
 	ep := "ipc://" + filepath.Join(t.TempDir(), "busy.socket")
 	testhub.Run(t, testhub.Config{Endpoint: ep, Period: time.Millisecond, Files: []string{"testdata/ipc-01.json"}})
 	got := make(chan struct{}, 1)

@@ -16,13 +16,6 @@ import (
 	"github.com/fedora-infra/fedmsg-collectd/internal/testhub"
 )
 
-func integration(t *testing.T) {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("integration test: needs libzmq (python3-zmq); runs without -short")
-	}
-}
-
 // watchInto runs Watch on ep until the test ends and returns the channel
 // of delivered snapshots and the log.
 func watchInto(t *testing.T, ep Endpoint, opt Options) (<-chan Snapshot, *testhub.Buffer, *Stats) {
@@ -80,7 +73,7 @@ func decodeFile(t *testing.T, f string) Snapshot {
 // TestWatchIntegration reads a real libzmq publisher over ipc (three and
 // four slashes) and tcp and gets the published captures, in order.
 func TestWatchIntegration(t *testing.T) {
-	integration(t)
+	testhub.Integration(t)
 	dir := t.TempDir()
 	files := []string{"testdata/ipc-01.json", "testdata/ipc-06.json", "testdata/ipc-12.json"}
 	for name, bind := range map[string]string{
@@ -137,7 +130,7 @@ func TestWatchIntegration(t *testing.T) {
 // TestWatchLateHubIntegration: a hub that starts after the plugin, and a
 // stale ipc file of a stopped hub, are waited for quietly.
 func TestWatchLateHubIntegration(t *testing.T) {
-	integration(t)
+	testhub.Integration(t)
 	path := filepath.Join(t.TempDir(), "monitoring-fedmsg-hub.socket")
 	ep := Endpoint{Service: "fedmsg-hub", Addr: "ipc://" + path}
 	snaps, logs, _ := watchInto(t, ep, Options{})
@@ -159,7 +152,7 @@ func TestWatchLateHubIntegration(t *testing.T) {
 // TestWatchSilentPeerIntegration: a peer that accepts and never speaks can
 // neither hang Watch nor stop it from returning when cancelled.
 func TestWatchSilentPeerIntegration(t *testing.T) {
-	integration(t)
+	testhub.Integration(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -216,7 +209,7 @@ func freePort(t *testing.T) string {
 // NaN in one consumer and a good snapshot: the good data is delivered, the
 // bad counted, and the log has one line for the minute.
 func TestMalformedIntegration(t *testing.T) {
-	integration(t)
+	testhub.Integration(t)
 	hub := testhub.Start(t, "tcp://127.0.0.1:*", 20*time.Millisecond,
 		"testdata/hostile/garbage.txt", "testdata/hostile/nan.json", "testdata/ipc-12.json")
 	snaps, logs, st := watchInto(t, Endpoint{"fedmsg-hub", hub.Endpoint}, Options{})
