@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fedora-infra/fedmsg-collectd/internal/analytics"
 	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
 	"github.com/fedora-infra/fedmsg-collectd/internal/putval"
 	"github.com/fedora-infra/fedmsg-collectd/internal/sim"
@@ -81,7 +80,7 @@ func BenchmarkPipeline(b *testing.B) {
 	for _, sz := range benchSizes {
 		data := sim.Synthetic(sz.consumers, sz.times, 1)
 		b.Run(sz.name, func(b *testing.B) {
-			h := &hubState{queues: analytics.NewHub(time.Minute), lastSecond: -1}
+			h := newHubState(time.Minute)
 			w := putval.NewWriter(io.Discard)
 			at := time.Unix(1795516100, 0)
 			b.SetBytes(int64(len(data)))
@@ -111,7 +110,7 @@ func BenchmarkPipelineSim50(b *testing.B) {
 	for i := range 50 {
 		msgs = append(msgs, hub.Publish(float64(5*(i+1))))
 	}
-	h := &hubState{queues: analytics.NewHub(time.Minute), lastSecond: -1}
+	h := newHubState(time.Minute)
 	w := putval.NewWriter(io.Discard)
 	at := time.Unix(1795516100, 0)
 	b.ReportAllocs()

@@ -317,12 +317,12 @@ func serve(ctx context.Context, c config, stdout io.Writer, log *slog.Logger) er
 // hubState is what the plugin keeps per hub between snapshots, live and
 // in replay alike.
 type hubState struct {
-	queues     *analytics.Hub
+	derive     *derive.Hub
 	lastSecond int64
 }
 
 func newHubState(smoothing time.Duration) *hubState {
-	return &hubState{queues: analytics.NewHub(smoothing), lastSecond: -1}
+	return &hubState{derive: derive.NewHub(analytics.NewHub(smoothing)), lastSecond: -1}
 }
 
 // batch derives the values of a snapshot, always, so the analytics see
@@ -332,7 +332,7 @@ func newHubState(smoothing time.Duration) *hubState {
 // snapshot within the same second, which collectd's rrdtool plugin refuses
 // ("minimum one second step") for a hub publishing more than once a second.
 func (h *hubState) batch(host, service string, s hubmon.Snapshot) (putval.Batch, bool) {
-	b := putval.Batch{Host: host, Service: service, Time: s.Arrival, Interval: s.Period, Values: derive.Values(s, h.queues)}
+	b := putval.Batch{Host: host, Service: service, Time: s.Arrival, Interval: s.Period, Values: h.derive.Values(s)}
 	sec := s.Arrival.Unix()
 	if s.Period == 0 || sec == h.lastSecond {
 		return b, false

@@ -34,6 +34,9 @@ type Hub struct {
 	smoothing time.Duration
 	session   int64
 	last      time.Time
+	// gen counts the snapshots; a consumer's state carries the gen of the
+	// last snapshot it was in.
+	gen       uint64
 	consumers map[string]*consumer
 	scratch   []float64 // reused by the percentiles
 }
@@ -41,6 +44,7 @@ type Hub struct {
 type consumer struct {
 	backlog, in, out float64 // smoothed backlog, arrival and service rate
 	primed           bool    // the smoothed values hold at least one sample
+	gen              uint64
 }
 
 // NewHub returns an empty state with the given smoothing time constant
@@ -56,29 +60,33 @@ func NewHub(smoothing time.Duration) *Hub {
 // values are written under.
 type Consumer struct {
 	Name string
-	hubmon.Consumer
+	*hubmon.Consumer
 }
 
 // Update takes the next snapshot of the hub, whose initialized consumers
-// are cs, and returns their derived values. State is dropped, and started
-// again from this snapshot, on a new subscriber session (a hub restart or a
-// lost connection), after a gap of more than three smoothing constants, and
-// for a consumer absent from the previous snapshot.
-func (h *Hub) Update(s hubmon.Snapshot, cs []Consumer) []putval.Value {
+// are cs, and appends their derived values to out. State is dropped, and
+// started again from this snapshot, on a new subscriber session (a hub
+// restart or a lost connection), after a gap of more than three smoothing
+// constants, and for a consumer absent from the previous snapshot.
+//
+// The values' type instances are the consumers' names, with the suffixes
+// of this package.
+func (h *Hub) Update(out []putval.Value, s hubmon.Snapshot, cs []Consumer) []putval.Value {
 	dt := s.Arrival.Sub(h.last).Seconds()
 	if !h.last.IsZero() && s.Session == h.session && dt <= 0 {
 		// A duplicate or out of order: nothing to learn about rates.
-		return distribution(cs, 0, &h.scratch)
+		return distribution(out, cs, 0, &h.scratch)
 	}
 	fresh := h.last.IsZero() || s.Session != h.session || dt > resetAfter*h.smoothing.Seconds()
 	h.session, h.last = s.Session, s.Arrival
+	h.gen++
 	if fresh {
 		// The first snapshot has no interval to divide its counts by.
 		clear(h.consumers)
 		for _, c := range cs {
-			h.consumers[c.Name] = new(consumer)
+			h.consumers[c.Name] = &consumer{gen: h.gen}
 		}
-		return distribution(cs, 0, &h.scratch)
+		return distribution(out, cs, 0, &h.scratch)
 	}
 
 	// The headcounts count since the hub's previous publish. When we
@@ -90,55 +98,61 @@ func (h *Hub) Update(s hubmon.Snapshot, cs []Consumer) []putval.Value {
 	}
 	alpha := 1 - math.Exp(-dt/h.smoothing.Seconds())
 
-	seen := make(map[string]*consumer, len(cs))
-	var out []putval.Value
 	for _, c := range cs {
-		st, known := h.consumers[c.Name]
-		if !known {
-			// Back after an absence, or new: start from its next snapshot.
-			seen[c.Name] = new(consumer)
+		// The state held is of the previous snapshot's consumers only
+		// (see below): one absent from it starts again.
+		st := h.consumers[c.Name]
+		if st == nil {
+			// New, or back after an absence: start from its next snapshot.
+			h.consumers[c.Name] = &consumer{gen: h.gen}
 			continue
 		}
-		seen[c.Name] = st
+		st.gen = h.gen
 		if c.Backlog.Valid && c.HeadcountIn.Valid && c.HeadcountOut.Valid {
-			out = append(out, st.update(c, window, alpha)...)
+			out = st.update(out, c, window, alpha)
 		}
 	}
-	h.consumers = seen
-	return append(out, distribution(cs, window, &h.scratch)...)
+	if len(h.consumers) > len(cs) {
+		// Some were not in this snapshot: forget them.
+		for name, st := range h.consumers {
+			if st.gen != h.gen {
+				delete(h.consumers, name)
+			}
+		}
+	}
+	return distribution(out, cs, window, &h.scratch)
 }
 
-// update smooths one consumer's sample and returns its rate values.
-func (st *consumer) update(c Consumer, window, alpha float64) []putval.Value {
-	in, out, backlog := c.HeadcountIn.V/window, c.HeadcountOut.V/window, c.Backlog.V
+// update smooths one consumer's sample and appends its rate values.
+func (st *consumer) update(out []putval.Value, c Consumer, window, alpha float64) []putval.Value {
+	in, served, backlog := c.HeadcountIn.V/window, c.HeadcountOut.V/window, c.Backlog.V
 	if !st.primed {
-		st.backlog, st.in, st.out, st.primed = backlog, in, out, true
+		st.backlog, st.in, st.out, st.primed = backlog, in, served, true
 	} else {
 		st.backlog += alpha * (backlog - st.backlog)
 		st.in += alpha * (in - st.in)
-		st.out += alpha * (out - st.out)
+		st.out += alpha * (served - st.out)
 	}
 	n := c.Name
-	vals := []putval.Value{
-		{Type: RateType, TypeInstance: n + SuffixArrivalRate, Value: st.in},
-		{Type: RateType, TypeInstance: n + SuffixServiceRate, Value: st.out},
-	}
+	out = append(out,
+		putval.Value{Type: RateType, TypeInstance: n, Suffix: SuffixArrivalRate, Value: st.in},
+		putval.Value{Type: RateType, TypeInstance: n, Suffix: SuffixServiceRate, Value: st.out},
+	)
 	if st.in >= minRate {
-		vals = append(vals, putval.Value{Type: DurationType, TypeInstance: n + SuffixWait, Value: st.backlog / st.in})
+		out = append(out, putval.Value{Type: DurationType, TypeInstance: n, Suffix: SuffixWait, Value: st.backlog / st.in})
 	}
 	switch net := st.out - st.in; {
 	case net > 0 && backlog > 0:
-		vals = append(vals, putval.Value{Type: DurationType, TypeInstance: n + SuffixDrain, Value: backlog / net})
+		out = append(out, putval.Value{Type: DurationType, TypeInstance: n, Suffix: SuffixDrain, Value: backlog / net})
 	case net < 0:
-		vals = append(vals, putval.Value{Type: RateType, TypeInstance: n + SuffixGrowth, Value: -net})
+		out = append(out, putval.Value{Type: RateType, TypeInstance: n, Suffix: SuffixGrowth, Value: -net})
 	}
-	return vals
+	return out
 }
 
-// distribution returns the processing time percentiles of each consumer,
+// distribution appends the processing time percentiles of each consumer,
 // and its utilisation when the window is known (positive).
-func distribution(cs []Consumer, window float64, buf *[]float64) []putval.Value {
-	var out []putval.Value
+func distribution(out []putval.Value, cs []Consumer, window float64, buf *[]float64) []putval.Value {
 	for _, c := range cs {
 		if len(c.Times) == 0 {
 			continue
@@ -146,16 +160,16 @@ func distribution(cs []Consumer, window float64, buf *[]float64) []putval.Value 
 		ps := percentiles(c.Times, buf)
 		n := c.Name
 		out = append(out,
-			putval.Value{Type: TimeType, TypeInstance: n + SuffixP50, Value: 1000 * ps[0]},
-			putval.Value{Type: TimeType, TypeInstance: n + SuffixP95, Value: 1000 * ps[1]},
-			putval.Value{Type: TimeType, TypeInstance: n + SuffixP99, Value: 1000 * ps[2]},
+			putval.Value{Type: TimeType, TypeInstance: n, Suffix: SuffixP50, Value: 1000 * ps[0]},
+			putval.Value{Type: TimeType, TypeInstance: n, Suffix: SuffixP95, Value: 1000 * ps[1]},
+			putval.Value{Type: TimeType, TypeInstance: n, Suffix: SuffixP99, Value: 1000 * ps[2]},
 		)
 		if window > 0 {
 			sum := 0.0
 			for _, t := range c.Times {
 				sum += t
 			}
-			out = append(out, putval.Value{Type: UtilizationType, TypeInstance: n + SuffixUtilization, Value: sum / window})
+			out = append(out, putval.Value{Type: UtilizationType, TypeInstance: n, Suffix: SuffixUtilization, Value: sum / window})
 		}
 	}
 	return out

@@ -39,7 +39,7 @@ func (s sample) snapshot() (hubmon.Snapshot, []Consumer) {
 	}
 	c := hubmon.Consumer{Name: name, Initialized: true, Backlog: hubmon.Some(s.backlog),
 		HeadcountIn: hubmon.Some(s.in), HeadcountOut: hubmon.Some(s.out), Times: s.times, HasTimes: true}
-	return snap, []Consumer{{Name: name, Consumer: c}}
+	return snap, []Consumer{{Name: name, Consumer: &c}}
 }
 
 // run feeds samples to a fresh Hub and returns each update's values by
@@ -50,8 +50,8 @@ func run(samples []sample) []map[string]float64 {
 	for _, s := range samples {
 		snap, cs := s.snapshot()
 		m := map[string]float64{}
-		for _, v := range h.Update(snap, cs) {
-			m[v.TypeInstance] = v.Value
+		for _, v := range h.Update(nil, snap, cs) {
+			m[v.Instance()] = v.Value
 		}
 		out = append(out, m)
 	}
@@ -282,8 +282,8 @@ func TestQueueSimulation(t *testing.T) {
 				c.Advance(at)
 				p := c.Publish()
 				snap, cs := sample{at: at, backlog: float64(p.Backlog), in: float64(p.In), out: float64(p.Out), times: p.Times}.snapshot()
-				for _, v := range h.Update(snap, cs) {
-					if v.TypeInstance == "C_wait" && at > warmup {
+				for _, v := range h.Update(nil, snap, cs) {
+					if v.Instance() == "C_wait" && at > warmup {
 						sum += v.Value
 						n++
 					}
@@ -318,6 +318,51 @@ func TestPercentilesSelect(t *testing.T) {
 			if !slices.Equal(ts, orig) {
 				t.Fatal("input modified")
 			}
+		}
+	}
+}
+
+// TestAbsentConsumer: a consumer missing from one snapshot starts again
+// when it returns (no rate for that snapshot, rates from the next one),
+// the others carry on, and the state of consumers gone is forgotten.
+func TestAbsentConsumer(t *testing.T) {
+	h := NewHub(time.Minute)
+	mk := func(name string) Consumer {
+		return Consumer{Name: name, Consumer: &hubmon.Consumer{Name: name, Initialized: true,
+			Backlog: hubmon.Some(10), HeadcountIn: hubmon.Some(50), HeadcountOut: hubmon.Some(50)}}
+	}
+	steps := []struct {
+		names []string
+		rated []string // consumers with an arrival rate in this snapshot
+	}{
+		{[]string{"A", "B"}, nil},
+		{[]string{"A", "B"}, []string{"A", "B"}},
+		{[]string{"A"}, []string{"A"}},
+		{[]string{"A", "B"}, []string{"A"}},
+		{[]string{"A", "B"}, []string{"A", "B"}},
+		{[]string{"B", "C"}, []string{"B"}},
+		{[]string{"B", "C"}, []string{"B", "C"}},
+	}
+	for i, st := range steps {
+		snap := hubmon.Snapshot{Arrival: t0.Add(time.Duration(i) * 5 * time.Second), Period: 5 * time.Second, Session: 1}
+		var cs []Consumer
+		for _, n := range st.names {
+			cs = append(cs, mk(n))
+		}
+		var rated []string
+		for _, v := range h.Update(nil, snap, cs) {
+			if v.Suffix == SuffixArrivalRate {
+				rated = append(rated, v.TypeInstance)
+				if v.Value != 10 {
+					t.Errorf("step %d: %s arrival rate %g, want 10", i, v.TypeInstance, v.Value)
+				}
+			}
+		}
+		if !slices.Equal(rated, st.rated) {
+			t.Errorf("step %d: rates for %v, want %v", i, rated, st.rated)
+		}
+		if len(h.consumers) != len(st.names) {
+			t.Errorf("step %d: state for %d consumers, want %d", i, len(h.consumers), len(st.names))
 		}
 	}
 }

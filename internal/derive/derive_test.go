@@ -3,6 +3,7 @@ package derive
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -115,7 +116,7 @@ func TestCompat(t *testing.T) {
 		{Type: "count", TypeInstance: "uninitialized", Value: 2},
 	}
 	approx := cmp.Comparer(func(a, b float64) bool { return a == b || (a-b < 1e-6 && b-a < 1e-6) })
-	if d := cmp.Diff(want, Values(s, nil), approx); d != "" {
+	if d := cmp.Diff(want, whole(Values(s, nil)), approx); d != "" {
 		t.Errorf("(-want +got):\n%s", d)
 	}
 }
@@ -134,7 +135,7 @@ func TestSharedNames(t *testing.T) {
 	var got []string
 	for _, v := range Values(s, nil) {
 		if v.Type == "gauge" {
-			got = append(got, v.TypeInstance)
+			got = append(got, v.Instance())
 		}
 	}
 	if d := cmp.Diff([]string{"X_exceptions", "X_2_exceptions", "X_3_exceptions"}, got); d != "" {
@@ -146,7 +147,7 @@ func TestSharedNames(t *testing.T) {
 // were taken, 5 s apart, through one analytics state: the extended output
 // with rates, wait, drain time, percentiles and utilisation.
 func TestGoldenSequence(t *testing.T) {
-	a := analytics.NewHub(analytics.DefaultSmoothing)
+	h := NewHub(analytics.NewHub(analytics.DefaultSmoothing))
 	var got strings.Builder
 	for i, name := range []string{"ipc-01", "ipc-06", "ipc-12"} {
 		data, err := os.ReadFile("../hubmon/testdata/" + name + ".json")
@@ -159,7 +160,7 @@ func TestGoldenSequence(t *testing.T) {
 		}
 		s.Period, s.Session = 5*time.Second, 1
 		var buf bytes.Buffer
-		if err := putval.Format(&buf, putval.Batch{Host: "myhost", Service: "fedmsg-hub", Time: s.Arrival, Interval: s.Period, Values: Values(s, a)}); err != nil {
+		if err := putval.Format(&buf, putval.Batch{Host: "myhost", Service: "fedmsg-hub", Time: s.Arrival, Interval: s.Period, Values: h.Values(s)}); err != nil {
 			t.Fatal(err)
 		}
 		got.Write(buf.Bytes())
@@ -176,5 +177,55 @@ func TestGoldenSequence(t *testing.T) {
 	}
 	if d := cmp.Diff(string(want), got.String()); d != "" {
 		t.Errorf("%s (-want +got):\n%s", golden, d)
+	}
+}
+
+// whole returns vs with each type instance in one piece, as written.
+func whole(vs []putval.Value) []putval.Value {
+	out := make([]putval.Value, len(vs))
+	for i, v := range vs {
+		out[i] = putval.Value{Type: v.Type, TypeInstance: v.Instance(), Value: v.Value}
+	}
+	return out
+}
+
+// TestHubNamesFollowTheHub: one Hub over snapshots whose consumers change
+// gives each snapshot the names of its own consumers, although it keeps
+// the previous ones and reuses its buffers.
+func TestHubNamesFollowTheHub(t *testing.T) {
+	c := func(name string, backlog float64) hubmon.Consumer {
+		return hubmon.Consumer{Name: name, Initialized: true, Backlog: hubmon.Some(backlog)}
+	}
+	snaps := [][]hubmon.Consumer{
+		{c("A", 1), c("B", 2)},
+		{c("A", 3), c("B", 4)},
+		{c("A", 5), c("A", 6)},
+		{c("B/x", 7), c("A", 8), c("B", 9)},
+		{c("A", 10), c("B", 11)},
+	}
+	want := [][]string{
+		{"A_backlog=1", "B_backlog=2"},
+		{"A_backlog=3", "B_backlog=4"},
+		{"A_backlog=5", "A_2_backlog=6"},
+		{"B_x_backlog=7", "A_backlog=8", "B_backlog=9"},
+		{"A_backlog=10", "B_backlog=11"},
+	}
+	h := NewHub(nil)
+	var results [][]putval.Value
+	for i, cs := range snaps {
+		vs := h.Values(hubmon.Snapshot{Arrival: arrival, Consumers: cs})
+		var got []string
+		for _, v := range vs {
+			if v.Type == "queue_length" {
+				got = append(got, fmt.Sprintf("%s=%g", v.Instance(), v.Value))
+			}
+		}
+		if d := cmp.Diff(want[i], got); d != "" {
+			t.Errorf("snapshot %d (-want +got):\n%s", i, d)
+		}
+		results = append(results, vs)
+	}
+	if &results[0][0] != &results[1][0] {
+		t.Error("the values' buffer was not reused")
 	}
 }

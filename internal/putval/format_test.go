@@ -27,7 +27,7 @@ func referenceFormat(buf *bytes.Buffer, b Batch) {
 		if math.IsNaN(v.Value) || math.IsInf(v.Value, 0) {
 			continue
 		}
-		vl.Type, vl.TypeInstance = v.Type, v.TypeInstance
+		vl.Type, vl.TypeInstance = v.Type, v.Instance()
 		vl.Values[0] = api.Gauge(v.Value)
 		p.Write(context.Background(), &vl)
 	}
@@ -57,9 +57,17 @@ func TestFormatMatchesCollectdOrg(t *testing.T) {
 				v = 0
 			case 2:
 				v = math.NaN()
+			case 3:
+				v = math.Copysign(0, -1)
+			case 4:
+				v = float64(rng.Int64N(4e15) - 2e15)
 			}
 			n := Names([]string{names[rng.IntN(len(names))]})[0]
-			b.Values = append(b.Values, Value{Type: "gauge", TypeInstance: n + "_backlog", Value: v})
+			if j%2 == 0 {
+				b.Values = append(b.Values, Value{Type: "gauge", TypeInstance: n + "_backlog", Value: v})
+			} else {
+				b.Values = append(b.Values, Value{Type: "gauge", TypeInstance: n, Suffix: "_backlog", Value: v})
+			}
 		}
 		b.Values = append(b.Values, Value{Type: "count", Value: 3})
 		var got, want bytes.Buffer

@@ -58,7 +58,10 @@ func (w *Writer) Notify(n Notification) error {
 	defer w.mu.Unlock()
 	w.buf.Reset()
 	FormatNotification(&w.buf, n)
-	return w.flush(fmt.Sprintf("notification for %s", n.Service))
+	if err := w.flush(); err != nil {
+		return fmt.Errorf("write notification for %s: %w", n.Service, err)
+	}
+	return nil
 }
 
 // Field makes s fit one identifier field: sanitized and at most MaxField

@@ -20,7 +20,17 @@ import (
 // stock types.db) and type instance.
 type Value struct {
 	Type, TypeInstance string
-	Value              float64
+	// Suffix, if not empty, is written after TypeInstance as part of the
+	// type instance: the many values of one consumer share its name
+	// (TypeInstance "FMNConsumer", Suffix "_backlog") without a string
+	// built for each of them in every snapshot.
+	Suffix string
+	Value  float64
+}
+
+// Instance returns the whole type instance: TypeInstance and Suffix.
+func (v Value) Instance() string {
+	return v.TypeInstance + v.Suffix
 }
 
 // Batch is everything written for one snapshot of one hub: the values share
@@ -59,14 +69,17 @@ func (w *Writer) Write(b Batch) error {
 	if err := Format(&w.buf, b); err != nil {
 		return err
 	}
-	return w.flush(fmt.Sprintf("%d values of %s", len(b.Values), b.Service))
+	if err := w.flush(); err != nil {
+		return fmt.Errorf("write %d values of %s: %w", len(b.Values), b.Service, err)
+	}
+	return nil
 }
 
 // flush writes the buffer in one call, and flushes the destination if it
 // buffers. The caller holds w.mu.
-func (w *Writer) flush(what string) error {
+func (w *Writer) flush() error {
 	if _, err := w.w.Write(w.buf.Bytes()); err != nil {
-		return fmt.Errorf("write %s: %w", what, err)
+		return err
 	}
 	if f, ok := w.w.(interface{ Flush() error }); ok {
 		return f.Flush()
@@ -83,13 +96,13 @@ const MinInterval = time.Second
 // quoted; the names in it must have passed Sanitize (Names and Host do that),
 // so that the quoting collectd undoes is exactly Go's escaping of '"' and
 // '\'. The lines are byte for byte those of collectd.org's format.Putval
-// (a test keeps them so), written with strconv's appenders instead of fmt:
-// about ten times faster, which matters for hubs with hundreds of consumers.
+// (a test keeps them so), written without fmt: what every line of the batch
+// shares (the quoted start of the identifier, the interval and the time) is
+// formatted once, and each line appends its type, type instance and value.
 func Format(buf *bytes.Buffer, b Batch) error {
 	plugin, inst, _ := strings.Cut(b.Service, "-")
-	// What every line shares: the identifier's start, and the interval and
-	// time between the identifier and the value.
-	var head, mid [128]byte
+	var head, mid [256]byte
+	// The identifier's start, quoted as far as it goes.
 	id := append(head[:0], b.Host...)
 	id = append(id, '/')
 	id = append(id, plugin...)
@@ -98,7 +111,11 @@ func Format(buf *bytes.Buffer, b Batch) error {
 		id = append(id, inst...)
 	}
 	id = append(id, '/')
-	tail := append(mid[:0], " interval="...)
+	start := append(mid[:0], `PUTVAL "`...)
+	start, plain := appendEscaped(start, id)
+	// After the identifier: the closing quote, the interval and the time.
+	var after [64]byte
+	tail := append(after[:0], `" interval=`...)
 	tail = strconv.AppendFloat(tail, max(b.Interval, MinInterval).Seconds(), 'f', 3, 64)
 	tail = append(tail, ' ')
 	if b.Time.IsZero() {
@@ -108,26 +125,75 @@ func Format(buf *bytes.Buffer, b Batch) error {
 	}
 	tail = append(tail, ':')
 
-	var scratch [512]byte
 	for _, v := range b.Values {
 		if math.IsNaN(v.Value) || math.IsInf(v.Value, 0) {
 			continue
 		}
-		full := append(scratch[:0], id...)
-		full = append(full, v.Type...)
-		if v.TypeInstance != "" {
-			full = append(full, '-')
-			full = append(full, v.TypeInstance...)
-		}
 		line := buf.AvailableBuffer()
-		line = append(line, "PUTVAL "...)
-		line = appendQuote(line, full)
+		ok := plain
+		if ok {
+			line = append(line, start...)
+			line, ok = appendEscaped(line, v.Type)
+			if ok && (v.TypeInstance != "" || v.Suffix != "") {
+				line = append(line, '-')
+				line, ok = appendEscaped(line, v.TypeInstance)
+				if ok {
+					line, ok = appendEscaped(line, v.Suffix)
+				}
+			}
+		}
+		if !ok {
+			// Something beyond printable ASCII: strconv quotes it.
+			line = buf.AvailableBuffer()
+			full := append(id[:len(id):len(id)], v.Type...)
+			if inst := v.Instance(); inst != "" {
+				full = append(full, '-')
+				full = append(full, inst...)
+			}
+			line = append(line, "PUTVAL "...)
+			line = appendQuote(line, full)
+			line = line[:len(line)-1] // tail has the closing quote
+		}
 		line = append(line, tail...)
-		line = strconv.AppendFloat(line, v.Value, 'g', 15, 64)
+		line = appendValue(line, v.Value)
 		line = append(line, '\n')
 		buf.Write(line)
 	}
 	return nil
+}
+
+// appendValue appends v as fmt's %.15g does. Counts, the most common
+// values, are integers, which strconv.AppendInt writes the same way and
+// much faster.
+func appendValue(dst []byte, v float64) []byte {
+	if v == math.Trunc(v) && v > -1e15 && v < 1e15 && (v != 0 || !math.Signbit(v)) {
+		return strconv.AppendInt(dst, int64(v), 10)
+	}
+	return strconv.AppendFloat(dst, v, 'g', 15, 64)
+}
+
+// appendEscaped appends s with a backslash before each '"' and '\', as
+// strconv.Quote would inside the quotes, and reports true; if s holds
+// anything but printable ASCII it reports false, for strconv to quote.
+func appendEscaped[S string | []byte](dst []byte, s S) ([]byte, bool) {
+	special := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c > 0x7e {
+			return dst, false
+		}
+		special = special || c == '"' || c == '\\'
+	}
+	if !special {
+		return append(dst, s...), true
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '"' || c == '\\' {
+			dst = append(dst, '\\')
+		}
+		dst = append(dst, s[i])
+	}
+	return dst, true
 }
 
 // appendQuote appends s quoted as strconv.AppendQuote does. For printable

@@ -26,10 +26,10 @@ func TestWriterOneWritePerBatch(t *testing.T) {
 	cw := &countingWriter{}
 	w := NewWriter(cw)
 	b := Batch{Host: "h", Service: "fedmsg-hub", Time: time.Unix(100, 0), Interval: 2500 * time.Millisecond, Values: []Value{
-		{"gauge", "A_in", 3},
-		{"gauge", "A_out", math.NaN()},
-		{"gauge", "A_exceptions", math.Inf(1)},
-		{"response_time", "A_avg", 0.125},
+		{Type: "gauge", TypeInstance: "A_in", Value: 3},
+		{Type: "gauge", TypeInstance: "A_out", Value: math.NaN()},
+		{Type: "gauge", TypeInstance: "A_exceptions", Value: math.Inf(1)},
+		{Type: "response_time", TypeInstance: "A_avg", Value: 0.125},
 	}}
 	if err := w.Write(b); err != nil {
 		t.Fatal(err)
@@ -62,7 +62,7 @@ PUTVAL "h/fedmsg-hub/response_time-A_avg" interval=2.500 100.000:0.125
 func TestWriterError(t *testing.T) {
 	broken := errors.New("broken pipe")
 	w := NewWriter(&countingWriter{err: broken})
-	err := w.Write(Batch{Host: "h", Service: "fedmsg-hub", Values: []Value{{"gauge", "x", 1}}})
+	err := w.Write(Batch{Host: "h", Service: "fedmsg-hub", Values: []Value{{Type: "gauge", TypeInstance: "x", Value: 1}}})
 	if !errors.Is(err, broken) || !strings.Contains(err.Error(), "fedmsg-hub") {
 		t.Errorf("err = %v", err)
 	}
