@@ -92,11 +92,50 @@ const (
 // Skipped, as are entries past MaxEntries, so one bad consumer does not
 // hide the others. Unknown fields are ignored.
 func Decode(data []byte, arrival time.Time) (Snapshot, error) {
+	return (*Decoder)(nil).Decode(data, arrival)
+}
+
+// Decoder decodes the successive messages of one hub as Decode does. It
+// keeps the names, modules and topics of the messages it decoded, which a
+// hub repeats in every message, so that decoding them again allocates
+// nothing. The zero value is ready to use; a nil *Decoder keeps nothing.
+// Use one per hub, from one goroutine.
+type Decoder struct {
+	strs  map[string]string
+	bytes int // held by strs
+}
+
+// Bounds on what a Decoder keeps: a hub sending ever new names (a bug, or
+// hostile) makes it start afresh rather than grow.
+const (
+	maxInterned      = 4096
+	maxInternedBytes = 256 << 10
+)
+
+// Decode parses one monitoring message; see the function Decode.
+func (dec *Decoder) Decode(data []byte, arrival time.Time) (Snapshot, error) {
 	data = quoteNonFinite(data)
-	if s, ok := decodeFast(data, arrival); ok {
+	if s, ok := decodeFast(dec, data, arrival); ok {
 		return s, nil
 	}
 	return decodeReference(data, arrival)
+}
+
+// intern returns b as a string, the one it kept if it has seen b before.
+func (dec *Decoder) intern(b []byte) string {
+	if dec == nil {
+		return string(b)
+	}
+	if s, ok := dec.strs[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if dec.strs == nil || len(dec.strs) >= maxInterned || dec.bytes+len(s) > maxInternedBytes {
+		dec.strs, dec.bytes = make(map[string]string), 0
+	}
+	dec.strs[s] = s
+	dec.bytes += len(s)
+	return s
 }
 
 // decodeReference decodes with encoding/json. It defines the semantics,
@@ -192,8 +231,10 @@ type consumerFields struct {
 	HeadcountIn  *float64        `json:"headcount_in"`
 	HeadcountOut *float64        `json:"headcount_out"`
 	Times        *[]float64      `json:"times"`
-	// parsedTopics, when set, replaces Topic (the fast decoder parses it).
-	parsedTopics *[]string
+	// parsedTopics, when hasTopics, replaces Topic (the fast decoder
+	// parses it).
+	parsedTopics []string
+	hasTopics    bool
 }
 
 type producerFields struct {
@@ -216,8 +257,8 @@ func (r consumerFields) build() (Consumer, error) {
 		return Consumer{}, err
 	}
 	c := Consumer{Name: name, Module: r.Module, Initialized: init, Exceptions: exc}
-	if r.parsedTopics != nil {
-		c.Topics = *r.parsedTopics
+	if r.hasTopics {
+		c.Topics = r.parsedTopics
 	} else if c.Topics, err = topics(r.Topic); err != nil {
 		return Consumer{}, err
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -260,8 +261,9 @@ func FuzzDecode(f *testing.F) {
 		if json.Valid(data) && !bytes.Equal(quoteNonFinite(data), data) {
 			t.Fatalf("quoteNonFinite changed valid JSON %q to %q", data, quoteNonFinite(data))
 		}
-		// The fast decoder either gives up or agrees with the reference.
-		if fast, ok := decodeFast(quoteNonFinite(data), testArrival); ok {
+		// The fast decoder either gives up or agrees with the reference,
+		// also with what a Decoder kept of the earlier inputs.
+		if fast, ok := decodeFast(fuzzDecoder, quoteNonFinite(data), testArrival); ok {
 			ref, err := decodeReference(quoteNonFinite(data), testArrival)
 			if err != nil {
 				t.Fatalf("fast decoder accepted what the reference rejects (%v): %q", err, data)
@@ -287,6 +289,10 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
+// fuzzDecoder decodes all of FuzzDecode's inputs in a fuzzing process, so
+// that what it keeps between messages is exercised too.
+var fuzzDecoder = new(Decoder)
+
 func sameSnapshot(t *testing.T, want, got Snapshot) {
 	t.Helper()
 	if (want.SkipErr == nil) != (got.SkipErr == nil) || want.SkipErr != nil && want.SkipErr.Error() != got.SkipErr.Error() {
@@ -303,7 +309,7 @@ func TestFastDecoder(t *testing.T) {
 	files, _ := filepath.Glob("testdata/*.json")
 	for _, f := range files {
 		data, _ := os.ReadFile(f)
-		fast, ok := decodeFast(data, testArrival)
+		fast, ok := decodeFast(nil, data, testArrival)
 		if !ok {
 			t.Errorf("%s: fast decoder gave up", f)
 			continue
@@ -324,7 +330,7 @@ func TestFastDecoder(t *testing.T) {
 		`{"consumers": [{"name": "a\u00e9"}]}`,
 		"{\"consumers\": [{\"name\": \"\xff\"}]}",
 	} {
-		if _, ok := decodeFast([]byte(odd), testArrival); ok {
+		if _, ok := decodeFast(nil, []byte(odd), testArrival); ok {
 			t.Errorf("fast decoder took %q", odd)
 		}
 		// Decode still handles it, through the reference.
@@ -347,7 +353,8 @@ func TestFastNumbers(t *testing.T) {
 			strconv.Itoa(rng.IntN(1<<30)))
 	}
 	inputs = append(inputs, "0", "-0", "0.0", "1e22", "1e23", "9007199254740993", "9007199254740992", "123456789012345678901234",
-		"0.000000000000000000001", "1E5", "1e+5", "2.5E-3", "1.7976931348623157e308", "5e-324", "0.1", "0.30000000000000004")
+		"0.000000000000000000001", "0.12345678", "0.1234567", "0.123456789012345678901234567890", "123.45678901234567890",
+		"0.00012345678e-3", "10.00000000000000001", "0.99999999999999999999", "1E5", "1e+5", "2.5E-3", "1.7976931348623157e308", "5e-324", "0.1", "0.30000000000000004")
 	for _, in := range inputs {
 		d := fastDecoder{data: []byte(in)}
 		got, ok := d.number()
@@ -375,6 +382,45 @@ func TestPowersOfTen(t *testing.T) {
 	} {
 		if got := tab[e-powMinExp10]; got != want {
 			t.Errorf("10^%d: %#x, want %#x", e, got, want)
+		}
+	}
+}
+
+// TestDecoderKeepsNames: a Decoder returns the same values as Decode, and
+// the names it keeps are shared by successive snapshots and bounded.
+func TestDecoderKeepsNames(t *testing.T) {
+	data, err := os.ReadFile("testdata/ipc-01.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dec Decoder
+	first, err := dec.Decode(data, testArrival)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := dec.Decode(bytes.Clone(data), testArrival)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, _ := Decode(data, testArrival)
+	sameSnapshot(t, plain, again)
+	if unsafe.StringData(first.Consumers[0].Name) != unsafe.StringData(again.Consumers[0].Name) {
+		t.Error("the second snapshot's consumer name is a new string")
+	}
+	// Per string field, Decode allocates; a Decoder does not.
+	kept := testing.AllocsPerRun(10, func() { dec.Decode(data, testArrival) })
+	fresh := testing.AllocsPerRun(10, func() { Decode(data, testArrival) })
+	if strs := 3*len(plain.Consumers) + 2*len(plain.Producers); kept > fresh-float64(strs) {
+		t.Errorf("%v allocations per snapshot with a Decoder, %v without: want at least %d fewer", kept, fresh, strs)
+	}
+	for i := range 3 * maxInterned {
+		name := fmt.Sprintf("consumer %d %s", i, strings.Repeat("x", i%200))
+		s, err := dec.Decode([]byte(`{"consumers": [{"name": "`+name+`"}]}`), testArrival)
+		if err != nil || s.Consumers[0].Name != name {
+			t.Fatalf("%q decoded as %+v, %v", name, s, err)
+		}
+		if len(dec.strs) > maxInterned || dec.bytes > maxInternedBytes {
+			t.Fatalf("after %d names, %d kept in %d bytes", i+1, len(dec.strs), dec.bytes)
 		}
 	}
 }

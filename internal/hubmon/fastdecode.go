@@ -2,6 +2,7 @@ package hubmon
 
 import (
 	"bytes"
+	"encoding/binary"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -17,8 +18,8 @@ import (
 // case-folded keys, numbers out of range, syntax errors), which
 // decodeReference then decodes or rejects. FuzzDecode checks that both
 // agree.
-func decodeFast(data []byte, arrival time.Time) (s Snapshot, ok bool) {
-	d := fastDecoder{data: data}
+func decodeFast(dec *Decoder, data []byte, arrival time.Time) (s Snapshot, ok bool) {
+	d := fastDecoder{data: data, dec: dec}
 	var cs []consumerFields
 	var ps []producerFields
 	haveC, haveP := false, false
@@ -79,7 +80,35 @@ func decodeFast(data []byte, arrival time.Time) (s Snapshot, ok bool) {
 type fastDecoder struct {
 	data []byte
 	pos  int
+	dec  *Decoder
+	// Slabs the fields' pointers point into, a few allocations for all
+	// the numbers and names of a message instead of one each. A full slab
+	// is replaced, not grown: the pointers into it stay valid.
+	floats []float64
+	strs   []string
 }
+
+// float returns a pointer to a copy of v.
+func (d *fastDecoder) float(v float64) *float64 {
+	if len(d.floats) == cap(d.floats) {
+		d.floats = make([]float64, 0, max(64, 2*cap(d.floats)))
+	}
+	d.floats = append(d.floats, v)
+	return &d.floats[len(d.floats)-1]
+}
+
+// str1 returns b as a string (interned) in a slice of one, in the slab.
+func (d *fastDecoder) str1(b []byte) []string {
+	if len(d.strs) == cap(d.strs) {
+		d.strs = make([]string, 0, max(16, 2*cap(d.strs)))
+	}
+	d.strs = append(d.strs, d.dec.intern(b))
+	return d.strs[len(d.strs)-1 : len(d.strs) : len(d.strs)]
+}
+
+// The values the pointers of parsed booleans point to; never written
+// through.
+var boolTrue, boolFalse = true, false
 
 func (d *fastDecoder) peek() byte {
 	if d.pos < len(d.data) {
@@ -191,6 +220,23 @@ func (d *fastDecoder) number() (float64, bool) {
 	if i < len(data) && data[i] == '.' {
 		i++
 		first := i
+		if nd == 0 {
+			for ; i < len(data) && data[i] == '0'; i++ {
+				exp-- // a leading zero: not significant
+			}
+		}
+		// Eight digits at a time while they fit the mantissa: the times
+		// lists are fractions of 16 or 17 significant digits.
+		for nd+8 <= 19 && i+8 <= len(data) {
+			x := binary.LittleEndian.Uint64(data[i:])
+			if !eightDigits(x) {
+				break
+			}
+			mant = mant*1e8 + parseEight(x)
+			nd += 8
+			exp -= 8
+			i += 8
+		}
 		for ; i < len(data) && data[i] >= '0' && data[i] <= '9'; i++ {
 			switch c := data[i]; {
 			case nd == 0 && c == '0':
@@ -251,6 +297,24 @@ func (d *fastDecoder) number() (float64, bool) {
 	return v, err == nil
 }
 
+// eightDigits reports whether the eight bytes of x, little-endian, are all
+// ASCII digits.
+func eightDigits(x uint64) bool {
+	return (x&0xF0F0F0F0F0F0F0F0)|(((x+0x0606060606060606)&0xF0F0F0F0F0F0F0F0)>>4) == 0x3333333333333333
+}
+
+// parseEight returns the value of the eight ASCII digits in x, the first
+// in the lowest byte, by combining them pairwise in three multiplications
+// (the SWAR method of simdjson and fast_float).
+func parseEight(x uint64) uint64 {
+	x -= 0x3030303030303030
+	x = x*10 + x>>8 // each even byte: two digits
+	const mask = 0x000000FF000000FF
+	const mul1 = 100 + 1000000<<32
+	const mul2 = 1 + 10000<<32
+	return ((x&mask)*mul1 + (x>>16&mask)*mul2) >> 32 & 0xFFFFFFFF
+}
+
 // pow10 are the powers of ten that float64 represents exactly.
 var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
 	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
@@ -261,20 +325,18 @@ func (d *fastDecoder) optNumber() (*float64, bool) {
 		return nil, true
 	}
 	v, ok := d.number()
-	return &v, ok
+	return d.float(v), ok
 }
 
 // boolean reads true or false (null is left to decodeReference).
 func (d *fastDecoder) boolean() (*bool, bool) {
-	var v bool
 	switch {
 	case d.literal("true"):
-		v = true
+		return &boolTrue, true
 	case d.literal("false"):
-	default:
-		return nil, false
+		return &boolFalse, true
 	}
-	return &v, true
+	return nil, false
 }
 
 // array calls elem for each element of an array.
@@ -429,12 +491,12 @@ func (d *fastDecoder) topic(f *consumerFields) bool {
 		if !ok {
 			return false
 		}
-		ts = []string{string(b)}
+		ts = d.str1(b)
 	case '[':
 		ts = []string{}
 		if !d.array(func() bool {
 			b, ok := d.str()
-			ts = append(ts, string(b))
+			ts = append(ts, d.dec.intern(b))
 			return ok
 		}) {
 			return false
@@ -442,7 +504,7 @@ func (d *fastDecoder) topic(f *consumerFields) bool {
 	default:
 		return false
 	}
-	f.parsedTopics = &ts
+	f.parsedTopics, f.hasTopics = ts, true
 	return true
 }
 
@@ -483,14 +545,13 @@ func (d *fastDecoder) common(k []byte, f *rawCommon) (bit int, ok, done bool) {
 	case "name":
 		b, ok := d.str()
 		if ok {
-			n := string(b)
-			f.Name = &n
+			f.Name = &d.str1(b)[0]
 		}
 		return 1 << 10, ok, true
 	case "module":
 		b, ok := d.str()
 		if ok {
-			f.Module = string(b)
+			f.Module = d.dec.intern(b)
 		}
 		return 1 << 11, ok, true
 	case "initialized":

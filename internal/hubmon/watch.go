@@ -144,6 +144,7 @@ type watcher struct {
 	lastLog atomic.Int64 // UnixNano of the last log line
 	period  Period
 	prev    time.Time
+	dec     Decoder
 }
 
 // logf logs at most once per logEvery for this endpoint. It is safe for
@@ -288,7 +289,7 @@ func (w *watcher) handle(a arrival) {
 	if w.opt.OnMessage != nil {
 		w.opt.OnMessage(w.ep, Message{Raw: body, Arrival: a.at, Period: period, Session: session})
 	}
-	s, err := Decode(body, a.at)
+	s, err := w.dec.Decode(body, a.at)
 	if err != nil {
 		w.st.DecodeErrors.Add(1)
 		w.logf("skipped a message that is not a monitoring snapshot", "err", err,

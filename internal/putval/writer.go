@@ -172,28 +172,50 @@ func appendValue(dst []byte, v float64) []byte {
 	return strconv.AppendFloat(dst, v, 'g', 15, 64)
 }
 
-// appendEscaped appends s with a backslash before each '"' and '\', as
+// appendEscaped appends s with a backslash before each '"' and '\\', as
 // strconv.Quote would inside the quotes, and reports true; if s holds
 // anything but printable ASCII it reports false, for strconv to quote.
 func appendEscaped[S string | []byte](dst []byte, s S) ([]byte, bool) {
-	special := false
+	// The common case, nothing to escape, eight bytes at a time.
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := s[i : i+8]
+		if special(uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56) {
+			break
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			break
+		}
+	}
+	if i == len(s) {
+		return append(dst, s...), true
+	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c < 0x20 || c > 0x7e {
 			return dst, false
 		}
-		special = special || c == '"' || c == '\\'
-	}
-	if !special {
-		return append(dst, s...), true
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c == '"' || c == '\\' {
+		if c == '"' || c == '\\' {
 			dst = append(dst, '\\')
 		}
-		dst = append(dst, s[i])
+		dst = append(dst, c)
 	}
 	return dst, true
+}
+
+// special reports whether any of the eight bytes of x is a control
+// character, beyond ASCII, '"' or '\\' (the bit tricks of "Bit Twiddling
+// Hacks": hasless, hasmore, haszero).
+func special(x uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	control := (x - 0x20*ones) &^ x & highs
+	beyond := (x + 1*ones | x) & highs // bytes >= 0x7f
+	q := x ^ '"'*ones
+	b := x ^ '\\'*ones
+	return control|beyond|(q-ones)&^q&highs|(b-ones)&^b&highs != 0
 }
 
 // appendQuote appends s quoted as strconv.AppendQuote does. For printable
