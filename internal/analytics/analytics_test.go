@@ -322,6 +322,38 @@ func TestPercentilesSelect(t *testing.T) {
 	}
 }
 
+// TestPercentilesShapes: the percentiles are right on the inputs that
+// make selection algorithms slow or wrong: all equal, sorted, reversed,
+// few distinct values, long lists. (Before selectRank gave up on bad
+// pivots, the descending and organ-pipe lists of 200000 took seconds;
+// BenchmarkPercentiles measures the usual case.)
+func TestPercentilesShapes(t *testing.T) {
+	var buf []float64
+	shapes := map[string]func(i, n int) float64{
+		"equal":    func(i, n int) float64 { return 0.25 },
+		"sorted":   func(i, n int) float64 { return float64(i) },
+		"reversed": func(i, n int) float64 { return float64(n - i) },
+		"two":      func(i, n int) float64 { return float64(i % 2) },
+		"organ":    func(i, n int) float64 { return float64(min(i, n-i)) },
+		"zeros":    func(i, n int) float64 { return float64(i/(n-n/50)) * 3 },
+	}
+	for name, f := range shapes {
+		for _, n := range []int{1, 2, 17, 64, 1024, 4099, 200000} {
+			ts := make([]float64, n)
+			for i := range ts {
+				ts[i] = f(i, n)
+			}
+			sorted := slices.Sorted(slices.Values(ts))
+			got := percentiles(ts, &buf)
+			for i, p := range []float64{50, 95, 99} {
+				if want := Percentile(sorted, p); got[i] != want {
+					t.Errorf("%s, n %d, p%v: %v, want %v", name, n, p, got[i], want)
+				}
+			}
+		}
+	}
+}
+
 // TestAbsentConsumer: a consumer missing from one snapshot starts again
 // when it returns (no rate for that snapshot, rates from the next one),
 // the others carry on, and the state of consumers gone is forgotten.
