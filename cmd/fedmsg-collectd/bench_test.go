@@ -87,7 +87,7 @@ func BenchmarkPipeline(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				at = at.Add(5 * time.Second)
-				s, err := hubmon.Decode(data, at)
+				s, err := h.dec.Decode(data, at)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -117,7 +117,7 @@ func BenchmarkPipelineSim50(b *testing.B) {
 	i := 0
 	for b.Loop() {
 		at = at.Add(5 * time.Second)
-		s, err := hubmon.Decode(msgs[i%len(msgs)], at)
+		s, err := h.dec.Decode(msgs[i%len(msgs)], at)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/analytics"
 	"github.com/fedora-infra/fedmsg-collectd/internal/capture"
-	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
 	"github.com/fedora-infra/fedmsg-collectd/internal/putval"
 )
 
@@ -90,7 +89,12 @@ func writeReplay(items []capture.Item, host string, smoothing time.Duration, w *
 	hubs := map[string]*hubState{}
 	bad := 0
 	for _, it := range items {
-		s, err := hubmon.Decode(it.Message.Raw, it.Message.Arrival)
+		h := hubs[it.Service]
+		if h == nil {
+			h = newHubState(smoothing)
+			hubs[it.Service] = h
+		}
+		s, err := h.dec.Decode(it.Message.Raw, it.Message.Arrival)
 		if err != nil {
 			if bad++; bad <= maxReplayErrors {
 				fmt.Fprintf(stderr, "fedmsg-collectd: line %d: %v\n", it.Line, err)
@@ -98,11 +102,6 @@ func writeReplay(items []capture.Item, host string, smoothing time.Duration, w *
 			continue
 		}
 		s.Period, s.Session = it.Message.Period, it.Message.Session
-		h := hubs[it.Service]
-		if h == nil {
-			h = newHubState(smoothing)
-			hubs[it.Service] = h
-		}
 		b, ok := h.batch(host, it.Service, s)
 		if !ok {
 			continue

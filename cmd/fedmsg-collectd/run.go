@@ -317,6 +317,9 @@ func serve(ctx context.Context, c config, stdout io.Writer, log *slog.Logger) er
 // hubState is what the plugin keeps per hub between snapshots, live and
 // in replay alike.
 type hubState struct {
+	// dec decodes the hub's messages in replay; live, the hub's watcher
+	// decodes them with its own.
+	dec        hubmon.Decoder
 	derive     *derive.Hub
 	lastSecond int64
 }
