@@ -74,6 +74,58 @@ func BenchmarkDecode(b *testing.B) {
 	}
 }
 
+// BenchmarkDerive is the second stage alone: the compatibility set and the
+// analytics of a decoded snapshot. MB/s are of the message it came from,
+// comparable with the other stages.
+func BenchmarkDerive(b *testing.B) {
+	for _, sz := range benchSizes {
+		data := sim.Synthetic(sz.consumers, sz.times, 1)
+		s, err := hubmon.Decode(data, time.Unix(1795516100, 0))
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.Period, s.Session = 5*time.Second, 1
+		b.Run(sz.name, func(b *testing.B) {
+			h := newHubState(time.Minute)
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				s.Arrival = s.Arrival.Add(5 * time.Second)
+				h.derive.Values(s)
+			}
+		})
+	}
+}
+
+// BenchmarkWrite is the last stage alone: formatting a snapshot's values
+// as PUTVAL lines and writing them.
+func BenchmarkWrite(b *testing.B) {
+	for _, sz := range benchSizes {
+		data := sim.Synthetic(sz.consumers, sz.times, 1)
+		h := newHubState(time.Minute)
+		var batch putval.Batch
+		for i := range 2 { // the second snapshot has the analytics too
+			s, err := hubmon.Decode(data, time.Unix(1795516100+5*int64(i), 0))
+			if err != nil {
+				b.Fatal(err)
+			}
+			s.Period, s.Session = 5*time.Second, 1
+			batch, _ = h.batch("host", "fedmsg-hub", s)
+		}
+		b.Run(sz.name, func(b *testing.B) {
+			w := putval.NewWriter(io.Discard)
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := w.Write(batch); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(batch.Values)), "lines")
+		})
+	}
+}
+
 // BenchmarkPipeline is the whole path a snapshot takes: decode, derive
 // (compatibility set and analytics), write the PUTVAL lines.
 func BenchmarkPipeline(b *testing.B) {

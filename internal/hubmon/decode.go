@@ -114,9 +114,16 @@ const (
 
 // Decode parses one monitoring message; see the function Decode.
 func (dec *Decoder) Decode(data []byte, arrival time.Time) (Snapshot, error) {
-	data = quoteNonFinite(data)
+	// What the fast decoder takes is strict JSON, with no bare NaN or
+	// Infinity for quoteNonFinite to quote: try it first.
 	if s, ok := decodeFast(dec, data, arrival); ok {
 		return s, nil
+	}
+	if quoted := quoteNonFinite(data); len(quoted) != len(data) {
+		if s, ok := decodeFast(dec, quoted, arrival); ok {
+			return s, nil
+		}
+		data = quoted
 	}
 	return decodeReference(data, arrival)
 }
@@ -275,7 +282,7 @@ func (r consumerFields) build() (Consumer, error) {
 		c.HasTimes = true
 		c.Times = *r.Times
 		for _, t := range c.Times {
-			if t < 0 || math.IsInf(t, 0) || math.IsNaN(t) {
+			if !(t >= 0 && t <= math.MaxFloat64) { // negative, infinite or NaN
 				return Consumer{}, fmt.Errorf("times: invalid duration %g", t)
 			}
 		}

@@ -261,6 +261,11 @@ func FuzzDecode(f *testing.F) {
 		if json.Valid(data) && !bytes.Equal(quoteNonFinite(data), data) {
 			t.Fatalf("quoteNonFinite changed valid JSON %q to %q", data, quoteNonFinite(data))
 		}
+		// Decode tries the fast decoder on the data as it came: what it
+		// takes has nothing for quoteNonFinite to change.
+		if _, ok := decodeFast(nil, data, testArrival); ok && !bytes.Equal(quoteNonFinite(data), data) {
+			t.Fatalf("fast decoder took %q, which has bare non-finite numbers", data)
+		}
 		// The fast decoder either gives up or agrees with the reference,
 		// also with what a Decoder kept of the earlier inputs.
 		if fast, ok := decodeFast(fuzzDecoder, quoteNonFinite(data), testArrival); ok {

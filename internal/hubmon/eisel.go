@@ -25,8 +25,8 @@ const (
 // powersOfTen holds, for 10^e with e from powMinExp10, the 128-bit
 // mantissa rounded down, as {low 64 bits, high 64 bits}. It is computed
 // once, exactly, with math/big.
-var powersOfTen = sync.OnceValue(func() *[powMaxExp10 - powMinExp10 + 1][2]uint64 {
-	var t [powMaxExp10 - powMinExp10 + 1][2]uint64
+var powersOfTen = sync.OnceValue(func() *powTable {
+	var t powTable
 	ten := big.NewInt(10)
 	for e := powMinExp10; e <= powMaxExp10; e++ {
 		var m big.Int
@@ -56,7 +56,12 @@ var powersOfTen = sync.OnceValue(func() *[powMaxExp10 - powMinExp10 + 1][2]uint6
 	return &t
 })
 
-func eiselLemire64(man uint64, exp10 int, neg bool) (float64, bool) {
+// powTable is the type of powersOfTen's table.
+type powTable = [powMaxExp10 - powMinExp10 + 1][2]uint64
+
+// eiselLemire64 converts man*10^exp10 (negated if neg) with the table of
+// powersOfTen.
+func eiselLemire64(tab *powTable, man uint64, exp10 int, neg bool) (float64, bool) {
 	if man == 0 {
 		if neg {
 			return math.Copysign(0, -1), true
@@ -66,7 +71,7 @@ func eiselLemire64(man uint64, exp10 int, neg bool) (float64, bool) {
 	if exp10 < powMinExp10 || exp10 > powMaxExp10 {
 		return 0, false
 	}
-	pow := powersOfTen()[exp10-powMinExp10]
+	pow := tab[exp10-powMinExp10]
 	// Normalize the mantissa; the binary exponent estimate uses
 	// log2(10) ~ 217706/2^16.
 	clz := bits.LeadingZeros64(man)

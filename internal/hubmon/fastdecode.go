@@ -86,6 +86,7 @@ type fastDecoder struct {
 	// is replaced, not grown: the pointers into it stay valid.
 	floats []float64
 	strs   []string
+	pow    *powTable // powersOfTen, once looked up
 }
 
 // float returns a pointer to a copy of v.
@@ -287,7 +288,10 @@ func (d *fastDecoder) number() (float64, bool) {
 			}
 			return f, true
 		}
-		if f, ok := eiselLemire64(mant, exp, neg); ok {
+		if d.pow == nil {
+			d.pow = powersOfTen()
+		}
+		if f, ok := eiselLemire64(d.pow, mant, exp, neg); ok {
 			return f, true
 		}
 	}

@@ -164,10 +164,13 @@ func Format(buf *bytes.Buffer, b Batch) error {
 
 // appendValue appends v as fmt's %.15g does. Counts, the most common
 // values, are integers, which strconv.AppendInt writes the same way and
-// much faster.
+// much faster; most others appendG15 writes in half strconv's time.
 func appendValue(dst []byte, v float64) []byte {
 	if v == math.Trunc(v) && v > -1e15 && v < 1e15 && (v != 0 || !math.Signbit(v)) {
 		return strconv.AppendInt(dst, int64(v), 10)
+	}
+	if out, ok := appendG15(dst, v); ok {
+		return out
 	}
 	return strconv.AppendFloat(dst, v, 'g', 15, 64)
 }
