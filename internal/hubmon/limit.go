@@ -32,6 +32,11 @@ var errOversize = errors.New("message over the size limit")
 // bytes (for the frame, or for the message its frames add up to) before
 // zmq4, which allocates whatever length the wire announces, sees it. The
 // connection is then closed: there is no resynchronizing a ZMTP stream.
+//
+// It also reads ahead: zmq4 reads each frame's flags, size and body in
+// separate calls, and small ones are served from one read of up to
+// readAhead bytes, saving system calls (a small message takes one read
+// instead of three).
 type limitConn struct {
 	net.Conn
 	max      uint64
@@ -41,14 +46,44 @@ type limitConn struct {
 	scan  frameScanner
 	fail  error
 	close sync.Once
+
+	ahead []byte // read from the connection, not yet returned; only Read uses it
+	buf   []byte // ahead's storage, allocated at the first small read
 }
+
+// readAhead is the size of a limitConn's read-ahead buffer: a small
+// message and the header of a large one.
+const readAhead = 4096
 
 func newLimitConn(c net.Conn, max uint64, oversize func(uint64)) *limitConn {
 	return &limitConn{Conn: c, max: max, oversize: oversize, scan: frameScanner{skip: zmtpGreeting}}
 }
 
-// Read implements net.Conn.
+// Read implements net.Conn. It is called by one goroutine at a time.
 func (c *limitConn) Read(p []byte) (int, error) {
+	if len(c.ahead) > 0 {
+		n := copy(p, c.ahead)
+		c.ahead = c.ahead[n:]
+		return n, nil
+	}
+	if len(p) >= readAhead {
+		return c.read(p)
+	}
+	if c.buf == nil {
+		c.buf = make([]byte, readAhead)
+	}
+	n, err := c.read(c.buf)
+	c.ahead = c.buf[:n]
+	m := copy(p, c.ahead)
+	c.ahead = c.ahead[m:]
+	if len(c.ahead) > 0 {
+		err = nil // reported by the next read that finds nothing ahead
+	}
+	return m, err
+}
+
+// read reads from the connection into p, checking the frame sizes.
+func (c *limitConn) read(p []byte) (int, error) {
 	c.mu.Lock()
 	if c.fail != nil {
 		c.mu.Unlock()

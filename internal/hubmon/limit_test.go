@@ -1,10 +1,15 @@
 package hubmon
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"io"
 	"log/slog"
+	"math/rand/v2"
+	"net"
+	"slices"
 	"testing"
 	"time"
 
@@ -104,5 +109,51 @@ func TestWatchOversize(t *testing.T) {
 				t.Fatal("Watch did not return within 2s of cancel")
 			}
 		})
+	}
+}
+
+// TestLimitConnReadAhead: whatever the sizes of the reads and of the
+// pieces the peer writes, the bytes come through whole and in order, and
+// an oversize frame still fails the read.
+func TestLimitConnReadAhead(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	stream := testhub.Greeting()
+	for i := range 300 {
+		body := make([]byte, rng.IntN(3*readAhead))
+		for j := range body {
+			body[j] = byte(i + j)
+		}
+		stream = append(stream, frame(0, body)...)
+	}
+	for _, tail := range [][]byte{nil, testhub.LongFrameHeader(1 << 40)} {
+		client, server := net.Pipe()
+		go func() {
+			all := append(slices.Clone(stream), tail...)
+			for len(all) > 0 {
+				n := min(1+rng.IntN(2*readAhead), len(all))
+				if _, err := server.Write(all[:n]); err != nil {
+					return
+				}
+				all = all[n:]
+			}
+			server.Close()
+		}()
+		c := newLimitConn(client, 1<<20, nil)
+		var got []byte
+		var err error
+		for err == nil {
+			p := make([]byte, []int{1, 2, 7, 100, readAhead - 1, readAhead, 3 * readAhead}[rng.IntN(7)])
+			var n int
+			n, err = c.Read(p)
+			got = append(got, p[:n]...)
+		}
+		if tail == nil {
+			if err != io.EOF || !bytes.Equal(got, stream) {
+				t.Errorf("read %d of %d bytes, equal %v, then %v", len(got), len(stream), bytes.Equal(got, stream[:min(len(got), len(stream))]), err)
+			}
+		} else if !errors.Is(err, errOversize) || len(got) > len(stream) || !bytes.Equal(got, stream[:len(got)]) {
+			t.Errorf("with an oversize frame: read %d bytes, then %v", len(got), err)
+		}
+		client.Close()
 	}
 }

@@ -60,17 +60,32 @@ func NewWriter(w io.Writer) *Writer {
 	return &Writer{w: w}
 }
 
-// Write formats b as PUTVAL lines and writes them at once. Values that are
-// NaN or infinite are left out: collectd would store them as unknown anyway.
-func (w *Writer) Write(b Batch) error {
+// Write formats the batches as PUTVAL lines and writes them at once, in a
+// single Write call on the underlying writer. Values that are NaN or
+// infinite are left out: collectd would store them as unknown anyway.
+func (w *Writer) Write(bs ...Batch) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.buf.Reset()
-	if err := Format(&w.buf, b); err != nil {
-		return err
+	n := 0
+	for _, b := range bs {
+		if err := Format(&w.buf, b); err != nil {
+			return err
+		}
+		n += len(b.Values)
+	}
+	if w.buf.Len() == 0 {
+		return nil
 	}
 	if err := w.flush(); err != nil {
-		return fmt.Errorf("write %d values of %s: %w", len(b.Values), b.Service, err)
+		what := "nothing"
+		if len(bs) > 0 {
+			what = bs[0].Service
+		}
+		if len(bs) > 1 {
+			what += fmt.Sprintf(" and %d more", len(bs)-1)
+		}
+		return fmt.Errorf("write %d values of %s: %w", n, what, err)
 	}
 	return nil
 }

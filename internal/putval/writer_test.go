@@ -50,6 +50,21 @@ PUTVAL "h/fedmsg-hub/response_time-A_avg" interval=2.500 100.000:0.125
 	if want := `PUTVAL "h/fedmsg-hub/gauge-A_in" interval=1.000 100.000:3` + "\n"; cw.calls[0] != want {
 		t.Errorf("got %q, want %q", cw.calls[0], want)
 	}
+	// Several batches, one call; none with a value, no call.
+	other := Batch{Host: "h", Service: "fedmsg-relay", Time: time.Unix(101, 0), Interval: time.Second,
+		Values: []Value{{Type: "gauge", TypeInstance: "B", Suffix: "_in", Value: 4}}}
+	cw.calls = nil
+	if err := w.Write(b, other); err != nil {
+		t.Fatal(err)
+	}
+	w.Write(Batch{Host: "h", Service: "fedmsg-hub", Values: []Value{{Type: "gauge", Value: math.NaN()}}})
+	w.Write()
+	want = `PUTVAL "h/fedmsg-hub/gauge-A_in" interval=1.000 100.000:3
+PUTVAL "h/fedmsg-relay/gauge-B_in" interval=1.000 101.000:4
+`
+	if d := cmp.Diff([]string{want}, cw.calls); d != "" {
+		t.Errorf("Write calls (-want +got):\n%s", d)
+	}
 	// A service without '-' is a plugin without instance.
 	b.Service, b.Values = "relay", b.Values[:1]
 	cw.calls = nil
