@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -183,15 +182,20 @@ func hostOf(flagValue string, getenv func(string) string, hostname func() (strin
 
 // run is the whole program: it returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) > 0 {
-		sub := map[string]func(context.Context, []string, io.Writer, io.Writer) int{
-			"demo": demo, "simulate": simulate, "capture": captureCmd, "replay": replay, "check": checkCmd,
-		}
-		if f, ok := sub[args[0]]; ok {
-			return f(ctx, args[1:], stdout, stderr)
-		}
+	if f := subcommand(args); f != nil {
+		return f(ctx, args[1:], stdout, stderr)
 	}
 	return runPlugin(ctx, args, stdout, stderr)
+}
+
+// subcommand returns the command args name, or nil for the plugin itself.
+func subcommand(args []string) func(context.Context, []string, io.Writer, io.Writer) int {
+	if len(args) == 0 {
+		return nil
+	}
+	return map[string]func(context.Context, []string, io.Writer, io.Writer) int{
+		"demo": demo, "simulate": simulate, "capture": captureCmd, "replay": replay, "check": checkCmd,
+	}[args[0]]
 }
 
 // usageError reports a bad command line: help is exit 0, anything else a
@@ -209,14 +213,6 @@ func runPlugin(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	c, err := parse(args, stderr, os.Getenv, os.Hostname)
 	if err != nil {
 		return usageError(stderr, err)
-	}
-	if os.Getenv("GOMAXPROCS") == "" {
-		// One snapshot takes a fraction of a millisecond: one thread
-		// running Go code is plenty, and spares the wake-ups and handoffs
-		// between threads that cost more than the work (about a fifth of
-		// the CPU time with 10 hubs; see the README's performance
-		// section). GOMAXPROCS in the environment overrides it.
-		runtime.GOMAXPROCS(1)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: c.logLevel}))
 	// A reader that went away must give us EPIPE to report, not kill us
@@ -311,8 +307,13 @@ func serve(ctx context.Context, c config, stdout io.Writer, log *slog.Logger) er
 		if err := w.Write(batches...); err != nil {
 			return fmt.Errorf("stdout: %w", err)
 		}
-		for _, at := range arrivals {
-			lat.add(time.Since(at))
+		debug := log.Enabled(ctx, slog.LevelDebug)
+		for i, at := range arrivals {
+			d := time.Since(at)
+			lat.add(d)
+			if debug {
+				log.Debug("wrote snapshot", "service", batches[i].Service, "values", len(batches[i].Values), "latency", d)
+			}
 		}
 		for _, n := range notes {
 			if err := w.Notify(n); err != nil {

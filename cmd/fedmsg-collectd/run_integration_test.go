@@ -208,3 +208,21 @@ func TestRunClosedStdoutIntegration(t *testing.T) {
 		t.Errorf("want one log line naming the broken pipe, got: %q", s)
 	}
 }
+
+// TestRunDebugLatencyIntegration: at --log-level debug each snapshot
+// written gets a line with its latency, which scripts/bench reads.
+func TestRunDebugLatencyIntegration(t *testing.T) {
+	testhub.Integration(t)
+	dir := t.TempDir()
+	p := startPlugin(t, "--socket-dir", dir, "--rescan", "100ms", "--log-level", "debug")
+	testhub.Start(t, "ipc://"+filepath.Join(dir, "monitoring-fedmsg-hub.socket"), 200*time.Millisecond, fixtures+"ipc-01.json")
+	p.waitFor(t, "fedmsg-hub", expected(t, "fedmsg-hub", fixtures+"ipc-01.json"), 5*time.Second)
+	line := regexp.MustCompile(`level=DEBUG msg="wrote snapshot" service=fedmsg-hub values=\d+ latency=[0-9.]+(µs|ms|s)\n`)
+	deadline := time.Now().Add(5 * time.Second)
+	for !line.MatchString(p.stderr.String()) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no latency line in stderr:\n%s", p.stderr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
