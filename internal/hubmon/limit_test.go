@@ -127,10 +127,11 @@ func TestLimitConnReadAhead(t *testing.T) {
 	}
 	for _, tail := range [][]byte{nil, testhub.LongFrameHeader(1 << 40)} {
 		client, server := net.Pipe()
+		wrng := rand.New(rand.NewPCG(15, 16)) // the writer's own: rand.Rand is not safe for concurrent use
 		go func() {
 			all := append(slices.Clone(stream), tail...)
 			for len(all) > 0 {
-				n := min(1+rng.IntN(2*readAhead), len(all))
+				n := min(1+wrng.IntN(2*readAhead), len(all))
 				if _, err := server.Write(all[:n]); err != nil {
 					return
 				}
