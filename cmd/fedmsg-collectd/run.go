@@ -188,7 +188,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return runPlugin(ctx, args, stdout, stderr)
 }
 
-// subcommand returns the command args name, or nil for the plugin itself.
+// subcommand returns the command that args[0] names, or nil for the plugin
+// itself.
 func subcommand(args []string) func(context.Context, []string, io.Writer, io.Writer) int {
 	if len(args) == 0 {
 		return nil

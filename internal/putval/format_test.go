@@ -5,7 +5,6 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -93,25 +92,6 @@ func BenchmarkFormat(b *testing.B) {
 		Format(&buf, batch)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(batch.Values)), "ns/line")
-}
-
-// TestAppendQuote: the fast quoting equals strconv's on every byte string
-// that reaches it, printable ASCII or not.
-func TestAppendQuote(t *testing.T) {
-	rng := rand.New(rand.NewPCG(7, 8))
-	for range 100000 {
-		b := make([]byte, rng.IntN(40))
-		for i := range b {
-			if rng.IntN(4) == 0 {
-				b[i] = byte(rng.IntN(256))
-			} else {
-				b[i] = byte(0x20 + rng.IntN(0x5f))
-			}
-		}
-		if got, want := string(appendQuote(nil, b)), strconv.Quote(string(b)); got != want {
-			t.Fatalf("%q: %s, want %s", b, got, want)
-		}
-	}
 }
 
 // TestSpecial: the eight-bytes-at-once test agrees with the byte by byte

@@ -166,7 +166,7 @@ func Format(buf *bytes.Buffer, b Batch) error {
 				full = append(full, inst...)
 			}
 			line = append(line, "PUTVAL "...)
-			line = appendQuote(line, full)
+			line = strconv.AppendQuote(line, unsafe.String(unsafe.SliceData(full), len(full)))
 			line = line[:len(line)-1] // tail has the closing quote
 		}
 		line = append(line, tail...)
@@ -234,23 +234,4 @@ func special(x uint64) bool {
 	q := x ^ '"'*ones
 	b := x ^ '\\'*ones
 	return control|beyond|(q-ones)&^q&highs|(b-ones)&^b&highs != 0
-}
-
-// appendQuote appends s quoted as strconv.AppendQuote does. For printable
-// ASCII, the usual case, that is only a backslash before '"' and '\',
-// done here byte by byte; anything else goes to strconv.
-func appendQuote(dst, s []byte) []byte {
-	for _, c := range s {
-		if c < 0x20 || c > 0x7e {
-			return strconv.AppendQuote(dst, unsafe.String(unsafe.SliceData(s), len(s)))
-		}
-	}
-	dst = append(dst, '"')
-	for _, c := range s {
-		if c == '"' || c == '\\' {
-			dst = append(dst, '\\')
-		}
-		dst = append(dst, c)
-	}
-	return append(dst, '"')
 }
