@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"os"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -112,9 +114,45 @@ func TestWatchOversize(t *testing.T) {
 	}
 }
 
+// connPair returns the two ends of a connection of the kind named: an
+// in-memory net.Pipe, or a unix or TCP socket on this machine, which
+// limitConn reads with raw system calls (rawReader).
+func connPair(t *testing.T, kind string) (client, server net.Conn) {
+	t.Helper()
+	if kind == "pipe" {
+		return net.Pipe()
+	}
+	addr := "127.0.0.1:0"
+	if kind == "unix" {
+		addr = t.TempDir() + "/s"
+	}
+	l, err := net.Listen(kind, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := l.Accept()
+		accepted <- c
+	}()
+	client, err = net.Dial(kind, l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	server = <-accepted
+	if server == nil {
+		t.Fatal("accept failed")
+	}
+	return client, server
+}
+
+var connKinds = []string{"pipe", "unix", "tcp"}
+
 // TestLimitConnReadAhead: whatever the sizes of the reads and of the
 // pieces the peer writes, the bytes come through whole and in order, and
-// an oversize frame still fails the read.
+// an oversize frame still fails the read; over an in-memory pipe, and
+// over unix and TCP sockets, which are read with raw system calls.
 func TestLimitConnReadAhead(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
 	stream := testhub.Greeting()
@@ -125,36 +163,81 @@ func TestLimitConnReadAhead(t *testing.T) {
 		}
 		stream = append(stream, frame(0, body)...)
 	}
-	for _, tail := range [][]byte{nil, testhub.LongFrameHeader(1 << 40)} {
-		client, server := net.Pipe()
-		wrng := rand.New(rand.NewPCG(15, 16)) // the writer's own: rand.Rand is not safe for concurrent use
-		go func() {
-			all := append(slices.Clone(stream), tail...)
-			for len(all) > 0 {
-				n := min(1+wrng.IntN(2*readAhead), len(all))
-				if _, err := server.Write(all[:n]); err != nil {
-					return
+	for _, kind := range connKinds {
+		for _, tail := range [][]byte{nil, testhub.LongFrameHeader(1 << 40)} {
+			client, server := connPair(t, kind)
+			wrng := rand.New(rand.NewPCG(15, 16)) // the writer's own: rand.Rand is not safe for concurrent use
+			go func() {
+				all := append(slices.Clone(stream), tail...)
+				for len(all) > 0 {
+					n := min(1+wrng.IntN(2*readAhead), len(all))
+					if _, err := server.Write(all[:n]); err != nil {
+						return
+					}
+					all = all[n:]
 				}
-				all = all[n:]
+				server.Close()
+			}()
+			c := newLimitConn(client, 1<<20, nil)
+			if want := kind != "pipe" && runtime.GOOS == "linux"; (c.raw != nil) != want {
+				t.Errorf("%s: raw reads %v, want %v", kind, c.raw != nil, want)
 			}
+			var got []byte
+			var err error
+			for err == nil {
+				p := make([]byte, []int{1, 2, 7, 100, readAhead - 1, readAhead, 3 * readAhead}[rng.IntN(7)])
+				var n int
+				n, err = c.Read(p)
+				got = append(got, p[:n]...)
+			}
+			if tail == nil {
+				if err != io.EOF || !bytes.Equal(got, stream) {
+					t.Errorf("%s: read %d of %d bytes, equal %v, then %v", kind, len(got), len(stream), bytes.Equal(got, stream[:min(len(got), len(stream))]), err)
+				}
+			} else if !errors.Is(err, errOversize) || len(got) > len(stream) || !bytes.Equal(got, stream[:len(got)]) {
+				t.Errorf("%s: with an oversize frame: read %d bytes, then %v", kind, len(got), err)
+			}
+			client.Close()
 			server.Close()
-		}()
+		}
+	}
+}
+
+// TestLimitConnCloseUnblocks: closing a connection frees a read blocked
+// on it, and a deadline ends one, as the session's clean-up and zmq4's
+// handshake rely on.
+func TestLimitConnCloseUnblocks(t *testing.T) {
+	for _, kind := range connKinds {
+		client, server := connPair(t, kind)
 		c := newLimitConn(client, 1<<20, nil)
-		var got []byte
-		var err error
-		for err == nil {
-			p := make([]byte, []int{1, 2, 7, 100, readAhead - 1, readAhead, 3 * readAhead}[rng.IntN(7)])
-			var n int
-			n, err = c.Read(p)
-			got = append(got, p[:n]...)
-		}
-		if tail == nil {
-			if err != io.EOF || !bytes.Equal(got, stream) {
-				t.Errorf("read %d of %d bytes, equal %v, then %v", len(got), len(stream), bytes.Equal(got, stream[:min(len(got), len(stream))]), err)
+		errc := make(chan error, 1)
+		go func() {
+			_, err := c.Read(make([]byte, 100))
+			errc <- err
+		}()
+		time.Sleep(20 * time.Millisecond) // the read is waiting
+		c.Close()
+		select {
+		case err := <-errc:
+			want := net.ErrClosed
+			if kind == "pipe" {
+				want = io.ErrClosedPipe
 			}
-		} else if !errors.Is(err, errOversize) || len(got) > len(stream) || !bytes.Equal(got, stream[:len(got)]) {
-			t.Errorf("with an oversize frame: read %d bytes, then %v", len(got), err)
+			if !errors.Is(err, want) {
+				t.Errorf("%s: read after close: %v, want %v", kind, err, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: read still blocked 5s after close", kind)
 		}
-		client.Close()
+		server.Close()
+
+		client, server = connPair(t, kind)
+		c = newLimitConn(client, 1<<20, nil)
+		c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+		if _, err := c.Read(make([]byte, 100)); !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Errorf("%s: read past the deadline: %v, want os.ErrDeadlineExceeded", kind, err)
+		}
+		c.Close()
+		server.Close()
 	}
 }
