@@ -9,6 +9,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"os"
 	"os/signal"
 	"runtime"
@@ -16,15 +17,29 @@ import (
 )
 
 func main() {
-	if os.Getenv("GOMAXPROCS") == "" && subcommand(os.Args[1:]) == nil {
-		// The plugin: a snapshot takes a fraction of a millisecond, so one
-		// thread running Go code is plenty, and spares the wake-ups and
-		// hand-offs between threads, which cost more than the work (a
-		// sixth of the CPU time with 10 hubs; see the README's performance
-		// section). GOMAXPROCS in the environment overrides it.
-		runtime.GOMAXPROCS(1)
+	os.Exit(mainStatus())
+}
+
+// mainStatus runs the command of the command line and returns its exit
+// status, once its deferred clean-up is done.
+func mainStatus() int {
+	var stdout io.Writer = os.Stdout
+	if subcommand(os.Args[1:]) == nil {
+		// The plugin: see pipeStdout.
+		var restore func()
+		stdout, restore = pipeStdout(os.Stdout)
+		defer restore()
+		if os.Getenv("GOMAXPROCS") == "" {
+			// A snapshot takes a fraction of a millisecond, so one thread
+			// running Go code is plenty, and spares the wake-ups and
+			// hand-offs between threads, which cost more than the work (a
+			// sixth of the CPU time with 10 hubs; see the README's
+			// performance section). GOMAXPROCS in the environment
+			// overrides it.
+			runtime.GOMAXPROCS(1)
+		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+	return run(ctx, os.Args[1:], stdout, os.Stderr)
 }
