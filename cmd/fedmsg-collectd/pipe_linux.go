@@ -11,15 +11,15 @@ import (
 // function that undoes what it changed, to call before exiting.
 //
 // When stdout is a pipe, as under collectd, it is put in non-blocking mode
-// (undone by the function returned) and written with the raw write system call inside the runtime poller's
-// readiness loop: a full pipe (collectd not reading) parks only the
-// writing goroutine, as before, and a write no longer goes through the
-// scheduler's system call bookkeeping, whose first use after an idle
-// spell wakes the runtime's monitor thread (sysmon), which then polls
-// every 20 µs while the plugin works (hubmon's connections are read the
-// same way). Anything else (a terminal, a file) is written as it is:
-// non-blocking mode is a property of the open file, shared with whoever
-// else holds it, such as a shell.
+// (until that function runs) and written with the raw write system call
+// inside the runtime poller's readiness loop: a full pipe (collectd not
+// reading) parks only the writing goroutine, as before, and a write no
+// longer goes through the scheduler's system call bookkeeping, whose
+// first use after an idle spell wakes the runtime's monitor thread
+// (sysmon), which then polls every 20 µs while the plugin works (hubmon's
+// connections are read the same way). Anything else (a terminal, a file)
+// is written as it is: non-blocking mode is a property of the open file,
+// shared with whoever else holds it, such as a shell.
 func pipeStdout(f *os.File) (io.Writer, func()) {
 	// The descriptor's number; f.Fd would make it blocking.
 	fd := -1
@@ -35,9 +35,10 @@ func pipeStdout(f *os.File) (io.Writer, func()) {
 		return f, func() {}
 	}
 	wasNonblock := fl&syscall.O_NONBLOCK != 0
-	// A File of its own on a duplicate of the descriptor, which the
-	// poller takes since it is non-blocking; the original, os.Stdout, was
-	// blocking when the program started and stays out of the poller.
+	// A File of its own on a duplicate of the descriptor: non-blocking, it
+	// is taken into the poller whatever became of the original (os.Stdout
+	// is in the poller only if stdout was non-blocking at start), and
+	// closing it leaves the original alone.
 	dup, err := syscall.Dup(fd)
 	if err != nil {
 		return f, func() {}
