@@ -13,6 +13,7 @@ import (
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/capture"
 	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
+	"github.com/fedora-infra/fedmsg-collectd/internal/model"
 )
 
 // captureCmd records a hub's messages as JSON lines.
@@ -73,30 +74,22 @@ func captureCmd(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	// what a capture is for, not a warning.
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	cw := capture.NewWriter(w)
-	// Watchers of several endpoints may fail to write at once.
-	var (
-		mu     sync.Mutex
-		failed error
-	)
-	sup := &hubmon.Supervisor{
-		Options: hubmon.Options{Logger: log, OnMessage: func(ep hubmon.Endpoint, m hubmon.Message) {
-			if ctx.Err() != nil {
-				return
-			}
-			if err := cw.Add(ep, m); err != nil {
-				mu.Lock()
-				failed = err
-				mu.Unlock()
-				cancel()
-				return
-			}
-			if count > 0 && cw.Count() >= count {
-				cancel()
-			}
-		}},
-		Deliver: func(hubmon.Endpoint, hubmon.Snapshot) {},
-	}
-	sup.Run(ctx, time.Hour, func() ([]hubmon.Endpoint, error) { return eps, nil })
+	var failed error // set by one endpoint's goroutine, then the run ends
+	var once sync.Once
+	src := &hubmon.Supervisor{Options: hubmon.Options{Logger: log}, List: hubmon.Static(eps), Rescan: time.Hour}
+	src.Run(ctx, func(m model.Message) {
+		if ctx.Err() != nil {
+			return
+		}
+		if err := cw.Add(m); err != nil {
+			once.Do(func() { failed = err })
+			cancel()
+			return
+		}
+		if count > 0 && cw.Count() >= count {
+			cancel()
+		}
+	})
 	if failed != nil {
 		log.Error("capture stopped", "err", failed)
 		return exitError

@@ -6,15 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
-	"os"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/check"
-	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
+	"github.com/fedora-infra/fedmsg-collectd/internal/model"
 )
 
 const checkUsage = `Usage: fedmsg-collectd check --endpoint E [--timeout 20s] [checks]
@@ -41,7 +37,7 @@ Flags:
 
 // checkConfig is the command line of check.
 type checkConfig struct {
-	endpoint hubmon.Endpoint
+	endpoint model.Endpoint
 	timeout  time.Duration
 	spec     check.Spec
 }
@@ -120,7 +116,7 @@ func parseCheck(args []string, out io.Writer) (checkConfig, error) {
 		return c, errors.New("--timeout must be positive")
 	}
 	var err error
-	if c.endpoint, err = hubmon.ParseEndpoint(endpoint); err != nil {
+	if c.endpoint, err = parseEndpoint(endpoint); err != nil {
 		return c, err
 	}
 	switch missing {
@@ -151,73 +147,7 @@ func checkCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stdout, "FEDMSG UNKNOWN - %v (see fedmsg-collectd check -h)\n", err)
 		return int(check.Unknown)
 	}
-	res := runCheck(ctx, c)
+	res := check.Probe(ctx, c.endpoint, c.timeout, c.spec)
 	res.Write(stdout)
 	return int(res.Status)
-}
-
-// runCheck reads one snapshot and evaluates it; it never takes longer than
-// the timeout.
-func runCheck(ctx context.Context, c checkConfig) check.Result {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	if res, failed := reachable(c.endpoint, c.timeout); failed {
-		return res
-	}
-	type first struct {
-		snap hubmon.Snapshot
-		err  error
-	}
-	got := make(chan first, 1)
-	opts := hubmon.Options{
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		OnMessage: func(_ hubmon.Endpoint, m hubmon.Message) {
-			s, err := hubmon.Decode(m.Raw, m.Arrival)
-			select {
-			case got <- first{s, err}:
-			default:
-			}
-			cancel()
-		},
-	}
-	hubmon.Watch(ctx, c.endpoint, opts, nil, func(hubmon.Snapshot) {})
-	select {
-	case f := <-got:
-		if f.err != nil {
-			return check.Fail("malformed snapshot from %s: %v", c.endpoint.Addr, f.err)
-		}
-		spec := c.spec
-		spec.Now = f.snap.Arrival
-		return check.Evaluate(f.snap, spec)
-	default:
-		return check.Fail("no snapshot from %s within %s", c.endpoint.Addr, c.timeout)
-	}
-}
-
-// reachable tells the usual reasons a hub cannot be read apart, at once,
-// rather than waiting out the timeout.
-func reachable(ep hubmon.Endpoint, timeout time.Duration) (check.Result, bool) {
-	scheme, rest, _ := strings.Cut(ep.Addr, "://")
-	network, addr := "tcp", rest
-	if scheme == "ipc" {
-		network = "unix"
-		if !strings.HasPrefix(rest, "@") {
-			if _, err := os.Stat(rest); errors.Is(err, os.ErrNotExist) {
-				return check.Fail("socket %s does not exist (is the hub installed and its monitoring socket configured?)", rest), true
-			}
-		} else {
-			addr = "\x00" + rest[1:]
-		}
-	}
-	conn, err := net.DialTimeout(network, addr, timeout)
-	switch {
-	case err == nil:
-		conn.Close()
-		return check.Result{}, false
-	case errors.Is(err, syscall.EACCES):
-		return check.Fail("permission denied on %s (is this user in the socket's group?)", rest), true
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return check.Fail("no hub listening on %s", rest), true
-	}
-	return check.Fail("cannot connect to %s: %v", ep.Addr, err), true
 }

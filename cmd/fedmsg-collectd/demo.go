@@ -12,6 +12,8 @@ import (
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/analytics"
 	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
+	"github.com/fedora-infra/fedmsg-collectd/internal/model"
+	"github.com/fedora-infra/fedmsg-collectd/internal/sim"
 )
 
 // demo runs a simulated hub and the plugin against it in one process.
@@ -19,7 +21,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("fedmsg-collectd demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		sc       simConfig
+		sc       sim.Publisher
 		host     string
 		duration time.Duration
 	)
@@ -38,7 +40,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return usageError(stderr, err)
 	}
-	err := sc.check(*profiles)
+	err := checkSim(&sc, *profiles)
 	if err == nil {
 		host, err = hostOf(host, os.Getenv, os.Hostname)
 	}
@@ -56,15 +58,15 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	defer os.RemoveAll(dir)
-	sc.bind = "ipc://" + filepath.Join(dir, "monitoring-fedmsg-hub.socket")
+	sc.Bind = "ipc://" + filepath.Join(dir, "monitoring-fedmsg-hub.socket")
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	simDone := make(chan error, 1)
-	go func() { simDone <- publishSimulated(ctx, sc) }()
+	go func() { simDone <- sc.Run(ctx) }()
 	c := config{
-		endpoints:   []hubmon.Endpoint{{Service: "fedmsg-hub", Addr: sc.bind}},
+		endpoints:   []model.Endpoint{{Service: "fedmsg-hub", Addr: sc.Bind}},
 		rescan:      time.Minute,
 		host:        host,
 		idlePeriods: 3,
@@ -72,7 +74,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		maxMessage:  hubmon.DefaultMaxMessage,
 		// The plugin measures time on the wall clock: smooth over the
 		// same stretch of hub time as it would at normal speed.
-		smoothing: max(time.Duration(float64(analytics.DefaultSmoothing)/sc.speed), time.Second),
+		smoothing: max(time.Duration(float64(analytics.DefaultSmoothing)/sc.Speed), time.Second),
 	}
 	err = serve(ctx, c, stdout, log)
 	cancel()

@@ -9,7 +9,6 @@ package main
 
 import (
 	"context"
-	"io"
 	"os"
 	"os/signal"
 	"runtime"
@@ -23,12 +22,7 @@ func main() {
 // mainStatus runs the command of the command line and returns its exit
 // status, once its deferred clean-up is done.
 func mainStatus() int {
-	var stdout io.Writer = os.Stdout
 	if subcommand(os.Args[1:]) == nil {
-		// The plugin: see pipeStdout.
-		var restore func()
-		stdout, restore = pipeStdout(os.Stdout)
-		defer restore()
 		if os.Getenv("GOMAXPROCS") == "" {
 			// A snapshot takes a fraction of a millisecond, so one thread
 			// running Go code is plenty, and spares the wake-ups and
@@ -41,5 +35,5 @@ func mainStatus() int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	return run(ctx, os.Args[1:], stdout, os.Stderr)
+	return run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 }

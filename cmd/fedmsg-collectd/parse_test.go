@@ -11,7 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
+	"github.com/fedora-infra/fedmsg-collectd/internal/model"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -33,7 +33,7 @@ func TestParse(t *testing.T) {
 			name: "endpoints",
 			args: []string{"run", "--endpoint", "ipc:////var/run/fedmsg/monitoring-fedmsg-hub.socket", "--endpoint=moksha-hub=tcp://127.0.0.1:3000"},
 			modify: func(c *config) {
-				c.endpoints = []hubmon.Endpoint{
+				c.endpoints = []model.Endpoint{
 					{Service: "fedmsg-hub", Addr: "ipc:////var/run/fedmsg/monitoring-fedmsg-hub.socket"},
 					{Service: "moksha-hub", Addr: "tcp://127.0.0.1:3000"},
 				}

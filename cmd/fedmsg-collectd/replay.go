@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/analytics"
 	"github.com/fedora-infra/fedmsg-collectd/internal/capture"
+	"github.com/fedora-infra/fedmsg-collectd/internal/model"
+	"github.com/fedora-infra/fedmsg-collectd/internal/pipeline"
 	"github.com/fedora-infra/fedmsg-collectd/internal/putval"
 )
 
@@ -61,55 +64,47 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageError(stderr, err)
 	}
-	var data []byte
-	if fs.Arg(0) == "-" {
-		data, err = io.ReadAll(os.Stdin)
-	} else {
-		data, err = os.ReadFile(fs.Arg(0))
+	in := io.Reader(os.Stdin)
+	if fs.Arg(0) != "-" {
+		f, err := os.Open(fs.Arg(0))
+		if err != nil {
+			fmt.Fprintf(stderr, "fedmsg-collectd: %v\n", err)
+			return exitError
+		}
+		defer f.Close()
+		in = f
+	}
+	rd := capture.NewReader(in, capture.Defaults{Service: service, Start: time.Now(), Period: period})
+	var (
+		line, total, bad int
+		out              = bufio.NewWriterSize(stdout, 64<<10)
+	)
+	next := func() (model.Message, error) {
+		it, err := rd.Next()
+		line = it.Line
+		if err == nil {
+			total++
+		}
+		return it.Message, err
+	}
+	// The sink would flush a destination that has Flush after every
+	// snapshot: hide it, and flush once at the end.
+	sink := putval.NewSink(struct{ io.Writer }{out}, host)
+	_, err = pipeline.Replay(next, pipeline.NewHubs(smoothing, nil), sink, func(err error) {
+		if bad++; bad <= maxReplayErrors {
+			fmt.Fprintf(stderr, "fedmsg-collectd: line %d: %v\n", line, err)
+		}
+	})
+	if err == nil {
+		err = out.Flush()
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "fedmsg-collectd: %v\n", err)
 		return exitError
 	}
-	items := capture.Read(data, capture.Defaults{Service: service, Start: time.Now(), Period: period})
-	bad := writeReplay(items, host, smoothing, putval.NewWriter(stdout), stderr)
-	if bad < 0 {
-		return exitError
-	}
 	if bad > 0 {
-		fmt.Fprintf(stderr, "fedmsg-collectd: %d of %d messages were not snapshots\n", bad, len(items))
+		fmt.Fprintf(stderr, "fedmsg-collectd: %d of %d messages were not snapshots\n", bad, total)
 		return exitError
 	}
 	return exitOK
-}
-
-// writeReplay runs items through the plugin's path and writes the batches.
-// It returns how many items did not decode, or -1 if writing failed.
-func writeReplay(items []capture.Item, host string, smoothing time.Duration, w *putval.Writer, stderr io.Writer) int {
-	hubs := map[string]*hubState{}
-	bad := 0
-	for _, it := range items {
-		h := hubs[it.Service]
-		if h == nil {
-			h = newHubState(smoothing)
-			hubs[it.Service] = h
-		}
-		s, err := h.dec.Decode(it.Message.Raw, it.Message.Arrival)
-		if err != nil {
-			if bad++; bad <= maxReplayErrors {
-				fmt.Fprintf(stderr, "fedmsg-collectd: line %d: %v\n", it.Line, err)
-			}
-			continue
-		}
-		s.Period, s.Session = it.Message.Period, it.Message.Session
-		b, ok := h.batch(host, it.Service, s)
-		if !ok {
-			continue
-		}
-		if err := w.Write(b); err != nil {
-			fmt.Fprintf(stderr, "fedmsg-collectd: %v\n", err)
-			return -1
-		}
-	}
-	return bad
 }

@@ -16,9 +16,9 @@ import (
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/analytics"
 	"github.com/fedora-infra/fedmsg-collectd/internal/capture"
-	"github.com/fedora-infra/fedmsg-collectd/internal/derive"
-	"github.com/fedora-infra/fedmsg-collectd/internal/health"
 	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
+	"github.com/fedora-infra/fedmsg-collectd/internal/model"
+	"github.com/fedora-infra/fedmsg-collectd/internal/pipeline"
 	"github.com/fedora-infra/fedmsg-collectd/internal/putval"
 )
 
@@ -59,7 +59,7 @@ Flags of run:
 
 // config is what the command line asks for.
 type config struct {
-	endpoints   []hubmon.Endpoint
+	endpoints   []model.Endpoint
 	socketDir   string
 	rescan      time.Duration
 	host        string
@@ -71,17 +71,29 @@ type config struct {
 	capture     string
 }
 
-type endpointsFlag []hubmon.Endpoint
+type endpointsFlag []model.Endpoint
 
 func (e *endpointsFlag) String() string { return "" }
 
 func (e *endpointsFlag) Set(s string) error {
-	ep, err := hubmon.ParseEndpoint(s)
+	ep, err := parseEndpoint(s)
 	if err != nil {
 		return err
 	}
 	*e = append(*e, ep)
 	return nil
+}
+
+// parseEndpoint parses an endpoint and checks that its service makes
+// collectd identifiers.
+func parseEndpoint(s string) (model.Endpoint, error) {
+	ep, err := hubmon.ParseEndpoint(s)
+	if err == nil {
+		if err = putval.CheckService(ep.Service); err != nil {
+			err = fmt.Errorf("endpoint %q: %w", s, err)
+		}
+	}
+	return ep, err
 }
 
 // parse reads the command line of the run command. getenv supplies
@@ -227,21 +239,18 @@ func runPlugin(ctx context.Context, args []string, stdout, stderr io.Writer) int
 }
 
 // serve watches the configured hubs and writes their values until ctx ends
-// (nil) or stdout fails (the error). Besides each snapshot as it arrives,
-// every interval it writes the hubs' liveness and the plugin's own
-// counters.
+// (nil) or stdout fails (the error): the moksha source, the pipeline and
+// the collectd sink.
 func serve(ctx context.Context, c config, stdout io.Writer, log *slog.Logger) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	box := newOutbox()
-	sup := &hubmon.Supervisor{
+	src := &hubmon.Supervisor{
 		Options: hubmon.Options{IdlePeriods: c.idlePeriods, MaxMessage: c.maxMessage, Logger: log},
-		Deliver: box.put,
+		List:    func() ([]model.Endpoint, error) { return hubmon.Discover(c.socketDir) },
+		Rescan:  c.rescan,
 	}
-	list := func() ([]hubmon.Endpoint, error) { return hubmon.Discover(c.socketDir) }
 	if len(c.endpoints) > 0 {
-		list = func() ([]hubmon.Endpoint, error) { return c.endpoints, nil }
+		src.List = hubmon.Static(c.endpoints)
 	}
+	cfg := pipeline.Config{Interval: c.interval, IdlePeriods: c.idlePeriods, Smoothing: c.smoothing, Logger: log}
 	if c.capture != "" {
 		f, err := os.OpenFile(c.capture, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 		if err != nil {
@@ -249,109 +258,16 @@ func serve(ctx context.Context, c config, stdout io.Writer, log *slog.Logger) er
 		}
 		defer f.Close()
 		cw := capture.NewWriter(f)
-		sup.Options.OnMessage = func(ep hubmon.Endpoint, m hubmon.Message) {
-			if err := cw.Add(ep, m); err != nil {
+		cfg.OnMessage = func(m model.Message) {
+			if err := cw.Add(m); err != nil {
 				log.Warn("capture failed", "err", err)
 			}
 		}
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		sup.Run(ctx, c.rescan, list)
-	}()
-	defer func() { cancel(); <-done }()
-
-	w := putval.NewWriter(stdout)
-	live := &health.Tracker{IdlePeriods: c.idlePeriods, Host: c.host}
-	hubs := make(map[hubmon.Endpoint]*hubState)
-	lat := new(latencies)
-	tick := time.NewTicker(c.interval)
-	defer tick.Stop()
-	for {
-		var (
-			batches  []putval.Batch
-			arrivals []time.Time // of the snapshot batches, for the latency
-			notes    []putval.Notification
-		)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-box.ready:
-			for _, it := range box.take() {
-				notes = append(notes, live.Heard(it.ep, it.snap)...)
-				h := hubs[it.ep]
-				if h == nil {
-					h = newHubState(c.smoothing)
-					hubs[it.ep] = h
-				}
-				if b, ok := h.batch(c.host, it.ep.Service, it.snap); ok {
-					batches = append(batches, b)
-					arrivals = append(arrivals, it.snap.Arrival)
-				}
-			}
-		case now := <-tick.C:
-			watched := sup.Endpoints()
-			eps := make([]hubmon.Endpoint, 0, len(watched))
-			for ep := range watched {
-				eps = append(eps, ep)
-			}
-			batches, notes = live.Check(now, eps, c.interval)
-			for ep := range hubs {
-				if watched[ep] == nil {
-					delete(hubs, ep)
-				}
-			}
-			batches = append(batches, selfValues(c.host, now, c.interval, watched, box, lat))
-		}
-		// All at once: one write system call per wake-up.
-		if err := w.Write(batches...); err != nil {
-			return fmt.Errorf("stdout: %w", err)
-		}
-		debug := log.Enabled(ctx, slog.LevelDebug)
-		for i, at := range arrivals {
-			d := time.Since(at)
-			lat.add(d)
-			if debug {
-				log.Debug("wrote snapshot", "service", batches[i].Service, "values", len(batches[i].Values), "latency", d)
-			}
-		}
-		for _, n := range notes {
-			if err := w.Notify(n); err != nil {
-				return fmt.Errorf("stdout: %w", err)
-			}
-		}
+	if err := pipeline.Run(ctx, cfg, src, putval.NewSink(stdout, c.host)); err != nil {
+		return fmt.Errorf("stdout: %w", err)
 	}
-}
-
-// hubState is what the plugin keeps per hub between snapshots, live and
-// in replay alike.
-type hubState struct {
-	// dec decodes the hub's messages in replay; live, the hub's watcher
-	// decodes them with its own.
-	dec        hubmon.Decoder
-	derive     *derive.Hub
-	lastSecond int64
-}
-
-func newHubState(smoothing time.Duration) *hubState {
-	return &hubState{derive: derive.NewHub(analytics.NewHub(smoothing)), lastSecond: -1}
-}
-
-// batch derives the values of a snapshot, always, so the analytics see
-// every snapshot, and says whether to write them. Not written are the
-// values of a hub's very first snapshot, whose period, and so the interval
-// collectd would create its files with, is not measured yet; and a second
-// snapshot within the same second, which collectd's rrdtool plugin refuses
-// ("minimum one second step") for a hub publishing more than once a second.
-func (h *hubState) batch(host, service string, s hubmon.Snapshot) (putval.Batch, bool) {
-	b := putval.Batch{Host: host, Service: service, Time: s.Arrival, Interval: s.Period, Values: h.derive.Values(s)}
-	sec := s.Arrival.Unix()
-	if s.Period == 0 || sec == h.lastSecond {
-		return b, false
-	}
-	h.lastSecond = sec
-	return b, true
+	return nil
 }
 
 // parseSize reads a byte count with an optional KiB or MiB suffix.

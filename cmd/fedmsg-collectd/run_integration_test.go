@@ -16,12 +16,13 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/derive"
-	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
+	"github.com/fedora-infra/fedmsg-collectd/internal/model"
 	"github.com/fedora-infra/fedmsg-collectd/internal/putval"
+	"github.com/fedora-infra/fedmsg-collectd/internal/report"
 	"github.com/fedora-infra/fedmsg-collectd/internal/testhub"
 )
 
-const fixtures = "../../internal/hubmon/testdata/"
+const fixtures = "../../internal/model/testdata/"
 
 // expected renders what the plugin must print for file under service, with
 // the time as N (the arrival time is not known in advance).
@@ -31,12 +32,13 @@ func expected(t *testing.T, service, file string) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := hubmon.Decode(data, time.Time{})
+	s, err := model.Decode(data, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	if err := putval.Format(&buf, putval.Batch{Host: "testhost", Service: service, Interval: time.Second, Values: derive.Values(s, nil)}); err != nil {
+	subjects, vs := derive.NewHub(nil).Values(s)
+	if err := putval.NewSink(&buf, "testhost").Write([]report.Batch{{Service: service, Interval: time.Second, Subjects: subjects, Values: vs}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	return normalize(strings.Split(strings.TrimSpace(buf.String()), "\n"))

@@ -111,7 +111,7 @@ func TestCaptureReplayRoundTripIntegration(t *testing.T) {
 	dir := t.TempDir()
 	capFile := filepath.Join(dir, "capture.jsonl")
 	hub := testhub.Start(t, "tcp://127.0.0.1:*", 100*time.Millisecond,
-		fixtures+"ipc-01.json", fixtures+"ipc-06.json", "../../internal/hubmon/testdata/hostile/nan.json", fixtures+"ipc-12.json")
+		fixtures+"ipc-01.json", fixtures+"ipc-06.json", "../../internal/model/testdata/hostile/nan.json", fixtures+"ipc-12.json")
 	p := startPlugin(t, "--endpoint", "fedmsg-hub="+hub.Endpoint, "--capture", capFile, "--interval", "1h")
 	var live []string
 	batches := 0
@@ -152,7 +152,7 @@ func head(s string) string {
 // and replay gives one batch per message stamped with those times.
 func TestCaptureIntegration(t *testing.T) {
 	testhub.Integration(t)
-	hub := testhub.Start(t, "tcp://127.0.0.1:*", 400*time.Millisecond, fixtures+"ipc-12.json", "../../internal/hubmon/testdata/hostile/garbage.txt")
+	hub := testhub.Start(t, "tcp://127.0.0.1:*", 400*time.Millisecond, fixtures+"ipc-12.json", "../../internal/model/testdata/hostile/garbage.txt")
 	out := filepath.Join(t.TempDir(), "c.jsonl")
 	start := time.Now()
 	code, _, errs := runCmd(t, context.Background(), "capture", "--endpoint", "fedmsg-relay="+hub.Endpoint, "--count", "6", "-o", out)

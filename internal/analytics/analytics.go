@@ -6,15 +6,16 @@
 //
 // Everything is computed from the snapshots' own arrival times, so a
 // sequence of snapshots with made-up times gives the same values every time.
-// The formulas and their limits are documented in the README.
+// The results are plain numbers in base units (Figures); the formulas and
+// their limits are documented in the README.
 package analytics
 
 import (
 	"math"
+	"slices"
 	"time"
 
-	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
-	"github.com/fedora-infra/fedmsg-collectd/internal/putval"
+	"github.com/fedora-infra/fedmsg-collectd/internal/model"
 )
 
 // DefaultSmoothing is the default time constant of the smoothing.
@@ -56,26 +57,49 @@ func NewHub(smoothing time.Duration) *Hub {
 	return &Hub{smoothing: smoothing, consumers: make(map[string]*consumer)}
 }
 
-// Consumer is one initialized consumer of a snapshot with the name its
-// values are written under.
+// Consumer is one initialized consumer of a snapshot with the key its
+// state is kept under between snapshots: distinct within a snapshot.
 type Consumer struct {
-	Name string
-	*hubmon.Consumer
+	Key string
+	*model.Consumer
+}
+
+// Figures are what the analytics derive for one consumer from one
+// snapshot. A figure is not Valid when it cannot be known: the rates on a
+// consumer's first snapshot, the wait without arrivals, the drain time of a
+// growing backlog and the growth rate of a shrinking one, the percentiles
+// without times, the utilisation on a first snapshot.
+type Figures struct {
+	// ArrivalRate and ServiceRate are smoothed headcounts per second.
+	ArrivalRate, ServiceRate model.Opt
+	// Wait is the smoothed backlog over the smoothed arrival rate, in
+	// seconds (Little's law).
+	Wait model.Opt
+	// DrainTime is the backlog over the net service rate while it is
+	// positive, in seconds; GrowthRate the net arrival rate while that is.
+	DrainTime, GrowthRate model.Opt
+	// P50, P95 and P99 are percentiles of the processing times of the
+	// snapshot, in seconds.
+	P50, P95, P99 model.Opt
+	// Utilization is the sum of the processing times over the window: busy
+	// workers on average.
+	Utilization model.Opt
 }
 
 // Update takes the next snapshot of the hub, whose initialized consumers
-// are cs, and appends their derived values to out. State is dropped, and
-// started again from this snapshot, on a new subscriber session (a hub
-// restart or a lost connection), after a gap of more than three smoothing
-// constants, and for a consumer absent from the previous snapshot.
-//
-// The values' type instances are the consumers' names, with the suffixes
-// of this package.
-func (h *Hub) Update(out []putval.Value, s hubmon.Snapshot, cs []Consumer) []putval.Value {
+// are cs, and returns their figures, one per consumer in the order of cs,
+// in out's storage. State is dropped, and started again from this
+// snapshot, on a new subscriber session (a hub restart or a lost
+// connection), after a gap of more than three smoothing constants, and for
+// a consumer absent from the previous snapshot.
+func (h *Hub) Update(s model.Snapshot, cs []Consumer, out []Figures) []Figures {
+	out = slices.Grow(out[:0], len(cs))[:len(cs)]
+	clear(out)
 	dt := s.Arrival.Sub(h.last).Seconds()
 	if !h.last.IsZero() && s.Session == h.session && dt <= 0 {
 		// A duplicate or out of order: nothing to learn about rates.
-		return distribution(out, cs, 0, &h.scratch)
+		h.distribution(out, cs, 0)
+		return out
 	}
 	fresh := h.last.IsZero() || s.Session != h.session || dt > resetAfter*h.smoothing.Seconds()
 	h.session, h.last = s.Session, s.Arrival
@@ -84,9 +108,10 @@ func (h *Hub) Update(out []putval.Value, s hubmon.Snapshot, cs []Consumer) []put
 		// The first snapshot has no interval to divide its counts by.
 		clear(h.consumers)
 		for _, c := range cs {
-			h.consumers[c.Name] = &consumer{gen: h.gen}
+			h.consumers[c.Key] = &consumer{gen: h.gen}
 		}
-		return distribution(out, cs, 0, &h.scratch)
+		h.distribution(out, cs, 0)
+		return out
 	}
 
 	// The headcounts count since the hub's previous publish. When we
@@ -98,33 +123,34 @@ func (h *Hub) Update(out []putval.Value, s hubmon.Snapshot, cs []Consumer) []put
 	}
 	alpha := 1 - math.Exp(-dt/h.smoothing.Seconds())
 
-	for _, c := range cs {
+	for i, c := range cs {
 		// The state held is of the previous snapshot's consumers only
 		// (see below): one absent from it starts again.
-		st := h.consumers[c.Name]
+		st := h.consumers[c.Key]
 		if st == nil {
 			// New, or back after an absence: start from its next snapshot.
-			h.consumers[c.Name] = &consumer{gen: h.gen}
+			h.consumers[c.Key] = &consumer{gen: h.gen}
 			continue
 		}
 		st.gen = h.gen
 		if c.Backlog.Valid && c.HeadcountIn.Valid && c.HeadcountOut.Valid {
-			out = st.update(out, c, window, alpha)
+			st.update(&out[i], c, window, alpha)
 		}
 	}
 	if len(h.consumers) > len(cs) {
 		// Some were not in this snapshot: forget them.
-		for name, st := range h.consumers {
+		for key, st := range h.consumers {
 			if st.gen != h.gen {
-				delete(h.consumers, name)
+				delete(h.consumers, key)
 			}
 		}
 	}
-	return distribution(out, cs, window, &h.scratch)
+	h.distribution(out, cs, window)
+	return out
 }
 
-// update smooths one consumer's sample and appends its rate values.
-func (st *consumer) update(out []putval.Value, c Consumer, window, alpha float64) []putval.Value {
+// update smooths one consumer's sample and sets its rate figures.
+func (st *consumer) update(f *Figures, c Consumer, window, alpha float64) {
 	in, served, backlog := c.HeadcountIn.V/window, c.HeadcountOut.V/window, c.Backlog.V
 	if !st.primed {
 		st.backlog, st.in, st.out, st.primed = backlog, in, served, true
@@ -133,46 +159,36 @@ func (st *consumer) update(out []putval.Value, c Consumer, window, alpha float64
 		st.in += alpha * (in - st.in)
 		st.out += alpha * (served - st.out)
 	}
-	n := c.Name
-	out = append(out,
-		putval.Value{Type: RateType, TypeInstance: n, Suffix: SuffixArrivalRate, Value: st.in},
-		putval.Value{Type: RateType, TypeInstance: n, Suffix: SuffixServiceRate, Value: st.out},
-	)
+	f.ArrivalRate, f.ServiceRate = model.Some(st.in), model.Some(st.out)
 	if st.in >= minRate {
-		out = append(out, putval.Value{Type: DurationType, TypeInstance: n, Suffix: SuffixWait, Value: st.backlog / st.in})
+		f.Wait = model.Some(st.backlog / st.in)
 	}
 	switch net := st.out - st.in; {
 	case net > 0 && backlog > 0:
-		out = append(out, putval.Value{Type: DurationType, TypeInstance: n, Suffix: SuffixDrain, Value: backlog / net})
+		f.DrainTime = model.Some(backlog / net)
 	case net < 0:
-		out = append(out, putval.Value{Type: RateType, TypeInstance: n, Suffix: SuffixGrowth, Value: -net})
+		f.GrowthRate = model.Some(-net)
 	}
-	return out
 }
 
-// distribution appends the processing time percentiles of each consumer,
-// and its utilisation when the window is known (positive).
-func distribution(out []putval.Value, cs []Consumer, window float64, buf *[]float64) []putval.Value {
-	for _, c := range cs {
+// distribution sets the processing time percentiles of each consumer, and
+// its utilisation when the window is known (positive).
+func (h *Hub) distribution(out []Figures, cs []Consumer, window float64) {
+	for i, c := range cs {
 		if len(c.Times) == 0 {
 			continue
 		}
-		ps := percentiles(c.Times, buf)
-		n := c.Name
-		out = append(out,
-			putval.Value{Type: TimeType, TypeInstance: n, Suffix: SuffixP50, Value: 1000 * ps[0]},
-			putval.Value{Type: TimeType, TypeInstance: n, Suffix: SuffixP95, Value: 1000 * ps[1]},
-			putval.Value{Type: TimeType, TypeInstance: n, Suffix: SuffixP99, Value: 1000 * ps[2]},
-		)
+		ps := percentiles(c.Times, &h.scratch)
+		f := &out[i]
+		f.P50, f.P95, f.P99 = model.Some(ps[0]), model.Some(ps[1]), model.Some(ps[2])
 		if window > 0 {
 			sum := 0.0
 			for _, t := range c.Times {
 				sum += t
 			}
-			out = append(out, putval.Value{Type: UtilizationType, TypeInstance: n, Suffix: SuffixUtilization, Value: sum / window})
+			f.Utilization = model.Some(sum / window)
 		}
 	}
-	return out
 }
 
 // Percentile returns the p-th percentile (0 to 100) of sorted, by linear

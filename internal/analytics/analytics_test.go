@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
+	"github.com/fedora-infra/fedmsg-collectd/internal/model"
 	"github.com/fedora-infra/fedmsg-collectd/internal/sim"
 )
 
@@ -23,7 +23,7 @@ type sample struct {
 	period           float64
 }
 
-func (s sample) snapshot() (hubmon.Snapshot, []Consumer) {
+func (s sample) snapshot() (model.Snapshot, []Consumer) {
 	name := s.name
 	if name == "" {
 		name = "C"
@@ -32,14 +32,14 @@ func (s sample) snapshot() (hubmon.Snapshot, []Consumer) {
 	if period == 0 {
 		period = 5
 	}
-	snap := hubmon.Snapshot{
+	snap := model.Snapshot{
 		Arrival: t0.Add(time.Duration(s.at * float64(time.Second))),
 		Period:  time.Duration(period * float64(time.Second)),
 		Session: max(s.session, 1),
 	}
-	c := hubmon.Consumer{Name: name, Initialized: true, Backlog: hubmon.Some(s.backlog),
-		HeadcountIn: hubmon.Some(s.in), HeadcountOut: hubmon.Some(s.out), Times: s.times, HasTimes: true}
-	return snap, []Consumer{{Name: name, Consumer: &c}}
+	c := model.Consumer{Name: name, Initialized: true, Backlog: model.Some(s.backlog),
+		HeadcountIn: model.Some(s.in), HeadcountOut: model.Some(s.out), Times: s.times, HasTimes: true}
+	return snap, []Consumer{{Key: name, Consumer: &c}}
 }
 
 // run feeds samples to a fresh Hub and returns each update's values by
@@ -49,13 +49,31 @@ func run(samples []sample) []map[string]float64 {
 	var out []map[string]float64
 	for _, s := range samples {
 		snap, cs := s.snapshot()
-		m := map[string]float64{}
-		for _, v := range h.Update(nil, snap, cs) {
-			m[v.Instance()] = v.Value
-		}
-		out = append(out, m)
+		out = append(out, named(cs, h.Update(snap, cs, nil)))
 	}
 	return out
+}
+
+// named returns the valid figures of consumers cs by consumer key and
+// figure, e.g. "C_wait"; percentiles in milliseconds.
+func named(cs []Consumer, figs []Figures) map[string]float64 {
+	m := map[string]float64{}
+	for i, f := range figs {
+		for _, x := range []struct {
+			name  string
+			v     model.Opt
+			scale float64
+		}{
+			{"arrival_rate", f.ArrivalRate, 1}, {"service_rate", f.ServiceRate, 1}, {"wait", f.Wait, 1},
+			{"drain_time", f.DrainTime, 1}, {"growth_rate", f.GrowthRate, 1},
+			{"p50", f.P50, 1000}, {"p95", f.P95, 1000}, {"p99", f.P99, 1000}, {"utilization", f.Utilization, 1},
+		} {
+			if x.v.Valid {
+				m[cs[i].Key+"_"+x.name] = x.scale * x.v.V
+			}
+		}
+	}
+	return m
 }
 
 // steady returns n samples every period seconds of a queue with the given
@@ -282,11 +300,9 @@ func TestQueueSimulation(t *testing.T) {
 				c.Advance(at)
 				p := c.Publish()
 				snap, cs := sample{at: at, backlog: float64(p.Backlog), in: float64(p.In), out: float64(p.Out), times: p.Times}.snapshot()
-				for _, v := range h.Update(nil, snap, cs) {
-					if v.Instance() == "C_wait" && at > warmup {
-						sum += v.Value
-						n++
-					}
+				if w := h.Update(snap, cs, nil)[0].Wait; w.Valid && at > warmup {
+					sum += w.V
+					n++
 				}
 			}
 			est, truth := sum/float64(n), c.MeanWait()
@@ -360,8 +376,8 @@ func TestPercentilesShapes(t *testing.T) {
 func TestAbsentConsumer(t *testing.T) {
 	h := NewHub(time.Minute)
 	mk := func(name string) Consumer {
-		return Consumer{Name: name, Consumer: &hubmon.Consumer{Name: name, Initialized: true,
-			Backlog: hubmon.Some(10), HeadcountIn: hubmon.Some(50), HeadcountOut: hubmon.Some(50)}}
+		return Consumer{Key: name, Consumer: &model.Consumer{Name: name, Initialized: true,
+			Backlog: model.Some(10), HeadcountIn: model.Some(50), HeadcountOut: model.Some(50)}}
 	}
 	steps := []struct {
 		names []string
@@ -376,17 +392,17 @@ func TestAbsentConsumer(t *testing.T) {
 		{[]string{"B", "C"}, []string{"B", "C"}},
 	}
 	for i, st := range steps {
-		snap := hubmon.Snapshot{Arrival: t0.Add(time.Duration(i) * 5 * time.Second), Period: 5 * time.Second, Session: 1}
+		snap := model.Snapshot{Arrival: t0.Add(time.Duration(i) * 5 * time.Second), Period: 5 * time.Second, Session: 1}
 		var cs []Consumer
 		for _, n := range st.names {
 			cs = append(cs, mk(n))
 		}
 		var rated []string
-		for _, v := range h.Update(nil, snap, cs) {
-			if v.Suffix == SuffixArrivalRate {
-				rated = append(rated, v.TypeInstance)
-				if v.Value != 10 {
-					t.Errorf("step %d: %s arrival rate %g, want 10", i, v.TypeInstance, v.Value)
+		for j, f := range h.Update(snap, cs, nil) {
+			if f.ArrivalRate.Valid {
+				rated = append(rated, cs[j].Key)
+				if f.ArrivalRate.V != 10 {
+					t.Errorf("step %d: %s arrival rate %g, want 10", i, cs[j].Key, f.ArrivalRate.V)
 				}
 			}
 		}

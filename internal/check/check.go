@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/analytics"
-	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
+	"github.com/fedora-infra/fedmsg-collectd/internal/model"
 )
 
 // Status is a plugin state, with its exit code as value.
@@ -102,7 +102,7 @@ type finding struct {
 }
 
 // Evaluate checks snapshot s against spec.
-func Evaluate(s hubmon.Snapshot, spec Spec) Result {
+func Evaluate(s model.Snapshot, spec Spec) Result {
 	var (
 		res      Result
 		findings []finding
@@ -130,7 +130,7 @@ func Evaluate(s hubmon.Snapshot, spec Spec) Result {
 
 	nConsumers := 0
 	for _, name := range spec.Consumers {
-		var matched []hubmon.Consumer
+		var matched []model.Consumer
 		for _, c := range s.Consumers {
 			if name == All || c.Name == name {
 				matched = append(matched, c)
@@ -168,7 +168,7 @@ func Evaluate(s hubmon.Snapshot, spec Spec) Result {
 		}
 	}
 	for _, name := range spec.Producers {
-		i := slices.IndexFunc(s.Producers, func(p hubmon.Producer) bool { return p.Name == name })
+		i := slices.IndexFunc(s.Producers, func(p model.Producer) bool { return p.Name == name })
 		if i < 0 {
 			note(missing, "producer %s not found", name)
 			res.Lines = append(res.Lines, name+": not found")

@@ -7,16 +7,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
+	"github.com/fedora-infra/fedmsg-collectd/internal/model"
 )
 
-func fixture(t *testing.T, name string) hubmon.Snapshot {
+func fixture(t *testing.T, name string) model.Snapshot {
 	t.Helper()
-	data, err := os.ReadFile("../hubmon/testdata/" + name + ".json")
+	data, err := os.ReadFile("../model/testdata/" + name + ".json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := hubmon.Decode(data, time.Unix(1795516130, 0))
+	s, err := model.Decode(data, time.Unix(1795516130, 0))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,25 +1,30 @@
-// Package derive turns a decoded hub snapshot into the values written to
-// collectd: the compatibility set of the old per-daemon Python script, with
-// its exact identifiers and units, followed by hub-level values.
+// Package derive turns a decoded hub snapshot into the neutral values of
+// package report: the compatibility set of the old per-daemon Python script
+// (backlog, exceptions, headcounts, processing times), the hub's counts and
+// the queue analytics, in a fixed order. Names are the sinks' business: the
+// values refer to the consumers and producers by their index.
 package derive
 
 import (
+	"strconv"
+
 	"github.com/fedora-infra/fedmsg-collectd/internal/analytics"
-	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
-	"github.com/fedora-infra/fedmsg-collectd/internal/putval"
+	"github.com/fedora-infra/fedmsg-collectd/internal/model"
+	"github.com/fedora-infra/fedmsg-collectd/internal/report"
 )
 
 // Hub derives the values of one hub's successive snapshots. Between them
 // it keeps the queue analytics' state, the names of the previous snapshot
-// (a hub lists the same consumers every time, so they are made fit for
-// identifiers once) and its buffers. Use one Hub per hub, from one
-// goroutine.
+// (a hub lists the same consumers every time) and its buffers. Use one Hub
+// per hub, from one goroutine.
 type Hub struct {
 	queues *analytics.Hub
-	raw    []string // the names of the previous snapshot, as the hub sent them
-	names  []string // putval.Names(raw)
+	names  []string // the consumers' then the producers' names of the previous snapshot
+	keys   []string // the consumers' analytics keys: names made distinct
 	live   []analytics.Consumer
-	out    []putval.Value
+	index  []int // of live in the snapshot's consumers
+	figs   []analytics.Figures
+	out    []report.Value
 }
 
 // NewHub returns a Hub computing the queue analytics with a, or only the
@@ -29,42 +34,40 @@ func NewHub(a *analytics.Hub) *Hub {
 }
 
 // Values returns the values for one snapshot, in a fixed order: per
-// initialized consumer its backlog, exceptions, headcounts and response times;
-// per initialized producer its exceptions and last-run age; then the hub's
-// counts; then, with analytics, the queue analytics of the consumers.
-// Optional fields a hub did not send produce no value. The slice, and the
-// Consumers of s it refers to, are only valid until the next call.
-//
-// Consumers and producers share one name space (both write
-// gauge-NAME_exceptions), so a producer named like a consumer, or two
-// consumers with one class name, get distinct names from putval.Names.
-func (h *Hub) Values(s hubmon.Snapshot) []putval.Value {
-	names := h.namesOf(s)
+// initialized consumer its backlog, exceptions, headcounts and processing
+// times; per initialized producer its exceptions and last-run age; then the
+// hub's counts; then, with analytics, the consumers' rates, waits and drain
+// or growth, then their percentiles and utilisation. Optional fields a hub
+// did not send produce no value. subjects are the names the values' Subject
+// indexes: the consumers' then the producers'. Both slices are only valid
+// until the next call.
+func (h *Hub) Values(s model.Snapshot) (subjects []string, values []report.Value) {
+	subjects = h.namesOf(s)
 	out := h.out[:0]
-	add := func(typ, name, suffix string, o hubmon.Opt) {
+	add := func(k report.Kind, subject int, o model.Opt) {
 		if o.Valid {
-			out = append(out, putval.Value{Type: typ, TypeInstance: name, Suffix: suffix, Value: o.V})
+			out = append(out, report.Value{Kind: k, Subject: subject, V: o.V})
 		}
 	}
 	uninit := 0
-	live := h.live[:0]
+	live, index := h.live[:0], h.index[:0]
 	for i := range s.Consumers {
 		c := &s.Consumers[i]
 		if !c.Initialized {
 			uninit++
 			continue
 		}
-		n := names[i]
-		live = append(live, analytics.Consumer{Name: n, Consumer: c})
-		add("queue_length", n, "_backlog", c.Backlog)
-		add("gauge", n, "_exceptions", c.Exceptions)
-		add("gauge", n, "_in", c.HeadcountIn)
-		add("gauge", n, "_out", c.HeadcountOut)
+		live = append(live, analytics.Consumer{Key: h.keys[i], Consumer: c})
+		index = append(index, i)
+		add(report.Backlog, i, c.Backlog)
+		add(report.Exceptions, i, c.Exceptions)
+		add(report.HeadcountIn, i, c.HeadcountIn)
+		add(report.HeadcountOut, i, c.HeadcountOut)
 		if c.HasTimes {
 			lo, hi, mean := stats(c.Times)
-			add("response_time", n, "_min", hubmon.Some(1000*lo))
-			add("response_time", n, "_max", hubmon.Some(1000*hi))
-			add("response_time", n, "_avg", hubmon.Some(1000*mean))
+			add(report.TimeMin, i, model.Some(lo))
+			add(report.TimeMax, i, model.Some(hi))
+			add(report.TimeAvg, i, model.Some(mean))
 		}
 	}
 	for i, p := range s.Producers {
@@ -72,59 +75,77 @@ func (h *Hub) Values(s hubmon.Snapshot) []putval.Value {
 			uninit++
 			continue
 		}
-		n := names[len(s.Consumers)+i]
-		add("gauge", n, "_exceptions", p.Exceptions)
+		n := len(s.Consumers) + i
+		add(report.ProducerExceptions, n, p.Exceptions)
 		if p.LastRan.Valid {
-			add("duration", n, "_last_ran_age", hubmon.Some(lastRanAge(s, p.LastRan.V)))
+			add(report.LastRanAge, n, model.Some(lastRanAge(s, p.LastRan.V)))
 		}
 	}
-	add("count", "consumers", "", hubmon.Some(float64(len(s.Consumers))))
-	add("count", "producers", "", hubmon.Some(float64(len(s.Producers))))
-	add("count", "uninitialized", "", hubmon.Some(float64(uninit)))
+	add(report.Consumers, 0, model.Some(float64(len(s.Consumers))))
+	add(report.Producers, 0, model.Some(float64(len(s.Producers))))
+	add(report.Uninitialized, 0, model.Some(float64(uninit)))
 	if h.queues != nil {
-		out = h.queues.Update(out, s, live)
+		h.figs = h.queues.Update(s, live, h.figs)
+		for j, f := range h.figs {
+			i := index[j]
+			add(report.ArrivalRate, i, f.ArrivalRate)
+			add(report.ServiceRate, i, f.ServiceRate)
+			add(report.Wait, i, f.Wait)
+			add(report.DrainTime, i, f.DrainTime)
+			add(report.GrowthRate, i, f.GrowthRate)
+		}
+		for j, f := range h.figs {
+			i := index[j]
+			add(report.P50, i, f.P50)
+			add(report.P95, i, f.P95)
+			add(report.P99, i, f.P99)
+			add(report.Utilization, i, f.Utilization)
+		}
 	}
 	clear(live) // let go of the snapshot
-	h.live, h.out = live, out
-	return out
+	h.live, h.index, h.out = live, index, out
+	return subjects, out
 }
 
-// namesOf returns the identifier names of the consumers and then the
-// producers of s: those of the previous snapshot when the hub sent the same
-// names again.
-func (h *Hub) namesOf(s hubmon.Snapshot) []string {
+// namesOf returns the names of the consumers and then the producers of s:
+// the slice of the previous snapshot when the hub sent the same names
+// again. It also keeps the consumers' analytics keys: their names, the
+// second and later of a repeated name with a "#" and its occurrence.
+func (h *Hub) namesOf(s model.Snapshot) []string {
 	n := len(s.Consumers) + len(s.Producers)
-	same := len(h.raw) == n
+	same := len(h.names) == n
 	for i := 0; same && i < len(s.Consumers); i++ {
-		same = h.raw[i] == s.Consumers[i].Name
+		same = h.names[i] == s.Consumers[i].Name
 	}
 	for i := 0; same && i < len(s.Producers); i++ {
-		same = h.raw[len(s.Consumers)+i] == s.Producers[i].Name
+		same = h.names[len(s.Consumers)+i] == s.Producers[i].Name
 	}
 	if same {
 		return h.names
 	}
-	raw := make([]string, 0, n)
+	names := make([]string, 0, n)
+	keys := make([]string, 0, len(s.Consumers))
+	seen := make(map[string]int, len(s.Consumers))
 	for _, c := range s.Consumers {
-		raw = append(raw, c.Name)
+		names = append(names, c.Name)
+		key := c.Name
+		if k := seen[c.Name]; k > 0 {
+			key += "#" + strconv.Itoa(k+1)
+		}
+		seen[c.Name]++
+		keys = append(keys, key)
 	}
 	for _, p := range s.Producers {
-		raw = append(raw, p.Name)
+		names = append(names, p.Name)
 	}
-	h.raw, h.names = raw, putval.Names(raw)
-	return h.names
-}
-
-// Values returns the values of a single snapshot, as a new Hub's Values
-// does: with analytics a, when not nil, and a slice of its own.
-func Values(s hubmon.Snapshot, a *analytics.Hub) []putval.Value {
-	return NewHub(a).Values(s)
+	h.names, h.keys = names, keys
+	return names
 }
 
 // lastRanAge is the seconds from a producer's last poll to the snapshot's
 // arrival. A hub on another host with a clock ahead of ours would give a
 // negative age; it is reported as 0.
-func lastRanAge(s hubmon.Snapshot, lastRan float64) float64 {
+func lastRanAge(s model.Snapshot, lastRan float64) float64 {
 	// Whole seconds first: an epoch in nanoseconds does not fit a float64.
 	age := float64(s.Arrival.Unix()) - lastRan + float64(s.Arrival.Nanosecond())/1e9
 	if age > 0 {

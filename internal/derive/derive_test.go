@@ -13,8 +13,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/analytics"
-	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
+	"github.com/fedora-infra/fedmsg-collectd/internal/model"
 	"github.com/fedora-infra/fedmsg-collectd/internal/putval"
+	"github.com/fedora-infra/fedmsg-collectd/internal/report"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -23,21 +24,35 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 // capture's MonitoringProducer.
 var arrival = time.Unix(1795516100, 8815500)
 
-// render is the whole write path for one snapshot, as the plugin runs it.
-func render(t *testing.T, s hubmon.Snapshot) string {
+// render is the whole write path for one snapshot, as the plugin runs it:
+// derive, then the collectd sink.
+func render(t *testing.T, s model.Snapshot) string {
 	t.Helper()
 	var buf bytes.Buffer
-	err := putval.Format(&buf, putval.Batch{Host: "myhost", Service: "fedmsg-hub", Time: s.Arrival, Interval: 5 * time.Second, Values: Values(s, nil)})
+	subjects, vs := NewHub(nil).Values(s)
+	err := putval.NewSink(&buf, "myhost").Write([]report.Batch{{Service: "fedmsg-hub", Time: s.Arrival, Interval: 5 * time.Second, Subjects: subjects, Values: vs}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return buf.String()
 }
 
+// collectd returns the values of one snapshot as the collectd sink maps
+// them, each type instance in one piece.
+func collectd(sink *putval.Sink, subjects []string, vs []report.Value) []putval.Value {
+	return whole(sink.Map(report.Batch{Service: "fedmsg-hub", Subjects: subjects, Values: vs}).Values)
+}
+
+// values returns the collectd values of a single snapshot without analytics.
+func values(s model.Snapshot) []putval.Value {
+	subjects, vs := NewHub(nil).Values(s)
+	return collectd(putval.NewSink(nil, "myhost"), subjects, vs)
+}
+
 // TestGolden renders every capture (and hand-made odd snapshots) and
 // compares with testdata/NAME.putval; go test -update rewrites them.
 func TestGolden(t *testing.T) {
-	files, _ := filepath.Glob("../hubmon/testdata/*.json")
+	files, _ := filepath.Glob("../model/testdata/*.json")
 	odd, _ := filepath.Glob("testdata/*.json")
 	files = append(files, odd...)
 	if len(files) < 5 {
@@ -50,7 +65,7 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s, err := hubmon.Decode(data, arrival)
+			s, err := model.Decode(data, arrival)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -75,20 +90,20 @@ func TestGolden(t *testing.T) {
 // TestCompat spells out the old script's semantics on a small snapshot,
 // independently of the golden files.
 func TestCompat(t *testing.T) {
-	s := hubmon.Snapshot{
+	s := model.Snapshot{
 		Arrival: arrival,
-		Consumers: []hubmon.Consumer{
-			{Name: "C", Initialized: true, Backlog: hubmon.Some(7), Exceptions: hubmon.Some(1), HeadcountIn: hubmon.Some(10), HeadcountOut: hubmon.Some(9),
+		Consumers: []model.Consumer{
+			{Name: "C", Initialized: true, Backlog: model.Some(7), Exceptions: model.Some(1), HeadcountIn: model.Some(10), HeadcountOut: model.Some(9),
 				Times: []float64{0.010, 0.030, 0.020}, HasTimes: true},
-			{Name: "Idle", Initialized: true, Backlog: hubmon.Some(0), Exceptions: hubmon.Some(0), Times: []float64{}, HasTimes: true},
-			{Name: "Old", Initialized: true, Backlog: hubmon.Some(3), Exceptions: hubmon.Some(0)},
-			{Name: "Broken", Initialized: false, Exceptions: hubmon.Some(0)},
+			{Name: "Idle", Initialized: true, Backlog: model.Some(0), Exceptions: model.Some(0), Times: []float64{}, HasTimes: true},
+			{Name: "Old", Initialized: true, Backlog: model.Some(3), Exceptions: model.Some(0)},
+			{Name: "Broken", Initialized: false, Exceptions: model.Some(0)},
 		},
-		Producers: []hubmon.Producer{
-			{Name: "P", Initialized: true, Exceptions: hubmon.Some(2), LastRan: hubmon.Some(float64(arrival.Unix()) - 90)},
-			{Name: "Never", Initialized: true, Exceptions: hubmon.Some(0)},
-			{Name: "Future", Initialized: true, Exceptions: hubmon.Some(0), LastRan: hubmon.Some(float64(arrival.Unix()) + 30)},
-			{Name: "Dead", Initialized: false, Exceptions: hubmon.Some(1)},
+		Producers: []model.Producer{
+			{Name: "P", Initialized: true, Exceptions: model.Some(2), LastRan: model.Some(float64(arrival.Unix()) - 90)},
+			{Name: "Never", Initialized: true, Exceptions: model.Some(0)},
+			{Name: "Future", Initialized: true, Exceptions: model.Some(0), LastRan: model.Some(float64(arrival.Unix()) + 30)},
+			{Name: "Dead", Initialized: false, Exceptions: model.Some(1)},
 		},
 	}
 	want := []putval.Value{
@@ -116,7 +131,7 @@ func TestCompat(t *testing.T) {
 		{Type: "count", TypeInstance: "uninitialized", Value: 2},
 	}
 	approx := cmp.Comparer(func(a, b float64) bool { return a == b || (a-b < 1e-6 && b-a < 1e-6) })
-	if d := cmp.Diff(want, whole(Values(s, nil)), approx); d != "" {
+	if d := cmp.Diff(want, values(s), approx); d != "" {
 		t.Errorf("(-want +got):\n%s", d)
 	}
 }
@@ -124,16 +139,16 @@ func TestCompat(t *testing.T) {
 // TestSharedNames: a producer named like a consumer, and two consumers of
 // one class, do not overwrite each other's values.
 func TestSharedNames(t *testing.T) {
-	s := hubmon.Snapshot{
+	s := model.Snapshot{
 		Arrival: arrival,
-		Consumers: []hubmon.Consumer{
-			{Name: "X", Initialized: true, Exceptions: hubmon.Some(1)},
-			{Name: "X", Initialized: true, Exceptions: hubmon.Some(2)},
+		Consumers: []model.Consumer{
+			{Name: "X", Initialized: true, Exceptions: model.Some(1)},
+			{Name: "X", Initialized: true, Exceptions: model.Some(2)},
 		},
-		Producers: []hubmon.Producer{{Name: "X", Initialized: true, Exceptions: hubmon.Some(3)}},
+		Producers: []model.Producer{{Name: "X", Initialized: true, Exceptions: model.Some(3)}},
 	}
 	var got []string
-	for _, v := range Values(s, nil) {
+	for _, v := range values(s) {
 		if v.Type == "gauge" {
 			got = append(got, v.Instance())
 		}
@@ -148,23 +163,24 @@ func TestSharedNames(t *testing.T) {
 // with rates, wait, drain time, percentiles and utilisation.
 func TestGoldenSequence(t *testing.T) {
 	h := NewHub(analytics.NewHub(analytics.DefaultSmoothing))
-	var got strings.Builder
+	var buf bytes.Buffer
+	sink := putval.NewSink(&buf, "myhost")
 	for i, name := range []string{"ipc-01", "ipc-06", "ipc-12"} {
-		data, err := os.ReadFile("../hubmon/testdata/" + name + ".json")
+		data, err := os.ReadFile("../model/testdata/" + name + ".json")
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, err := hubmon.Decode(data, arrival.Add(time.Duration(i)*25*time.Second))
+		s, err := model.Decode(data, arrival.Add(time.Duration(i)*25*time.Second))
 		if err != nil {
 			t.Fatal(err)
 		}
 		s.Period, s.Session = 5*time.Second, 1
-		var buf bytes.Buffer
-		if err := putval.Format(&buf, putval.Batch{Host: "myhost", Service: "fedmsg-hub", Time: s.Arrival, Interval: s.Period, Values: h.Values(s)}); err != nil {
+		subjects, vs := h.Values(s)
+		if err := sink.Write([]report.Batch{{Service: "fedmsg-hub", Time: s.Arrival, Interval: s.Period, Subjects: subjects, Values: vs}}, nil); err != nil {
 			t.Fatal(err)
 		}
-		got.Write(buf.Bytes())
 	}
+	got := &buf
 	golden := filepath.Join("testdata", "sequence.putval")
 	if *update {
 		if err := os.WriteFile(golden, []byte(got.String()), 0o644); err != nil {
@@ -193,10 +209,10 @@ func whole(vs []putval.Value) []putval.Value {
 // gives each snapshot the names of its own consumers, although it keeps
 // the previous ones and reuses its buffers.
 func TestHubNamesFollowTheHub(t *testing.T) {
-	c := func(name string, backlog float64) hubmon.Consumer {
-		return hubmon.Consumer{Name: name, Initialized: true, Backlog: hubmon.Some(backlog)}
+	c := func(name string, backlog float64) model.Consumer {
+		return model.Consumer{Name: name, Initialized: true, Backlog: model.Some(backlog)}
 	}
-	snaps := [][]hubmon.Consumer{
+	snaps := [][]model.Consumer{
 		{c("A", 1), c("B", 2)},
 		{c("A", 3), c("B", 4)},
 		{c("A", 5), c("A", 6)},
@@ -211,11 +227,12 @@ func TestHubNamesFollowTheHub(t *testing.T) {
 		{"A_backlog=10", "B_backlog=11"},
 	}
 	h := NewHub(nil)
-	var results [][]putval.Value
+	sink := putval.NewSink(nil, "myhost")
+	var results [][]report.Value
 	for i, cs := range snaps {
-		vs := h.Values(hubmon.Snapshot{Arrival: arrival, Consumers: cs})
+		subjects, vs := h.Values(model.Snapshot{Arrival: arrival, Consumers: cs})
 		var got []string
-		for _, v := range vs {
+		for _, v := range collectd(sink, subjects, vs) {
 			if v.Type == "queue_length" {
 				got = append(got, fmt.Sprintf("%s=%g", v.Instance(), v.Value))
 			}

@@ -8,17 +8,12 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
-	"github.com/fedora-infra/fedmsg-collectd/internal/putval"
+	"github.com/fedora-infra/fedmsg-collectd/internal/model"
+	"github.com/fedora-infra/fedmsg-collectd/internal/report"
 )
 
-// Identifiers of the liveness values, under HOST/SERVICE/. No consumer or
-// producer value uses the bool type, and producer durations all end in
-// "_last_ran_age", so neither can collide with a hub's own names.
-const (
-	UpType, UpInstance   = "bool", "hub_up"
-	AgeType, AgeInstance = "duration", "last_snapshot_age"
-)
+// DefaultPeriod is moksha's publish period, assumed until observed.
+const DefaultPeriod = 5 * time.Second
 
 type state int8
 
@@ -41,19 +36,17 @@ type Tracker struct {
 	// IdlePeriods is how many publish periods without a snapshot mark a
 	// hub as lost (the watcher's reconnect limit too).
 	IdlePeriods int
-	// Host is the host field of values and notifications.
-	Host string
 
-	hubs map[hubmon.Endpoint]*hub
+	hubs map[model.Endpoint]*hub
 }
 
-func (t *Tracker) get(ep hubmon.Endpoint, now time.Time) *hub {
+func (t *Tracker) get(ep model.Endpoint, now time.Time) *hub {
 	if t.hubs == nil {
-		t.hubs = make(map[hubmon.Endpoint]*hub)
+		t.hubs = make(map[model.Endpoint]*hub)
 	}
 	h, ok := t.hubs[ep]
 	if !ok {
-		h = &hub{since: now, period: hubmon.DefaultPeriod}
+		h = &hub{since: now, period: DefaultPeriod}
 		t.hubs[ep] = h
 	}
 	return h
@@ -63,20 +56,21 @@ func (t *Tracker) limit(h *hub) time.Duration {
 	return time.Duration(max(t.IdlePeriods, 1)) * h.period
 }
 
-// Heard records a snapshot of ep. When the hub had been lost it returns
-// an okay notification.
-func (t *Tracker) Heard(ep hubmon.Endpoint, s hubmon.Snapshot) []putval.Notification {
-	h := t.get(ep, s.Arrival)
-	var notes []putval.Notification
+// Heard records a snapshot of ep that arrived at arrival, with the publish
+// period observed so far (0: not yet). When the hub had been lost it
+// returns an okay notice.
+func (t *Tracker) Heard(ep model.Endpoint, arrival time.Time, period time.Duration) []report.Notice {
+	h := t.get(ep, arrival)
+	var notes []report.Notice
 	if h.state == down {
-		notes = append(notes, t.note(ep, putval.Okay, s.Arrival,
-			fmt.Sprintf("fedmsg hub %s is heard again on %s after %s of silence", ep.Service, ep.Addr, s.Arrival.Sub(h.since).Round(time.Second))))
+		notes = append(notes, note(ep, report.Okay, arrival,
+			fmt.Sprintf("fedmsg hub %s is heard again on %s after %s of silence", ep.Service, ep.Addr, arrival.Sub(h.since).Round(time.Second))))
 	}
-	if s.Arrival.After(h.last) {
-		h.last = s.Arrival
+	if arrival.After(h.last) {
+		h.last = arrival
 	}
-	if s.Period > 0 {
-		h.period = s.Period
+	if period > 0 {
+		h.period = period
 	}
 	h.state = up
 	return notes
@@ -86,11 +80,11 @@ func (t *Tracker) Heard(ep hubmon.Endpoint, s hubmon.Snapshot) []putval.Notifica
 // liveness values per hub (none for a hub not heard yet and still within
 // its grace time) and a failure notification for each hub just lost.
 // Hubs no longer watched are forgotten.
-func (t *Tracker) Check(now time.Time, watched []hubmon.Endpoint, interval time.Duration) ([]putval.Batch, []putval.Notification) {
-	keep := make(map[hubmon.Endpoint]bool, len(watched))
+func (t *Tracker) Check(now time.Time, watched []model.Endpoint, interval time.Duration) ([]report.Batch, []report.Notice) {
+	keep := make(map[model.Endpoint]bool, len(watched))
 	var (
-		batches []putval.Batch
-		notes   []putval.Notification
+		batches []report.Batch
+		notes   []report.Notice
 	)
 	for _, ep := range watched {
 		keep[ep] = true
@@ -105,7 +99,7 @@ func (t *Tracker) Check(now time.Time, watched []hubmon.Endpoint, interval time.
 			if h.last.IsZero() {
 				msg = fmt.Sprintf("fedmsg hub %s: no snapshot on %s since monitoring started %s ago", ep.Service, ep.Addr, silent.Round(time.Second))
 			}
-			notes = append(notes, t.note(ep, putval.Failure, now, msg))
+			notes = append(notes, note(ep, report.Failure, now, msg))
 			h.state, h.since = down, ref
 		}
 		if h.state == unknown {
@@ -115,11 +109,11 @@ func (t *Tracker) Check(now time.Time, watched []hubmon.Endpoint, interval time.
 		if h.state == up {
 			upValue = 1
 		}
-		batches = append(batches, putval.Batch{
-			Host: t.Host, Service: ep.Service, Time: now, Interval: interval,
-			Values: []putval.Value{
-				{Type: UpType, TypeInstance: UpInstance, Value: upValue},
-				{Type: AgeType, TypeInstance: AgeInstance, Value: max(silent.Seconds(), 0)},
+		batches = append(batches, report.Batch{
+			Service: ep.Service, Time: now, Interval: interval,
+			Values: []report.Value{
+				{Kind: report.HubUp, V: upValue},
+				{Kind: report.LastSnapshotAge, V: max(silent.Seconds(), 0)},
 			},
 		})
 	}
@@ -131,9 +125,6 @@ func (t *Tracker) Check(now time.Time, watched []hubmon.Endpoint, interval time.
 	return batches, notes
 }
 
-func (t *Tracker) note(ep hubmon.Endpoint, severity string, at time.Time, msg string) putval.Notification {
-	return putval.Notification{
-		Severity: severity, Time: at, Host: t.Host, Service: ep.Service,
-		Type: UpType, TypeInstance: UpInstance, Message: msg,
-	}
+func note(ep model.Endpoint, severity report.Severity, at time.Time, msg string) report.Notice {
+	return report.Notice{Kind: report.HubUp, Severity: severity, Time: at, Service: ep.Service, Message: msg}
 }

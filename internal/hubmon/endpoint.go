@@ -1,6 +1,7 @@
 package hubmon
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -8,8 +9,12 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/fedora-infra/fedmsg-collectd/internal/putval"
+	"github.com/fedora-infra/fedmsg-collectd/internal/model"
 )
+
+// maxServiceField is the longest identifier field collectd keeps whole: a
+// derived service name fits it.
+const maxServiceField = 127
 
 // DefaultSocketDir is where fedmsg deployments put their monitoring sockets.
 const DefaultSocketDir = "/var/run/fedmsg"
@@ -17,37 +22,49 @@ const DefaultSocketDir = "/var/run/fedmsg"
 // ParseEndpoint parses an --endpoint argument: ENDPOINT or SERVICE=ENDPOINT,
 // where ENDPOINT is ipc://PATH (three or four slashes, or ipc://@name for an
 // abstract socket) or tcp://HOST:PORT. Without SERVICE= the service name is
-// derived by ServiceName.
-func ParseEndpoint(arg string) (Endpoint, error) {
+// derived by ServiceName. A SERVICE given is returned as it is: whether it
+// suits a sink is the sink's rule.
+func ParseEndpoint(arg string) (model.Endpoint, error) {
 	service, addr := "", arg
 	// A '=' before the scheme separates SERVICE; one after it is part of
 	// a path.
 	if i := strings.Index(arg, "="); i >= 0 && (i < strings.Index(arg, "://") || !strings.Contains(arg, "://")) {
 		service, addr = arg[:i], arg[i+1:]
-		if err := putval.CheckService(service); err != nil {
-			return Endpoint{}, fmt.Errorf("endpoint %q: %w", arg, err)
-		}
 	}
-	scheme, rest, ok := strings.Cut(addr, "://")
-	switch {
-	case !ok:
-		return Endpoint{}, fmt.Errorf("endpoint %q: want ipc://PATH or tcp://HOST:PORT", arg)
-	case scheme == "ipc":
-		if strings.Trim(rest, "/") == "" || rest == "@" {
-			return Endpoint{}, fmt.Errorf("endpoint %q: no socket path", arg)
-		}
-	case scheme == "tcp":
-		host, port, err := net.SplitHostPort(rest)
-		if err != nil || host == "" || port == "" || host == "*" {
-			return Endpoint{}, fmt.Errorf("endpoint %q: want tcp://HOST:PORT", arg)
-		}
-	default:
-		return Endpoint{}, fmt.Errorf("endpoint %q: scheme %q not supported (ipc or tcp)", arg, scheme)
+	if _, _, err := SplitAddr(addr); err != nil {
+		return model.Endpoint{}, fmt.Errorf("endpoint %q: %w", arg, err)
 	}
 	if service == "" {
 		service = ServiceName(addr)
 	}
-	return Endpoint{Service: service, Addr: addr}, nil
+	return model.Endpoint{Service: service, Addr: addr}, nil
+}
+
+// SplitAddr checks a ZeroMQ endpoint, ipc://PATH or tcp://HOST:PORT, and
+// returns the network to dial ("unix" or "tcp") and the address on it: the
+// path (an abstract socket's with a leading NUL for "ipc://@name"), or
+// HOST:PORT. It is the one parser of endpoint schemes.
+func SplitAddr(addr string) (network, address string, err error) {
+	scheme, rest, ok := strings.Cut(addr, "://")
+	switch {
+	case !ok:
+		return "", "", errors.New("want ipc://PATH or tcp://HOST:PORT")
+	case scheme == "ipc":
+		if strings.Trim(rest, "/") == "" || rest == "@" {
+			return "", "", errors.New("no socket path")
+		}
+		if name, ok := strings.CutPrefix(rest, "@"); ok {
+			return "unix", "\x00" + name, nil
+		}
+		return "unix", rest, nil
+	case scheme == "tcp":
+		host, port, err := net.SplitHostPort(rest)
+		if err != nil || host == "" || port == "" || host == "*" {
+			return "", "", errors.New("want tcp://HOST:PORT")
+		}
+		return "tcp", rest, nil
+	}
+	return "", "", fmt.Errorf("scheme %q not supported (ipc or tcp)", scheme)
 }
 
 // ServiceName derives a service name from an endpoint:
@@ -59,7 +76,7 @@ func ParseEndpoint(arg string) (Endpoint, error) {
 //     fedmsg-127_0_0_1_3000).
 //
 // Characters other than letters, digits, '_' and, in SERVICE, '-' become
-// '_', so the result always passes putval.CheckService.
+// '_', so the result is a valid service name for every sink.
 func ServiceName(addr string) string {
 	scheme, rest, _ := strings.Cut(addr, "://")
 	if scheme == "tcp" {
@@ -93,13 +110,13 @@ func word(s string, dash bool) string {
 	if b[0] == '-' {
 		b[0] = '_'
 	}
-	return string(b[:min(len(b), putval.MaxField-len("fedmsg-"))])
+	return string(b[:min(len(b), maxServiceField-len("fedmsg-"))])
 }
 
 // Discover lists the monitoring sockets in dir, monitoring-*.socket, as
 // endpoints sorted by service. A directory that does not exist (no hub
 // installed yet) gives no endpoints and no error.
-func Discover(dir string) ([]Endpoint, error) {
+func Discover(dir string) ([]model.Endpoint, error) {
 	paths, err := filepath.Glob(filepath.Join(dir, "monitoring-*.socket"))
 	if err != nil {
 		return nil, fmt.Errorf("discover sockets in %s: %w", dir, err)
@@ -109,15 +126,15 @@ func Discover(dir string) ([]Endpoint, error) {
 			return nil, fmt.Errorf("discover sockets in %s: %w", dir, err)
 		}
 	}
-	eps := make([]Endpoint, 0, len(paths))
+	eps := make([]model.Endpoint, 0, len(paths))
 	for _, p := range paths {
 		abs, err := filepath.Abs(p)
 		if err != nil {
 			continue
 		}
 		addr := "ipc://" + abs
-		eps = append(eps, Endpoint{Service: ServiceName(addr), Addr: addr})
+		eps = append(eps, model.Endpoint{Service: ServiceName(addr), Addr: addr})
 	}
-	slices.SortFunc(eps, func(a, b Endpoint) int { return strings.Compare(a.Service, b.Service) })
+	slices.SortFunc(eps, func(a, b model.Endpoint) int { return strings.Compare(a.Service, b.Service) })
 	return eps, nil
 }

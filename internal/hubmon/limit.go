@@ -49,10 +49,6 @@ type limitConn struct {
 
 	ahead []byte // read from the connection, not yet returned; only Read uses it
 	buf   []byte // ahead's storage, allocated at the first small read
-
-	// raw reads the connection without the scheduler's system call
-	// bookkeeping (rawReader); nil: Conn.Read.
-	raw func([]byte) (int, error)
 }
 
 // readAhead is the size of a limitConn's read-ahead buffer: a small
@@ -60,7 +56,7 @@ type limitConn struct {
 const readAhead = 4096
 
 func newLimitConn(c net.Conn, max uint64, oversize func(uint64)) *limitConn {
-	return &limitConn{Conn: c, max: max, oversize: oversize, scan: frameScanner{skip: zmtpGreeting}, raw: rawReader(c)}
+	return &limitConn{Conn: c, max: max, oversize: oversize, scan: frameScanner{skip: zmtpGreeting}}
 }
 
 // Read implements net.Conn. It is called by one goroutine at a time.
@@ -94,15 +90,7 @@ func (c *limitConn) read(p []byte) (int, error) {
 		return 0, c.fail
 	}
 	c.mu.Unlock()
-	var (
-		n   int
-		err error
-	)
-	if c.raw != nil {
-		n, err = c.raw(p)
-	} else {
-		n, err = c.Conn.Read(p)
-	}
+	n, err := c.Conn.Read(p)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if size, ok := c.scan.feed(p[:n], c.max); !ok {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fedora-infra/fedmsg-collectd/internal/model"
 	"github.com/fedora-infra/fedmsg-collectd/internal/testhub"
 )
 
@@ -21,11 +22,11 @@ const (
 )
 
 func hubConfig(ep string) testhub.Config {
-	return testhub.Config{Endpoint: ep, Period: period, Delay: period, Files: []string{"testdata/ipc-12.json"}}
+	return testhub.Config{Endpoint: ep, Period: period, Delay: period, Files: []string{"../model/testdata/ipc-12.json"}}
 }
 
 // drain empties snaps and returns the time the newest of them arrived.
-func drain(snaps <-chan Snapshot) {
+func drain(snaps <-chan model.Message) {
 	for {
 		select {
 		case <-snaps:
@@ -38,7 +39,7 @@ func drain(snaps <-chan Snapshot) {
 // resumed waits for the first snapshot after start (when the new hub was
 // bound), checks it within firstPublish+period+slack, and returns the
 // delay after the hub's first publish.
-func resumed(t *testing.T, snaps <-chan Snapshot, start time.Time, bound time.Duration) {
+func resumed(t *testing.T, snaps <-chan model.Message, start time.Time, bound time.Duration) {
 	t.Helper()
 	s := next(t, snaps, bound+5*time.Second)
 	delay := s.Arrival.Sub(start)
@@ -56,9 +57,9 @@ func TestRestartIntegration(t *testing.T) {
 	firstAndOne := period + period + slack // the first publish, plus one period
 	scenarios := []struct {
 		name string
-		run  func(t *testing.T, ep string, snaps <-chan Snapshot)
+		run  func(t *testing.T, ep string, snaps <-chan model.Message)
 	}{
-		{"started after the plugin", func(t *testing.T, ep string, snaps <-chan Snapshot) {
+		{"started after the plugin", func(t *testing.T, ep string, snaps <-chan model.Message) {
 			time.Sleep(time.Second)
 			start := time.Now()
 			testhub.Run(t, hubConfig(ep))
@@ -67,7 +68,7 @@ func TestRestartIntegration(t *testing.T) {
 		{"SIGKILL, back after 1s", restartAfter(syscall.SIGKILL, time.Second, firstAndOne)},
 		{"SIGTERM, back after 1s", restartAfter(syscall.SIGTERM, time.Second, firstAndOne)},
 		{"SIGKILL, back after 15s", restartAfter(syscall.SIGKILL, 15*time.Second, firstAndOne)},
-		{"SIGSTOP for 12s, then SIGCONT", func(t *testing.T, ep string, snaps <-chan Snapshot) {
+		{"SIGSTOP for 12s, then SIGCONT", func(t *testing.T, ep string, snaps <-chan model.Message) {
 			h := testhub.Run(t, hubConfig(ep))
 			next(t, snaps, 2*period+slack)
 			h.Signal(syscall.SIGSTOP)
@@ -90,7 +91,7 @@ func TestRestartIntegration(t *testing.T) {
 			if sc.name == "SIGKILL, back after 1s" {
 				ep = "tcp://127.0.0.1:" + freePort(t)
 			}
-			snaps, logs, _ := watchInto(t, Endpoint{Service: "fedmsg-hub", Addr: ep}, Options{})
+			snaps, logs, _ := watchInto(t, model.Endpoint{Service: "fedmsg-hub", Addr: ep}, Options{})
 			sc.run(t, ep, snaps)
 			if s := logs.String(); s != "" {
 				t.Errorf("logged: %s", s)
@@ -101,8 +102,8 @@ func TestRestartIntegration(t *testing.T) {
 
 // restartAfter is a scenario: the hub runs, is stopped with sig, and a new
 // one starts after down; it must be read within bound of starting.
-func restartAfter(sig syscall.Signal, down, bound time.Duration) func(*testing.T, string, <-chan Snapshot) {
-	return func(t *testing.T, ep string, snaps <-chan Snapshot) {
+func restartAfter(sig syscall.Signal, down, bound time.Duration) func(*testing.T, string, <-chan model.Message) {
+	return func(t *testing.T, ep string, snaps <-chan model.Message) {
 		h := testhub.Run(t, hubConfig(ep))
 		next(t, snaps, 2*period+slack)
 		h.Stop(sig)
@@ -120,9 +121,9 @@ func restartAfter(sig syscall.Signal, down, bound time.Duration) func(*testing.T
 func TestSessionCyclesIntegration(t *testing.T) {
 	testhub.Integration(t)
 	ep := "ipc://" + filepath.Join(t.TempDir(), "busy.socket")
-	testhub.Run(t, testhub.Config{Endpoint: ep, Period: time.Millisecond, Files: []string{"testdata/ipc-01.json"}})
+	testhub.Run(t, testhub.Config{Endpoint: ep, Period: time.Millisecond, Files: []string{"../model/testdata/ipc-01.json"}})
 	got := make(chan struct{}, 1)
-	w := newWatcher(Endpoint{"fedmsg-busy", ep}, Options{}, nil, func(Snapshot) {
+	w := newWatcher(model.Endpoint{Service: "fedmsg-busy", Addr: ep}, Options{}, nil, func(model.Message) {
 		// A slow consumer: meanwhile zmq4's 10-message queue fills up,
 		// which is when a Close without draining leaks its reader.
 		time.Sleep(30 * time.Millisecond)

@@ -1,21 +1,28 @@
 package hubmon
 
 import (
+	"cmp"
 	"context"
+	"slices"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/model"
 )
 
-// Supervisor keeps one Watch running per endpoint of a changing set.
+// Supervisor keeps one Watch running per endpoint of a changing set: the
+// moksha source of the pipeline.
 type Supervisor struct {
 	// Options are passed to every Watch.
 	Options Options
-	// Deliver receives every snapshot with its endpoint. It is called from
-	// one goroutine per endpoint and must return quickly.
-	Deliver func(Endpoint, Snapshot)
+	// List returns the endpoints to watch. It is called at the start and
+	// then every Rescan (default 10 s).
+	List   func() ([]model.Endpoint, error)
+	Rescan time.Duration
 
 	mu      sync.Mutex
-	running map[Endpoint]*watch
+	running map[model.Endpoint]*watch
 	wg      sync.WaitGroup
 }
 
@@ -24,23 +31,33 @@ type watch struct {
 	stats  *Stats
 }
 
-// Run keeps the watched set equal to what list returns, calling it once at
-// the start and then every rescan, until ctx ends; then it stops every
-// watcher and waits for them. Endpoints that appear are watched, those that
-// disappear are stopped. A list error keeps the current set.
-func (s *Supervisor) Run(ctx context.Context, rescan time.Duration, list func() ([]Endpoint, error)) {
+// Static returns a List function for a fixed set of endpoints.
+func Static(eps []model.Endpoint) func() ([]model.Endpoint, error) {
+	return func() ([]model.Endpoint, error) { return eps, nil }
+}
+
+// Run keeps the watched set equal to what List returns, until ctx ends;
+// then it stops every watcher and waits for them. Endpoints that appear are
+// watched, those that disappear are stopped. A List error keeps the current
+// set. deliver gets every message of every endpoint; it is called from one
+// goroutine per endpoint and must return quickly.
+func (s *Supervisor) Run(ctx context.Context, deliver func(model.Message)) {
 	defer s.wg.Wait()
+	rescan := s.Rescan
+	if rescan <= 0 {
+		rescan = 10 * time.Second
+	}
 	t := time.NewTicker(rescan)
 	defer t.Stop()
 	for {
-		if eps, err := list(); err != nil {
+		if eps, err := s.List(); err != nil {
 			s.Options.withDefaults().Logger.Warn("cannot list hub endpoints", "err", err)
 		} else {
-			s.set(ctx, eps)
+			s.set(ctx, eps, deliver)
 		}
 		select {
 		case <-ctx.Done():
-			s.set(ctx, nil)
+			s.set(ctx, nil, deliver)
 			return
 		case <-t.C:
 		}
@@ -48,13 +65,13 @@ func (s *Supervisor) Run(ctx context.Context, rescan time.Duration, list func() 
 }
 
 // set starts and stops watchers so that exactly eps are watched.
-func (s *Supervisor) set(ctx context.Context, eps []Endpoint) {
+func (s *Supervisor) set(ctx context.Context, eps []model.Endpoint, deliver func(model.Message)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.running == nil {
-		s.running = make(map[Endpoint]*watch)
+		s.running = make(map[model.Endpoint]*watch)
 	}
-	want := make(map[Endpoint]bool, len(eps))
+	want := make(map[model.Endpoint]bool, len(eps))
 	for _, ep := range eps {
 		want[ep] = true
 		if _, ok := s.running[ep]; ok {
@@ -66,7 +83,7 @@ func (s *Supervisor) set(ctx context.Context, eps []Endpoint) {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			Watch(wctx, ep, s.Options, w.stats, func(snap Snapshot) { s.Deliver(ep, snap) })
+			Watch(wctx, ep, s.Options, w.stats, deliver)
 		}()
 	}
 	for ep, w := range s.running {
@@ -77,13 +94,17 @@ func (s *Supervisor) set(ctx context.Context, eps []Endpoint) {
 	}
 }
 
-// Endpoints returns the endpoints watched now with their counters.
-func (s *Supervisor) Endpoints() map[Endpoint]*Stats {
+// Watched returns the endpoints watched now with their counters, sorted by
+// service.
+func (s *Supervisor) Watched() []model.Watched {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m := make(map[Endpoint]*Stats, len(s.running))
+	out := make([]model.Watched, 0, len(s.running))
 	for ep, w := range s.running {
-		m[ep] = w.stats
+		out = append(out, model.Watched{Endpoint: ep, Sessions: w.stats.Sessions.Load(), Oversize: w.stats.Oversize.Load()})
 	}
-	return m
+	slices.SortFunc(out, func(a, b model.Watched) int {
+		return cmp.Or(strings.Compare(a.Endpoint.Service, b.Endpoint.Service), strings.Compare(a.Endpoint.Addr, b.Endpoint.Addr))
+	})
+	return out
 }

@@ -7,34 +7,36 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/model"
 )
 
 // TestSupervisorFollowsList: endpoints that appear are watched, those that
 // go away are stopped, and Run stops everything when its context ends.
 func TestSupervisorFollowsList(t *testing.T) {
 	dir := t.TempDir()
-	a := Endpoint{"fedmsg-a", "ipc://" + filepath.Join(dir, "a")}
-	b := Endpoint{"fedmsg-b", "ipc://" + filepath.Join(dir, "b")}
+	a := model.Endpoint{Service: "fedmsg-a", Addr: "ipc://" + filepath.Join(dir, "a")}
+	b := model.Endpoint{Service: "fedmsg-b", Addr: "ipc://" + filepath.Join(dir, "b")}
 	var mu sync.Mutex
-	current := []Endpoint{a}
-	s := &Supervisor{Deliver: func(Endpoint, Snapshot) {}}
+	current := []model.Endpoint{a}
+	s := &Supervisor{Rescan: 10 * time.Millisecond, List: func() ([]model.Endpoint, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(current), nil
+	}}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		s.Run(ctx, 10*time.Millisecond, func() ([]Endpoint, error) {
-			mu.Lock()
-			defer mu.Unlock()
-			return slices.Clone(current), nil
-		})
+		s.Run(ctx, func(model.Message) {})
 	}()
-	waitSet := func(want ...Endpoint) {
+	waitSet := func(want ...model.Endpoint) {
 		t.Helper()
 		deadline := time.Now().Add(5 * time.Second)
 		for {
 			var got []string
-			for ep := range s.Endpoints() {
-				got = append(got, ep.Service)
+			for _, w := range s.Watched() {
+				got = append(got, w.Endpoint.Service)
 			}
 			slices.Sort(got)
 			var names []string
@@ -50,7 +52,7 @@ func TestSupervisorFollowsList(t *testing.T) {
 			time.Sleep(5 * time.Millisecond)
 		}
 	}
-	set := func(eps ...Endpoint) {
+	set := func(eps ...model.Endpoint) {
 		mu.Lock()
 		current = eps
 		mu.Unlock()
@@ -70,7 +72,7 @@ func TestSupervisorFollowsList(t *testing.T) {
 	case <-time.After(2 * time.Second):
 		t.Fatal("Run did not return within 2s of cancel")
 	}
-	if n := len(s.Endpoints()); n != 0 {
+	if n := len(s.Watched()); n != 0 {
 		t.Errorf("%d endpoints still watched after Run returned", n)
 	}
 }

@@ -36,17 +36,14 @@ func registerTransports() {
 // dialAddr maps an ipc:// or tcp:// endpoint to the same address under our
 // wrapping schemes.
 func dialAddr(ep string) (string, error) {
-	scheme, rest, ok := strings.Cut(ep, "://")
-	if !ok {
-		return "", fmt.Errorf("endpoint %q: no scheme", ep)
+	if _, _, err := SplitAddr(ep); err != nil {
+		return "", fmt.Errorf("endpoint %q: %w", ep, err)
 	}
-	switch scheme {
-	case "ipc":
+	_, rest, _ := strings.Cut(ep, "://")
+	if strings.HasPrefix(ep, "ipc://") {
 		return ipcScheme + "://" + rest, nil
-	case "tcp":
-		return tcpScheme + "://" + rest, nil
 	}
-	return "", fmt.Errorf("endpoint %q: scheme %q not supported (ipc or tcp)", ep, scheme)
+	return tcpScheme + "://" + rest, nil
 }
 
 // closingTransport dials with the wrapped transport and ties the connection's

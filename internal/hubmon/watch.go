@@ -11,17 +11,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fedora-infra/fedmsg-collectd/internal/model"
 	"github.com/go-zeromq/zmq4"
 )
-
-// Endpoint is one hub's monitoring socket and the service name its values
-// are written under.
-type Endpoint struct {
-	// Service is the plugin field of the identifiers, e.g. "fedmsg-hub".
-	Service string
-	// Addr is the ZeroMQ endpoint, ipc://PATH or tcp://HOST:PORT.
-	Addr string
-}
 
 // Options tune a Watch. The zero value gives the defaults.
 type Options struct {
@@ -39,18 +31,6 @@ type Options struct {
 	Logger *slog.Logger
 	// Now stamps arrival times; default time.Now.
 	Now func() time.Time
-	// OnMessage, if set, sees every message as it arrives, before it is
-	// decoded, with what the snapshot will carry. It is called from the
-	// endpoint's goroutine (one per endpoint) and must return quickly.
-	OnMessage func(Endpoint, Message)
-}
-
-// Message is one monitoring message as received, for recording.
-type Message struct {
-	Raw     []byte
-	Arrival time.Time
-	Period  time.Duration
-	Session int64
 }
 
 const (
@@ -88,22 +68,21 @@ func (o Options) withDefaults() Options {
 // Stats are the counters of one endpoint's watcher. They are updated
 // atomically and may be read at any time.
 type Stats struct {
-	Sessions     atomic.Int64 // sessions that completed a handshake
-	Snapshots    atomic.Int64 // snapshots decoded and delivered
-	DecodeErrors atomic.Int64 // messages that were not a snapshot
-	Skipped      atomic.Int64 // malformed entries left out of snapshots
-	Oversize     atomic.Int64 // connections dropped for a message over MaxMessage
+	Sessions atomic.Int64 // sessions that completed a handshake
+	Messages atomic.Int64 // messages delivered
+	Oversize atomic.Int64 // connections dropped for a message over MaxMessage
 }
 
-// Watch subscribes to ep until ctx ends and calls deliver with every decoded
-// snapshot, from a single goroutine, in arrival order. Deliver must return
-// quickly: while it runs, messages queue in the socket.
+// Watch subscribes to ep until ctx ends and calls deliver with every
+// message, stamped with its arrival time, the period observed so far and
+// its session, from a single goroutine, in arrival order. Deliver must
+// return quickly: while it runs, messages queue in the socket.
 //
 // A hub that is not running, a stale ipc file or a closed port is waited
 // for quietly; a session that breaks or stays silent for IdlePeriods publish
-// periods is replaced by a new one after a short, jittered backoff. Messages
-// that do not decode are counted and logged at most once a minute.
-func Watch(ctx context.Context, ep Endpoint, opt Options, st *Stats, deliver func(Snapshot)) {
+// periods is replaced by a new one after a short, jittered backoff. What
+// the messages hold is not looked at: decoding is the pipeline's.
+func Watch(ctx context.Context, ep model.Endpoint, opt Options, st *Stats, deliver func(model.Message)) {
 	w := newWatcher(ep, opt, st, deliver)
 	backoff := minBackoff
 	for ctx.Err() == nil {
@@ -125,7 +104,7 @@ func Watch(ctx context.Context, ep Endpoint, opt Options, st *Stats, deliver fun
 	}
 }
 
-func newWatcher(ep Endpoint, opt Options, st *Stats, deliver func(Snapshot)) *watcher {
+func newWatcher(ep model.Endpoint, opt Options, st *Stats, deliver func(model.Message)) *watcher {
 	registerTransports()
 	w := &watcher{ep: ep, opt: opt.withDefaults(), st: st, deliver: deliver}
 	if w.st == nil {
@@ -136,15 +115,14 @@ func newWatcher(ep Endpoint, opt Options, st *Stats, deliver func(Snapshot)) *wa
 }
 
 type watcher struct {
-	ep      Endpoint
+	ep      model.Endpoint
 	opt     Options
 	st      *Stats
-	deliver func(Snapshot)
+	deliver func(model.Message)
 	log     *slog.Logger
 	lastLog atomic.Int64 // UnixNano of the last log line
 	period  Period
 	prev    time.Time
-	dec     Decoder
 }
 
 // logf logs at most once per logEvery for this endpoint. It is safe for
@@ -273,7 +251,7 @@ func (w *watcher) idleLimit() time.Duration {
 	return time.Duration(w.opt.IdlePeriods) * w.period.Estimate()
 }
 
-// handle decodes one message and delivers it.
+// handle stamps one message with the period and session and delivers it.
 func (w *watcher) handle(a arrival) {
 	if !w.prev.IsZero() {
 		w.period.Observe(a.at.Sub(w.prev))
@@ -282,25 +260,10 @@ func (w *watcher) handle(a arrival) {
 	// moksha sends one frame; should a topic frame ever precede it, the
 	// body is the last one.
 	body := a.msg.Frames[len(a.msg.Frames)-1]
-	period, session := w.period.Estimate(), w.st.Sessions.Load()
+	period := w.period.Estimate()
 	if !w.period.Known() {
 		period = 0
 	}
-	if w.opt.OnMessage != nil {
-		w.opt.OnMessage(w.ep, Message{Raw: body, Arrival: a.at, Period: period, Session: session})
-	}
-	s, err := w.dec.Decode(body, a.at)
-	if err != nil {
-		w.st.DecodeErrors.Add(1)
-		w.logf("skipped a message that is not a monitoring snapshot", "err", err,
-			"decode_errors", w.st.DecodeErrors.Load())
-		return
-	}
-	if s.Skipped > 0 {
-		w.st.Skipped.Add(int64(s.Skipped))
-		w.logf("skipped malformed entries of a snapshot", "count", s.Skipped, "first", s.SkipErr)
-	}
-	s.Period, s.Session = period, session
-	w.st.Snapshots.Add(1)
-	w.deliver(s)
+	w.st.Messages.Add(1)
+	w.deliver(model.Message{Endpoint: w.ep, Raw: body, Arrival: a.at, Period: period, Session: w.st.Sessions.Load()})
 }

@@ -54,14 +54,7 @@ func FormatNotification(buf *bytes.Buffer, n Notification) {
 
 // Notify writes n in a single Write call.
 func (w *Writer) Notify(n Notification) error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.buf.Reset()
-	FormatNotification(&w.buf, n)
-	if err := w.flush(); err != nil {
-		return fmt.Errorf("write notification for %s: %w", n.Service, err)
-	}
-	return nil
+	return w.WriteAll(nil, []Notification{n})
 }
 
 // Field makes s fit one identifier field: sanitized and at most MaxField

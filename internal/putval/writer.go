@@ -1,7 +1,9 @@
-// Package putval turns the values derived from one hub snapshot into collectd
-// plain-text protocol lines (PUTVAL) and writes them, one flushed batch per
-// snapshot, to the Exec plugin's stdout. It also holds the identifier rules:
-// sanitizing names, keeping them distinct and within collectd's limits.
+// Package putval is the collectd sink: it maps the pipeline's neutral values
+// (package report) to collectd identifiers with one table of names
+// (identOf), and writes them as plain-text protocol lines (PUTVAL,
+// PUTNOTIF) to the Exec plugin's stdout, everything of one wake-up in one
+// write. It holds every identifier rule: sanitizing names, keeping them
+// distinct and within collectd's limits.
 package putval
 
 import (
@@ -64,6 +66,12 @@ func NewWriter(w io.Writer) *Writer {
 // single Write call on the underlying writer. Values that are NaN or
 // infinite are left out: collectd would store them as unknown anyway.
 func (w *Writer) Write(bs ...Batch) error {
+	return w.WriteAll(bs, nil)
+}
+
+// WriteAll formats the batches as PUTVAL lines and then the notifications
+// as PUTNOTIF lines, and writes them in a single Write call.
+func (w *Writer) WriteAll(bs []Batch, ns []Notification) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.buf.Reset()
@@ -74,16 +82,22 @@ func (w *Writer) Write(bs ...Batch) error {
 		}
 		n += len(b.Values)
 	}
+	for _, note := range ns {
+		FormatNotification(&w.buf, note)
+	}
 	if w.buf.Len() == 0 {
 		return nil
 	}
 	if err := w.flush(); err != nil {
 		what := "nothing"
-		if len(bs) > 0 {
+		switch {
+		case len(bs) > 0:
 			what = bs[0].Service
+		case len(ns) > 0:
+			what = "notification for " + ns[0].Service
 		}
-		if len(bs) > 1 {
-			what += fmt.Sprintf(" and %d more", len(bs)-1)
+		if k := len(bs) + len(ns); k > 1 {
+			what += fmt.Sprintf(" and %d more", k-1)
 		}
 		return fmt.Errorf("write %d values of %s: %w", n, what, err)
 	}

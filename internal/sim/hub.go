@@ -63,21 +63,21 @@ func builtin() map[string]Profile {
 	}
 }
 
-// ProfileNames lists the built-in profiles in a fixed order.
-var ProfileNames = []string{"badges", "hashing", "notifications"}
+// profileNames lists the built-in profiles in a fixed order, comma-separated.
+const profileNames = "badges,hashing,notifications"
 
 // Lookup returns the profiles named in a comma-separated list ("all" or
 // "" for every one).
 func Lookup(names string) ([]Profile, error) {
 	if names == "" || names == "all" {
-		names = strings.Join(ProfileNames, ",")
+		names = profileNames
 	}
 	all := builtin()
 	var ps []Profile
 	for _, n := range strings.Split(names, ",") {
 		p, ok := all[strings.TrimSpace(n)]
 		if !ok {
-			return nil, fmt.Errorf("no profile %q (have %s)", n, strings.Join(ProfileNames, ", "))
+			return nil, fmt.Errorf("no profile %q (have %s)", n, strings.ReplaceAll(profileNames, ",", ", "))
 		}
 		ps = append(ps, p)
 	}

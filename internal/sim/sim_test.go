@@ -5,23 +5,23 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
+	"github.com/fedora-infra/fedmsg-collectd/internal/model"
 )
 
 var epoch = WallEpoch(time.Unix(1795516100, 0), 1)
 
 // runProfile publishes every 5 s for horizon simulated seconds and returns
 // the decoded snapshots.
-func runProfile(t *testing.T, name string, horizon float64) []hubmon.Snapshot {
+func runProfile(t *testing.T, name string, horizon float64) []model.Snapshot {
 	t.Helper()
 	ps, err := Lookup(name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h := NewHub(ps, 1, epoch)
-	var snaps []hubmon.Snapshot
+	var snaps []model.Snapshot
 	for at := 5.0; at <= horizon; at += 5 {
-		s, err := hubmon.Decode(h.Publish(at), time.Unix(0, 0))
+		s, err := model.Decode(h.Publish(at), time.Unix(0, 0))
 		if err != nil {
 			t.Fatalf("simulated snapshot does not decode: %v", err)
 		}
@@ -142,7 +142,7 @@ func TestStalledProducer(t *testing.T) {
 	}
 	// A producer that has not polled yet reports null.
 	h := NewHub([]Profile{{Producers: []ProducerModel{{Name: "Late", Frequency: 60}}}}, 1, epoch)
-	s, _ := hubmon.Decode(h.Publish(5), time.Unix(0, 0))
+	s, _ := model.Decode(h.Publish(5), time.Unix(0, 0))
 	if s.Producers[0].LastRan.Valid {
 		t.Errorf("last_ran before the first poll: %+v", s.Producers[0])
 	}

@@ -1,4 +1,4 @@
-package main
+package pipeline
 
 import (
 	"encoding/json"
@@ -6,8 +6,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
+	"github.com/fedora-infra/fedmsg-collectd/internal/analytics"
+	"github.com/fedora-infra/fedmsg-collectd/internal/derive"
+	"github.com/fedora-infra/fedmsg-collectd/internal/model"
 	"github.com/fedora-infra/fedmsg-collectd/internal/putval"
+	"github.com/fedora-infra/fedmsg-collectd/internal/report"
 	"github.com/fedora-infra/fedmsg-collectd/internal/sim"
 )
 
@@ -66,7 +69,7 @@ func BenchmarkDecode(b *testing.B) {
 			b.SetBytes(int64(len(data)))
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := hubmon.Decode(data, time.Unix(1795516100, 0)); err != nil {
+				if _, err := model.Decode(data, time.Unix(1795516100, 0)); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -80,18 +83,18 @@ func BenchmarkDecode(b *testing.B) {
 func BenchmarkDerive(b *testing.B) {
 	for _, sz := range benchSizes {
 		data := sim.Synthetic(sz.consumers, sz.times, 1)
-		s, err := hubmon.Decode(data, time.Unix(1795516100, 0))
+		s, err := model.Decode(data, time.Unix(1795516100, 0))
 		if err != nil {
 			b.Fatal(err)
 		}
 		s.Period, s.Session = 5*time.Second, 1
 		b.Run(sz.name, func(b *testing.B) {
-			h := newHubState(time.Minute)
+			h := derive.NewHub(analytics.NewHub(time.Minute))
 			b.SetBytes(int64(len(data)))
 			b.ReportAllocs()
 			for b.Loop() {
 				s.Arrival = s.Arrival.Add(5 * time.Second)
-				h.derive.Values(s)
+				h.Values(s)
 			}
 		})
 	}
@@ -102,27 +105,43 @@ func BenchmarkDerive(b *testing.B) {
 func BenchmarkWrite(b *testing.B) {
 	for _, sz := range benchSizes {
 		data := sim.Synthetic(sz.consumers, sz.times, 1)
-		h := newHubState(time.Minute)
-		var batch putval.Batch
+		h := NewHubs(time.Minute, nil)
+		var batch report.Batch
 		for i := range 2 { // the second snapshot has the analytics too
-			s, err := hubmon.Decode(data, time.Unix(1795516100+5*int64(i), 0))
+			var err error
+			batch, _, err = h.Add(message(data, time.Unix(1795516100+5*int64(i), 0)))
 			if err != nil {
 				b.Fatal(err)
 			}
-			s.Period, s.Session = 5*time.Second, 1
-			batch, _ = h.batch("host", "fedmsg-hub", s)
 		}
 		b.Run(sz.name, func(b *testing.B) {
-			w := putval.NewWriter(io.Discard)
+			w := putval.NewSink(io.Discard, "host")
+			batches := []report.Batch{batch}
 			b.SetBytes(int64(len(data)))
 			b.ReportAllocs()
 			for b.Loop() {
-				if err := w.Write(batch); err != nil {
+				if err := w.Write(batches, nil); err != nil {
 					b.Fatal(err)
 				}
 			}
 			b.ReportMetric(float64(len(batch.Values)), "lines")
 		})
+	}
+}
+
+// message is data as it arrives from a hub publishing every 5 s.
+func message(data []byte, at time.Time) model.Message {
+	return model.Message{Endpoint: model.Endpoint{Service: "fedmsg-hub"}, Raw: data, Arrival: at, Period: 5 * time.Second, Session: 1}
+}
+
+// write runs one message through h into w, as the live pipeline does.
+func write(b *testing.B, h *Hubs, w Sink, m model.Message) {
+	batch, _, err := h.Add(m)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := w.Write([]report.Batch{batch}, nil); err != nil {
+		b.Fatal(err)
 	}
 }
 
@@ -132,22 +151,14 @@ func BenchmarkPipeline(b *testing.B) {
 	for _, sz := range benchSizes {
 		data := sim.Synthetic(sz.consumers, sz.times, 1)
 		b.Run(sz.name, func(b *testing.B) {
-			h := newHubState(time.Minute)
-			w := putval.NewWriter(io.Discard)
+			h := NewHubs(time.Minute, nil)
+			w := putval.NewSink(io.Discard, "host")
 			at := time.Unix(1795516100, 0)
 			b.SetBytes(int64(len(data)))
 			b.ReportAllocs()
 			for b.Loop() {
 				at = at.Add(5 * time.Second)
-				s, err := h.dec.Decode(data, at)
-				if err != nil {
-					b.Fatal(err)
-				}
-				s.Period, s.Session = 5*time.Second, 1
-				batch, _ := h.batch("host", "fedmsg-hub", s)
-				if err := w.Write(batch); err != nil {
-					b.Fatal(err)
-				}
+				write(b, h, w, message(data, at))
 			}
 		})
 	}
@@ -162,22 +173,14 @@ func BenchmarkPipelineSim50(b *testing.B) {
 	for i := range 50 {
 		msgs = append(msgs, hub.Publish(float64(5*(i+1))))
 	}
-	h := newHubState(time.Minute)
-	w := putval.NewWriter(io.Discard)
+	h := NewHubs(time.Minute, nil)
+	w := putval.NewSink(io.Discard, "host")
 	at := time.Unix(1795516100, 0)
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
 		at = at.Add(5 * time.Second)
-		s, err := h.dec.Decode(msgs[i%len(msgs)], at)
-		if err != nil {
-			b.Fatal(err)
-		}
+		write(b, h, w, message(msgs[i%len(msgs)], at))
 		i++
-		s.Period, s.Session = 5*time.Second, 1
-		batch, _ := h.batch("host", "fedmsg-hub", s)
-		if err := w.Write(batch); err != nil {
-			b.Fatal(err)
-		}
 	}
 }

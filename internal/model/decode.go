@@ -1,4 +1,4 @@
-package hubmon
+package model
 
 import (
 	"bytes"
@@ -7,82 +7,6 @@ import (
 	"fmt"
 	"math"
 	"time"
-)
-
-// Snapshot is one decoded monitoring message together with the time it
-// arrived. Everything downstream takes its notion of time from Arrival.
-type Snapshot struct {
-	// Arrival is when the last byte of the message was read.
-	Arrival time.Time
-	// Period is the hub's publish period as observed so far: zero until a
-	// second message of the endpoint has been seen. Decode leaves it zero.
-	Period time.Duration
-	// Session numbers the subscriber sessions of an endpoint, from 1; a
-	// new session (after a hub restart, a silence) may follow a gap in
-	// which messages were lost. Decode leaves it zero.
-	Session int64
-	// Consumers and Producers are in the order the hub listed them.
-	Consumers []Consumer
-	Producers []Producer
-	// Skipped counts consumer and producer entries that were malformed and
-	// left out; SkipErr describes the first of them.
-	Skipped int
-	SkipErr error
-}
-
-// Opt is a number that a hub may leave out or send as null.
-type Opt struct {
-	V     float64
-	Valid bool
-}
-
-// Some returns a present Opt holding v.
-func Some(v float64) Opt { return Opt{V: v, Valid: true} }
-
-// Consumer is one entry of the "consumers" list.
-type Consumer struct {
-	Name, Module string
-	// Topics holds the subscribed topic, or topics when the hub sent a list.
-	Topics      []string
-	Initialized bool
-	// Exceptions raised since the previous publish.
-	Exceptions Opt
-	// Backlog is null for a consumer that is not initialized.
-	Backlog Opt
-	// HeadcountIn and HeadcountOut are missing on older moksha.
-	HeadcountIn, HeadcountOut Opt
-	// Times are durations in seconds of the messages finished since the
-	// previous publish. HasTimes is false on older moksha that lacks the key.
-	Times    []float64
-	HasTimes bool
-}
-
-// Producer is one entry of the "producers" list.
-type Producer struct {
-	Name, Module string
-	Initialized  bool
-	// Exceptions counts consecutive failed polls.
-	Exceptions Opt
-	// Frequency is the polling period in seconds (polling producers only).
-	Frequency Opt
-	// LastRan is the epoch time in seconds of the latest poll's start; it is
-	// not Valid before the first poll or for producers that do not poll.
-	LastRan Opt
-}
-
-// maxCount bounds counters: anything above 2^53 cannot be a real count and
-// would lose precision as a float.
-const maxCount = 1 << 53
-
-// Limits on what one snapshot may hold; entries past them are skipped and
-// counted like malformed ones.
-const (
-	// MaxEntries is the most consumers, and the most producers, kept from
-	// one snapshot. A real hub has a handful.
-	MaxEntries = 10000
-	// MaxNameBytes is the longest consumer or producer name accepted.
-	// Python class names are short; identifiers shorten long ones further.
-	MaxNameBytes = 1024
 )
 
 // Decode parses one monitoring message. A message that is not a JSON object

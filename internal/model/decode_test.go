@@ -1,4 +1,4 @@
-package hubmon
+package model
 
 import (
 	"bytes"

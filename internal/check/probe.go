@@ -1,0 +1,74 @@
+package check
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
+	"github.com/fedora-infra/fedmsg-collectd/internal/model"
+)
+
+// Probe reads one snapshot from ep and evaluates it against spec (whose Now
+// is the snapshot's arrival); it never takes longer than timeout. What
+// stops it from reading (no socket, permission denied, no hub listening,
+// nothing within the timeout, a malformed message) is UNKNOWN.
+func Probe(ctx context.Context, ep model.Endpoint, timeout time.Duration, spec Spec) Result {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if res, failed := reachable(ep, timeout); failed {
+		return res
+	}
+	got := make(chan model.Message, 1)
+	opts := hubmon.Options{Logger: slog.New(slog.DiscardHandler)}
+	hubmon.Watch(ctx, ep, opts, nil, func(m model.Message) {
+		select {
+		case got <- m:
+		default:
+		}
+		cancel()
+	})
+	select {
+	case m := <-got:
+		s, err := model.Decode(m.Raw, m.Arrival)
+		if err != nil {
+			return Fail("malformed snapshot from %s: %v", ep.Addr, err)
+		}
+		spec.Now = s.Arrival
+		return Evaluate(s, spec)
+	default:
+		return Fail("no snapshot from %s within %s", ep.Addr, timeout)
+	}
+}
+
+// reachable tells the usual reasons a hub cannot be read apart, at once,
+// rather than waiting out the timeout.
+func reachable(ep model.Endpoint, timeout time.Duration) (Result, bool) {
+	network, addr, err := hubmon.SplitAddr(ep.Addr)
+	if err != nil {
+		return Fail("endpoint %s: %v", ep.Addr, err), true
+	}
+	shown := addr
+	if addr[0] == 0 {
+		shown = "@" + addr[1:] // an abstract socket
+	} else if network == "unix" {
+		if _, err := os.Stat(addr); errors.Is(err, os.ErrNotExist) {
+			return Fail("socket %s does not exist (is the hub installed and its monitoring socket configured?)", addr), true
+		}
+	}
+	conn, err := net.DialTimeout(network, addr, timeout)
+	switch {
+	case err == nil:
+		conn.Close()
+		return Result{}, false
+	case errors.Is(err, syscall.EACCES):
+		return Fail("permission denied on %s (is this user in the socket's group?)", shown), true
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return Fail("no hub listening on %s", shown), true
+	}
+	return Fail("cannot connect to %s: %v", ep.Addr, err), true
+}

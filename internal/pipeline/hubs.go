@@ -1,0 +1,105 @@
+package pipeline
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/analytics"
+	"github.com/fedora-infra/fedmsg-collectd/internal/derive"
+	"github.com/fedora-infra/fedmsg-collectd/internal/model"
+	"github.com/fedora-infra/fedmsg-collectd/internal/report"
+)
+
+// Hubs turns each endpoint's messages into batches: decode, derive, and
+// the write policy. It keeps per endpoint the decoder's names, the
+// analytics' state and the counters of the program's own values. Live and
+// in replay alike; use it from one goroutine.
+type Hubs struct {
+	smoothing time.Duration
+	log       *slog.Logger
+	hubs      map[model.Endpoint]*hub
+}
+
+// hub is what Hubs keeps of one endpoint.
+type hub struct {
+	dec        model.Decoder
+	derive     *derive.Hub
+	lastSecond int64
+	snapshots  int64 // decoded
+	errors     int64 // messages that did not decode
+	skipped    int64 // malformed entries left out
+	lastLog    time.Time
+}
+
+// logEvery rate-limits the log lines about one endpoint's messages.
+const logEvery = time.Minute
+
+// NewHubs returns an empty Hubs with the analytics' smoothing time
+// constant; log receives the rate-limited complaints about bad messages
+// (nil: none).
+func NewHubs(smoothing time.Duration, log *slog.Logger) *Hubs {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Hubs{smoothing: smoothing, log: log, hubs: make(map[model.Endpoint]*hub)}
+}
+
+func (hs *Hubs) get(ep model.Endpoint) *hub {
+	h := hs.hubs[ep]
+	if h == nil {
+		h = &hub{derive: derive.NewHub(analytics.NewHub(hs.smoothing)), lastSecond: -1}
+		hs.hubs[ep] = h
+	}
+	return h
+}
+
+// Add decodes m and derives its values, always, so that the analytics see
+// every snapshot. It returns the snapshot's batch and whether to write it,
+// or the decode error. Not written are the values of an endpoint's very
+// first snapshot, whose period (the interval collectd would create its
+// files with) is not measured yet; and a second snapshot within the same
+// second, which collectd's rrdtool plugin refuses ("minimum one second
+// step") for a hub publishing more than once a second. The batch is valid
+// until the next call for the same endpoint.
+func (hs *Hubs) Add(m model.Message) (report.Batch, bool, error) {
+	h := hs.get(m.Endpoint)
+	s, err := h.dec.Decode(m.Raw, m.Arrival)
+	if err != nil {
+		h.errors++
+		hs.complain(h, m.Endpoint, "skipped a message that is not a monitoring snapshot", "err", err, "decode_errors", h.errors)
+		return report.Batch{}, false, err
+	}
+	if s.Skipped > 0 {
+		h.skipped += int64(s.Skipped)
+		hs.complain(h, m.Endpoint, "skipped malformed entries of a snapshot", "count", s.Skipped, "first", s.SkipErr)
+	}
+	h.snapshots++
+	s.Period, s.Session = m.Period, m.Session
+	subjects, values := h.derive.Values(s)
+	b := report.Batch{Service: m.Endpoint.Service, Time: m.Arrival, Interval: m.Period, Subjects: subjects, Values: values}
+	sec := m.Arrival.Unix()
+	if m.Period == 0 || sec == h.lastSecond {
+		return b, false, nil
+	}
+	h.lastSecond = sec
+	return b, true, nil
+}
+
+// complain logs at most once per logEvery for an endpoint.
+func (hs *Hubs) complain(h *hub, ep model.Endpoint, msg string, args ...any) {
+	now := time.Now()
+	if !h.lastLog.IsZero() && now.Sub(h.lastLog) < logEvery {
+		return
+	}
+	h.lastLog = now
+	hs.log.Warn(msg, append([]any{"service", ep.Service, "endpoint", ep.Addr}, args...)...)
+}
+
+// forget drops the state of endpoints no longer watched.
+func (hs *Hubs) forget(keep map[model.Endpoint]bool) {
+	for ep := range hs.hubs {
+		if !keep[ep] {
+			delete(hs.hubs, ep)
+		}
+	}
+}

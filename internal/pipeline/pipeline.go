@@ -1,0 +1,143 @@
+// Package pipeline runs the program's one data flow: a Source yields raw
+// messages stamped with their arrival; each is decoded into a snapshot
+// (package model), derived into neutral values (packages derive,
+// analytics, report) and handed to a Sink, which names and writes them.
+// Between source and sink sit the outbox (the newest message per endpoint,
+// so a stalled sink never stalls the source), the write policy, hub
+// liveness (package health) and the program's own counters.
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/health"
+	"github.com/fedora-infra/fedmsg-collectd/internal/model"
+	"github.com/fedora-infra/fedmsg-collectd/internal/report"
+)
+
+// Source yields messages: the moksha source (package hubmon), or any other.
+type Source interface {
+	// Run delivers every message until ctx ends, then returns. deliver
+	// may be called from several goroutines and never blocks.
+	Run(ctx context.Context, deliver func(model.Message))
+	// Watched reports the endpoints watched now, with their counters.
+	Watched() []model.Watched
+}
+
+// Sink writes what the pipeline yields: the collectd sink (package
+// putval), or any other. Write is called from one goroutine, once per
+// wake-up, with everything to write then.
+type Sink interface {
+	Write(batches []report.Batch, notes []report.Notice) error
+}
+
+// Config tunes Run.
+type Config struct {
+	// Interval is how often hub liveness and the program's own values are
+	// written.
+	Interval time.Duration
+	// IdlePeriods is how many publish periods without a snapshot mark a
+	// hub as lost.
+	IdlePeriods int
+	// Smoothing is the analytics' time constant.
+	Smoothing time.Duration
+	// Logger receives the rare diagnostics; nil: none.
+	Logger *slog.Logger
+	// Tick, if not nil, replaces the interval's ticker (tests).
+	Tick <-chan time.Time
+	// Now reads the clock for the latency of each snapshot, from its
+	// arrival to its values written; default time.Now.
+	Now func() time.Time
+	// OnMessage, if set, sees every message as the source delivers it,
+	// from the source's goroutines (run --capture records them).
+	OnMessage func(model.Message)
+}
+
+// Run runs src into sink until ctx ends (nil) or the sink fails (its
+// error). Besides each snapshot as it arrives, every Interval it writes
+// the hubs' liveness and the program's own values.
+func Run(ctx context.Context, cfg Config, src Source, sink Sink) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	box := newOutbox()
+	deliver := box.put
+	if cfg.OnMessage != nil {
+		deliver = func(m model.Message) { cfg.OnMessage(m); box.put(m) }
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		src.Run(ctx, deliver)
+	}()
+	defer func() { cancel(); <-done }()
+
+	tick := cfg.Tick
+	if tick == nil {
+		t := time.NewTicker(cfg.Interval)
+		defer t.Stop()
+		tick = t.C
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	debug := log.Enabled(ctx, slog.LevelDebug)
+	hubs := NewHubs(cfg.Smoothing, log)
+	live := &health.Tracker{IdlePeriods: cfg.IdlePeriods}
+	lat := new(latencies)
+	for {
+		var (
+			batches  []report.Batch
+			arrivals []time.Time // of the snapshot batches, for the latency
+			notes    []report.Notice
+		)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-box.ready:
+			for _, m := range box.take() {
+				b, write, err := hubs.Add(m)
+				if err != nil {
+					continue
+				}
+				notes = append(notes, live.Heard(m.Endpoint, m.Arrival, m.Period)...)
+				if write {
+					batches = append(batches, b)
+					arrivals = append(arrivals, m.Arrival)
+				}
+			}
+		case now := <-tick:
+			watched := src.Watched()
+			eps := make([]model.Endpoint, len(watched))
+			keep := make(map[model.Endpoint]bool, len(watched))
+			for i, w := range watched {
+				eps[i] = w.Endpoint
+				keep[w.Endpoint] = true
+			}
+			batches, notes = live.Check(now, eps, cfg.Interval)
+			hubs.forget(keep)
+			box.forget(keep)
+			batches = append(batches, selfBatch(now, cfg.Interval, watched, hubs, box, lat))
+		}
+		if len(batches) == 0 && len(notes) == 0 {
+			continue
+		}
+		// All at once: one write per wake-up.
+		if err := sink.Write(batches, notes); err != nil {
+			return fmt.Errorf("write: %w", err)
+		}
+		for i, at := range arrivals {
+			d := cfg.Now().Sub(at)
+			lat.add(d)
+			if debug {
+				log.Debug("wrote snapshot", "service", batches[i].Service, "values", len(batches[i].Values), "latency", d)
+			}
+		}
+	}
+}

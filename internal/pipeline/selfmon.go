@@ -1,0 +1,78 @@
+package pipeline
+
+import (
+	"runtime/metrics"
+	"slices"
+	"time"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/model"
+	"github.com/fedora-infra/fedmsg-collectd/internal/report"
+)
+
+// selfBatch returns the program's own values: per watched endpoint its
+// counters (which collectd graphs as rates), then the latency of the
+// interval's snapshots and the process' figures.
+func selfBatch(now time.Time, interval time.Duration, watched []model.Watched, hubs *Hubs, box *outbox, lat *latencies) report.Batch {
+	b := report.Batch{Service: report.SelfService, Time: now, Interval: interval, Subjects: make([]string, len(watched))}
+	for i, w := range watched {
+		b.Subjects[i] = w.Endpoint.Service
+		var h hub
+		if p := hubs.hubs[w.Endpoint]; p != nil {
+			h = *p
+		}
+		for _, c := range []struct {
+			k report.Kind
+			v int64
+		}{
+			{report.Snapshots, h.snapshots},
+			{report.Reconnects, max(w.Sessions-1, 0)},
+			{report.DecodeErrors, h.errors},
+			{report.SkippedEntries, h.skipped},
+			{report.OversizeMessages, w.Oversize},
+			{report.DroppedSnapshots, box.droppedCount(w.Endpoint)},
+		} {
+			b.Values = append(b.Values, report.Value{Kind: c.k, Subject: i, V: float64(c.v)})
+		}
+	}
+	if p99, most, ok := lat.take(); ok {
+		b.Values = append(b.Values,
+			report.Value{Kind: report.LatencyP99, V: p99.Seconds()},
+			report.Value{Kind: report.LatencyMax, V: most.Seconds()},
+		)
+	}
+	samples := []metrics.Sample{{Name: "/sched/goroutines:goroutines"}, {Name: "/memory/classes/total:bytes"}}
+	metrics.Read(samples)
+	b.Values = append(b.Values,
+		report.Value{Kind: report.Goroutines, V: float64(samples[0].Value.Uint64())},
+		report.Value{Kind: report.Memory, V: float64(samples[1].Value.Uint64())},
+	)
+	return b
+}
+
+// latencies collects, between two intervals, how long snapshots took from
+// the arrival of their last byte to their values written.
+type latencies struct {
+	d []time.Duration
+}
+
+// maxLatencies bounds the samples kept per interval.
+const maxLatencies = 4096
+
+func (l *latencies) add(d time.Duration) {
+	if len(l.d) < maxLatencies {
+		l.d = append(l.d, d)
+	}
+}
+
+// take returns the 99th percentile and the maximum of the latencies since
+// the previous call, and forgets them.
+func (l *latencies) take() (p99, most time.Duration, ok bool) {
+	if len(l.d) == 0 {
+		return 0, 0, false
+	}
+	slices.Sort(l.d)
+	p99 = l.d[min(len(l.d)-1, len(l.d)*99/100)]
+	most = l.d[len(l.d)-1]
+	l.d = l.d[:0]
+	return p99, most, true
+}

@@ -1,0 +1,114 @@
+package putval
+
+import (
+	"io"
+	"slices"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/report"
+)
+
+// Sink writes the pipeline's neutral values to collectd: PUTVAL lines for
+// batches, PUTNOTIF lines for notices, under HOST/SERVICE/TYPE-INSTANCE
+// with the names of identOf and the names of consumers and producers made
+// fit by Names. Use it from one goroutine.
+type Sink struct {
+	host  string
+	w     *Writer
+	names map[string]*names // per service
+	bs    []Batch
+	vs    []Value
+	ns    []Notification
+}
+
+// names are the identifier names of a hub's subjects, kept while the hub
+// sends the same names.
+type names struct {
+	raw, fit []string
+}
+
+// maxServices bounds the services whose names a Sink keeps.
+const maxServices = 4096
+
+// NewSink returns a Sink writing to w with host as the host field (it must
+// have passed Host).
+func NewSink(w io.Writer, host string) *Sink {
+	return &Sink{host: host, w: NewWriter(w), names: make(map[string]*names)}
+}
+
+// Write writes the batches, then the notices, in one Write call on the
+// underlying writer.
+func (s *Sink) Write(batches []report.Batch, notes []report.Notice) error {
+	n := 0
+	for _, b := range batches {
+		n += len(b.Values)
+	}
+	s.bs, s.ns = s.bs[:0], s.ns[:0]
+	vs := s.vs[:0]
+	if cap(vs) < n {
+		vs = make([]Value, 0, n)
+	}
+	for _, b := range batches {
+		start := len(vs)
+		vs = s.appendValues(vs, b)
+		s.bs = append(s.bs, Batch{Host: s.host, Service: b.Service, Time: b.Time, Interval: b.Interval, Values: vs[start:len(vs):len(vs)]})
+	}
+	s.vs = vs
+	for _, n := range notes {
+		id := identOf(n.Kind)
+		s.ns = append(s.ns, Notification{Severity: severity(n.Severity), Time: n.Time, Host: s.host,
+			Service: n.Service, Type: id.typ, TypeInstance: id.instance, Message: n.Message})
+	}
+	return s.w.WriteAll(s.bs, s.ns)
+}
+
+// appendValues appends the collectd values of b.
+func (s *Sink) appendValues(vs []Value, b report.Batch) []Value {
+	var fit []string
+	for _, v := range b.Values {
+		id := identOf(v.Kind)
+		x := v.V
+		if id.scale != 1 {
+			x = id.scale * v.V
+		}
+		switch v.Kind.Scope() {
+		case report.Entry:
+			if fit == nil {
+				fit = s.fitted(b.Service, b.Subjects)
+			}
+			vs = append(vs, Value{Type: id.typ, TypeInstance: fit[v.Subject], Suffix: id.instance, Value: x})
+		case report.Endpoint:
+			vs = append(vs, Value{Type: id.typ, TypeInstance: Field(b.Subjects[v.Subject] + "_" + id.instance), Value: x})
+		default:
+			vs = append(vs, Value{Type: id.typ, TypeInstance: id.instance, Value: x})
+		}
+	}
+	return vs
+}
+
+// fitted returns Names(subjects), as computed for the service's previous
+// batch when the names are the same.
+func (s *Sink) fitted(service string, subjects []string) []string {
+	nm := s.names[service]
+	if nm != nil && equal(nm.raw, subjects) {
+		return nm.fit
+	}
+	if nm == nil {
+		if len(s.names) >= maxServices {
+			clear(s.names)
+		}
+		nm = new(names)
+		s.names[service] = nm
+	}
+	nm.raw, nm.fit = slices.Clone(subjects), Names(subjects)
+	return nm.fit
+}
+
+// equal reports whether a and b hold the same names.
+func equal(a, b []string) bool {
+	return slices.Equal(a, b)
+}
+
+// Map returns the collectd batch of b, with values of its own.
+func (s *Sink) Map(b report.Batch) Batch {
+	return Batch{Host: s.host, Service: b.Service, Time: b.Time, Interval: b.Interval, Values: s.appendValues(nil, b)}
+}

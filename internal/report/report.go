@@ -1,0 +1,140 @@
+// Package report is the neutral value model: what the pipeline yields for
+// each snapshot of a hub and on each interval (the compatibility values,
+// the queue analytics, hub liveness and the program's own counters), in
+// base units and with no sink's names. Each sink maps a Kind to its own
+// name, type and unit with one table (collectd: package putval).
+package report
+
+import "time"
+
+// Kind says what a value is, its unit, and what its Subject indexes.
+type Kind uint8
+
+// The kinds, in no particular order. Units are base units: seconds,
+// messages, messages per second.
+const (
+	// Per consumer, as the hub published them (the compatibility set).
+	Backlog      Kind = iota // messages waiting for a worker at publish time
+	Exceptions               // exceptions since the previous publish
+	HeadcountIn              // messages queued since the previous publish
+	HeadcountOut             // messages a worker started since the previous publish
+	TimeMin                  // seconds: shortest processing time since the previous publish (0 if none)
+	TimeMax                  // seconds: longest
+	TimeAvg                  // seconds: mean
+
+	// Per producer.
+	ProducerExceptions // consecutive failed polls
+	LastRanAge         // seconds from the latest poll's start to the snapshot's arrival
+
+	// Per hub.
+	Consumers     // consumers listed
+	Producers     // producers listed
+	Uninitialized // consumers and producers that failed to start
+
+	// Per consumer, derived (package analytics).
+	ArrivalRate // messages per second, smoothed
+	ServiceRate // messages per second, smoothed
+	Wait        // seconds: Little's law on the smoothed backlog and arrival rate
+	DrainTime   // seconds until a shrinking backlog is empty
+	GrowthRate  // messages per second by which a growing backlog grows
+	P50         // seconds: median processing time since the previous publish
+	P95         // seconds
+	P99         // seconds
+	Utilization // busy workers on average since the previous publish
+
+	// Per hub, on every interval (package health).
+	HubUp           // 1 while snapshots arrive, 0 once the hub is lost
+	LastSnapshotAge // seconds since the newest snapshot
+
+	// The program's own, per watched endpoint: counters since it started.
+	Snapshots        // snapshots decoded
+	Reconnects       // sessions after the first
+	DecodeErrors     // messages that were not a snapshot
+	SkippedEntries   // malformed entries left out of snapshots
+	OversizeMessages // connections dropped for a message over the size limit
+	DroppedSnapshots // snapshots replaced before they were written
+
+	// The program's own, per process.
+	LatencyP99 // seconds from a snapshot's arrival to its values written, 99th percentile over the interval
+	LatencyMax // seconds, the longest over the interval
+	Goroutines // goroutines running
+	Memory     // bytes of memory mapped by the Go runtime
+
+	numKinds
+)
+
+// Scope is what a value's Subject indexes.
+type Scope uint8
+
+// The scopes.
+const (
+	// Hub: values of the batch's service as a whole; Subject is unused.
+	Hub Scope = iota
+	// Entry: a consumer or producer, by its index in Batch.Subjects.
+	Entry
+	// Endpoint: a watched endpoint, by the index of its service in
+	// Batch.Subjects (the program's own counters).
+	Endpoint
+)
+
+// Scope returns what the Subject of a value of kind k indexes.
+func (k Kind) Scope() Scope {
+	switch {
+	case k <= LastRanAge || k >= ArrivalRate && k <= Utilization:
+		return Entry
+	case k >= Snapshots && k <= DroppedSnapshots:
+		return Endpoint
+	}
+	return Hub
+}
+
+// Value is one value of a Batch.
+type Value struct {
+	Kind Kind
+	// Subject indexes Batch.Subjects, as Kind.Scope says.
+	Subject int
+	V       float64
+}
+
+// SelfService is the service of the batches that report on the program
+// itself.
+const SelfService = "fedmsg-collectd"
+
+// Batch is everything reported for one snapshot of a hub, or on one
+// interval for a hub or the program itself: the values share the service,
+// the time and the interval.
+type Batch struct {
+	// Service names the hub, e.g. "fedmsg-hub", or is SelfService.
+	Service string
+	// Time is the snapshot's arrival, or the interval's tick.
+	Time time.Time
+	// Interval is how often values of this batch come: the hub's publish
+	// period, or the reporting interval.
+	Interval time.Duration
+	// Subjects are the names values refer to: for a hub's snapshot, its
+	// consumers then its producers, as the hub listed them (names may
+	// repeat); for the program's own batch, the services of the watched
+	// endpoints. A sink makes them fit its names.
+	Subjects []string
+	Values   []Value
+}
+
+// Severity of a Notice.
+type Severity uint8
+
+// The severities.
+const (
+	Okay Severity = iota
+	Warning
+	Failure
+)
+
+// Notice is an event about the value of a kind of a service: a hub lost
+// (HubUp, Failure) or heard again (HubUp, Okay).
+type Notice struct {
+	Kind     Kind
+	Severity Severity
+	Time     time.Time
+	Service  string
+	Message  string
+}

@@ -1,0 +1,90 @@
+package sim
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/go-zeromq/zmq4"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
+)
+
+// Publisher publishes a simulated hub's monitoring messages on a real
+// ZeroMQ PUB socket, as moksha's MonitoringProducer does.
+type Publisher struct {
+	// Bind is the endpoint, ipc://PATH or tcp://HOST:PORT.
+	Bind     string
+	Profiles []Profile
+	// Period is the simulated publish period; Speed the simulated seconds
+	// per wall-clock second.
+	Period time.Duration
+	Speed  float64
+	Seed   uint64
+	// Mode, if not 0, is set on an ipc socket file.
+	Mode os.FileMode
+	// Phase delays the start, so that hubs started together publish at
+	// different moments.
+	Phase time.Duration
+}
+
+// Run binds the socket and publishes until ctx ends. Like moksha, the
+// first message comes one period after the start.
+func (p Publisher) Run(ctx context.Context) error {
+	network, path, err := hubmon.SplitAddr(p.Bind)
+	if err != nil {
+		return fmt.Errorf("bind %s: %w", p.Bind, err)
+	}
+	isFile := network == "unix" && !strings.HasPrefix(path, "\x00")
+	if isFile {
+		removeStaleSocket(path)
+	}
+	pub := zmq4.NewPub(ctx, zmq4.WithLogger(log.New(io.Discard, "", 0)))
+	defer pub.Close()
+	if err := pub.Listen(p.Bind); err != nil {
+		return fmt.Errorf("bind %s: %w", p.Bind, err)
+	}
+	if isFile && p.Mode != 0 {
+		if err := os.Chmod(path, p.Mode); err != nil {
+			return fmt.Errorf("socket mode: %w", err)
+		}
+	}
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-time.After(p.Phase):
+	}
+	hub := NewHub(p.Profiles, p.Seed, WallEpoch(time.Now(), p.Speed))
+	tick := time.NewTicker(time.Duration(float64(p.Period) / p.Speed))
+	defer tick.Stop()
+	simNow := 0.0
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+		simNow += p.Period.Seconds()
+		if err := pub.Send(zmq4.NewMsg(hub.Publish(simNow))); err != nil {
+			return fmt.Errorf("publish: %w", err)
+		}
+	}
+}
+
+// removeStaleSocket removes an ipc socket file that nothing listens on, as
+// libzmq replaces one when it binds.
+func removeStaleSocket(path string) {
+	if _, err := os.Stat(path); err != nil {
+		return
+	}
+	if c, err := net.Dial("unix", path); err == nil {
+		c.Close()
+		return
+	}
+	os.Remove(path)
+}
