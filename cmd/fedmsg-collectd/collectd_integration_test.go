@@ -146,6 +146,28 @@ func (e *collectdEnv) waitFile(t *testing.T, rel string, within time.Duration) {
 	}
 }
 
+// waitUpdates waits until the RRD file has been updated in n distinct
+// seconds since the call began watching it.
+func (e *collectdEnv) waitUpdates(t *testing.T, rel string, n int, within time.Duration) {
+	t.Helper()
+	seen := map[string]bool{}
+	deadline := time.Now().Add(within)
+	for len(seen) < n {
+		out, err := exec.Command("rrdtool", "lastupdate", filepath.Join(e.rrd, rel)).Output()
+		if err == nil {
+			// "value\n\n1795516100: 4\n": the time of the last update.
+			fields := strings.Fields(string(out))
+			if len(fields) >= 2 {
+				seen[fields[len(fields)-2]] = true
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: updated in %d seconds within %v, want %d", rel, len(seen), within, n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // getval asks collectd's unixsock for the current value of an identifier.
 func (e *collectdEnv) getval(t *testing.T, ident string) string {
 	t.Helper()
@@ -196,7 +218,8 @@ func TestCollectdIntegration(t *testing.T) {
 	// the hub restarts with new consumers, whose files must be created
 	// all the same.
 	e.waitFile(t, "myhost/fedmsg-odd/count-consumers.rrd", 10*time.Second)
-	time.Sleep(time.Second) // a few more messages: the period is known
+	// A few more messages, at least two more writes: the period is known.
+	e.waitUpdates(t, "myhost/fedmsg-odd/count-consumers.rrd", 3, 10*time.Second)
 	oddHub.Kill()
 	testhub.Run(t, testhub.Config{Endpoint: odd, Period: 300 * time.Millisecond, Mode: 0o777,
 		Files: []string{"../../internal/derive/testdata/odd-names.json"}})

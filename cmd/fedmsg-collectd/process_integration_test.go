@@ -71,8 +71,23 @@ func TestSignalsIntegration(t *testing.T) {
 	hub := testhub.Start(t, "tcp://127.0.0.1:*", 10*time.Millisecond, fixtures+"ipc-01.json")
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
 		p := startProc(t, "--endpoint", "fedmsg-hub="+hub.Endpoint, "--endpoint", "ipc:///nonexistent/monitoring-x.socket")
-		go io.Copy(io.Discard, p.stdout)
-		time.Sleep(500 * time.Millisecond) // connected and busy
+		heard := make(chan struct{})
+		go func() {
+			sc := bufio.NewScanner(p.stdout)
+			sc.Buffer(nil, 1<<20)
+			for sc.Scan() {
+				if strings.Contains(sc.Text(), "/fedmsg-hub/") {
+					close(heard)
+					break
+				}
+			}
+			io.Copy(io.Discard, p.stdout)
+		}()
+		select { // connected and busy
+		case <-heard:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%v: no values of the hub within 10s; stderr: %s", sig, p.stderr)
+		}
 		sent := time.Now()
 		p.cmd.Process.Signal(sig)
 		select {
@@ -99,7 +114,9 @@ func TestStalledStdoutIntegration(t *testing.T) {
 		args = append(args, "--endpoint", fmt.Sprintf("fedmsg-hub%d=%s", i, hub.Endpoint))
 	}
 	p := startProc(t, args...)
-	time.Sleep(4 * time.Second) // ~2000 snapshots of 10 KB per subscription, nobody reading
+	// The scenario: 4 s of nobody reading (~2000 snapshots of 10 KB per
+	// subscription), not a wait for something to happen.
+	time.Sleep(4 * time.Second)
 	rss := p.status(t, "VmRSS")
 	t.Logf("RSS after 4s with stdout stalled: %d KiB", rss)
 	if rss > 32<<10 {

@@ -31,7 +31,7 @@ type Defaults struct {
 // Limits of the Reader: a line longer than MaxLine is an error that ends the
 // input; a pretty-printed single document may be up to MaxDocument bytes.
 const (
-	MaxLine     = 256 << 20
+	MaxLine     = 256 << 20 // a record of a message of --max-message 4MiB, escaped, fits
 	MaxDocument = 64 << 20
 )
 
@@ -42,18 +42,19 @@ const (
 // message as a hub sends it. Lines that are not JSON at all are returned
 // too, as messages, so that replay reports them as the plugin would.
 type Reader struct {
-	d     Defaults
-	r     *bufio.Reader
-	line  int
-	plain int
-	long  []byte // a line longer than the bufio buffer
-	whole []byte // the single document, until returned
-	first bool   // the first line has not been looked at
+	d       Defaults
+	maxLine int
+	r       *bufio.Reader
+	line    int
+	plain   int
+	long    []byte // a line longer than the bufio buffer
+	whole   []byte // the single document, until returned
+	first   bool   // the first line has not been looked at
 }
 
 // NewReader returns a Reader of r.
 func NewReader(r io.Reader, d Defaults) *Reader {
-	return &Reader{d: d, r: bufio.NewReaderSize(r, 1<<20), first: true}
+	return &Reader{d: d, maxLine: MaxLine, r: bufio.NewReaderSize(r, 1<<20), first: true}
 }
 
 // Next returns the next item, or io.EOF after the last. The item's Raw
@@ -117,8 +118,8 @@ func (rd *Reader) readLine() ([]byte, error) {
 	}
 	rd.long = append(rd.long[:0], line...)
 	for errors.Is(err, bufio.ErrBufferFull) {
-		if len(rd.long) > MaxLine {
-			return nil, fmt.Errorf("line %d: longer than %d bytes", rd.line+1, MaxLine)
+		if len(rd.long) > rd.maxLine {
+			return nil, fmt.Errorf("line %d: longer than %d bytes", rd.line+1, rd.maxLine)
 		}
 		line, err = rd.r.ReadSlice('\n')
 		rd.long = append(rd.long, line...)
