@@ -3,23 +3,23 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/capture"
 	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
-	"github.com/fedora-infra/fedmsg-collectd/internal/model"
 )
 
 // captureCmd records a hub's messages as JSON lines.
 func captureCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("fedmsg-collectd capture", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("capture", "Usage: fedmsg-collectd capture --endpoint E [--count N] [--duration D] [-o FILE]\n\n"+
+		"Records every monitoring message with its arrival time, service and\n"+
+		"endpoint, one JSON object per line, until the count or duration is reached\n"+
+		"or it is interrupted. \"fedmsg-collectd replay FILE\" prints the values\n"+
+		"the plugin writes for them.\n", stderr)
 	var (
 		eps      endpointsFlag
 		count    int
@@ -30,14 +30,6 @@ func captureCmd(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs.IntVar(&count, "count", 0, "stop after this many messages (0: no limit)")
 	fs.DurationVar(&duration, "duration", 0, "stop after this long (0: no limit)")
 	fs.StringVar(&out, "o", "-", "write to `FILE` (appending) instead of stdout")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: fedmsg-collectd capture --endpoint E [--count N] [--duration D] [-o FILE]\n\n"+
-			"Records every monitoring message with its arrival time, service and\n"+
-			"endpoint, one JSON object per line, until the count or duration is reached\n"+
-			"or it is interrupted. \"fedmsg-collectd replay FILE\" prints the values\n"+
-			"the plugin writes for them.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
 	if err := fs.Parse(args); err != nil {
 		return usageError(stderr, err)
 	}
@@ -68,30 +60,12 @@ func captureCmd(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		ctx, cancel = context.WithTimeout(ctx, duration)
 		defer cancel()
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	// Messages that do not decode are recorded like the others: they are
 	// what a capture is for, not a warning.
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	cw := capture.NewWriter(w)
-	var failed error // set by one endpoint's goroutine, then the run ends
-	var once sync.Once
 	src := &hubmon.Supervisor{Options: hubmon.Options{Logger: log}, List: hubmon.Static(eps), Rescan: time.Hour}
-	src.Run(ctx, func(m model.Message) {
-		if ctx.Err() != nil {
-			return
-		}
-		if err := cw.Add(m); err != nil {
-			once.Do(func() { failed = err })
-			cancel()
-			return
-		}
-		if count > 0 && cw.Count() >= count {
-			cancel()
-		}
-	})
-	if failed != nil {
-		log.Error("capture stopped", "err", failed)
+	if err := capture.Run(ctx, src, capture.NewWriter(w), count); err != nil {
+		log.Error("capture stopped", "err", err)
 		return exitError
 	}
 	return exitOK

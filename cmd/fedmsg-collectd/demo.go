@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,8 +17,12 @@ import (
 
 // demo runs a simulated hub and the plugin against it in one process.
 func demo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("fedmsg-collectd demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("demo", "Usage: fedmsg-collectd demo [flags]\n\n"+
+		"Runs a simulated hub (service fedmsg-hub) and the plugin against it, in one\n"+
+		"process, printing the PUTVAL lines collectd would receive. At the default\n"+
+		"speed the hashing and notifications backlogs burst within 10 seconds.\n"+
+		"The plugin measures on the wall clock: at --speed N, rates are N times\n"+
+		"and durations 1/N of the hub's own.\n", stderr)
 	var (
 		sc       sim.Publisher
 		host     string
@@ -28,15 +31,6 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	profiles := simFlags(fs, &sc, 10)
 	fs.StringVar(&host, "hostname", "", "host field of the identifiers (default $COLLECTD_HOSTNAME, else this machine's name)")
 	fs.DurationVar(&duration, "duration", 0, "stop after this long (default: until interrupted)")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: fedmsg-collectd demo [flags]\n\n"+
-			"Runs a simulated hub (service fedmsg-hub) and the plugin against it, in one\n"+
-			"process, printing the PUTVAL lines collectd would receive. At the default\n"+
-			"speed the hashing and notifications backlogs burst within 10 seconds.\n"+
-			"The plugin measures on the wall clock: at --speed N, rates are N times\n"+
-			"and durations 1/N of the hub's own.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
 	if err := fs.Parse(args); err != nil {
 		return usageError(stderr, err)
 	}

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -22,8 +21,13 @@ const maxReplayErrors = 10
 
 // replay prints what the plugin writes for recorded or plain snapshots.
 func replay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("fedmsg-collectd replay", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("replay", "Usage: fedmsg-collectd replay [flags] FILE|-\n\n"+
+		"Feeds messages through the plugin's own decode, derive and write path and\n"+
+		"prints the PUTVAL lines it would send collectd. FILE (- for stdin) is a\n"+
+		"capture (fedmsg-collectd capture, or run --capture), replayed with its\n"+
+		"recorded times, services and periods, so the output is the same every\n"+
+		"time; or snapshots exactly as a hub sends them, one JSON document per line\n"+
+		"or one document in the file.\n", stderr)
 	var (
 		service   string
 		period    time.Duration
@@ -34,16 +38,6 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&period, "period", 5*time.Second, "time between plain snapshots; the first is stamped now")
 	fs.StringVar(&host, "hostname", "", "host field of the identifiers (default $COLLECTD_HOSTNAME, else this machine's name)")
 	fs.DurationVar(&smoothing, "smoothing", analytics.DefaultSmoothing, "as for run")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: fedmsg-collectd replay [flags] FILE|-\n\n"+
-			"Feeds messages through the plugin's own decode, derive and write path and\n"+
-			"prints the PUTVAL lines it would send collectd. FILE (- for stdin) is a\n"+
-			"capture (fedmsg-collectd capture, or run --capture), replayed with its\n"+
-			"recorded times, services and periods, so the output is the same every\n"+
-			"time; or snapshots exactly as a hub sends them, one JSON document per line\n"+
-			"or one document in the file.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
 	if err := fs.Parse(args); err != nil {
 		return usageError(stderr, err)
 	}
@@ -75,24 +69,21 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		in = f
 	}
 	rd := capture.NewReader(in, capture.Defaults{Service: service, Start: time.Now(), Period: period})
-	var (
-		line, total, bad int
-		out              = bufio.NewWriterSize(stdout, 64<<10)
-	)
+	total, bad := 0, 0
 	next := func() (model.Message, error) {
 		it, err := rd.Next()
-		line = it.Line
 		if err == nil {
 			total++
 		}
 		return it.Message, err
 	}
+	out := bufio.NewWriterSize(stdout, 64<<10)
 	// The sink would flush a destination that has Flush after every
 	// snapshot: hide it, and flush once at the end.
 	sink := putval.NewSink(struct{ io.Writer }{out}, host)
 	_, err = pipeline.Replay(next, pipeline.NewHubs(smoothing, nil), sink, func(err error) {
 		if bad++; bad <= maxReplayErrors {
-			fmt.Fprintf(stderr, "fedmsg-collectd: line %d: %v\n", line, err)
+			fmt.Fprintf(stderr, "fedmsg-collectd: line %d: %v\n", rd.Line(), err)
 		}
 	})
 	if err == nil {

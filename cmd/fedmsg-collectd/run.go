@@ -211,6 +211,18 @@ func subcommand(args []string) func(context.Context, []string, io.Writer, io.Wri
 	}[args[0]]
 }
 
+// newFlags returns the flag set of a command whose usage is head, then
+// "Flags:" and the flags; help and errors go to out.
+func newFlags(name, head string, out io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("fedmsg-collectd "+name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.Usage = func() {
+		fmt.Fprint(out, head+"\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
 // usageError reports a bad command line: help is exit 0, anything else a
 // message and exit 2.
 func usageError(stderr io.Writer, err error) int {

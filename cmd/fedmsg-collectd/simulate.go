@@ -17,20 +17,11 @@ import (
 
 // simFlags registers the flags shared by simulate and demo.
 func simFlags(fs *flag.FlagSet, c *sim.Publisher, speed float64) (profiles *string) {
-	profiles = fs.String("profile", "all", "comma-separated built-in profiles: "+profileHelp())
+	profiles = fs.String("profile", "all", "comma-separated built-in profiles: "+sim.Describe())
 	fs.DurationVar(&c.Period, "period", 5*time.Second, "simulated publish period (moksha's is 5s)")
 	fs.Float64Var(&c.Speed, "speed", speed, "simulated seconds per real second: 10 publishes every 0.5s and\nbrings the first bursts within 10s")
 	fs.Uint64Var(&c.Seed, "seed", 1, "random seed: the same seed gives the same hub")
 	return profiles
-}
-
-func profileHelp() string {
-	ps, _ := sim.Lookup("all")
-	var b strings.Builder
-	for _, p := range ps {
-		fmt.Fprintf(&b, "\n  %s: %s", p.Name, p.Description)
-	}
-	return b.String()
 }
 
 // checkSim checks the flags of simFlags and looks up the profiles.
@@ -39,19 +30,18 @@ func checkSim(c *sim.Publisher, profiles string) error {
 	if c.Profiles, err = sim.Lookup(profiles); err != nil {
 		return fmt.Errorf("--profile: %w", err)
 	}
-	if c.Period < 100*time.Millisecond {
-		return errors.New("--period must be at least 100ms")
-	}
-	if c.Speed <= 0 || c.Speed > 1000 || c.Period.Seconds()/c.Speed < 0.005 {
-		return errors.New("--speed must be positive and leave at least 5ms between publishes")
+	if err := c.Check(); err != nil {
+		return fmt.Errorf("--period and --speed: %w", err)
 	}
 	return nil
 }
 
 // simulate is the simulate command.
 func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("fedmsg-collectd simulate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("simulate", "Usage: fedmsg-collectd simulate --bind ENDPOINT [flags]\n\n"+
+		"Publishes the monitoring messages of a simulated moksha hub on a real ZeroMQ\n"+
+		"PUB socket, one every period, until interrupted. Each consumer is a queue:\n"+
+		"random arrivals, a backlog, workers with random processing times, failures.\n", stderr)
 	var (
 		c     sim.Publisher
 		binds namesFlag
@@ -61,13 +51,6 @@ func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	mode := fs.String("mode", "", "octal permissions of an ipc socket file, like moksha.monitoring.socket.mode")
 	fs.IntVar(&n, "consumers", 0, "give each hub this many consumers, the profiles' models in turn (for load tests)")
 	profiles := simFlags(fs, &c, 1)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: fedmsg-collectd simulate --bind ENDPOINT [flags]\n\n"+
-			"Publishes the monitoring messages of a simulated moksha hub on a real ZeroMQ\n"+
-			"PUB socket, one every period, until interrupted. Each consumer is a queue:\n"+
-			"random arrivals, a backlog, workers with random processing times, failures.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
 	if err := fs.Parse(args); err != nil {
 		return usageError(stderr, err)
 	}

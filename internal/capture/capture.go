@@ -5,6 +5,7 @@ package capture
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -72,4 +73,31 @@ func (cw *Writer) Count() int {
 	cw.mu.Lock()
 	defer cw.mu.Unlock()
 	return cw.n
+}
+
+// Run runs src and records its messages to cw until ctx ends, count
+// messages are recorded (0: no limit) or writing fails (the error).
+func Run(ctx context.Context, src interface {
+	Run(context.Context, func(model.Message))
+}, cw *Writer, count int) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		once   sync.Once
+		failed error // set by one endpoint's goroutine, then the run ends
+	)
+	src.Run(ctx, func(m model.Message) {
+		if ctx.Err() != nil {
+			return
+		}
+		if err := cw.Add(m); err != nil {
+			once.Do(func() { failed = err })
+			cancel()
+			return
+		}
+		if count > 0 && cw.Count() >= count {
+			cancel()
+		}
+	})
+	return failed
 }

@@ -57,6 +57,9 @@ func NewReader(r io.Reader, d Defaults) *Reader {
 	return &Reader{d: d, maxLine: MaxLine, r: bufio.NewReaderSize(r, 1<<20), first: true}
 }
 
+// Line returns the line of the item Next returned last.
+func (rd *Reader) Line() int { return rd.line }
+
 // Next returns the next item, or io.EOF after the last. The item's Raw
 // bytes are valid until the following call.
 func (rd *Reader) Next() (Item, error) {

@@ -66,6 +66,17 @@ func builtin() map[string]Profile {
 // profileNames lists the built-in profiles in a fixed order, comma-separated.
 const profileNames = "badges,hashing,notifications"
 
+// Describe lists the built-in profiles, one per line, each line starting
+// with a newline and two spaces.
+func Describe() string {
+	ps, _ := Lookup("all")
+	var b strings.Builder
+	for _, p := range ps {
+		fmt.Fprintf(&b, "\n  %s: %s", p.Name, p.Description)
+	}
+	return b.String()
+}
+
 // Lookup returns the profiles named in a comma-separated list ("all" or
 // "" for every one).
 func Lookup(names string) ([]Profile, error) {

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -31,6 +32,19 @@ type Publisher struct {
 	// Phase delays the start, so that hubs started together publish at
 	// different moments.
 	Phase time.Duration
+}
+
+// Check reports a period or speed the publisher cannot keep: a period
+// under 100 ms, a speed outside (0, 1000], or less than 5 ms of wall
+// clock between publishes.
+func (p Publisher) Check() error {
+	if p.Period < 100*time.Millisecond {
+		return errors.New("period must be at least 100ms")
+	}
+	if p.Speed <= 0 || p.Speed > 1000 || p.Period.Seconds()/p.Speed < 0.005 {
+		return errors.New("speed must be positive and leave at least 5ms between publishes")
+	}
+	return nil
 }
 
 // Run binds the socket and publishes until ctx ends. Like moksha, the
