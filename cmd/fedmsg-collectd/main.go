@@ -16,24 +16,17 @@ import (
 )
 
 func main() {
-	os.Exit(mainStatus())
-}
-
-// mainStatus runs the command of the command line and returns its exit
-// status, once its deferred clean-up is done.
-func mainStatus() int {
-	if subcommand(os.Args[1:]) == nil {
-		if os.Getenv("GOMAXPROCS") == "" {
-			// A snapshot takes a fraction of a millisecond, so one thread
-			// running Go code is plenty, and spares the wake-ups and
-			// hand-offs between threads, which cost more than the work (a
-			// sixth of the CPU time with 10 hubs; see the README's
-			// performance section). GOMAXPROCS in the environment
-			// overrides it.
-			runtime.GOMAXPROCS(1)
-		}
+	if os.Getenv("GOMAXPROCS") == "" {
+		// A snapshot takes a fraction of a millisecond, so one thread
+		// running Go code is plenty, and spares the wake-ups and hand-offs
+		// between threads, which cost more than the work (see the README's
+		// performance section); replay, too, is faster on one (the garbage
+		// collector does not spin beside it). GOMAXPROCS in the environment
+		// overrides it.
+		runtime.GOMAXPROCS(1)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-	return run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }

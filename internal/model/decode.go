@@ -26,7 +26,31 @@ func Decode(data []byte, arrival time.Time) (Snapshot, error) {
 // Use one per hub, from one goroutine.
 type Decoder struct {
 	strs  map[string]string
-	bytes int // held by strs
+	bytes int       // held by strs
+	times []float64 // the previous snapshot's times, storage to reuse
+}
+
+// maxKeptTimes bounds the times storage a Decoder keeps between messages
+// (1 MiB): an outlier's is let go.
+const maxKeptTimes = 128 << 10
+
+// timesBuffer returns an empty slice of capacity n or more: the storage of
+// the previous snapshot's times, if large enough.
+func (dec *Decoder) timesBuffer(n int) []float64 {
+	if dec != nil && cap(dec.times) >= n {
+		return dec.times[:0]
+	}
+	return make([]float64, 0, n)
+}
+
+// keepTimes keeps ts's storage for the next snapshot, unless it is large.
+func (dec *Decoder) keepTimes(ts []float64) {
+	if dec != nil {
+		dec.times = nil
+		if cap(ts) <= maxKeptTimes {
+			dec.times = ts[:0]
+		}
+	}
 }
 
 // Bounds on what a Decoder keeps: a hub sending ever new names (a bug, or
@@ -36,7 +60,9 @@ const (
 	maxInternedBytes = 256 << 10
 )
 
-// Decode parses one monitoring message; see the function Decode.
+// Decode parses one monitoring message; see the function Decode. The
+// snapshot's Times share storage that the Decoder reuses: they are valid
+// until its next Decode.
 func (dec *Decoder) Decode(data []byte, arrival time.Time) (Snapshot, error) {
 	// What the fast decoder takes is strict JSON, with no bare NaN or
 	// Infinity for quoteNonFinite to quote: try it first.

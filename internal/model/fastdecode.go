@@ -110,8 +110,10 @@ var consumerKeys = []string{"name", "module", "initialized", "exceptions", "topi
 func (d *fastDecoder) consumers() ([]consumerFields, bool) {
 	var out []consumerFields
 	// One backing array for the times of the whole snapshot, sized from
-	// the message: a number takes at least 20 bytes at full precision.
-	times := make([]float64, 0, len(d.data)/20)
+	// the message (a number takes at least 20 bytes at full precision), or
+	// the Decoder's from the previous message.
+	times := d.dec.timesBuffer(len(d.data) / 20)
+	defer func() { d.dec.keepTimes(times) }()
 	ok := d.array(func() bool {
 		var f consumerFields
 		seen := 0
