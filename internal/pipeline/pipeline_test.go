@@ -17,6 +17,7 @@ import (
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
 	"github.com/fedora-infra/fedmsg-collectd/internal/putval"
 	"github.com/fedora-infra/fedmsg-collectd/internal/report"
+	"github.com/fedora-infra/fedmsg-collectd/internal/testhub"
 )
 
 var (
@@ -133,24 +134,6 @@ func run(t *testing.T, cfg Config, src Source, sink Sink) func() error {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // waitFor waits until cond holds, for at most 5 s.
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
@@ -245,7 +228,7 @@ func TestHubsWritePolicy(t *testing.T) {
 func TestRunLiveness(t *testing.T) {
 	src, sink := newChanSource(testEP), newRecordSink()
 	tick := make(chan time.Time)
-	logs := new(syncBuffer)
+	logs := new(testhub.Buffer)
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	stop := run(t, Config{Interval: 10 * time.Second, IdlePeriods: 3, Smoothing: time.Minute, Tick: tick, Logger: log}, src, sink)
 	tick <- t0
