@@ -1,0 +1,195 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/analytics"
+	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
+	"github.com/fedora-infra/fedmsg-collectd/internal/model"
+	"github.com/fedora-infra/fedmsg-collectd/internal/putval"
+)
+
+const usageHead = `fedmsg-collectd: collectd Exec plugin for fedmsg / moksha hub monitoring sockets.
+
+Usage:
+  fedmsg-collectd [run] [flags]    run as collectd's Exec program (the default)
+  fedmsg-collectd demo [flags]     run on a built-in simulated hub, printing what
+                                   collectd would receive
+  fedmsg-collectd simulate [flags] publish a simulated hub's monitoring messages
+  fedmsg-collectd check [flags]    a Nagios plugin: check one snapshot against thresholds
+  fedmsg-collectd capture [flags]  record a hub's messages with their arrival times
+  fedmsg-collectd replay [flags] FILE|-
+                                   print what the plugin writes for recorded or
+                                   plain snapshots
+  fedmsg-collectd help             show this text
+
+"fedmsg-collectd COMMAND -h" explains the flags of each command.
+
+collectd starts the plugin once and reads PUTVAL lines from its stdout for
+as long as it runs. Each hub's monitoring socket is read by its own
+subscriber; a hub that is not running yet is waited for quietly.
+Diagnostics go to stderr, which collectd logs as errors: they are rare.
+
+Without --endpoint, the sockets DIR/monitoring-SERVICE.socket are
+discovered and rescanned, so hubs that appear later are picked up and
+sockets that go away are dropped.
+
+Flags of run:
+`
+
+// config is what the command line asks for.
+type config struct {
+	endpoints   []model.Endpoint
+	socketDir   string
+	rescan      time.Duration
+	host        string
+	idlePeriods int
+	logLevel    slog.Level
+	interval    time.Duration
+	maxMessage  int
+	smoothing   time.Duration
+	capture     string
+}
+
+type endpointsFlag []model.Endpoint
+
+func (e *endpointsFlag) String() string { return "" }
+
+func (e *endpointsFlag) Set(s string) error {
+	ep, err := parseEndpoint(s)
+	if err != nil {
+		return err
+	}
+	*e = append(*e, ep)
+	return nil
+}
+
+// parseEndpoint parses an endpoint and checks that its service makes
+// collectd identifiers.
+func parseEndpoint(s string) (model.Endpoint, error) {
+	ep, err := hubmon.ParseEndpoint(s)
+	if err == nil {
+		if err = putval.CheckService(ep.Service); err != nil {
+			err = fmt.Errorf("endpoint %q: %w", s, err)
+		}
+	}
+	return ep, err
+}
+
+// parse reads the command line of the run command. getenv supplies
+// COLLECTD_HOSTNAME; hostname is the fallback for the host field.
+func parse(args []string, out io.Writer, getenv func(string) string, hostname func() (string, error)) (config, error) {
+	if len(args) > 0 {
+		switch args[0] {
+		case "run":
+			args = args[1:]
+		case "help":
+			args = []string{"-help"}
+		}
+	}
+	fs := flag.NewFlagSet("fedmsg-collectd", flag.ContinueOnError)
+	fs.SetOutput(out)
+	var (
+		c   config
+		eps endpointsFlag
+	)
+	fs.Var(&eps, "endpoint", "hub monitoring socket, `[SERVICE=]ENDPOINT`, repeatable. ENDPOINT is\n"+
+		"ipc://PATH (ipc:////PATH too) or tcp://HOST:PORT. SERVICE (the plugin field\n"+
+		"of the identifiers, e.g. fedmsg-hub) defaults to what the endpoint gives:\n"+
+		"monitoring-SERVICE.socket gives SERVICE, another ipc file fedmsg-NAME,\n"+
+		"tcp://HOST:PORT fedmsg-HOST_PORT (non-alphanumerics as _)")
+	fs.StringVar(&c.socketDir, "socket-dir", hubmon.DefaultSocketDir, "where to discover `DIR`/monitoring-*.socket when no --endpoint is given")
+	fs.DurationVar(&c.rescan, "rescan", 10*time.Second, "how often to rescan --socket-dir")
+	fs.StringVar(&c.host, "hostname", "", "host field of the identifiers (default $COLLECTD_HOSTNAME, else this machine's name)")
+	fs.IntVar(&c.idlePeriods, "idle-periods", 3, "reconnect after this many publish periods without a message")
+	level := fs.String("log-level", "warn", "stderr log level: error, warn, info or debug")
+	fs.DurationVar(&c.interval, "interval", 0, "how often to write hub liveness and the plugin's own counters\n(default $COLLECTD_INTERVAL, else 10s)")
+	fs.DurationVar(&c.smoothing, "smoothing", analytics.DefaultSmoothing, "time constant of the exponential smoothing behind the wait, rate\nand drain-time values")
+	fs.StringVar(&c.capture, "capture", "", "also record every message received, with its arrival time, as JSON\nlines in `FILE` (for bug reports: \"fedmsg-collectd replay FILE\" prints\nthe same values again)")
+	maxMessage := fs.String("max-message", "4MiB", "largest monitoring message accepted, in bytes (suffixes KiB, MiB);\na hub sending more is disconnected before the message is read")
+	fs.Usage = func() {
+		fmt.Fprint(out, usageHead)
+		fs.PrintDefaults()
+	}
+	err := fs.Parse(args)
+	if err != nil {
+		return config{}, err
+	}
+	if fs.NArg() > 0 {
+		return config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	c.endpoints = eps
+	if err = c.logLevel.UnmarshalText([]byte(*level)); err != nil {
+		return config{}, fmt.Errorf("--log-level: %w", err)
+	}
+	if c.rescan <= 0 {
+		return config{}, errors.New("--rescan must be positive")
+	}
+	if c.smoothing < time.Second {
+		return config{}, errors.New("--smoothing must be at least 1s")
+	}
+	if c.idlePeriods < 1 {
+		return config{}, errors.New("--idle-periods must be at least 1")
+	}
+	if c.maxMessage, err = parseSize(*maxMessage); err != nil || c.maxMessage < 1024 {
+		return config{}, fmt.Errorf("--max-message %q: want a size of at least 1KiB, such as 4MiB", *maxMessage)
+	}
+	if c.interval == 0 {
+		c.interval = 10 * time.Second
+		if f, err := strconv.ParseFloat(getenv("COLLECTD_INTERVAL"), 64); err == nil && f >= 0.1 && f <= 86400 {
+			c.interval = time.Duration(f * float64(time.Second))
+		}
+	}
+	if c.interval < 100*time.Millisecond {
+		return config{}, errors.New("--interval must be at least 100ms")
+	}
+	if c.host, err = hostOf(c.host, getenv, hostname); err != nil {
+		return config{}, err
+	}
+	seen := map[string]string{}
+	for _, ep := range c.endpoints {
+		if prev, dup := seen[ep.Service]; dup {
+			return config{}, fmt.Errorf("service %s is given to both %s and %s: name them apart with SERVICE=", ep.Service, prev, ep.Addr)
+		}
+		seen[ep.Service] = ep.Addr
+	}
+	return c, nil
+}
+
+// hostOf is the host field: the flag's value, else COLLECTD_HOSTNAME, else
+// the machine's name; sanitized.
+func hostOf(flagValue string, getenv func(string) string, hostname func() (string, error)) (string, error) {
+	h := flagValue
+	if h == "" {
+		h = getenv("COLLECTD_HOSTNAME")
+	}
+	if h == "" {
+		var err error
+		if h, err = hostname(); err != nil {
+			return "", fmt.Errorf("no --hostname, no COLLECTD_HOSTNAME, and %w", err)
+		}
+	}
+	return putval.Host(h), nil
+}
+
+// parseSize reads a byte count with an optional KiB or MiB suffix.
+func parseSize(s string) (int, error) {
+	mult := 1
+	for suffix, m := range map[string]int{"KiB": 1 << 10, "MiB": 1 << 20} {
+		if n, ok := strings.CutSuffix(s, suffix); ok {
+			s, mult = n, m
+		}
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n <= 0 || n > (1<<40)/mult {
+		return 0, fmt.Errorf("size %q", s)
+	}
+	return n * mult, nil
+}
