@@ -210,6 +210,9 @@ func TestCollectdIntegration(t *testing.T) {
 		Period: time.Second, Mode: 0o777, Files: []string{fixtures + "ipc-01.json"}})
 	odd := "ipc://" + filepath.Join(run, "monitoring-fedmsg-odd.socket")
 	oddHub := testhub.Run(t, testhub.Config{Endpoint: odd, Period: 300 * time.Millisecond, Mode: 0o777, Files: []string{fixtures + "ipc-12.json"}})
+	// A hub whose FMNConsumer backlog goes 0, 49, 188 and again: it grows.
+	testhub.Run(t, testhub.Config{Endpoint: "ipc://" + filepath.Join(run, "monitoring-fedmsg-trend.socket"),
+		Period: time.Second, Mode: 0o777, Files: []string{fixtures + "ipc-12.json", fixtures + "ipc-01.json", fixtures + "ipc-06.json"}})
 	e := startCollectd(t, dir, "--socket-dir", run)
 
 	e.waitFile(t, "myhost/fedmsg-hub/queue_length-FedoraBadgesConsumer_backlog.rrd", 20*time.Second)
@@ -232,7 +235,8 @@ func TestCollectdIntegration(t *testing.T) {
 		"myhost/fedmsg-hub/duration-FMNConsumer_wait.rrd",
 		"myhost/fedmsg-hub/response_time-FMNConsumer_p99.rrd",
 		"myhost/fedmsg-hub/gauge-FMNConsumer_utilization.rrd",
-		"myhost/fedmsg-hub/operations_per_second-FMNConsumer_growth_rate.rrd",
+		"myhost/fedmsg-hub/duration-FMNConsumer_expected_wait.rrd",
+		"myhost/fedmsg-trend/operations_per_second-FMNConsumer_growth_rate.rrd",
 		"myhost/fedmsg-hub/operations_per_second-SummerShumConsumer_service_rate.rrd",
 		`myhost/fedmsg-odd/queue_length-Spaced "Quoted" Consumer_backlog.rrd`,
 		`myhost/fedmsg-odd/gauge-path_like\name_tab_exceptions.rrd`,

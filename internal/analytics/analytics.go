@@ -46,6 +46,7 @@ type consumer struct {
 	backlog, in, out float64 // smoothed backlog, arrival and service rate
 	primed           bool    // the smoothed values hold at least one sample
 	gen              uint64
+	queue            queue // the short-horizon figures' state
 }
 
 // NewHub returns an empty state with the given smoothing time constant
@@ -73,10 +74,16 @@ type Figures struct {
 	// ArrivalRate and ServiceRate are smoothed headcounts per second.
 	ArrivalRate, ServiceRate model.Opt
 	// Wait is the smoothed backlog over the smoothed arrival rate, in
-	// seconds (Little's law).
+	// seconds (Little's law): the mean wait over about the smoothing
+	// constant; 0 on an empty, idle queue.
 	Wait model.Opt
-	// DrainTime is the backlog over the net service rate while it is
-	// positive, in seconds; GrowthRate the net arrival rate while that is.
+	// ExpectedWait is how long a message arriving now waits for a worker,
+	// in seconds: the backlog over the service capacity; 0 when the
+	// backlog is empty.
+	ExpectedWait model.Opt
+	// DrainTime is the backlog over the rate at which it shrinks (its
+	// trend over the last snapshots), while it shrinks, in seconds;
+	// GrowthRate the rate at which it grows, while it grows.
 	DrainTime, GrowthRate model.Opt
 	// P50, P95 and P99 are percentiles of the processing times of the
 	// snapshot, in seconds.
@@ -102,13 +109,14 @@ func (h *Hub) Update(s model.Snapshot, cs []Consumer, out []Figures) []Figures {
 		return out
 	}
 	fresh := h.last.IsZero() || s.Session != h.session || dt > resetAfter*h.smoothing.Seconds()
+	at := float64(s.Arrival.Unix()) + float64(s.Arrival.Nanosecond())/1e9
 	h.session, h.last = s.Session, s.Arrival
 	h.gen++
 	if fresh {
 		// The first snapshot has no interval to divide its counts by.
 		clear(h.consumers)
 		for _, c := range cs {
-			h.consumers[c.Key] = &consumer{gen: h.gen}
+			h.consumers[c.Key] = newConsumer(h.gen, c, at)
 		}
 		h.distribution(out, cs, 0)
 		return out
@@ -129,10 +137,14 @@ func (h *Hub) Update(s model.Snapshot, cs []Consumer, out []Figures) []Figures {
 		st := h.consumers[c.Key]
 		if st == nil {
 			// New, or back after an absence: start from its next snapshot.
-			h.consumers[c.Key] = &consumer{gen: h.gen}
+			h.consumers[c.Key] = newConsumer(h.gen, c, at)
 			continue
 		}
 		st.gen = h.gen
+		if c.Backlog.Valid {
+			st.queue.observe(at, c.Backlog.V, c.Times, window)
+			st.short(&out[i], c.Backlog.V)
+		}
 		if c.Backlog.Valid && c.HeadcountIn.Valid && c.HeadcountOut.Valid {
 			st.update(&out[i], c, window, alpha)
 		}
@@ -160,14 +172,37 @@ func (st *consumer) update(f *Figures, c Consumer, window, alpha float64) {
 		st.out += alpha * (served - st.out)
 	}
 	f.ArrivalRate, f.ServiceRate = model.Some(st.in), model.Some(st.out)
-	if st.in >= minRate {
+	switch {
+	case backlog == 0 && c.HeadcountIn.V == 0:
+		// Empty and idle: no message waits, whatever arrived before.
+		f.Wait = model.Some(0)
+	case st.in >= minRate:
 		f.Wait = model.Some(st.backlog / st.in)
 	}
-	switch net := st.out - st.in; {
-	case net > 0 && backlog > 0:
-		f.DrainTime = model.Some(backlog / net)
-	case net < 0:
-		f.GrowthRate = model.Some(-net)
+}
+
+// newConsumer returns the state of a consumer first seen in the snapshot
+// of time at (seconds).
+func newConsumer(gen uint64, c Consumer, at float64) *consumer {
+	st := &consumer{gen: gen}
+	if c.Backlog.Valid {
+		st.queue.observe(at, c.Backlog.V, c.Times, 0)
+	}
+	return st
+}
+
+// short sets the short-horizon figures: the expected wait, and the drain
+// time or the growth rate.
+func (st *consumer) short(f *Figures, backlog float64) {
+	if w, ok := st.queue.expectedWait(backlog); ok {
+		f.ExpectedWait = model.Some(w)
+	}
+	drain, growth, isDrain, isGrowth := st.queue.drainOrGrowth(backlog)
+	if isDrain {
+		f.DrainTime = model.Some(drain)
+	}
+	if isGrowth {
+		f.GrowthRate = model.Some(growth)
 	}
 }
 

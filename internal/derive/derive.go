@@ -91,6 +91,7 @@ func (h *Hub) Values(s model.Snapshot) (subjects []string, values []report.Value
 			add(report.ArrivalRate, i, f.ArrivalRate)
 			add(report.ServiceRate, i, f.ServiceRate)
 			add(report.Wait, i, f.Wait)
+			add(report.ExpectedWait, i, f.ExpectedWait)
 			add(report.DrainTime, i, f.DrainTime)
 			add(report.GrowthRate, i, f.GrowthRate)
 		}

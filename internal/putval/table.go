@@ -47,6 +47,8 @@ func identOf(k report.Kind) ident {
 		return ident{"operations_per_second", "_service_rate", 1}
 	case report.Wait:
 		return ident{"duration", "_wait", 1}
+	case report.ExpectedWait:
+		return ident{"duration", "_expected_wait", 1}
 	case report.DrainTime:
 		return ident{"duration", "_drain_time", 1}
 	case report.GrowthRate:

@@ -32,15 +32,16 @@ const (
 	Uninitialized // consumers and producers that failed to start
 
 	// Per consumer, derived (package analytics).
-	ArrivalRate // messages per second, smoothed
-	ServiceRate // messages per second, smoothed
-	Wait        // seconds: Little's law on the smoothed backlog and arrival rate
-	DrainTime   // seconds until a shrinking backlog is empty
-	GrowthRate  // messages per second by which a growing backlog grows
-	P50         // seconds: median processing time since the previous publish
-	P95         // seconds
-	P99         // seconds
-	Utilization // busy workers on average since the previous publish
+	ArrivalRate  // messages per second, smoothed
+	ServiceRate  // messages per second, smoothed
+	Wait         // seconds: Little's law on the smoothed backlog and arrival rate
+	ExpectedWait // seconds a message arriving now waits for a worker
+	DrainTime    // seconds until a shrinking backlog is empty
+	GrowthRate   // messages per second by which a growing backlog grows
+	P50          // seconds: median processing time since the previous publish
+	P95          // seconds
+	P99          // seconds
+	Utilization  // busy workers on average since the previous publish
 
 	// Per hub, on every interval (package health).
 	HubUp           // 1 while snapshots arrive, 0 once the hub is lost

@@ -89,12 +89,34 @@ type Consumer struct {
 	waited   float64 // total time messages waited for a worker
 	started  int
 	arrivals int
+
+	// With Record: every message's wait, and when the backlog emptied.
+	record  bool
+	waits   []Wait
+	emptied []float64
+}
+
+// Wait is the truth about one message: when it arrived and when a worker
+// took it.
+type Wait struct {
+	Arrived, Started float64
 }
 
 type worker struct {
 	until float64 // completion time; NaN when idle
 	took  float64
 }
+
+// Record makes the consumer keep every message's wait and the times its
+// backlog emptied, for Waits and Emptied (tests of the analytics).
+func (c *Consumer) Record() { c.record = true }
+
+// Waits returns the waits of the messages started so far, in the order
+// they started (FIFO: the order they arrived).
+func (c *Consumer) Waits() []Wait { return c.waits }
+
+// Emptied returns the times at which the backlog became empty, in order.
+func (c *Consumer) Emptied() []float64 { return c.emptied }
 
 // NewConsumer starts a simulation of m at time 0 with its own random
 // stream.
@@ -194,6 +216,12 @@ func (c *Consumer) dispatch() {
 		c.out++
 		c.started++
 		c.waited += c.now - arrived
+		if c.record {
+			c.waits = append(c.waits, Wait{Arrived: arrived, Started: c.now})
+			if len(c.queue) == 0 {
+				c.emptied = append(c.emptied, c.now)
+			}
+		}
 	}
 }
 
