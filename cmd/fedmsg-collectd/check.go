@@ -15,8 +15,9 @@ import (
 
 const checkUsage = `Usage: fedmsg-collectd check --endpoint E [--timeout 20s] [checks]
 
-A Nagios / Icinga plugin: reads one snapshot from the hub (waiting at most
---timeout) and checks it. Exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN
+A Nagios / Icinga plugin: reads one snapshot from the hub (two successive
+ones for --wait-* and --drain-*), waiting at most --timeout, and checks it.
+Exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN
 (timeout, missing socket, permission denied, malformed snapshot, a named
 consumer or producer not found, a bad command line).
 
@@ -26,11 +27,16 @@ against the ranges given; without --consumer or --producer, every consumer
 is. Ranges: 10 (alert above 10 or below 0), 10: (below 10), ~:10 (above 10),
 10:20 (outside), @10:20 (inside); decimals allowed.
 
-Examples (the old Fedora checks):
+Operators alert on how long messages wait rather than on backlog counts,
+which mean different things per consumer: --wait-warning 300 warns when a
+message arriving now waits more than five minutes for a worker.
+
+Examples (the old Fedora checks, then waits):
   check --endpoint ipc:///var/run/fedmsg/monitoring-fedmsg-hub.socket \
     --consumer FMNConsumer --backlog-warning 15000 --backlog-critical 20000
   check --endpoint ... --consumer FMNConsumer --exceptions-warning 1 --exceptions-critical 10
   check --endpoint ... --producer DigestProducer --last-ran-warning 90 --last-ran-critical 600
+  check --endpoint ... --wait-warning 300 --wait-critical 1800 --drain-critical 3600
 
 Flags:
 `
@@ -94,6 +100,8 @@ func parseCheck(args []string, out io.Writer) (checkConfig, error) {
 		{"exceptions", "exceptions of the checked consumers since the previous publish", &c.spec.Exceptions},
 		{"p95", "95th percentile of their processing times (ms)", &c.spec.P95},
 		{"last-ran", "seconds since the checked producers last ran", &c.spec.LastRan},
+		{"wait", "expected wait of a message arriving now at the checked consumers (seconds;\nreads two snapshots)", &c.spec.Wait},
+		{"drain", "time until the checked consumers' backlogs are empty (seconds; a growing\nbacklog never drains; reads two snapshots)", &c.spec.Drain},
 	} {
 		fs.Var(rangeFlag{&t.th.Warn}, t.name+"-warning", "`RANGE` of the "+t.what+" that is WARNING")
 		fs.Var(rangeFlag{&t.th.Crit}, t.name+"-critical", "`RANGE` of the "+t.what+" that is CRITICAL")

@@ -21,6 +21,10 @@ func TestCheckIntegration(t *testing.T) {
 	dir := t.TempDir()
 	hub06 := testhub.Start(t, "ipc://"+filepath.Join(dir, "monitoring-fedmsg-hub.socket"), 200*time.Millisecond, fixtures+"ipc-06.json")
 	hub01 := testhub.Start(t, "tcp://127.0.0.1:*", 200*time.Millisecond, fixtures+"ipc-01.json")
+	// Every second the FMNConsumer of ipc-06: 188 waiting, 99 messages of
+	// 50 ms done (4.96 s of work a second: five busy workers), so a message
+	// arriving now waits 188 x 50 ms / 4.96 = 1.9 s.
+	hub06s := testhub.Start(t, "tcp://127.0.0.1:*", time.Second, fixtures+"ipc-06.json")
 	silent := testhub.Run(t, testhub.Config{Endpoint: "ipc://" + filepath.Join(dir, "silent.socket"), Period: time.Hour, Delay: time.Hour, Files: []string{fixtures + "ipc-12.json"}})
 	for _, tt := range []struct {
 		name  string
@@ -40,6 +44,8 @@ func TestCheckIntegration(t *testing.T) {
 			"FEDMSG CRITICAL - consumer Gone not found", 2},
 		{"producer not run yet", []string{"--endpoint", hub06.Endpoint, "--producer", "LazyProducer", "--last-ran-warning", "90", "--last-ran-critical", "600"},
 			"FEDMSG UNKNOWN - producer LazyProducer has not run yet", 3},
+		{"expected wait and drain time, from two snapshots", []string{"--endpoint", hub06s.Endpoint, "--consumer", "FMNConsumer", "--wait-warning", "1", "--drain-critical", "600"},
+			"FEDMSG WARNING - FMNConsumer expected wait 2 s (warning above 1) | 'FMNConsumer_backlog'=188;;;0; 'FMNConsumer_exceptions'=0;;;0; 'FMNConsumer_expected_wait'=1.9", 1},
 		{"missing socket", []string{"--endpoint", "ipc://" + filepath.Join(dir, "monitoring-nothing.socket")},
 			"FEDMSG UNKNOWN - socket " + filepath.Join(dir, "monitoring-nothing.socket") + " does not exist (is the hub installed and its monitoring socket configured?)", 3},
 		{"closed port", []string{"--endpoint", "tcp://127.0.0.1:" + closedPort(t)},

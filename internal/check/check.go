@@ -69,6 +69,10 @@ type Spec struct {
 	// publish), processing time p95 in milliseconds, producer seconds since
 	// last_ran.
 	Backlog, Exceptions, P95, LastRan Thresholds
+	// Wait and Drain are thresholds in seconds on the consumers' expected
+	// wait and drain time, which need two snapshots (Probe reads them); a
+	// growing backlog takes for ever to drain.
+	Wait, Drain Thresholds
 	// Missing is the state of a named consumer or producer that the hub
 	// does not list: Unknown by default, Critical for "must exist".
 	Missing Status
@@ -101,8 +105,20 @@ type finding struct {
 	text   string
 }
 
-// Evaluate checks snapshot s against spec.
-func Evaluate(s model.Snapshot, spec Spec) Result {
+// Snapshots is how many successive snapshots spec needs: two for the
+// expected wait and the drain time, else one.
+func (spec Spec) Snapshots() int {
+	if spec.Wait.Set() || spec.Drain.Set() {
+		return 2
+	}
+	return 1
+}
+
+// Evaluate checks the last of successive snapshots against spec; the ones
+// before it give the expected wait and the drain time.
+func Evaluate(snaps []model.Snapshot, spec Spec) Result {
+	s := snaps[len(snaps)-1]
+	figs := figuresOf(snaps)
 	var (
 		res      Result
 		findings []finding
@@ -130,17 +146,18 @@ func Evaluate(s model.Snapshot, spec Spec) Result {
 
 	nConsumers := 0
 	for _, name := range spec.Consumers {
-		var matched []model.Consumer
-		for _, c := range s.Consumers {
+		var matched []int
+		for i, c := range s.Consumers {
 			if name == All || c.Name == name {
-				matched = append(matched, c)
+				matched = append(matched, i)
 			}
 		}
 		if len(matched) == 0 && name != All {
 			note(missing, "consumer %s not found", name)
 			res.Lines = append(res.Lines, name+": not found")
 		}
-		for _, c := range matched {
+		for _, i := range matched {
+			c := s.Consumers[i]
 			nConsumers++
 			if !c.Initialized {
 				note(Critical, "consumer %s is not initialized", c.Name)
@@ -162,6 +179,26 @@ func Evaluate(s model.Snapshot, spec Spec) Result {
 					slices.Sort(ts)
 					p95 := 1000 * analytics.Percentile(ts, 95)
 					parts = append(parts, "p95 "+value(c.Name+"_p95", p95, "ms", spec.P95, c.Name+" processing time p95"))
+				}
+			}
+			f := figs[i]
+			if spec.Wait.Set() {
+				if f.ExpectedWait.Valid {
+					parts = append(parts, "expected wait "+value(c.Name+"_expected_wait", f.ExpectedWait.V, "s", spec.Wait, c.Name+" expected wait"))
+				} else {
+					parts = append(parts, "no processing time known, no expected wait")
+				}
+			}
+			if spec.Drain.Set() {
+				switch {
+				case f.DrainTime.Valid:
+					parts = append(parts, "drains in "+value(c.Name+"_drain_time", f.DrainTime.V, "s", spec.Drain, c.Name+" drain time"))
+				case f.GrowthRate.Valid:
+					st, r := spec.Drain.status(math.Inf(1))
+					note(st, "%s backlog grows by %s msg/s (%s %s)", c.Name, num(f.GrowthRate.V), strings.ToLower(st.String()), r.Describe())
+					parts = append(parts, "backlog grows by "+num(f.GrowthRate.V)+" msg/s")
+				default:
+					parts = append(parts, "backlog not shrinking")
 				}
 			}
 			res.Lines = append(res.Lines, c.Name+": "+strings.Join(parts, ", "))
@@ -210,6 +247,35 @@ func Evaluate(s model.Snapshot, spec Spec) Result {
 		res.Summary = res.Lines[0]
 	}
 	return res
+}
+
+// figuresOf runs the analytics over snaps and returns the figures of the
+// last snapshot's consumers, by index (zero for those not initialized).
+func figuresOf(snaps []model.Snapshot) []analytics.Figures {
+	h := analytics.NewHub(analytics.DefaultSmoothing)
+	var figs []analytics.Figures
+	for _, s := range snaps {
+		var (
+			cs    []analytics.Consumer
+			index []int
+		)
+		seen := map[string]int{}
+		for i := range s.Consumers {
+			c := &s.Consumers[i]
+			if !c.Initialized {
+				continue
+			}
+			cs = append(cs, analytics.Consumer{Key: c.Name + "#" + strconv.Itoa(seen[c.Name]), Consumer: c})
+			seen[c.Name]++
+			index = append(index, i)
+		}
+		out := h.Update(s, cs, nil)
+		figs = make([]analytics.Figures, len(s.Consumers))
+		for j, i := range index {
+			figs[i] = out[j]
+		}
+	}
+	return figs
 }
 
 func plural(n int, what string) string {

@@ -97,7 +97,7 @@ func TestEvaluate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res := Evaluate(fixture(t, tt.fixture), tt.spec)
+			res := Evaluate([]model.Snapshot{fixture(t, tt.fixture)}, tt.spec)
 			var buf bytes.Buffer
 			res.Write(&buf)
 			if res.Status != tt.status {
@@ -128,7 +128,7 @@ func TestLastRan(t *testing.T) {
 			"MonitoringProducer: exceptions 0, last ran 586 s ago\nFlakyProducer: exceptions 1, last ran 608 s ago\nLazyProducer: exceptions 0, has not run yet\n", Critical},
 	} {
 		spec.Now = time.Unix(int64(tt.now), 0)
-		res := Evaluate(fixture(t, "ipc-06"), spec)
+		res := Evaluate([]model.Snapshot{fixture(t, "ipc-06")}, spec)
 		var buf bytes.Buffer
 		res.Write(&buf)
 		if res.Status != tt.st || buf.String() != tt.want {
@@ -157,5 +157,52 @@ func TestPerfLabelQuoting(t *testing.T) {
 	}
 	if !strings.HasPrefix(Fail("x %d", 1).Problems[0], "x 1") {
 		t.Error("Fail")
+	}
+}
+
+// TestWaitAndDrain: from two snapshots 5 s apart, the expected wait and
+// the drain time against their thresholds; a growing backlog never drains.
+func TestWaitAndDrain(t *testing.T) {
+	t0 := time.Unix(1795516100, 0)
+	snap := func(at, backlog float64) model.Snapshot {
+		times := make([]float64, 50)
+		for i := range times {
+			times[i] = 0.1 // one worker busy all 5 s
+		}
+		return model.Snapshot{Arrival: t0.Add(time.Duration(at * float64(time.Second))), Period: 5 * time.Second, Session: 1,
+			Consumers: []model.Consumer{{Name: "C", Initialized: true, Backlog: model.Some(backlog), Exceptions: model.Some(0),
+				HeadcountIn: model.Some(10), HeadcountOut: model.Some(50), Times: times, HasTimes: true}}}
+	}
+	rng := func(s string) Range {
+		r, err := ParseRange(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	spec := Spec{Consumers: []string{"C"}, Wait: Thresholds{Warn: rng("4"), Crit: rng("60")}, Drain: Thresholds{Crit: rng("3")}}
+	if spec.Snapshots() != 2 {
+		t.Fatalf("wait and drain thresholds need %d snapshots, want 2", spec.Snapshots())
+	}
+	// 100 -> 50 in 5 s: 50 messages of 0.1 s ahead (5 s), drained in 5 s.
+	var out strings.Builder
+	res := Evaluate([]model.Snapshot{snap(0, 100), snap(5, 50)}, spec)
+	res.Write(&out)
+	for _, want := range []string{"FEDMSG CRITICAL - C drain time 5 s (critical", "C expected wait 5 s (warning", "'C_expected_wait'=5s;4;60;0;", "'C_drain_time'=5s;;3;0;"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("no %q in\n%s", want, out.String())
+		}
+	}
+	// 50 -> 100: growing, for ever to drain.
+	out.Reset()
+	Evaluate([]model.Snapshot{snap(0, 50), snap(5, 100)}, spec).Write(&out)
+	if !strings.HasPrefix(out.String(), "FEDMSG CRITICAL - C backlog grows by 10 msg/s (critical") {
+		t.Errorf("growing backlog:\n%s", out.String())
+	}
+	// One snapshot: no expected wait known yet, no drain time; OK.
+	out.Reset()
+	if res := Evaluate([]model.Snapshot{snap(0, 100)}, spec); res.Status != OK {
+		res.Write(&out)
+		t.Errorf("one snapshot: %s", out.String())
 	}
 }

@@ -13,36 +13,49 @@ import (
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
 )
 
-// Probe reads one snapshot from ep and evaluates it against spec (whose Now
-// is the snapshot's arrival); it never takes longer than timeout. What
+// Probe reads the snapshots spec needs from ep (one, or two successive ones
+// for the expected wait and the drain time) and evaluates them (spec's Now
+// is the last one's arrival); it never takes longer than timeout. What
 // stops it from reading (no socket, permission denied, no hub listening,
-// nothing within the timeout, a malformed message) is UNKNOWN.
+// too few snapshots within the timeout, a malformed message) is UNKNOWN.
 func Probe(ctx context.Context, ep model.Endpoint, timeout time.Duration, spec Spec) Result {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	if res, failed := reachable(ep, timeout); failed {
 		return res
 	}
-	got := make(chan model.Message, 1)
+	need := spec.Snapshots()
+	var (
+		snaps []model.Snapshot
+		bad   error
+	)
 	opts := hubmon.Options{Logger: slog.New(slog.DiscardHandler)}
+	// Watch calls deliver on this goroutine, from its loop.
 	hubmon.Watch(ctx, ep, opts, nil, func(m model.Message) {
-		select {
-		case got <- m:
-		default:
-		}
-		cancel()
-	})
-	select {
-	case m := <-got:
 		s, err := model.Decode(m.Raw, m.Arrival)
 		if err != nil {
-			return Fail("malformed snapshot from %s: %v", ep.Addr, err)
+			bad = err
+			cancel()
+			return
 		}
-		spec.Now = s.Arrival
-		return Evaluate(s, spec)
-	default:
+		s.Period, s.Session = m.Period, m.Session
+		if len(snaps) > 0 && s.Session != snaps[len(snaps)-1].Session {
+			snaps = snaps[:0] // the hub restarted: start again
+		}
+		if snaps = append(snaps, s); len(snaps) == need {
+			cancel()
+		}
+	})
+	switch {
+	case bad != nil:
+		return Fail("malformed snapshot from %s: %v", ep.Addr, bad)
+	case len(snaps) < need && need > 1:
+		return Fail("%d of the %d successive snapshots needed from %s within %s", len(snaps), need, ep.Addr, timeout)
+	case len(snaps) < need:
 		return Fail("no snapshot from %s within %s", ep.Addr, timeout)
 	}
+	spec.Now = snaps[len(snaps)-1].Arrival
+	return Evaluate(snaps, spec)
 }
 
 // reachable tells the usual reasons a hub cannot be read apart, at once,
