@@ -174,7 +174,10 @@ func (st *consumer) update(f *Figures, c Consumer, window, alpha float64) {
 	f.ArrivalRate, f.ServiceRate = model.Some(st.in), model.Some(st.out)
 	switch {
 	case backlog == 0 && c.HeadcountIn.V == 0:
-		// Empty and idle: no message waits, whatever arrived before.
+		// Empty and idle: no message waits, whatever waited before; the
+		// smoothed backlog forgets it too, or the next lone arrival
+		// would divide what is left of it by almost nothing.
+		st.backlog = 0
 		f.Wait = model.Some(0)
 	case st.in >= minRate:
 		f.Wait = model.Some(st.backlog / st.in)

@@ -415,3 +415,21 @@ func TestAbsentConsumer(t *testing.T) {
 		}
 	}
 }
+
+// TestLoneArrivalAfterDrain: once a drained queue has been empty and idle,
+// a lone message taken at once gives a wait of 0, not what is left of the
+// smoothed backlog over a tiny arrival rate.
+func TestLoneArrivalAfterDrain(t *testing.T) {
+	ss := steady(10, 5, 10, 20, 400) // draining from 400
+	at := ss[len(ss)-1].at
+	ss = append(ss, sample{at: at + 5}, sample{at: at + 10, in: 1, out: 1})
+	res := run(ss)
+	if w, ok := res[len(res)-3]["C_wait"]; !ok || w <= 1 {
+		t.Fatalf("while draining: wait %v, %v; want the drain's wait", w, ok)
+	}
+	for _, m := range res[len(res)-2:] {
+		if w := m["C_wait"]; w != 0 {
+			t.Errorf("empty queue: wait %v, want 0 (%v)", w, m)
+		}
+	}
+}
