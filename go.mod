@@ -5,12 +5,12 @@ go 1.24
 require (
 	collectd.org v0.6.0
 	github.com/go-zeromq/zmq4 v0.17.0
+	github.com/google/go-cmp v0.6.0
+	golang.org/x/text v0.15.0
 )
 
 require (
 	github.com/go-zeromq/goczmq/v4 v4.2.2 // indirect
-	github.com/google/go-cmp v0.6.0 // indirect
 	go.uber.org/multierr v1.11.0 // indirect
 	golang.org/x/sync v0.7.0 // indirect
-	golang.org/x/text v0.15.0 // indirect
 )

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -202,3 +203,58 @@ func TestOversizeIntegration(t *testing.T) {
 
 // execCommand is exec.Command, named for the tests that run the binary.
 func execCommand(name string, args ...string) *exec.Cmd { return exec.Command(name, args...) }
+
+// TestHostileHandshakeIntegration: peers whose READY announces a socket
+// type zmq4 does not know (FOO, RADIO, pub) or none, beside a real libzmq
+// hub: the plugin refuses them (counted), keeps reporting the hub and does
+// not die; check on such a peer is UNKNOWN and says why.
+func TestHostileHandshakeIntegration(t *testing.T) {
+	testhub.Integration(t)
+	hub := testhub.Start(t, "tcp://127.0.0.1:*", 100*time.Millisecond, fixtures+"ipc-12.json")
+	args := []string{"--interval", "200ms", "--endpoint", "fedmsg-hub=" + hub.Endpoint}
+	variants := map[string][]byte{
+		"foo":     testhub.Ready("FOO"),
+		"radio":   testhub.Ready("RADIO"),
+		"lower":   testhub.Ready("pub"),
+		"missing": testhub.ReadyWith("Identity", "x"),
+	}
+	peers := map[string]*testhub.FakePeer{}
+	for name, ready := range variants {
+		peers[name] = testhub.StartPeer(t, append(testhub.Greeting(), ready...), func(io.Writer) {})
+		args = append(args, "--endpoint", "fedmsg-"+name+"="+peers[name].Addr)
+	}
+	p := startProc(t, args...)
+	refused := map[string]bool{}
+	hubSeen := 0
+	sc := bufio.NewScanner(p.stdout)
+	sc.Buffer(nil, 1<<20)
+	deadline := time.Now().Add(15 * time.Second)
+	for sc.Scan() && time.Now().Before(deadline) && (len(refused) < len(variants) || hubSeen < 10) {
+		l := sc.Text()
+		for name := range variants {
+			if strings.Contains(l, "derive-fedmsg-"+name+"_refused_handshakes") && !strings.HasSuffix(l, ":0") {
+				refused[name] = true
+			}
+		}
+		if strings.Contains(l, "testhost/fedmsg-hub/count-consumers") {
+			hubSeen++
+		}
+	}
+	if len(refused) < len(variants) || hubSeen < 10 {
+		t.Fatalf("refused %v of %d peers, hub snapshots %d; stderr: %s", refused, len(variants), hubSeen, p.stderr)
+	}
+	select {
+	case <-p.exited:
+		t.Fatalf("plugin exited: %s", p.stderr)
+	default:
+	}
+	if !strings.Contains(p.stderr.String(), "dropped a peer whose handshake is not a publisher's") {
+		t.Errorf("no log line about the refused peers: %s", p.stderr)
+	}
+	for name, peer := range peers {
+		code, out, _ := runCmd(t, context.Background(), "check", "--endpoint", peer.Addr, "--timeout", "2s")
+		if code != 3 || !strings.Contains(out, "FEDMSG UNKNOWN - no snapshot from "+peer.Addr+" within 2s (") || !strings.Contains(out, "not a ZMTP 3 publisher's handshake") {
+			t.Errorf("check on %s: exit %d, %q; want 3 and the reason", name, code, out)
+		}
+	}
+}

@@ -30,8 +30,9 @@ func Probe(ctx context.Context, ep model.Endpoint, timeout time.Duration, spec S
 		bad   error
 	)
 	opts := hubmon.Options{Logger: slog.New(slog.DiscardHandler)}
+	st := new(hubmon.Stats)
 	// Watch calls deliver on this goroutine, from its loop.
-	hubmon.Watch(ctx, ep, opts, nil, func(m model.Message) {
+	hubmon.Watch(ctx, ep, opts, st, func(m model.Message) {
 		s, err := model.Decode(m.Raw, m.Arrival)
 		if err != nil {
 			bad = err
@@ -49,10 +50,15 @@ func Probe(ctx context.Context, ep model.Endpoint, timeout time.Duration, spec S
 	switch {
 	case bad != nil:
 		return Fail("malformed snapshot from %s: %v", ep.Addr, bad)
-	case len(snaps) < need && need > 1:
-		return Fail("%d of the %d successive snapshots needed from %s within %s", len(snaps), need, ep.Addr, timeout)
 	case len(snaps) < need:
-		return Fail("no snapshot from %s within %s", ep.Addr, timeout)
+		why := ""
+		if e := st.LastError(); e != "" {
+			why = " (" + e + ")"
+		}
+		if need > 1 {
+			return Fail("%d of the %d successive snapshots needed from %s within %s%s", len(snaps), need, ep.Addr, timeout, why)
+		}
+		return Fail("no snapshot from %s within %s%s", ep.Addr, timeout, why)
 	}
 	spec.Now = snaps[len(snaps)-1].Arrival
 	return Evaluate(snaps, spec)

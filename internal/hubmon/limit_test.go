@@ -50,7 +50,7 @@ func TestFrameScanner(t *testing.T) {
 		{"2^64-1 frame", testhub.LongFrameHeader(^uint64(0)), ^uint64(0), false},
 		{"one over, long form", frame(0, make([]byte, max+1)), max + 1, false},
 		{"frames adding up over the limit", append(frame(flagMore, big), frame(0, big)...), 600, false},
-		{"command frame over the limit", frame(0x04, make([]byte, max+1)), max + 1, false},
+		{"data frame over the limit, command flag", frame(0x04, make([]byte, max+1)), max + 1, false},
 	}
 	for _, tt := range tests {
 		stream := testhub.Greeting()
@@ -59,12 +59,18 @@ func TestFrameScanner(t *testing.T) {
 		}
 		stream = append(stream, tt.tail...)
 		for piece := 1; piece <= len(stream); piece = piece*2 + 1 {
-			s := frameScanner{skip: zmtpGreeting}
+			s := frameScanner{max: max}
 			var size uint64
 			allowed := true
 			for b := stream; len(b) > 0 && allowed; {
 				n := min(piece, len(b))
-				size, allowed = s.feed(b[:n], max)
+				if err := s.feed(b[:n]); err != nil {
+					var o oversizeError
+					if !errors.As(err, &o) {
+						t.Fatalf("%s: %v, not an oversize error", tt.name, err)
+					}
+					size, allowed = o.Size, false
+				}
 				b = b[n:]
 			}
 			if allowed != tt.allow || (!allowed && size != tt.size) {
@@ -155,7 +161,7 @@ var connKinds = []string{"pipe", "unix", "tcp"}
 // over unix and TCP sockets.
 func TestLimitConnReadAhead(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
-	stream := testhub.Greeting()
+	stream := append(testhub.Greeting(), testhub.Ready("PUB")...)
 	for i := range 300 {
 		body := make([]byte, rng.IntN(3*readAhead))
 		for j := range body {

@@ -48,7 +48,7 @@ func dialAddr(ep string) (string, error) {
 
 // closingTransport dials with the wrapped transport and ties the connection's
 // life to the context zmq4 passes in, which is the socket's own. When that
-// context carries a size limit (withLimit), the connection enforces it.
+// context carries a limit (withLimit), the connection is guarded.
 type closingTransport struct {
 	transport.Transport
 }
@@ -60,7 +60,7 @@ func (t closingTransport) Dial(ctx context.Context, d transport.Dialer, addr str
 		return nil, err
 	}
 	if l, ok := ctx.Value(limitKey{}).(limit); ok {
-		conn = newLimitConn(conn, l.max, l.oversize)
+		conn = newLimitConn(conn, l.max, l.reject)
 	}
 	context.AfterFunc(ctx, func() { conn.Close() })
 	return conn, nil
@@ -70,12 +70,13 @@ type limitKey struct{}
 
 // limit is what a session asks of the connections it dials.
 type limit struct {
-	max      uint64
-	oversize func(size uint64)
+	max    uint64
+	reject func(error)
 }
 
-// withLimit returns a context whose dialled connections refuse frames and
-// messages over max bytes, calling oversize when they do.
-func withLimit(ctx context.Context, max uint64, oversize func(uint64)) context.Context {
-	return context.WithValue(ctx, limitKey{}, limit{max, oversize})
+// withLimit returns a context whose dialled connections are guarded
+// (limitConn): frames and messages over max bytes and handshakes that are
+// not a publisher's are refused, and reject is told why.
+func withLimit(ctx context.Context, max uint64, reject func(error)) context.Context {
+	return context.WithValue(ctx, limitKey{}, limit{max, reject})
 }

@@ -71,6 +71,18 @@ type Stats struct {
 	Sessions atomic.Int64 // sessions that completed a handshake
 	Messages atomic.Int64 // messages delivered
 	Oversize atomic.Int64 // connections dropped for a message over MaxMessage
+	Refused  atomic.Int64 // connections dropped for a handshake not a publisher's
+
+	lastErr atomic.Pointer[string] // why the latest session ended
+}
+
+// LastError says why the latest session ended, or why it could not start;
+// empty if none has.
+func (st *Stats) LastError() string {
+	if p := st.lastErr.Load(); p != nil {
+		return *p
+	}
+	return ""
 }
 
 // Watch subscribes to ep until ctx ends and calls deliver with every
@@ -90,8 +102,12 @@ func Watch(ctx context.Context, ep model.Endpoint, opt Options, st *Stats, deliv
 		if got {
 			backoff = minBackoff
 		}
-		if err != nil && ctx.Err() == nil && !quiet(err) {
-			w.logf("hub session ended", "err", err)
+		if err != nil && ctx.Err() == nil {
+			msg := err.Error()
+			w.st.lastErr.Store(&msg)
+			if !quiet(err) {
+				w.logf("hub session ended", "err", err)
+			}
 		}
 		// Full jitter over [backoff/2, backoff): hubs restarted together
 		// are not all dialled in the same instant.
@@ -159,10 +175,15 @@ func (w *watcher) session(ctx context.Context) (got bool, err error) {
 	}
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	sctx = withLimit(sctx, uint64(w.opt.MaxMessage), func(size uint64) {
-		w.st.Oversize.Add(1)
-		w.logf("dropped a connection announcing a message over the size limit",
-			"size", size, "limit", w.opt.MaxMessage, "oversize", w.st.Oversize.Load())
+	sctx = withLimit(sctx, uint64(w.opt.MaxMessage), func(err error) {
+		if errors.Is(err, errOversize) {
+			w.st.Oversize.Add(1)
+			w.logf("dropped a connection announcing a message over the size limit",
+				"err", err, "limit", w.opt.MaxMessage, "oversize", w.st.Oversize.Load())
+			return
+		}
+		w.st.Refused.Add(1)
+		w.logf("dropped a peer whose handshake is not a publisher's", "err", err, "refused", w.st.Refused.Load())
 	})
 	sub := zmq4.NewSub(sctx,
 		zmq4.WithDialerMaxRetries(0),

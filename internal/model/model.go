@@ -116,6 +116,7 @@ type Watched struct {
 	// Sessions counts the sessions (connections, handshakes) completed.
 	Sessions int64
 	// Oversize counts the connections dropped for a message over the size
-	// limit.
-	Oversize int64
+	// limit; Refused those dropped for a handshake that is not a
+	// publisher's.
+	Oversize, Refused int64
 }

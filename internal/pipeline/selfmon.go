@@ -29,6 +29,7 @@ func selfBatch(now time.Time, interval time.Duration, watched []model.Watched, h
 			{report.DecodeErrors, h.errors},
 			{report.SkippedEntries, h.skipped},
 			{report.OversizeMessages, w.Oversize},
+			{report.RefusedPeers, w.Refused},
 			{report.DroppedSnapshots, box.droppedCount(w.Endpoint)},
 		} {
 			b.Values = append(b.Values, report.Value{Kind: c.k, Subject: i, V: float64(c.v)})

@@ -75,6 +75,8 @@ func identOf(k report.Kind) ident {
 		return ident{"derive", "skipped_entries", 1}
 	case report.OversizeMessages:
 		return ident{"derive", "oversize_messages", 1}
+	case report.RefusedPeers:
+		return ident{"derive", "refused_handshakes", 1}
 	case report.DroppedSnapshots:
 		return ident{"derive", "dropped_snapshots", 1}
 	case report.LatencyP99:

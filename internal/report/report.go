@@ -53,6 +53,7 @@ const (
 	DecodeErrors     // messages that were not a snapshot
 	SkippedEntries   // malformed entries left out of snapshots
 	OversizeMessages // connections dropped for a message over the size limit
+	RefusedPeers     // connections dropped for a handshake that is not a publisher's
 	DroppedSnapshots // snapshots replaced before they were written
 
 	// The program's own, per process.

@@ -19,12 +19,20 @@ func Greeting() []byte {
 
 // Ready is the NULL mechanism's READY command announcing socket type typ.
 func Ready(typ string) []byte {
+	return ReadyWith("Socket-Type", typ)
+}
+
+// ReadyWith is a READY command with the properties given as name, value
+// pairs, in order.
+func ReadyWith(props ...string) []byte {
 	body := []byte{5}
 	body = append(body, "READY"...)
-	body = append(body, byte(len("Socket-Type")))
-	body = append(body, "Socket-Type"...)
-	body = binary.BigEndian.AppendUint32(body, uint32(len(typ)))
-	body = append(body, typ...)
+	for i := 0; i+1 < len(props); i += 2 {
+		body = append(body, byte(len(props[i])))
+		body = append(body, props[i]...)
+		body = binary.BigEndian.AppendUint32(body, uint32(len(props[i+1])))
+		body = append(body, props[i+1]...)
+	}
 	return append([]byte{0x04, byte(len(body))}, body...)
 }
 
@@ -48,6 +56,12 @@ type FakePeer struct {
 // StartFakePeer listens on a free loopback port; every connection gets the
 // handshake and then script(conn). It is closed when the test ends.
 func StartFakePeer(t testing.TB, script func(w io.Writer)) *FakePeer {
+	return StartPeer(t, append(Greeting(), Ready("PUB")...), script)
+}
+
+// StartPeer is StartFakePeer with the handshake bytes given: a greeting and
+// a READY command of the test's choosing.
+func StartPeer(t testing.TB, handshake []byte, script func(w io.Writer)) *FakePeer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -68,7 +82,7 @@ func StartFakePeer(t testing.TB, script func(w io.Writer)) *FakePeer {
 				defer p.wg.Done()
 				defer c.Close()
 				go io.Copy(io.Discard, c)
-				if _, err := c.Write(append(Greeting(), Ready("PUB")...)); err != nil {
+				if _, err := c.Write(handshake); err != nil {
 					return
 				}
 				select {
