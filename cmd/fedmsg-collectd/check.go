@@ -35,7 +35,8 @@ Examples (the old Fedora checks, then waits):
   check --endpoint ipc:///var/run/fedmsg/monitoring-fedmsg-hub.socket \
     --consumer FMNConsumer --backlog-warning 15000 --backlog-critical 20000
   check --endpoint ... --consumer FMNConsumer --exceptions-warning 1 --exceptions-critical 10
-  check --endpoint ... --producer DigestProducer --last-ran-warning 90 --last-ran-critical 600
+  check --endpoint ... --producer DigestProducer --last-ran-warning 90 --last-ran-critical 600 \
+    --producer-exceptions-critical 0
   check --endpoint ... --wait-warning 300 --wait-critical 1800 --drain-critical 3600
 
 Flags:
@@ -100,6 +101,7 @@ func parseCheck(args []string, out io.Writer) (checkConfig, error) {
 		{"exceptions", "exceptions of the checked consumers since the previous publish", &c.spec.Exceptions},
 		{"p95", "95th percentile of their processing times (ms)", &c.spec.P95},
 		{"last-ran", "seconds since the checked producers last ran", &c.spec.LastRan},
+		{"producer-exceptions", "consecutive failed polls of the checked producers (a failed\npoll stops a moksha producer for good)", &c.spec.ProducerExceptions},
 		{"wait", "expected wait of a message arriving now at the checked consumers (seconds;\nreads two snapshots)", &c.spec.Wait},
 		{"drain", "time until the checked consumers' backlogs are empty (seconds; a growing\nbacklog never drains; reads two snapshots)", &c.spec.Drain},
 	} {
@@ -139,8 +141,8 @@ func parseCheck(args []string, out io.Writer) (checkConfig, error) {
 	if len(consumers) == 0 && len(producers) == 0 {
 		c.spec.Consumers = []string{check.All}
 	}
-	if c.spec.LastRan.Set() && len(producers) == 0 {
-		return c, errors.New("--last-ran-warning and --last-ran-critical need --producer")
+	if (c.spec.LastRan.Set() || c.spec.ProducerExceptions.Set()) && len(producers) == 0 {
+		return c, errors.New("--last-ran-* and --producer-exceptions-* need --producer")
 	}
 	return c, nil
 }

@@ -65,12 +65,12 @@ func (p *proc) status(t *testing.T, field string) int {
 	return 0
 }
 
-// TestSignalsIntegration: SIGTERM and SIGINT end the plugin within a second
-// with status 0, whatever its hubs are doing.
+// TestSignalsIntegration: SIGTERM, SIGINT and SIGHUP end the plugin within
+// a second with status 0, whatever its hubs are doing.
 func TestSignalsIntegration(t *testing.T) {
 	testhub.Integration(t)
 	hub := testhub.Start(t, "tcp://127.0.0.1:*", 10*time.Millisecond, fixtures+"ipc-01.json")
-	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP} {
 		p := startProc(t, "--endpoint", "fedmsg-hub="+hub.Endpoint, "--endpoint", "ipc:///nonexistent/monitoring-x.socket")
 		heard := make(chan struct{})
 		go func() {

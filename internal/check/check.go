@@ -69,6 +69,9 @@ type Spec struct {
 	// publish), processing time p95 in milliseconds, producer seconds since
 	// last_ran.
 	Backlog, Exceptions, P95, LastRan Thresholds
+	// ProducerExceptions are thresholds on the checked producers'
+	// consecutive failed polls: a producer whose poll failed has stopped.
+	ProducerExceptions Thresholds
 	// Wait and Drain are thresholds in seconds on the consumers' expected
 	// wait and drain time, which need two snapshots (Probe reads them); a
 	// growing backlog takes for ever to drain.
@@ -218,12 +221,18 @@ func Evaluate(snaps []model.Snapshot, spec Spec) Result {
 			continue
 		}
 		var parts []string
-		if p.Exceptions.Valid {
+		switch {
+		case p.Exceptions.Valid && spec.ProducerExceptions.Set():
+			parts = append(parts, "exceptions "+value(p.Name+"_exceptions", p.Exceptions.V, "", spec.ProducerExceptions, p.Name+" exceptions"))
+		case p.Exceptions.Valid:
 			parts = append(parts, "exceptions "+num(p.Exceptions.V))
 		}
 		switch {
 		case p.LastRan.Valid:
-			age := max(spec.Now.Sub(time.Unix(0, int64(p.LastRan.V*1e9))).Seconds(), 0)
+			// In float seconds: an epoch in nanoseconds overflows int64
+			// past the year 2262, and a hub may send any float.
+			now := float64(spec.Now.Unix()) + float64(spec.Now.Nanosecond())/1e9
+			age := max(now-p.LastRan.V, 0)
 			parts = append(parts, "last ran "+value(p.Name+"_last_ran", age, "s", spec.LastRan, p.Name+" last ran")+" ago")
 		case spec.LastRan.Set() && p.Frequency.Valid:
 			note(Unknown, "producer %s has not run yet", p.Name)
@@ -300,13 +309,14 @@ func uomText(uom string) string {
 }
 
 // Write prints the result in the plugin output format: "FEDMSG STATUS -
-// text | perfdata" on the first line, then the long output.
+// text | perfdata" on the first line, then the long output. Names from
+// the hub cannot break it: a newline or '|' in the text becomes '_'.
 func (r Result) Write(w io.Writer) {
 	text := r.Summary
 	if len(r.Problems) > 0 {
 		text = strings.Join(r.Problems, ", ")
 	}
-	fmt.Fprintf(w, "FEDMSG %s - %s", r.Status, text)
+	fmt.Fprintf(w, "FEDMSG %s - %s", r.Status, plainText(text))
 	if len(r.Perf) > 0 {
 		fmt.Fprint(w, " |")
 		for _, p := range r.Perf {
@@ -315,15 +325,37 @@ func (r Result) Write(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	for _, l := range r.Lines {
-		fmt.Fprintln(w, l)
+		fmt.Fprintln(w, plainText(l))
 	}
 }
 
-// String formats the item as 'label'=value[UOM];warn;crit;min;max.
+// plainText replaces what would break the output's lines or split its
+// performance data: line breaks and '|'.
+func plainText(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\r' || r == '|' {
+			return '_'
+		}
+		return r
+	}, s)
+}
+
+// String formats the item as 'label'=value[UOM];warn;crit;min;max, as
+// the guidelines ask: the label in single quotes with a quote doubled and
+// no '=', '|' or line break; the value finite, or U when it is not.
 func (p Perf) String() string {
-	label := "'" + strings.ReplaceAll(p.Label, "'", "''") + "'"
-	v := strconv.FormatFloat(math.Round(p.Value*1000)/1000, 'f', -1, 64)
-	return fmt.Sprintf("%s=%s%s;%s;%s;0;", label, v, p.UOM, p.Warn, p.Crit)
+	label := strings.Map(func(r rune) rune {
+		if r == '=' || r == '|' || r == '\n' || r == '\r' {
+			return '_'
+		}
+		return r
+	}, p.Label)
+	label = "'" + strings.ReplaceAll(label, "'", "''") + "'"
+	v := "U" // with no unit
+	if rounded := math.Round(p.Value*1000) / 1000; !math.IsInf(rounded, 0) && !math.IsNaN(rounded) {
+		v = strconv.FormatFloat(rounded, 'f', -1, 64) + p.UOM
+	}
+	return fmt.Sprintf("%s=%s;%s;%s;0;", label, v, p.Warn, p.Crit)
 }
 
 // Fail is the result of a check that could not read a snapshot.

@@ -2,6 +2,7 @@ package check
 
 import (
 	"bytes"
+	"math"
 	"os"
 	"strings"
 	"testing"
@@ -204,5 +205,60 @@ func TestWaitAndDrain(t *testing.T) {
 	if res := Evaluate([]model.Snapshot{snap(0, 100)}, spec); res.Status != OK {
 		res.Write(&out)
 		t.Errorf("one snapshot: %s", out.String())
+	}
+}
+
+// TestHostileValues: what a hub sends cannot break the output: a last_ran
+// far in the future or the past, names with line breaks, '|', '=' and
+// quotes, processing times too large to print.
+func TestHostileValues(t *testing.T) {
+	now := time.Unix(1795516100, 0)
+	s := model.Snapshot{Arrival: now,
+		Consumers: []model.Consumer{{Name: "bad\nname|x='y'", Initialized: true, Backlog: model.Some(1), Exceptions: model.Some(0),
+			Times: []float64{math.MaxFloat64, math.MaxFloat64}, HasTimes: true}},
+		Producers: []model.Producer{
+			{Name: "Future", Initialized: true, Exceptions: model.Some(0), LastRan: model.Some(1e10)},
+			{Name: "Ancient", Initialized: true, Exceptions: model.Some(2), LastRan: model.Some(1)},
+		}}
+	rng := func(s string) Range {
+		r, err := ParseRange(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	spec := Spec{Consumers: []string{All}, Producers: []string{"Future", "Ancient"}, Now: now,
+		P95: Thresholds{Warn: rng("1000")}, LastRan: Thresholds{Crit: rng("600")}, ProducerExceptions: Thresholds{Crit: rng("0")}}
+	var out strings.Builder
+	Evaluate([]model.Snapshot{s}, spec).Write(&out)
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	first := lines[0]
+	for _, want := range []string{
+		"FEDMSG CRITICAL - ",
+		"Ancient exceptions 2 (critical above 0)",
+		"Ancient last ran 1795516099 s (critical above 600)",
+		"'bad_name_x_''y''_p95'=U;1000;;0;",
+		"'Future_last_ran'=0s;;600;0;",
+	} {
+		if !strings.Contains(first, want) {
+			t.Errorf("no %q in the status line %q", want, first)
+		}
+	}
+	if strings.Count(first, "|") != 1 || len(lines) != 4 {
+		t.Errorf("the names broke the output:\n%s", out.String())
+	}
+}
+
+// TestRangeSyntax: only the guidelines' numbers are accepted.
+func TestRangeSyntax(t *testing.T) {
+	for _, bad := range []string{"0x1p4", "1_0", "1e3", "Inf", "NaN", ".", "-", "1.2.3", "+", "10:0x10", "~:1_0"} {
+		if r, err := ParseRange(bad); err == nil {
+			t.Errorf("ParseRange(%q) = %+v, want an error", bad, r)
+		}
+	}
+	for _, good := range []string{"10", "-1.5:2", "+3", ".5", "5.", "~:10", "@1:2", "10:"} {
+		if _, err := ParseRange(good); err != nil {
+			t.Errorf("ParseRange(%q): %v", good, err)
+		}
 	}
 }

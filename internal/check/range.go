@@ -65,7 +65,29 @@ func ParseRange(s string) (Range, error) {
 	return r, nil
 }
 
+// number parses a bound as the guidelines write numbers: an optional sign,
+// digits and an optional decimal part. Go's other syntaxes (0x1p4, 1_0,
+// 1e3, Inf) are refused: they would be echoed into performance data that
+// other tools parse.
 func number(s string) (float64, error) {
+	digits, dot := 0, false
+	for i, c := range s {
+		switch {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '.' && !dot:
+			dot = true
+		case (c == '-' || c == '+') && i == 0:
+		default:
+			digits = -1
+		}
+		if digits < 0 {
+			break
+		}
+	}
+	if digits <= 0 {
+		return 0, errors.New("not a number: " + strconv.Quote(s))
+	}
 	v, err := strconv.ParseFloat(s, 64)
 	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
 		return 0, errors.New("not a number: " + strconv.Quote(s))

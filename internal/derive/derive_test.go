@@ -246,3 +246,16 @@ func TestHubNamesFollowTheHub(t *testing.T) {
 		t.Error("the values' buffer was not reused")
 	}
 }
+
+// TestInvalidUTF8Name: a name with invalid UTF-8 (the fast decoder leaves
+// it to encoding/json, which makes it U+FFFD) is written with '_' where the
+// bad byte was, as the README says.
+func TestInvalidUTF8Name(t *testing.T) {
+	s, err := model.Decode([]byte("{\"consumers\": [{\"name\": \"bad\xffname\", \"backlog\": 1}]}"), arrival)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := render(t, s); !strings.Contains(got, `"myhost/fedmsg-hub/queue_length-bad_name_backlog"`) {
+		t.Errorf("written as:\n%s", got)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
@@ -61,6 +62,9 @@ func SplitAddr(addr string) (network, address string, err error) {
 		host, port, err := net.SplitHostPort(rest)
 		if err != nil || host == "" || port == "" || host == "*" {
 			return "", "", errors.New("want tcp://HOST:PORT")
+		}
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 || port[0] == '0' || port[0] == '+' {
+			return "", "", fmt.Errorf("port %q: want a number from 1 to 65535", port)
 		}
 		return "tcp", rest, nil
 	}

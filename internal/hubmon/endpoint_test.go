@@ -40,7 +40,7 @@ func TestParseEndpoint(t *testing.T) {
 			t.Errorf("ParseEndpoint(%q): derived service: %v", tt.arg, err)
 		}
 	}
-	for _, bad := range []string{"", "/var/run/x.socket", "udp://h:1", "tcp://host", "tcp://:5", "ipc://", "ipc://@"} {
+	for _, bad := range []string{"", "/var/run/x.socket", "udp://h:1", "tcp://host", "tcp://:5", "ipc://", "ipc://@", "tcp://h:0", "tcp://h:99999", "tcp://h:http", "tcp://h:-1", "tcp://h:+80", "tcp://h:080"} {
 		if ep, err := ParseEndpoint(bad); err == nil {
 			t.Errorf("ParseEndpoint(%q) = %+v, want an error", bad, ep)
 		}

@@ -32,14 +32,10 @@ func Sanitize(s string) string {
 	}
 	var b strings.Builder
 	b.Grow(len(s))
-	for i, r := range s {
-		if r == utf8.RuneError {
-			if _, size := utf8.DecodeRuneInString(s[i:]); size == 1 {
-				b.WriteByte('_')
-				continue
-			}
-		}
-		if r == '/' || !strconv.IsPrint(r) {
+	for _, r := range s {
+		// Invalid UTF-8, and U+FFFD, which is what encoding/json makes of
+		// it in the names it decodes: '_', as the README says.
+		if r == '/' || r == utf8.RuneError || !strconv.IsPrint(r) {
 			b.WriteByte('_')
 			continue
 		}

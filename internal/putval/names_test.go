@@ -26,6 +26,7 @@ func TestSanitize(t *testing.T) {
 		"bad\xffutf8":          "bad_utf8",
 		"zero\u200bwidth":      "zero_width",
 		"a:b-c.d":              "a:b-c.d",
+		"json\ufffdmade":       "json_made", // encoding/json's replacement for invalid UTF-8
 	} {
 		if got := Sanitize(in); got != want {
 			t.Errorf("Sanitize(%q) = %q, want %q", in, got, want)
