@@ -122,6 +122,10 @@ func assemble(arrival time.Time, nc, np int, consumer func(int) (Consumer, error
 			skip(fmt.Errorf("consumer %d: %w", i, err))
 			continue
 		}
+		if c.Dropped > 0 {
+			skip(fmt.Errorf("consumer %d: %d times or topics over the limits (%d, %d) left out", i, c.Dropped, MaxTimes, MaxTopics))
+			s.Skipped += c.Dropped - 1
+		}
 		s.Consumers = append(s.Consumers, c)
 	}
 	for i := range np {
@@ -164,10 +168,12 @@ type consumerFields struct {
 	Backlog      *float64        `json:"backlog"`
 	HeadcountIn  *float64        `json:"headcount_in"`
 	HeadcountOut *float64        `json:"headcount_out"`
-	Times        *[]float64      `json:"times"`
+	Times        *timesList      `json:"times"`
 	// parsedTopics, when hasTopics, replaces Topic (the fast decoder
-	// parses it).
+	// parses it, keeping at most MaxTopics and counting the rest in
+	// extraTopics).
 	parsedTopics []string
+	extraTopics  int
 	hasTopics    bool
 }
 
@@ -184,8 +190,8 @@ func (r consumerFields) build() (Consumer, error) {
 	}
 	c := Consumer{Name: name, Module: r.Module, Initialized: init, Exceptions: exc}
 	if r.hasTopics {
-		c.Topics = r.parsedTopics
-	} else if c.Topics, err = topics(r.Topic); err != nil {
+		c.Topics, c.Dropped = r.parsedTopics, r.extraTopics
+	} else if c.Topics, c.Dropped, err = topics(r.Topic); err != nil {
 		return Consumer{}, err
 	}
 	if c.Backlog, err = count("backlog", r.Backlog); err != nil {
@@ -199,11 +205,18 @@ func (r consumerFields) build() (Consumer, error) {
 	}
 	if r.Times != nil {
 		c.HasTimes = true
-		c.Times = *r.Times
+		c.Times = r.Times.items
+		if c.Times == nil {
+			c.Times = []float64{} // as encoding/json: empty, not nil
+		}
+		c.Dropped += r.Times.n - len(c.Times)
 		for _, t := range c.Times {
-			if !(t >= 0 && t <= math.MaxFloat64) { // negative, infinite or NaN
+			if !validTime(t) {
 				return Consumer{}, fmt.Errorf("times: invalid duration %g", t)
 			}
+		}
+		if r.Times.hasBad {
+			return Consumer{}, fmt.Errorf("times: invalid duration %g", r.Times.bad)
 		}
 	}
 	return c, nil
@@ -229,6 +242,10 @@ func (r producerFields) build() (Producer, error) {
 	}
 	return p, nil
 }
+
+// validTime reports whether t can be a duration: not negative, infinite
+// or NaN.
+func validTime(t float64) bool { return t >= 0 && t <= math.MaxFloat64 }
 
 // count turns an optional JSON number into an Opt, rejecting values no
 // counter can have. Numbers may come as ints or floats.

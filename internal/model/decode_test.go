@@ -429,3 +429,69 @@ func TestDecoderKeepsNames(t *testing.T) {
 		}
 	}
 }
+
+// TestLimits: times past MaxTimes, topics past MaxTopics and entries past
+// MaxEntries are counted, not kept, by both decoders alike; an invalid
+// duration past the cap still makes the entry malformed.
+func TestLimits(t *testing.T) {
+	var tsb, tpb, esb strings.Builder
+	for i := range MaxTimes + 500 {
+		if i > 0 {
+			tsb.WriteString(",")
+		}
+		tsb.WriteString("0.5")
+	}
+	for i := range MaxTopics + 10 {
+		if i > 0 {
+			tpb.WriteString(",")
+		}
+		fmt.Fprintf(&tpb, `"t%d"`, i)
+	}
+	for i := range MaxEntries + 7 {
+		if i > 0 {
+			esb.WriteString(",")
+		}
+		fmt.Fprintf(&esb, `{"name": "C%d"}`, i)
+	}
+	for _, tt := range []struct {
+		name, msg string
+		skipped   int
+		check     func(Snapshot) bool
+	}{
+		{"times", `{"consumers": [{"name": "C", "times": [` + tsb.String() + `]}]}`, 500,
+			func(s Snapshot) bool { return len(s.Consumers[0].Times) == MaxTimes && s.Consumers[0].Dropped == 500 }},
+		{"topics", `{"consumers": [{"name": "C", "topic": [` + tpb.String() + `]}]}`, 10,
+			func(s Snapshot) bool {
+				return len(s.Consumers[0].Topics) == MaxTopics && s.Consumers[0].Topics[0] == "t0"
+			}},
+		{"entries", `{"consumers": [` + esb.String() + `]}`, 7,
+			func(s Snapshot) bool { return len(s.Consumers) == MaxEntries }},
+		{"bad time past the cap", `{"consumers": [{"name": "C", "times": [` + tsb.String() + `,-1]}, {"name": "D"}]}`, 1,
+			func(s Snapshot) bool { return len(s.Consumers) == 1 && s.Consumers[0].Name == "D" }},
+	} {
+		for _, path := range []string{"fast", "reference"} {
+			msg := tt.msg
+			if path == "reference" {
+				// A NaN elsewhere sends the message to encoding/json.
+				msg = strings.Replace(msg, `{"consumers": [`, `{"consumers": [{"name": "N", "backlog": NaN}, `, 1)
+			}
+			s, err := Decode([]byte(msg), testArrival)
+			if err != nil {
+				t.Fatalf("%s, %s: %v", tt.name, path, err)
+			}
+			want := tt.skipped
+			ok := tt.check(s)
+			if path == "reference" {
+				want++ // the NaN entry
+				if tt.name == "entries" {
+					// It pushed one more entry past the cap.
+					want++
+					ok = len(s.Consumers) == MaxEntries-1
+				}
+			}
+			if s.Skipped != want || !ok {
+				t.Errorf("%s, %s: skipped %d (want %d), %d consumers, %+v", tt.name, path, s.Skipped, want, len(s.Consumers), s.SkipErr)
+			}
+		}
+	}
+}

@@ -18,6 +18,7 @@ func decodeFast(dec *Decoder, data []byte, arrival time.Time) (s Snapshot, ok bo
 	d := fastDecoder{data: data, dec: dec, yes: true}
 	var cs []consumerFields
 	var ps []producerFields
+	var nc, np int
 	haveC, haveP := false, false
 	if !d.ws() || !d.byte('{') {
 		return s, false
@@ -38,7 +39,7 @@ func decodeFast(dec *Decoder, data []byte, arrival time.Time) (s Snapshot, ok bo
 				return s, false
 			}
 			haveC = true
-			if cs, ok = d.consumers(); !ok {
+			if cs, nc, ok = d.consumers(); !ok {
 				return s, false
 			}
 		case "producers":
@@ -46,7 +47,7 @@ func decodeFast(dec *Decoder, data []byte, arrival time.Time) (s Snapshot, ok bo
 				return s, false
 			}
 			haveP = true
-			if ps, ok = d.producers(); !ok {
+			if ps, np, ok = d.producers(); !ok {
 				return s, false
 			}
 		default:
@@ -68,7 +69,7 @@ func decodeFast(dec *Decoder, data []byte, arrival time.Time) (s Snapshot, ok bo
 	if d.pos != len(d.data) || (!haveC && !haveP) {
 		return s, false
 	}
-	return assemble(arrival, len(cs), len(ps),
+	return assemble(arrival, nc, np,
 		func(i int) (Consumer, error) { return cs[i].build() },
 		func(i int) (Producer, error) { return ps[i].build() }), true
 }
@@ -107,8 +108,11 @@ func (d *fastDecoder) str1(b []byte) []string {
 
 var consumerKeys = []string{"name", "module", "initialized", "exceptions", "topic", "backlog", "headcount_in", "headcount_out", "times"}
 
-func (d *fastDecoder) consumers() ([]consumerFields, bool) {
+// consumers parses the consumers list: the fields of the first MaxEntries
+// entries, and how many there are.
+func (d *fastDecoder) consumers() ([]consumerFields, int, bool) {
 	var out []consumerFields
+	n := 0
 	// One backing array for the times of the whole snapshot, sized from
 	// the message (a number takes at least 20 bytes at full precision), or
 	// the Decoder's from the previous message.
@@ -140,26 +144,32 @@ func (d *fastDecoder) consumers() ([]consumerFields, bool) {
 				if d.literal("null") {
 					break
 				}
-				start := len(times)
+				start, n := len(times), 0
+				ts := &timesList{}
 				ok = d.array(func() bool {
 					v, ok := d.number()
-					times = append(times, v)
+					if n < MaxTimes {
+						times = append(times, v)
+					} else if !ts.hasBad && !validTime(v) {
+						ts.bad, ts.hasBad = v, true
+					}
+					n++
 					return ok
 				})
-				ts := times[start:len(times):len(times)]
-				if len(ts) == 0 {
-					ts = []float64{} // as encoding/json: empty, not nil
-				}
-				f.Times = &ts
+				ts.items, ts.n, ts.present = times[start:len(times):len(times)], n, true
+				f.Times = ts
 			default:
 				return !folds(k, consumerKeys...) && d.skip(1)
 			}
 			return d.once(&seen, bit) && ok
 		})
-		out = append(out, f)
+		if len(out) < MaxEntries {
+			out = append(out, f)
+		}
+		n++
 		return ok
 	})
-	return out, ok
+	return out, n, ok
 }
 
 func (d *fastDecoder) topic(f *consumerFields) bool {
@@ -179,7 +189,11 @@ func (d *fastDecoder) topic(f *consumerFields) bool {
 		ts = []string{}
 		if !d.array(func() bool {
 			b, ok := d.str()
-			ts = append(ts, d.dec.intern(b))
+			if len(ts) < MaxTopics {
+				ts = append(ts, d.dec.intern(b))
+			} else {
+				f.extraTopics++
+			}
 			return ok
 		}) {
 			return false
@@ -193,8 +207,10 @@ func (d *fastDecoder) topic(f *consumerFields) bool {
 
 var producerKeys = []string{"name", "module", "initialized", "exceptions", "frequency", "last_ran"}
 
-func (d *fastDecoder) producers() ([]producerFields, bool) {
+// producers parses the producers list as consumers does the consumers.
+func (d *fastDecoder) producers() ([]producerFields, int, bool) {
 	var out []producerFields
+	n := 0
 	ok := d.array(func() bool {
 		var f producerFields
 		seen := 0
@@ -215,10 +231,13 @@ func (d *fastDecoder) producers() ([]producerFields, bool) {
 			}
 			return d.once(&seen, bit) && ok
 		})
-		out = append(out, f)
+		if len(out) < MaxEntries {
+			out = append(out, f)
+		}
+		n++
 		return ok
 	})
-	return out, ok
+	return out, n, ok
 }
 
 // common parses the fields consumers and producers share. done reports

@@ -77,9 +77,13 @@ type Consumer struct {
 	// HeadcountIn and HeadcountOut are missing on older moksha.
 	HeadcountIn, HeadcountOut Opt
 	// Times are durations in seconds of the messages finished since the
-	// previous publish. HasTimes is false on older moksha that lacks the key.
+	// previous publish, at most MaxTimes. HasTimes is false on older
+	// moksha that lacks the key.
 	Times    []float64
 	HasTimes bool
+	// Dropped counts the times past MaxTimes and topics past MaxTopics
+	// left out (not kept in memory).
+	Dropped int
 }
 
 // Producer is one entry of the "producers" list.
@@ -104,7 +108,12 @@ const maxCount = 1 << 53
 const (
 	// MaxEntries is the most consumers, and the most producers, kept from
 	// one snapshot. A real hub has a handful.
-	MaxEntries = 10000
+	MaxEntries = 1000
+	// MaxTimes is the most processing times kept per consumer: moksha
+	// keeps at most 1024.
+	MaxTimes = 1024
+	// MaxTopics is the most topics kept per consumer.
+	MaxTopics = 64
 	// MaxNameBytes is the longest consumer or producer name accepted.
 	// Python class names are short; identifiers shorten long ones further.
 	MaxNameBytes = 1024

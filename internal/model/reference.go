@@ -13,21 +13,72 @@ import (
 // anything it would not decode exactly the same way.
 func decodeReference(data []byte, arrival time.Time) (Snapshot, error) {
 	var raw struct {
-		Consumers []json.RawMessage `json:"consumers"`
-		Producers []json.RawMessage `json:"producers"`
+		Consumers *capped[json.RawMessage] `json:"consumers"`
+		Producers *capped[json.RawMessage] `json:"producers"`
 	}
+	cs, ps := &capped[json.RawMessage]{max: MaxEntries}, &capped[json.RawMessage]{max: MaxEntries}
+	raw.Consumers, raw.Producers = cs, ps
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return Snapshot{}, fmt.Errorf("decode snapshot: %w", err)
 	}
-	if raw.Consumers == nil && raw.Producers == nil {
+	if !cs.present && !ps.present {
 		return Snapshot{}, errors.New("decode snapshot: neither consumers nor producers present")
 	}
-	nc, np := len(raw.Consumers), len(raw.Producers)
-	return assemble(arrival, nc, np, func(i int) (Consumer, error) {
-		return decodeConsumer(raw.Consumers[i])
+	return assemble(arrival, cs.n, ps.n, func(i int) (Consumer, error) {
+		return decodeConsumer(cs.items[i])
 	}, func(i int) (Producer, error) {
-		return decodeProducer(raw.Producers[i])
+		return decodeProducer(ps.items[i])
 	}), nil
+}
+
+// capped is a JSON list of which the first max elements are kept and the
+// rest only counted (and checked): what a hostile message lists beyond a
+// limit costs no memory. null leaves it as it was.
+type capped[T any] struct {
+	max     int
+	items   []T
+	n       int  // elements in the list
+	present bool // a list, not null
+	// invalid, if set, checks the elements not kept: the first it refuses
+	// is bad.
+	invalid func(T) bool
+	bad     T
+	hasBad  bool
+}
+
+// timesList is the times list of a consumer: MaxTimes kept, the rest checked.
+type timesList struct{ capped[float64] }
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (t *timesList) UnmarshalJSON(b []byte) error {
+	t.max, t.invalid = MaxTimes, func(v float64) bool { return !validTime(v) }
+	return t.capped.UnmarshalJSON(b)
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (c *capped[T]) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
+		var want []T
+		return json.Unmarshal(b, &want) // the error encoding/json gives
+	}
+	c.items, c.n, c.present = c.items[:0], 0, true
+	for dec.More() {
+		var v T
+		if err := dec.Decode(&v); err != nil {
+			return err
+		}
+		if c.n < c.max {
+			c.items = append(c.items, v)
+		} else if c.invalid != nil && !c.hasBad && c.invalid(v) {
+			c.bad, c.hasBad = v, true
+		}
+		c.n++
+	}
+	return nil
 }
 
 func decodeConsumer(m json.RawMessage) (Consumer, error) {
@@ -46,20 +97,24 @@ func decodeProducer(m json.RawMessage) (Producer, error) {
 	return r.build()
 }
 
-// topics accepts a topic given as a string, a list of strings, or nothing.
-func topics(m json.RawMessage) ([]string, error) {
+// topics accepts a topic given as a string, a list of strings, or nothing;
+// it returns at most MaxTopics of them and how many more there were.
+func topics(m json.RawMessage) ([]string, int, error) {
 	if len(m) == 0 || string(m) == "null" {
-		return nil, nil
+		return nil, 0, nil
 	}
 	var one string
 	if err := json.Unmarshal(m, &one); err == nil {
-		return []string{one}, nil
+		return []string{one}, 0, nil
 	}
-	var many []string
-	if err := json.Unmarshal(m, &many); err != nil {
-		return nil, errors.New("topic: neither a string nor a list of strings")
+	many := capped[string]{max: MaxTopics}
+	if err := json.Unmarshal(m, &many); err != nil || !many.present {
+		return nil, 0, errors.New("topic: neither a string nor a list of strings")
 	}
-	return many, nil
+	if many.items == nil {
+		many.items = []string{}
+	}
+	return many.items, many.n - len(many.items), nil
 }
 
 // quoteNonFinite turns the NaN, Infinity and -Infinity that Python's json
