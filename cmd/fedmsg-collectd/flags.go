@@ -38,8 +38,8 @@ subscriber; a hub that is not running yet is waited for quietly.
 Diagnostics go to stderr, which collectd logs as errors: they are rare.
 
 Without --endpoint, the sockets DIR/monitoring-SERVICE.socket are
-discovered and rescanned, so hubs that appear later are picked up and
-sockets that go away are dropped.
+discovered and rescanned, so hubs that appear later are picked up; a hub
+whose socket goes away is reported lost until --forget-after.
 
 Flags of run:
 `
@@ -49,6 +49,7 @@ type config struct {
 	endpoints   []model.Endpoint
 	socketDir   string
 	rescan      time.Duration
+	forget      time.Duration
 	host        string
 	idlePeriods int
 	logLevel    slog.Level
@@ -107,6 +108,7 @@ func parse(args []string, out io.Writer, getenv func(string) string, hostname fu
 		"tcp://HOST:PORT fedmsg-HOST_PORT (non-alphanumerics as _)")
 	fs.StringVar(&c.socketDir, "socket-dir", hubmon.DefaultSocketDir, "where to discover `DIR`/monitoring-*.socket when no --endpoint is given")
 	fs.DurationVar(&c.rescan, "rescan", 10*time.Second, "how often to rescan --socket-dir")
+	fs.DurationVar(&c.forget, "forget-after", 24*time.Hour, "how long a hub whose socket went away from --socket-dir is still\nreported, lost (hub_up 0), before it is forgotten")
 	fs.StringVar(&c.host, "hostname", "", "host field of the identifiers (default $COLLECTD_HOSTNAME, else this machine's name)")
 	fs.IntVar(&c.idlePeriods, "idle-periods", 3, "reconnect after this many publish periods without a message")
 	level := fs.String("log-level", "warn", "stderr log level: error, warn, info or debug")
@@ -131,6 +133,9 @@ func parse(args []string, out io.Writer, getenv func(string) string, hostname fu
 	}
 	if c.rescan <= 0 {
 		return config{}, errors.New("--rescan must be positive")
+	}
+	if c.forget <= 0 {
+		return config{}, errors.New("--forget-after must be positive")
 	}
 	if c.smoothing < time.Second {
 		return config{}, errors.New("--smoothing must be at least 1s")

@@ -21,7 +21,7 @@ func host(name string, err error) func() (string, error) {
 }
 
 func TestParse(t *testing.T) {
-	base := config{socketDir: "/var/run/fedmsg", rescan: 10e9, host: "envhost", idlePeriods: 3, logLevel: 4, interval: 2500 * time.Millisecond, maxMessage: 4 << 20, smoothing: time.Minute}
+	base := config{socketDir: "/var/run/fedmsg", rescan: 10e9, forget: 24 * time.Hour, host: "envhost", idlePeriods: 3, logLevel: 4, interval: 2500 * time.Millisecond, maxMessage: 4 << 20, smoothing: time.Minute}
 	tests := []struct {
 		name   string
 		args   []string
@@ -81,6 +81,8 @@ func TestParseErrors(t *testing.T) {
 		"--endpoint /var/run/x":                                     "want ipc://PATH or tcp://HOST:PORT",
 		"--endpoint udp://h:1":                                      `scheme "udp" not supported`,
 		"--endpoint bad/name=ipc:///x":                              `service name "bad/name": character '/' not allowed`,
+		"--endpoint fedmsg-collectd=ipc:///x":                       "is the plugin's own",
+		"--forget-after 0s":                                         "--forget-after must be positive",
 		"--endpoint a=tcp://h:1 --endpoint a=tcp://h:2":             "service a is given to both",
 		"--endpoint tcp://h:1 --endpoint ipc:///x/hub.sock":         "",
 		"--endpoint ipc:///x/hub.sock --endpoint ipc:///y/hub.sock": "service fedmsg-hub is given to both",

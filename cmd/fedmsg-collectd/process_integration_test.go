@@ -258,3 +258,102 @@ func TestHostileHandshakeIntegration(t *testing.T) {
 		}
 	}
 }
+
+// lineWaiter reads the plugin's stdout and finds lines.
+type lineWaiter struct {
+	lines chan string
+}
+
+func newLineWaiter(r io.Reader) *lineWaiter {
+	w := &lineWaiter{lines: make(chan string, 10000)}
+	go func() {
+		sc := bufio.NewScanner(r)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			w.lines <- sc.Text()
+		}
+		close(w.lines)
+	}()
+	return w
+}
+
+// next waits for a line with all of parts, skipping others.
+func (w *lineWaiter) next(t *testing.T, within time.Duration, parts ...string) string {
+	t.Helper()
+	deadline := time.After(within)
+	var notes []string
+	for {
+		select {
+		case l, ok := <-w.lines:
+			if strings.HasPrefix(l, "PUTNOTIF") {
+				notes = append(notes, l)
+			}
+			if !ok {
+				t.Fatalf("stdout closed before a line with %q", parts)
+			}
+			all := true
+			for _, p := range parts {
+				all = all && strings.Contains(l, p)
+			}
+			if all {
+				return l
+			}
+		case <-deadline:
+			t.Fatalf("no line with %q within %v; notifications meanwhile: %q", parts, within, notes)
+		}
+	}
+}
+
+// TestVanishedSocketIntegration: a discovered hub whose socket file goes
+// away is reported lost (hub_up 0 and a failure notification) and keeps
+// being reported 0 until --forget-after; back, it is reported again with
+// an okay notification.
+func TestVanishedSocketIntegration(t *testing.T) {
+	testhub.Integration(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "monitoring-fedmsg-hub.socket")
+	hub := testhub.Start(t, "ipc://"+path, 200*time.Millisecond, fixtures+"ipc-12.json")
+	p := startProc(t, "--socket-dir", dir, "--rescan", "100ms", "--interval", "200ms", "--forget-after", "3s")
+	w := newLineWaiter(p.stdout)
+	// Heard for a few periods: its period is known (until then a hub is
+	// given moksha's 5 s).
+	for range 5 {
+		w.next(t, 10*time.Second, "testhost/fedmsg-hub/bool-hub_up", ":1")
+	}
+	hub.Kill()
+	os.Remove(path) // as libzmq does when a hub closes its socket
+	w.next(t, 10*time.Second, "PUTNOTIF severity=failure", `plugin_instance="hub"`, "no snapshot on ipc://"+path)
+	w.next(t, 2*time.Second, "testhost/fedmsg-hub/bool-hub_up", ":0")
+	w.next(t, 2*time.Second, "testhost/fedmsg-hub/bool-hub_up", ":0") // again: still reported
+	hub2 := testhub.Start(t, "ipc://"+path, 200*time.Millisecond, fixtures+"ipc-12.json")
+	w.next(t, 10*time.Second, "PUTNOTIF severity=okay", "is heard again")
+	for range 5 {
+		w.next(t, 2*time.Second, "testhost/fedmsg-hub/bool-hub_up", ":1")
+	}
+	// Gone again, for longer than --forget-after: no longer reported.
+	hub2.Kill()
+	os.Remove(path)
+	w.next(t, 10*time.Second, "PUTNOTIF severity=failure", `plugin_instance="hub"`)
+	start := time.Now()
+	quiet := 0 // intervals in a row without the hub's liveness
+	for quiet < 2 {
+		l := w.next(t, 10*time.Second, "testhost/")
+		switch {
+		case strings.Contains(l, "fedmsg-hub/bool-hub_up"):
+			quiet = 0
+		case strings.Contains(l, "fedmsg-collectd/gauge-goroutines"):
+			quiet++
+		}
+		if time.Since(start) > 15*time.Second {
+			t.Fatal("still reported 15 s after the socket went away, with --forget-after 3s")
+		}
+	}
+	if d := time.Since(start); d < 2*time.Second {
+		t.Errorf("forgotten %v after the failure, before --forget-after 3s", d)
+	}
+	select {
+	case <-p.exited:
+		t.Fatalf("plugin exited: %s", p.stderr)
+	default:
+	}
+}

@@ -89,11 +89,13 @@ func runPlugin(ctx context.Context, args []string, stdout, stderr io.Writer) int
 func serve(ctx context.Context, c config, stdout io.Writer, log *slog.Logger) error {
 	src := &hubmon.Supervisor{
 		Options: hubmon.Options{IdlePeriods: c.idlePeriods, MaxMessage: c.maxMessage, Logger: log},
-		List:    func() ([]model.Endpoint, error) { return hubmon.Discover(c.socketDir) },
+		List:    hubmon.Static(c.endpoints),
 		Rescan:  c.rescan,
+		Forget:  c.forget,
 	}
-	if len(c.endpoints) > 0 {
-		src.List = hubmon.Static(c.endpoints)
+	if len(c.endpoints) == 0 {
+		d := &hubmon.Discovery{Dir: c.socketDir, Log: log}
+		src.List, src.Skipped = d.List, d.Skipped
 	}
 	cfg := pipeline.Config{Interval: c.interval, IdlePeriods: c.idlePeriods, Smoothing: c.smoothing, Logger: log}
 	if c.capture != "" {

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
+	"github.com/fedora-infra/fedmsg-collectd/internal/report"
 )
 
 // maxServiceField is the longest identifier field collectd keeps whole: a
@@ -117,28 +118,75 @@ func word(s string, dash bool) string {
 	return string(b[:min(len(b), maxServiceField-len("fedmsg-"))])
 }
 
+// Skip is a file named like a monitoring socket that discovery does not
+// watch, and why.
+type Skip struct {
+	Path, Reason string
+}
+
 // Discover lists the monitoring sockets in dir, monitoring-*.socket, as
-// endpoints sorted by service. A directory that does not exist (no hub
-// installed yet) gives no endpoints and no error.
-func Discover(dir string) ([]model.Endpoint, error) {
+// endpoints sorted by service, and the files so named that it skips: a
+// directory, regular file, FIFO or dangling symlink (not a socket); a
+// socket whose service another socket already gives (monitoring-a.b and
+// monitoring-a_b both give a_b: the first path in sorted order keeps
+// it); a socket giving the plugin's own service. A directory that does not
+// exist (no hub installed yet) gives no endpoints and no error.
+func Discover(dir string) ([]model.Endpoint, []Skip, error) {
 	paths, err := filepath.Glob(filepath.Join(dir, "monitoring-*.socket"))
 	if err != nil {
-		return nil, fmt.Errorf("discover sockets in %s: %w", dir, err)
+		return nil, nil, fmt.Errorf("discover sockets in %s: %w", dir, err)
 	}
 	if len(paths) == 0 {
 		if _, err := os.Stat(dir); err != nil && !os.IsNotExist(err) {
-			return nil, fmt.Errorf("discover sockets in %s: %w", dir, err)
+			return nil, nil, fmt.Errorf("discover sockets in %s: %w", dir, err)
 		}
 	}
-	eps := make([]model.Endpoint, 0, len(paths))
+	slices.Sort(paths)
+	var (
+		eps   = make([]model.Endpoint, 0, len(paths))
+		skips []Skip
+		taken = map[string]string{}
+	)
 	for _, p := range paths {
 		abs, err := filepath.Abs(p)
 		if err != nil {
 			continue
 		}
+		fi, err := os.Stat(abs)
+		switch {
+		case err != nil:
+			skips = append(skips, Skip{abs, "cannot stat it (a dangling symlink?): " + err.Error()})
+			continue
+		case fi.Mode()&os.ModeSocket == 0:
+			skips = append(skips, Skip{abs, "not a socket but " + kind(fi.Mode())})
+			continue
+		}
 		addr := "ipc://" + abs
-		eps = append(eps, model.Endpoint{Service: ServiceName(addr), Addr: addr})
+		service := ServiceName(addr)
+		if service == report.SelfService {
+			skips = append(skips, Skip{abs, "its service " + service + " is the plugin's own"})
+			continue
+		}
+		if prev, dup := taken[service]; dup {
+			skips = append(skips, Skip{abs, "its service " + service + " is already " + prev + "'s"})
+			continue
+		}
+		taken[service] = abs
+		eps = append(eps, model.Endpoint{Service: service, Addr: addr})
 	}
 	slices.SortFunc(eps, func(a, b model.Endpoint) int { return strings.Compare(a.Service, b.Service) })
-	return eps, nil
+	return eps, skips, nil
+}
+
+// kind names what a file that is not a socket is.
+func kind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m.IsRegular():
+		return "a regular file"
+	case m&os.ModeNamedPipe != 0:
+		return "a FIFO"
+	}
+	return "a " + m.Type().String() + " file"
 }

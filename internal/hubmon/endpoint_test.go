@@ -1,8 +1,13 @@
 package hubmon
 
 import (
+	"bytes"
+	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -49,24 +54,70 @@ func TestParseEndpoint(t *testing.T) {
 
 func TestDiscover(t *testing.T) {
 	dir := t.TempDir()
-	for _, f := range []string{"monitoring-fedmsg-hub.socket", "monitoring-fedmsg-relay.socket", "other.socket", "monitoring-x.sock"} {
-		if err := os.WriteFile(filepath.Join(dir, f), nil, 0o600); err != nil {
+	for _, f := range []string{"monitoring-fedmsg-hub.socket", "monitoring-fedmsg-relay.socket", "other.socket",
+		"monitoring-a.b.socket", "monitoring-a_b.socket", "monitoring-fedmsg-collectd.socket"} {
+		ln, err := net.Listen("unix", filepath.Join(dir, f))
+		if err != nil {
 			t.Fatal(err)
 		}
+		t.Cleanup(func() { ln.Close() })
 	}
-	got, err := Discover(dir)
+	if err := os.WriteFile(filepath.Join(dir, "monitoring-file.socket"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "monitoring-dir.socket"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(dir, "monitoring-fifo.socket"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(dir, "nowhere"), filepath.Join(dir, "monitoring-dangling.socket")); err != nil {
+		t.Fatal(err)
+	}
+	got, skips, err := Discover(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []model.Endpoint{
+		{Service: "a_b", Addr: "ipc://" + dir + "/monitoring-a.b.socket"},
 		{Service: "fedmsg-hub", Addr: "ipc://" + dir + "/monitoring-fedmsg-hub.socket"},
 		{Service: "fedmsg-relay", Addr: "ipc://" + dir + "/monitoring-fedmsg-relay.socket"},
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("(-want +got):\n%s", d)
 	}
-	if got, err := Discover(filepath.Join(dir, "missing")); err != nil || len(got) != 0 {
+	reasons := map[string]string{}
+	for _, s := range skips {
+		reasons[filepath.Base(s.Path)] = s.Reason
+	}
+	for f, want := range map[string]string{
+		"monitoring-a_b.socket":             "its service a_b is already " + dir + "/monitoring-a.b.socket's",
+		"monitoring-fedmsg-collectd.socket": "its service fedmsg-collectd is the plugin's own",
+		"monitoring-file.socket":            "not a socket but a regular file",
+		"monitoring-dir.socket":             "not a socket but a directory",
+		"monitoring-fifo.socket":            "not a socket but a FIFO",
+		"monitoring-dangling.socket":        "cannot stat it (a dangling symlink?)",
+	} {
+		if !strings.HasPrefix(reasons[f], want) {
+			t.Errorf("%s: skipped as %q, want %q", f, reasons[f], want)
+		}
+	}
+	if len(skips) != 6 {
+		t.Errorf("%d skipped: %+v", len(skips), skips)
+	}
+	if got, _, err := Discover(filepath.Join(dir, "missing")); err != nil || len(got) != 0 {
 		t.Errorf("missing dir: %v, %v", got, err)
+	}
+	// Discovery logs each skipped file once, and counts them.
+	var logs bytes.Buffer
+	d := &Discovery{Dir: dir, Log: slog.New(slog.NewTextHandler(&logs, nil))}
+	for range 3 {
+		if eps, err := d.List(); err != nil || len(eps) != 3 {
+			t.Fatalf("List: %v, %v", eps, err)
+		}
+	}
+	if n := strings.Count(logs.String(), "\n"); n != 6 || d.Skipped() != 6 {
+		t.Errorf("%d log lines, %d skipped; want 6 and 6:\n%s", n, d.Skipped(), logs.String())
 	}
 }
 

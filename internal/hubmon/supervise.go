@@ -20,6 +20,14 @@ type Supervisor struct {
 	// then every Rescan (default 10 s).
 	List   func() ([]model.Endpoint, error)
 	Rescan time.Duration
+	// Forget is how long an endpoint that List no longer returns (a
+	// hub's socket file removed) stays watched for liveness, its hub lost,
+	// before it is forgotten. Default 24 h.
+	Forget time.Duration
+	// Skipped, if set, says how many files List skipped (Discovery.Skipped).
+	Skipped func() int
+	// Now reads the clock for Forget; default time.Now.
+	Now func() time.Time
 
 	mu      sync.Mutex
 	running map[model.Endpoint]*watch
@@ -27,8 +35,9 @@ type Supervisor struct {
 }
 
 type watch struct {
-	cancel context.CancelFunc
+	cancel context.CancelFunc // nil while gone
 	stats  *Stats
+	gone   time.Time // when List stopped returning it; zero while listed
 }
 
 // Static returns a List function for a fixed set of endpoints.
@@ -64,22 +73,35 @@ func (s *Supervisor) Run(ctx context.Context, deliver func(model.Message)) {
 	}
 }
 
-// set starts and stops watchers so that exactly eps are watched.
+// set starts watchers for eps and stops those of the others, which stay
+// for liveness until Forget has passed.
 func (s *Supervisor) set(ctx context.Context, eps []model.Endpoint, deliver func(model.Message)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.running == nil {
 		s.running = make(map[model.Endpoint]*watch)
 	}
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	forget := s.Forget
+	if forget <= 0 {
+		forget = 24 * time.Hour
+	}
 	want := make(map[model.Endpoint]bool, len(eps))
 	for _, ep := range eps {
 		want[ep] = true
-		if _, ok := s.running[ep]; ok {
+		w, ok := s.running[ep]
+		if ok && w.cancel != nil {
 			continue
 		}
+		if !ok {
+			w = &watch{stats: new(Stats)}
+			s.running[ep] = w
+		}
 		wctx, cancel := context.WithCancel(ctx)
-		w := &watch{cancel: cancel, stats: new(Stats)}
-		s.running[ep] = w
+		w.cancel, w.gone = cancel, time.Time{}
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
@@ -87,15 +109,32 @@ func (s *Supervisor) set(ctx context.Context, eps []model.Endpoint, deliver func
 		}()
 	}
 	for ep, w := range s.running {
-		if !want[ep] {
+		switch {
+		case want[ep]:
+		case ctx.Err() != nil:
+			if w.cancel != nil {
+				w.cancel()
+			}
+			delete(s.running, ep)
+		case w.cancel != nil:
 			w.cancel()
+			w.cancel, w.gone = nil, now()
+		case now().Sub(w.gone) >= forget:
 			delete(s.running, ep)
 		}
 	}
 }
 
+// SkippedFiles says how many files discovery skipped (0 without).
+func (s *Supervisor) SkippedFiles() int {
+	if s.Skipped == nil {
+		return 0
+	}
+	return s.Skipped()
+}
+
 // Watched returns the endpoints watched now with their counters, sorted by
-// service.
+// service: those whose socket went away too, until they are forgotten.
 func (s *Supervisor) Watched() []model.Watched {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -19,7 +19,7 @@ func TestSupervisorFollowsList(t *testing.T) {
 	b := model.Endpoint{Service: "fedmsg-b", Addr: "ipc://" + filepath.Join(dir, "b")}
 	var mu sync.Mutex
 	current := []model.Endpoint{a}
-	s := &Supervisor{Rescan: 10 * time.Millisecond, List: func() ([]model.Endpoint, error) {
+	s := &Supervisor{Rescan: 10 * time.Millisecond, Forget: time.Nanosecond, List: func() ([]model.Endpoint, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		return slices.Clone(current), nil
@@ -75,4 +75,45 @@ func TestSupervisorFollowsList(t *testing.T) {
 	if n := len(s.Watched()); n != 0 {
 		t.Errorf("%d endpoints still watched after Run returned", n)
 	}
+}
+
+// TestSupervisorKeepsGone: an endpoint that discovery no longer lists (its
+// socket file removed) stays in Watched, its watcher stopped, until Forget
+// has passed; listed again, it is watched again.
+func TestSupervisorKeepsGone(t *testing.T) {
+	a := model.Endpoint{Service: "fedmsg-a", Addr: "ipc://" + filepath.Join(t.TempDir(), "a")}
+	now := time.Unix(1795516100, 0)
+	s := &Supervisor{Forget: time.Hour, Now: func() time.Time { return now }}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	deliver := func(model.Message) {}
+	watched := func() []string {
+		var names []string
+		for _, w := range s.Watched() {
+			names = append(names, w.Endpoint.Service)
+		}
+		return names
+	}
+	s.set(ctx, []model.Endpoint{a}, deliver)
+	s.set(ctx, nil, deliver) // the socket went away
+	now = now.Add(59 * time.Minute)
+	s.set(ctx, nil, deliver)
+	if got := watched(); !slices.Equal(got, []string{"fedmsg-a"}) {
+		t.Fatalf("59 min after it went away: watching %v, want it still", got)
+	}
+	if w := s.running[a]; w.cancel != nil || w.gone.IsZero() {
+		t.Errorf("its watcher still runs: %+v", w)
+	}
+	s.set(ctx, []model.Endpoint{a}, deliver) // back
+	if w := s.running[a]; w.cancel == nil || !w.gone.IsZero() {
+		t.Errorf("back, but not watched: %+v", w)
+	}
+	s.set(ctx, nil, deliver)
+	now = now.Add(time.Hour)
+	s.set(ctx, nil, deliver)
+	if got := watched(); len(got) != 0 {
+		t.Errorf("an hour after it went away again: watching %v, want nothing", got)
+	}
+	cancel()
+	s.wg.Wait()
 }

@@ -125,7 +125,7 @@ func Run(ctx context.Context, cfg Config, src Source, sink Sink) error {
 			batches, notes = live.Check(now, eps, cfg.Interval)
 			hubs.forget(keep)
 			box.forget(keep)
-			batches = append(batches, selfBatch(now, cfg.Interval, watched, hubs, box, lat))
+			batches = append(batches, selfBatch(now, cfg.Interval, src, watched, hubs, box, lat))
 		}
 		if len(batches) == 0 && len(notes) == 0 {
 			continue

@@ -13,7 +13,7 @@ import (
 // selfBatch returns the program's own values: per watched endpoint its
 // counters (which collectd graphs as rates), then the latency of the
 // interval's snapshots and the process' figures.
-func selfBatch(now time.Time, interval time.Duration, watched []model.Watched, hubs *Hubs, box *outbox, lat *latencies) report.Batch {
+func selfBatch(now time.Time, interval time.Duration, src Source, watched []model.Watched, hubs *Hubs, box *outbox, lat *latencies) report.Batch {
 	b := report.Batch{Service: report.SelfService, Time: now, Interval: interval, Subjects: make([]string, len(watched))}
 	for i, w := range watched {
 		b.Subjects[i] = w.Endpoint.Service
@@ -41,6 +41,9 @@ func selfBatch(now time.Time, interval time.Duration, watched []model.Watched, h
 			report.Value{Kind: report.LatencyP99, V: p99.Seconds()},
 			report.Value{Kind: report.LatencyMax, V: most.Seconds()},
 		)
+	}
+	if d, ok := src.(interface{ SkippedFiles() int }); ok {
+		b.Values = append(b.Values, report.Value{Kind: report.SkippedSockets, V: float64(d.SkippedFiles())})
 	}
 	samples := []metrics.Sample{{Name: "/sched/goroutines:goroutines"}, {Name: "/memory/classes/total:bytes"}}
 	metrics.Read(samples)

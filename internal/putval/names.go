@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/report"
 )
 
 // MaxField is the longest identifier field, in bytes, that collectd keeps
@@ -118,6 +120,9 @@ func CheckService(s string) error {
 		if c <= ' ' || c >= 0x7f || c == '/' || c == '"' || c == '\\' {
 			return fmt.Errorf("service name %q: character %q not allowed (use letters, digits, '-', '_', '.')", s, c)
 		}
+	}
+	if s == report.SelfService {
+		return fmt.Errorf("service name %q is the plugin's own (its counters are written under it)", s)
 	}
 	plugin, inst, _ := strings.Cut(s, "-")
 	if plugin == "" {

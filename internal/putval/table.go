@@ -83,6 +83,8 @@ func identOf(k report.Kind) ident {
 		return ident{"duration", "latency_p99", 1}
 	case report.LatencyMax:
 		return ident{"duration", "latency_max", 1}
+	case report.SkippedSockets:
+		return ident{"gauge", "skipped_sockets", 1}
 	case report.Goroutines:
 		return ident{"gauge", "goroutines", 1}
 	case report.Memory:

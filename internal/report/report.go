@@ -57,10 +57,11 @@ const (
 	DroppedSnapshots // snapshots replaced before they were written
 
 	// The program's own, per process.
-	LatencyP99 // seconds from a snapshot's arrival to its values written, 99th percentile over the interval
-	LatencyMax // seconds, the longest over the interval
-	Goroutines // goroutines running
-	Memory     // bytes of memory mapped by the Go runtime
+	LatencyP99     // seconds from a snapshot's arrival to its values written, 99th percentile over the interval
+	LatencyMax     // seconds, the longest over the interval
+	Goroutines     // goroutines running
+	SkippedSockets // files named like monitoring sockets that discovery skips
+	Memory         // bytes of memory mapped by the Go runtime
 
 	numKinds
 )
