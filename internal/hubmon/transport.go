@@ -61,6 +61,9 @@ func (t closingTransport) Dial(ctx context.Context, d transport.Dialer, addr str
 	}
 	if l, ok := ctx.Value(limitKey{}).(limit); ok {
 		conn = newLimitConn(conn, l.max, l.reject)
+		if l.connected != nil {
+			l.connected()
+		}
 	}
 	context.AfterFunc(ctx, func() { conn.Close() })
 	return conn, nil
@@ -70,13 +73,15 @@ type limitKey struct{}
 
 // limit is what a session asks of the connections it dials.
 type limit struct {
-	max    uint64
-	reject func(error)
+	max       uint64
+	reject    func(error)
+	connected func() // called once the connection is made
 }
 
 // withLimit returns a context whose dialled connections are guarded
 // (limitConn): frames and messages over max bytes and handshakes that are
-// not a publisher's are refused, and reject is told why.
-func withLimit(ctx context.Context, max uint64, reject func(error)) context.Context {
-	return context.WithValue(ctx, limitKey{}, limit{max, reject})
+// not a publisher's are refused, and reject is told why; connected is
+// called when the connection is made, before the handshake.
+func withLimit(ctx context.Context, max uint64, reject func(error), connected func()) context.Context {
+	return context.WithValue(ctx, limitKey{}, limit{max, reject, connected})
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"log"
 	"log/slog"
 	"math/rand/v2"
 	"sync/atomic"
@@ -17,11 +16,11 @@ import (
 
 // Options tune a Watch. The zero value gives the defaults.
 type Options struct {
-	// IdlePeriods is how many publish periods without a message end a
-	// session, which is then started again. Default 3.
+	// IdlePeriods is how many publish periods without a message make a
+	// new session beside the silent one (make before break). Default 3.
 	IdlePeriods int
 	// DialTimeout bounds one connect, HandshakeTimeout the ZMTP greeting
-	// after it. Defaults 5 s and 5 s.
+	// once connected (a hub answers in milliseconds). Defaults 5 s and 2 s.
 	DialTimeout, HandshakeTimeout time.Duration
 	// MaxMessage is the largest message accepted, in bytes; a peer that
 	// announces a larger frame or message is disconnected before anything
@@ -51,7 +50,7 @@ func (o Options) withDefaults() Options {
 		o.DialTimeout = 5 * time.Second
 	}
 	if o.HandshakeTimeout <= 0 {
-		o.HandshakeTimeout = 5 * time.Second
+		o.HandshakeTimeout = 2 * time.Second
 	}
 	if o.MaxMessage <= 0 {
 		o.MaxMessage = DefaultMaxMessage
@@ -139,6 +138,7 @@ type watcher struct {
 	lastLog atomic.Int64 // UnixNano of the last log line
 	period  Period
 	prev    time.Time
+	lastID  int64 // the session of the previous message
 }
 
 // logf logs at most once per logEvery for this endpoint. It is safe for
@@ -161,110 +161,131 @@ func quiet(err error) bool {
 
 var errIdle = errors.New("no message for too long")
 
-type arrival struct {
-	msg zmq4.Msg
-	at  time.Time
-}
-
-// session runs one connection: dial, handshake, subscribe, read until an
-// error, silence or ctx. It reports whether any message arrived.
+// session runs sessions with the endpoint until one breaks without a
+// replacement, or ctx ends; it reports whether any message arrived.
+//
+// A session silent for IdlePeriods publish periods is not broken at once:
+// the hub may only be stopped or slow. A new session is made beside it
+// (make before break) while the old one is still read; whichever delivers
+// first stays and the other is closed. So a hub that was stopped and goes
+// on publishes to a connection that is still subscribed, and its first
+// message is not lost.
 func (w *watcher) session(ctx context.Context) (got bool, err error) {
-	addr, err := dialAddr(w.ep.Addr)
+	cur, err := w.open(ctx)
 	if err != nil {
 		return false, err
 	}
-	sctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	sctx = withLimit(sctx, uint64(w.opt.MaxMessage), func(err error) {
-		if errors.Is(err, errOversize) {
-			w.st.Oversize.Add(1)
-			w.logf("dropped a connection announcing a message over the size limit",
-				"err", err, "limit", w.opt.MaxMessage, "oversize", w.st.Oversize.Load())
-			return
-		}
-		w.st.Refused.Add(1)
-		w.logf("dropped a peer whose handshake is not a publisher's", "err", err, "refused", w.st.Refused.Load())
-	})
-	sub := zmq4.NewSub(sctx,
-		zmq4.WithDialerMaxRetries(0),
-		zmq4.WithDialerTimeout(w.opt.DialTimeout),
-		zmq4.WithLogger(log.New(io.Discard, "", 0)),
+	var (
+		standby  *link
+		dialling chan dialResult // a new session being made, or nil
+		retry    <-chan time.Time
 	)
-	defer sub.Close()
-
-	// The handshake timer cancels the session, which closes the
-	// connection (closingTransport) and so frees a Dial stuck in the
-	// greeting of a peer that never speaks.
-	hs := time.AfterFunc(w.opt.DialTimeout+w.opt.HandshakeTimeout, cancel)
-	err = sub.Dial(addr)
-	if !hs.Stop() || err != nil {
-		if err == nil {
-			err = errors.New("handshake timed out")
+	abandon := func() {
+		if standby != nil {
+			standby.close()
+			standby = nil
 		}
-		return false, err
+		if dialling != nil {
+			// The dial ends soon (its context is cancelled); close what
+			// it makes.
+			go func(c chan dialResult) {
+				if r := <-c; r.l != nil {
+					r.l.close()
+				}
+			}(dialling)
+			dialling = nil
+		}
 	}
-	if err := sub.SetOption(zmq4.OptionSubscribe, ""); err != nil {
-		return false, err
-	}
-	w.st.Sessions.Add(1)
-	w.prev = time.Time{} // a gap across sessions says nothing of the period
-
-	msgs := make(chan arrival)
-	recvErr := make(chan error, 1)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			m, err := sub.Recv()
-			if err != nil {
-				recvErr <- err
-				break
-			}
-			select {
-			// Without its monotonic reading, an arrival time compares and
-			// subtracts the same live and when replayed from a capture.
-			case msgs <- arrival{m, w.opt.Now().Round(0)}:
-				continue
-			case <-sctx.Done():
-			}
-			break
-		}
-		// After Close, zmq4's per-connection reader may still be blocked
-		// handing us a queued message; receive until it has given up.
-		<-sctx.Done()
-		for fails := 0; fails < drainFails; {
-			if _, err := sub.Recv(); err != nil {
-				fails++
-			} else {
-				fails = 0
-			}
-		}
-	}()
 	defer func() {
-		cancel()
-		sub.Close()
-		<-done
+		abandon()
+		cur.close()
 	}()
-
+	dctx, dcancel := context.WithCancel(ctx)
+	defer dcancel()
 	idle := time.NewTimer(w.idleLimit())
 	defer idle.Stop()
 	for {
+		var sbMsgs <-chan arrival
+		var sbErr <-chan error
+		if standby != nil {
+			sbMsgs, sbErr = standby.msgs, standby.err
+		}
 		select {
 		case <-ctx.Done():
 			return got, ctx.Err()
-		case err := <-recvErr:
-			return got, err
-		case <-idle.C:
-			return got, errIdle
-		case a := <-msgs:
-			if a.msg.Type == zmq4.CmdMsg || len(a.msg.Frames) == 0 {
-				continue
+		case err := <-cur.err:
+			if standby == nil {
+				return got, err
 			}
-			got = true
-			w.handle(a)
+			cur.close()
+			cur, standby = standby, nil
+		case a := <-cur.msgs:
+			if w.handle(cur, a) {
+				got = true
+				abandon()
+				idle.Reset(w.idleLimit())
+			}
+		case a := <-sbMsgs:
+			if w.handle(standby, a) {
+				got = true
+				cur.close()
+				cur, standby = standby, nil
+				abandon()
+				idle.Reset(w.idleLimit())
+			}
+		case <-sbErr:
+			standby.close()
+			standby = nil
+		case r := <-dialling:
+			dialling = nil
+			if r.err != nil {
+				retry = time.After(w.backoff())
+			} else {
+				standby = r.l
+			}
+		case <-retry:
+			retry = nil
+			dialling = w.dial(dctx)
+		case <-idle.C:
+			if standby == nil && dialling == nil && retry == nil {
+				dialling = w.dial(dctx)
+			}
 			idle.Reset(w.idleLimit())
 		}
 	}
+}
+
+// dialResult is a session made, or why not.
+type dialResult struct {
+	l   *link
+	err error
+}
+
+// dial makes a new session in the background.
+func (w *watcher) dial(ctx context.Context) chan dialResult {
+	c := make(chan dialResult, 1)
+	go func() {
+		l, err := w.open(ctx)
+		c <- dialResult{l, err}
+	}()
+	return c
+}
+
+// backoff is a jittered pause before another attempt at a standby.
+func (w *watcher) backoff() time.Duration {
+	return minBackoff + rand.N(maxBackoff-minBackoff)
+}
+
+// reject counts and logs a connection the guard dropped.
+func (w *watcher) reject(err error) {
+	if errors.Is(err, errOversize) {
+		w.st.Oversize.Add(1)
+		w.logf("dropped a connection announcing a message over the size limit",
+			"err", err, "limit", w.opt.MaxMessage, "oversize", w.st.Oversize.Load())
+		return
+	}
+	w.st.Refused.Add(1)
+	w.logf("dropped a peer whose handshake is not a publisher's", "err", err, "refused", w.st.Refused.Load())
 }
 
 // idleLimit is how long a session may go without a message.
@@ -272,8 +293,15 @@ func (w *watcher) idleLimit() time.Duration {
 	return time.Duration(w.opt.IdlePeriods) * w.period.Estimate()
 }
 
-// handle stamps one message with the period and session and delivers it.
-func (w *watcher) handle(a arrival) {
+// handle stamps one message of link l with the period and session and
+// delivers it; it reports false for what is not a message (a command).
+func (w *watcher) handle(l *link, a arrival) bool {
+	if a.msg.Type == zmq4.CmdMsg || len(a.msg.Frames) == 0 {
+		return false
+	}
+	if l.id != w.lastID {
+		w.prev, w.lastID = time.Time{}, l.id // a gap across sessions says nothing of the period
+	}
 	if !w.prev.IsZero() {
 		w.period.Observe(a.at.Sub(w.prev))
 	}
@@ -286,5 +314,6 @@ func (w *watcher) handle(a arrival) {
 		period = 0
 	}
 	w.st.Messages.Add(1)
-	w.deliver(model.Message{Endpoint: w.ep, Raw: body, Arrival: a.at, Period: period, Session: w.st.Sessions.Load()})
+	w.deliver(model.Message{Endpoint: w.ep, Raw: body, Arrival: a.at, Period: period, Session: l.id})
+	return true
 }
