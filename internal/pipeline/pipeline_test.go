@@ -83,13 +83,14 @@ func (s *chanSource) Watched() []model.Watched { return s.watched }
 // recordSink formats what it is given as collectd would receive it and
 // signals each write.
 type recordSink struct {
-	mu     sync.Mutex
-	buf    bytes.Buffer
-	sink   *putval.Sink
-	wrote  chan string // each write's text
-	block  chan struct{}
-	failAt int // fail the write of this number (1-based); 0: never
-	n      int
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	sink    *putval.Sink
+	wrote   chan string // each write's text
+	block   chan struct{}
+	blocked chan struct{} // closed once a write is blocked on block
+	failAt  int           // fail the write of this number (1-based); 0: never
+	n       int
 }
 
 func newRecordSink() *recordSink {
@@ -100,6 +101,11 @@ func newRecordSink() *recordSink {
 
 func (r *recordSink) Write(bs []report.Batch, ns []report.Notice) error {
 	if r.block != nil {
+		select {
+		case <-r.blocked:
+		default:
+			close(r.blocked)
+		}
 		<-r.block
 	}
 	r.mu.Lock()
@@ -292,10 +298,15 @@ func TestRunLiveness(t *testing.T) {
 // never held up; messages replaced meanwhile are counted as dropped.
 func TestRunStalledSink(t *testing.T) {
 	src, sink := newChanSource(testEP), newRecordSink()
-	sink.block = make(chan struct{})
+	sink.block, sink.blocked = make(chan struct{}), make(chan struct{})
 	tick := make(chan time.Time, 1)
 	stop := run(t, Config{Interval: 10 * time.Second, IdlePeriods: 3, Smoothing: time.Minute, Tick: tick}, src, sink)
 	tick <- t0 // a write, which blocks
+	select {
+	case <-sink.blocked:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the tick's write did not start within 5s")
+	}
 	msgs := sequence(t, 50)
 	delivered := make(chan struct{})
 	go func() {
