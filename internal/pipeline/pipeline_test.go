@@ -53,13 +53,14 @@ func sequence(t testing.TB, n int) []model.Message {
 
 // chanSource delivers what the test sends on in, and reports watched.
 type chanSource struct {
-	in      chan model.Message
-	watched []model.Watched
-	done    chan struct{} // closed when Run returns
+	in        chan model.Message
+	watched   []model.Watched
+	done      chan struct{} // closed when Run returns
+	delivered chan struct{} // a token once each message is delivered
 }
 
 func newChanSource(watched ...model.Endpoint) *chanSource {
-	s := &chanSource{in: make(chan model.Message), done: make(chan struct{})}
+	s := &chanSource{in: make(chan model.Message), done: make(chan struct{}), delivered: make(chan struct{}, 1000)}
 	for _, ep := range watched {
 		s.watched = append(s.watched, model.Watched{Endpoint: ep, Sessions: 1})
 	}
@@ -74,6 +75,7 @@ func (s *chanSource) Run(ctx context.Context, deliver func(model.Message)) {
 			return
 		case m := <-s.in:
 			deliver(m)
+			s.delivered <- struct{}{}
 		}
 	}
 }
@@ -308,17 +310,17 @@ func TestRunStalledSink(t *testing.T) {
 		t.Fatal("the tick's write did not start within 5s")
 	}
 	msgs := sequence(t, 50)
-	delivered := make(chan struct{})
 	go func() {
-		defer close(delivered)
 		for _, m := range msgs {
 			src.in <- m
 		}
 	}()
-	select {
-	case <-delivered:
-	case <-time.After(5 * time.Second):
-		t.Fatal("the source was held up by a stalled sink")
+	for range msgs {
+		select {
+		case <-src.delivered:
+		case <-time.After(5 * time.Second):
+			t.Fatal("the source was held up by a stalled sink")
+		}
 	}
 	close(sink.block)
 	waitWrite(t, sink) // the tick's
