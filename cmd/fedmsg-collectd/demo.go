@@ -22,7 +22,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"process, printing the PUTVAL lines collectd would receive. At the default\n"+
 		"speed the hashing and notifications backlogs burst within 10 seconds.\n"+
 		"The plugin measures on the wall clock: at --speed N, rates are N times\n"+
-		"and durations 1/N of the hub's own.\n", stderr)
+		"and durations 1/N of the hub's own.\n")
 	var (
 		sc       sim.Publisher
 		host     string
@@ -31,15 +31,15 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	profiles := simFlags(fs, &sc, 10)
 	fs.StringVar(&host, "hostname", "", "host field of the identifiers (default $COLLECTD_HOSTNAME, else this machine's name)")
 	fs.DurationVar(&duration, "duration", 0, "stop after this long (default: until interrupted)")
-	if err := fs.Parse(args); err != nil {
-		return usageError(stderr, err)
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return usageError(stderr, "demo", err)
 	}
 	err := checkSim(&sc, *profiles)
 	if err == nil {
 		host, err = hostOf(host, os.Getenv, os.Hostname)
 	}
 	if err != nil {
-		return usageError(stderr, err)
+		return usageError(stderr, "demo", err)
 	}
 	if duration > 0 {
 		var cancel context.CancelFunc

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +31,7 @@ Usage:
                                    print what the plugin writes for recorded or
                                    plain snapshots
   fedmsg-collectd help             show this text
+  fedmsg-collectd version          print the version
 
 "fedmsg-collectd COMMAND -h" explains the flags of each command.
 
@@ -43,6 +46,29 @@ whose socket goes away is reported lost until --forget-after.
 
 Flags of run:
 `
+
+// errVersion is what parse returns for --version.
+var errVersion = errors.New("version asked for")
+
+// version is the program's version: the module's, the commit it was built
+// from and the Go release.
+func version() string {
+	v, rev, dirty := "(devel)", "", ""
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Version != "" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			switch {
+			case s.Key == "vcs.revision":
+				rev = " " + s.Value
+			case s.Key == "vcs.modified" && s.Value == "true":
+				dirty = " (modified)"
+			}
+		}
+	}
+	return "fedmsg-collectd " + v + rev + dirty + " " + runtime.Version()
+}
 
 // config is what the command line asks for.
 type config struct {
@@ -93,10 +119,15 @@ func parse(args []string, out io.Writer, getenv func(string) string, hostname fu
 			args = args[1:]
 		case "help":
 			args = []string{"-help"}
+		case "version":
+			return config{}, errVersion
+		default:
+			if !strings.HasPrefix(args[0], "-") {
+				return config{}, fmt.Errorf("unknown command %q (\"fedmsg-collectd help\" lists them)", args[0])
+			}
 		}
 	}
 	fs := flag.NewFlagSet("fedmsg-collectd", flag.ContinueOnError)
-	fs.SetOutput(out)
 	var (
 		c   config
 		eps endpointsFlag
@@ -116,17 +147,21 @@ func parse(args []string, out io.Writer, getenv func(string) string, hostname fu
 	fs.DurationVar(&c.smoothing, "smoothing", analytics.DefaultSmoothing, "time constant of the exponential smoothing behind the wait, rate\nand drain-time values")
 	fs.StringVar(&c.capture, "capture", "", "also record every message received, with its arrival time, as JSON\nlines in `FILE` (for bug reports: \"fedmsg-collectd replay FILE\" prints\nthe same values again)")
 	maxMessage := fs.String("max-message", "4MiB", "largest monitoring message accepted, in bytes (suffixes KiB, MiB);\na hub sending more is disconnected before the message is read")
+	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.Usage = func() {
-		fmt.Fprint(out, usageHead)
+		fmt.Fprint(fs.Output(), usageHead)
 		fs.PrintDefaults()
 	}
-	err := fs.Parse(args)
-	if err != nil {
+	if err := parseFlags(fs, args, out); err != nil {
 		return config{}, err
+	}
+	if *showVersion {
+		return config{}, errVersion
 	}
 	if fs.NArg() > 0 {
 		return config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
+	var err error
 	c.endpoints = eps
 	if err = c.logLevel.UnmarshalText([]byte(*level)); err != nil {
 		return config{}, fmt.Errorf("--log-level: %w", err)

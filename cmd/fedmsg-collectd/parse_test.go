@@ -86,15 +86,16 @@ func TestParseErrors(t *testing.T) {
 		"--endpoint a=tcp://h:1 --endpoint a=tcp://h:2":             "service a is given to both",
 		"--endpoint tcp://h:1 --endpoint ipc:///x/hub.sock":         "",
 		"--endpoint ipc:///x/hub.sock --endpoint ipc:///y/hub.sock": "service fedmsg-hub is given to both",
-		"--rescan 0s":       "--rescan must be positive",
-		"--idle-periods 0":  "--idle-periods must be at least 1",
-		"--log-level loud":  "--log-level",
-		"--nope":            "flag provided but not defined",
-		"--max-message 10":  "want a size of at least 1KiB",
-		"--max-message 4GB": "want a size of at least 1KiB",
-		"--interval 1ms":    "--interval must be at least 100ms",
-		"--smoothing 10ms":  "--smoothing must be at least 1s",
-		"extra":             `unexpected argument "extra"`,
+		"--rescan 0s":        "--rescan must be positive",
+		"--idle-periods 0":   "--idle-periods must be at least 1",
+		"--log-level loud":   "--log-level",
+		"--nope":             "flag provided but not defined",
+		"--max-message 10":   "want a size of at least 1KiB",
+		"--max-message 4GB":  "want a size of at least 1KiB",
+		"--interval 1ms":     "--interval must be at least 100ms",
+		"--smoothing 10ms":   "--smoothing must be at least 1s",
+		"extra":              `unknown command "extra"`,
+		"-interval 1s extra": `unexpected argument "extra"`,
 	} {
 		_, err := parse(strings.Fields(args), io.Discard, env(nil), host("h", nil))
 		if want == "" {
@@ -113,19 +114,51 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestHelp(t *testing.T) {
-	for _, args := range [][]string{{"--help"}, {"help"}, {"run", "-h"}} {
-		var out bytes.Buffer
-		if code := run(context.Background(), args, io.Discard, &out); code != exitOK {
-			t.Errorf("%v: exit %d", args, code)
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}, {"run", "-h"}, {"run", "--help"}} {
+		var out, errs bytes.Buffer
+		if code := run(context.Background(), args, &out, &errs); code != exitOK || errs.Len() > 0 {
+			t.Errorf("%v: exit %d, stderr %q", args, code, errs.String())
 		}
-		for _, want := range []string{"-endpoint", "-socket-dir", "-rescan", "-hostname", "-idle-periods", "-log-level", "-interval", "-max-message", "-smoothing", "run", "help"} {
+		for _, want := range []string{"-endpoint", "-socket-dir", "-rescan", "-hostname", "-idle-periods", "-log-level", "-interval", "-max-message", "-smoothing", "-forget-after", "-version", "run", "help"} {
 			if !strings.Contains(out.String(), want) {
-				t.Errorf("%v: help does not mention %s", args, want)
+				t.Errorf("%v: help on stdout does not mention %s", args, want)
 			}
 		}
 	}
-	var out bytes.Buffer
-	if code := run(context.Background(), []string{"--bogus"}, io.Discard, &out); code != exitUsage {
-		t.Errorf("bad flag: exit %d, want %d", code, exitUsage)
+	// Every command's help goes to stdout, exit 0.
+	for _, cmd := range []string{"demo", "simulate", "capture", "replay", "check"} {
+		var out, errs bytes.Buffer
+		if code := run(context.Background(), []string{cmd, "--help"}, &out, &errs); code != exitOK || errs.Len() > 0 || !strings.Contains(out.String(), "Usage: fedmsg-collectd "+cmd) {
+			t.Errorf("%s --help: exit %d, stdout %d bytes, stderr %q", cmd, code, out.Len(), errs.String())
+		}
+	}
+}
+
+// TestUsageErrors: a mistyped command line is one line on stderr (collectd
+// logs each line, every time it restarts the plugin) and exit 2.
+func TestUsageErrors(t *testing.T) {
+	for args, want := range map[string]string{
+		"--bogus":             `fedmsg-collectd: flag provided but not defined: -bogus (run "fedmsg-collectd -h")`,
+		"--interval x":        `fedmsg-collectd: invalid value "x" for flag -interval: parse error (run "fedmsg-collectd -h")`,
+		"bogus":               `fedmsg-collectd: unknown command "bogus" ("fedmsg-collectd help" lists them) (run "fedmsg-collectd -h")`,
+		"demo --bogus":        `fedmsg-collectd: flag provided but not defined: -bogus (run "fedmsg-collectd demo -h")`,
+		"replay":              `fedmsg-collectd: want one FILE, or - for stdin (run "fedmsg-collectd replay -h")`,
+		"simulate --period x": `fedmsg-collectd: invalid value "x" for flag -period: parse error (run "fedmsg-collectd simulate -h")`,
+	} {
+		var out, errs bytes.Buffer
+		code := run(context.Background(), strings.Fields(args), &out, &errs)
+		if code != exitUsage || errs.String() != want+"\n" || out.Len() > 0 {
+			t.Errorf("%s: exit %d, stderr %q, stdout %d bytes; want 2 and %q", args, code, errs.String(), out.Len(), want)
+		}
+	}
+}
+
+// TestVersion: --version and version print one line on stdout.
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"--version"}, {"version"}, {"run", "--version"}} {
+		var out bytes.Buffer
+		if code := run(context.Background(), args, &out, io.Discard); code != exitOK || !strings.HasPrefix(out.String(), "fedmsg-collectd ") || strings.Count(out.String(), "\n") != 1 {
+			t.Errorf("%v: exit %d, %q", args, code, out.String())
+		}
 	}
 }

@@ -27,7 +27,7 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"capture (fedmsg-collectd capture, or run --capture), replayed with its\n"+
 		"recorded times, services and periods, so the output is the same every\n"+
 		"time; or snapshots exactly as a hub sends them, one JSON document per line\n"+
-		"or one document in the file.\n", stderr)
+		"or one document in the file.\n")
 	var (
 		service   string
 		period    time.Duration
@@ -38,8 +38,8 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&period, "period", 5*time.Second, "time between plain snapshots; the first is stamped now")
 	fs.StringVar(&host, "hostname", "", "host field of the identifiers (default $COLLECTD_HOSTNAME, else this machine's name)")
 	fs.DurationVar(&smoothing, "smoothing", analytics.DefaultSmoothing, "as for run")
-	if err := fs.Parse(args); err != nil {
-		return usageError(stderr, err)
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return usageError(stderr, "replay", err)
 	}
 	var err error
 	switch {
@@ -56,7 +56,7 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		host, err = hostOf(host, os.Getenv, os.Hostname)
 	}
 	if err != nil {
-		return usageError(stderr, err)
+		return usageError(stderr, "replay", err)
 	}
 	in := io.Reader(os.Stdin)
 	if fs.Arg(0) != "-" {

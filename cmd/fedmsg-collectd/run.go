@@ -45,32 +45,52 @@ func subcommand(args []string) func(context.Context, []string, io.Writer, io.Wri
 }
 
 // newFlags returns the flag set of a command whose usage is head, then
-// "Flags:" and the flags; help and errors go to out.
-func newFlags(name, head string, out io.Writer) *flag.FlagSet {
+// "Flags:" and the flags.
+func newFlags(name, head string) *flag.FlagSet {
 	fs := flag.NewFlagSet("fedmsg-collectd "+name, flag.ContinueOnError)
-	fs.SetOutput(out)
 	fs.Usage = func() {
-		fmt.Fprint(out, head+"\nFlags:\n")
+		fmt.Fprint(fs.Output(), head+"\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	return fs
 }
 
-// usageError reports a bad command line: help is exit 0, anything else a
-// message and exit 2.
-func usageError(stderr io.Writer, err error) int {
+// parseFlags parses args with fs. Asked for help, it prints the usage to
+// help (stdout) and returns flag.ErrHelp; a bad flag is only an error, for
+// usageError to report in one line: collectd logs every stderr line, and
+// restarts a plugin that exits, every interval.
+func parseFlags(fs *flag.FlagSet, args []string, help io.Writer) error {
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fs.SetOutput(help)
+		fs.Usage()
+	}
+	return err
+}
+
+// usageError reports a bad command line of command name ("" for run):
+// help is exit 0, anything else one line and exit 2.
+func usageError(stderr io.Writer, name string, err error) int {
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "fedmsg-collectd: %v\n", err)
+	if name != "" {
+		name += " "
+	}
+	fmt.Fprintf(stderr, "fedmsg-collectd: %v (run \"fedmsg-collectd %s-h\")\n", err, name)
 	return exitUsage
 }
 
 // runPlugin is the plugin as collectd's Exec program.
 func runPlugin(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	c, err := parse(args, stderr, os.Getenv, os.Hostname)
+	c, err := parse(args, stdout, os.Getenv, os.Hostname)
+	if errors.Is(err, errVersion) {
+		fmt.Fprintln(stdout, version())
+		return exitOK
+	}
 	if err != nil {
-		return usageError(stderr, err)
+		return usageError(stderr, "", err)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: c.logLevel}))
 	// A reader that went away must give us EPIPE to report, not kill us

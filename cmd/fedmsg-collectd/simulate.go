@@ -41,7 +41,7 @@ func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs := newFlags("simulate", "Usage: fedmsg-collectd simulate --bind ENDPOINT [flags]\n\n"+
 		"Publishes the monitoring messages of a simulated moksha hub on a real ZeroMQ\n"+
 		"PUB socket, one every period, until interrupted. Each consumer is a queue:\n"+
-		"random arrivals, a backlog, workers with random processing times, failures.\n", stderr)
+		"random arrivals, a backlog, workers with random processing times, failures.\n")
 	var (
 		c     sim.Publisher
 		binds namesFlag
@@ -51,8 +51,8 @@ func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	mode := fs.String("mode", "", "octal permissions of an ipc socket file, like moksha.monitoring.socket.mode")
 	fs.IntVar(&n, "consumers", 0, "give each hub this many consumers, the profiles' models in turn (for load tests)")
 	profiles := simFlags(fs, &c, 1)
-	if err := fs.Parse(args); err != nil {
-		return usageError(stderr, err)
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return usageError(stderr, "simulate", err)
 	}
 	err := checkSim(&c, *profiles)
 	if err == nil && len(binds) == 0 {
@@ -69,7 +69,7 @@ func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		c.Mode = os.FileMode(m)
 	}
 	if err != nil {
-		return usageError(stderr, err)
+		return usageError(stderr, "simulate", err)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	names := make([]string, len(c.Profiles))

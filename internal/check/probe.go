@@ -19,8 +19,13 @@ import (
 // stops it from reading (no socket, permission denied, no hub listening,
 // too few snapshots within the timeout, a malformed message) is UNKNOWN.
 func Probe(ctx context.Context, ep model.Endpoint, timeout time.Duration, spec Spec) Result {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	// Cancelled rather than given a deadline: a dial that a deadline ends
+	// would fail a moment before the context says so, and pass for why
+	// the hub could not be read.
+	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	stop := time.AfterFunc(timeout, cancel)
+	defer stop.Stop()
 	if res, failed := reachable(ep, timeout); failed {
 		return res
 	}
