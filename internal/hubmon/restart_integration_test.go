@@ -126,6 +126,10 @@ func stopAndGoOn(down time.Duration) func(*testing.T, string, <-chan model.Messa
 	return func(t *testing.T, ep string, snaps <-chan model.Message) {
 		h := testhub.Run(t, hubConfig(ep))
 		before := next(t, snaps, 2*period+slack)
+		// Stop it in the middle of its sleep between two publishes, as
+		// a stopped hub would be: stopped between a send and the sleep
+		// after it, it would sleep a whole period after SIGCONT.
+		time.Sleep(period / 2)
 		h.Signal(syscall.SIGSTOP)
 		defer h.Signal(syscall.SIGCONT)
 		time.Sleep(down)
