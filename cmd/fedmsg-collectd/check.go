@@ -61,24 +61,6 @@ func (n *namesFlag) Set(s string) error {
 	return nil
 }
 
-type rangeFlag struct{ r *check.Range }
-
-func (f rangeFlag) String() string {
-	if f.r == nil {
-		return ""
-	}
-	return f.r.String()
-}
-
-func (f rangeFlag) Set(s string) error {
-	r, err := check.ParseRange(s)
-	if err != nil {
-		return err
-	}
-	*f.r = r
-	return nil
-}
-
 func parseCheck(args []string, out io.Writer) (checkConfig, error) {
 	fs := flag.NewFlagSet("fedmsg-collectd check", flag.ContinueOnError)
 	// A monitoring system reads the first line: errors come back as the
@@ -105,8 +87,8 @@ func parseCheck(args []string, out io.Writer) (checkConfig, error) {
 		{"wait", "expected wait of a message arriving now at the checked consumers (seconds;\nreads two snapshots)", &c.spec.Wait},
 		{"drain", "time until the checked consumers' backlogs are empty (seconds; a growing\nbacklog never drains; reads two snapshots)", &c.spec.Drain},
 	} {
-		fs.Var(rangeFlag{&t.th.Warn}, t.name+"-warning", "`RANGE` of the "+t.what+" that is WARNING")
-		fs.Var(rangeFlag{&t.th.Crit}, t.name+"-critical", "`RANGE` of the "+t.what+" that is CRITICAL")
+		fs.Var(check.RangeValue{R: &t.th.Warn}, t.name+"-warning", "`RANGE` of the "+t.what+" that is WARNING")
+		fs.Var(check.RangeValue{R: &t.th.Crit}, t.name+"-critical", "`RANGE` of the "+t.what+" that is CRITICAL")
 	}
 	fs.StringVar(&missing, "missing", "unknown", "state of a named consumer or producer the hub does not list: unknown or critical")
 	if err := fs.Parse(args); err != nil {

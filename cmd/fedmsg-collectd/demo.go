@@ -12,6 +12,7 @@ import (
 	"github.com/fedora-infra/fedmsg-collectd/internal/analytics"
 	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
+	"github.com/fedora-infra/fedmsg-collectd/internal/putval"
 	"github.com/fedora-infra/fedmsg-collectd/internal/sim"
 )
 
@@ -36,7 +37,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	err := checkSim(&sc, *profiles)
 	if err == nil {
-		host, err = hostOf(host, os.Getenv, os.Hostname)
+		host, err = putval.HostOf(host, os.Getenv, os.Hostname)
 	}
 	if err != nil {
 		return usageError(stderr, "demo", err)

@@ -190,7 +190,7 @@ func parse(args []string, out io.Writer, getenv func(string) string, hostname fu
 	if c.interval < 100*time.Millisecond {
 		return config{}, errors.New("--interval must be at least 100ms")
 	}
-	if c.host, err = hostOf(c.host, getenv, hostname); err != nil {
+	if c.host, err = putval.HostOf(c.host, getenv, hostname); err != nil {
 		return config{}, err
 	}
 	seen := map[string]string{}
@@ -201,22 +201,6 @@ func parse(args []string, out io.Writer, getenv func(string) string, hostname fu
 		seen[ep.Service] = ep.Addr
 	}
 	return c, nil
-}
-
-// hostOf is the host field: the flag's value, else COLLECTD_HOSTNAME, else
-// the machine's name; sanitized.
-func hostOf(flagValue string, getenv func(string) string, hostname func() (string, error)) (string, error) {
-	h := flagValue
-	if h == "" {
-		h = getenv("COLLECTD_HOSTNAME")
-	}
-	if h == "" {
-		var err error
-		if h, err = hostname(); err != nil {
-			return "", fmt.Errorf("no --hostname, no COLLECTD_HOSTNAME, and %w", err)
-		}
-	}
-	return putval.Host(h), nil
 }
 
 // parseSize reads a byte count with an optional KiB or MiB suffix.

@@ -53,7 +53,7 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = errors.New("--smoothing must be at least 1s")
 	}
 	if err == nil {
-		host, err = hostOf(host, os.Getenv, os.Hostname)
+		host, err = putval.HostOf(host, os.Getenv, os.Hostname)
 	}
 	if err != nil {
 		return usageError(stderr, "replay", err)

@@ -126,3 +126,24 @@ func (r Range) Describe() string {
 		return fmt.Sprintf("outside %s to %s", f(r.Lo), f(r.Hi))
 	}
 }
+
+// RangeValue is a flag.Value that parses a Range into R.
+type RangeValue struct{ R *Range }
+
+// String implements flag.Value.
+func (v RangeValue) String() string {
+	if v.R == nil {
+		return ""
+	}
+	return v.R.String()
+}
+
+// Set implements flag.Value.
+func (v RangeValue) Set(s string) error {
+	r, err := ParseRange(s)
+	if err != nil {
+		return err
+	}
+	*v.R = r
+	return nil
+}

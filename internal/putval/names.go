@@ -139,3 +139,19 @@ func CheckService(s string) error {
 func Host(s string) string {
 	return fit(Sanitize(s), MaxField)
 }
+
+// HostOf is the host field: the flag's value, else COLLECTD_HOSTNAME, else
+// the machine's name; sanitized.
+func HostOf(flagValue string, getenv func(string) string, hostname func() (string, error)) (string, error) {
+	h := flagValue
+	if h == "" {
+		h = getenv("COLLECTD_HOSTNAME")
+	}
+	if h == "" {
+		var err error
+		if h, err = hostname(); err != nil {
+			return "", fmt.Errorf("no --hostname, no COLLECTD_HOSTNAME, and %w", err)
+		}
+	}
+	return Host(h), nil
+}
