@@ -97,6 +97,30 @@ func TestCheckPermissionIntegration(t *testing.T) {
 	if code != 3 || string(out) != want {
 		t.Errorf("as nobody: exit %d, output %q, want 3 and %q", code, out, want)
 	}
+	// The plugin itself says once who it runs as, who owns the socket
+	// and what to change.
+	var stderr testhub.Buffer
+	run := exec.Command("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", bin, "--endpoint", ep)
+	run.Stderr = &stderr
+	if err := run.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(stderr.String(), "hint=") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	run.Process.Kill()
+	run.Wait()
+	for _, want := range []string{
+		"permission denied on the hub's monitoring socket",
+		"running as user nobody (65534), groups nogroup (65534)",
+		filepath.Join(dir, "monitoring-fedmsg-hub.socket") + " is root:root mode 0700",
+		`Exec \"nobody:root\"`,
+	} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("run as nobody: stderr lacks %q:\n%s", want, stderr.String())
+		}
+	}
 	// The same user in the socket's group gets the snapshot: root's group
 	// with mode 770.
 	os.Chmod(filepath.Join(dir, "monitoring-fedmsg-hub.socket"), 0o770)

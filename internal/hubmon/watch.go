@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -34,7 +35,11 @@ func Watch(ctx context.Context, ep model.Endpoint, opt Options, st *Stats, deliv
 		if err != nil && ctx.Err() == nil {
 			msg := err.Error()
 			w.st.lastErr.Store(&msg)
-			if !quiet(err) {
+			switch {
+			case errors.Is(err, syscall.EACCES) && !w.hinted:
+				w.hinted = true
+				w.accessDenied(err)
+			case !quiet(err):
 				w.logf("hub session ended", "err", err)
 			}
 		}
@@ -69,6 +74,19 @@ type watcher struct {
 	period  Period
 	prev    time.Time
 	lastID  int64 // the session of the previous message
+	hinted  bool  // a permission error has been explained
+}
+
+// accessDenied logs a permission error with who this process is and who
+// may connect to the socket, once; later ones are ordinary log lines.
+func (w *watcher) accessDenied(err error) {
+	network, path, _ := SplitAddr(w.ep.Addr)
+	if network != "unix" || strings.HasPrefix(path, "\x00") {
+		w.logf("hub session ended", "err", err)
+		return
+	}
+	w.lastLog.Store(time.Now().UnixNano())
+	w.log.Warn("permission denied on the hub's monitoring socket", "err", err, "hint", AccessHint(path))
 }
 
 // logf logs at most once per logEvery for this endpoint. It is safe for
