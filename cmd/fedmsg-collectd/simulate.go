@@ -49,6 +49,7 @@ func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	)
 	fs.Var(&binds, "bind", "ZeroMQ `ENDPOINT` to publish on, ipc://PATH or tcp://HOST:PORT (required;\nrepeat it for several hubs, each its own simulation)")
 	mode := fs.String("mode", "", "octal permissions of an ipc socket file, like moksha.monitoring.socket.mode")
+	fs.StringVar(&c.Group, "group", "", "`GROUP` (name or number) of an ipc socket file, as the hub's own group;\nthe socket's directory is made (mode 755) when missing")
 	fs.IntVar(&n, "consumers", 0, "give each hub this many consumers, the profiles' models in turn (for load tests)")
 	profiles := simFlags(fs, &c, 1)
 	if err := parseFlags(fs, args, stdout); err != nil {

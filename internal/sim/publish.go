@@ -8,6 +8,9 @@ import (
 	"log"
 	"net"
 	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -29,6 +32,9 @@ type Publisher struct {
 	Seed   uint64
 	// Mode, if not 0, is set on an ipc socket file.
 	Mode os.FileMode
+	// Group, if not empty, is the group (name or number) given to an ipc
+	// socket file, as a hub running in that group would make it.
+	Group string
 	// Phase delays the start, so that hubs started together publish at
 	// different moments.
 	Phase time.Duration
@@ -55,13 +61,28 @@ func (p Publisher) Run(ctx context.Context) error {
 		return fmt.Errorf("bind %s: %w", p.Bind, err)
 	}
 	isFile := network == "unix" && !strings.HasPrefix(path, "\x00")
+	gid := -1
 	if isFile {
+		if p.Group != "" {
+			if gid, err = lookupGroup(p.Group); err != nil {
+				return err
+			}
+		}
+		// Like the directory a hub's package makes: others may enter it.
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return fmt.Errorf("socket directory: %w", err)
+		}
 		removeStaleSocket(path)
 	}
 	pub := zmq4.NewPub(ctx, zmq4.WithLogger(log.New(io.Discard, "", 0)))
 	defer pub.Close()
 	if err := pub.Listen(p.Bind); err != nil {
 		return fmt.Errorf("bind %s: %w", p.Bind, err)
+	}
+	if isFile && gid >= 0 {
+		if err := os.Chown(path, -1, gid); err != nil {
+			return fmt.Errorf("socket group: %w", err)
+		}
 	}
 	if isFile && p.Mode != 0 {
 		if err := os.Chmod(path, p.Mode); err != nil {
@@ -101,4 +122,16 @@ func removeStaleSocket(path string) {
 		return
 	}
 	os.Remove(path)
+}
+
+// lookupGroup resolves a group name or number.
+func lookupGroup(name string) (int, error) {
+	if n, err := strconv.Atoi(name); err == nil && n >= 0 {
+		return n, nil
+	}
+	g, err := user.LookupGroup(name)
+	if err != nil {
+		return -1, fmt.Errorf("socket group: %w", err)
+	}
+	return strconv.Atoi(g.Gid)
 }

@@ -1,7 +1,12 @@
 package sim
 
 import (
+	"context"
 	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -158,4 +163,52 @@ func TestLookup(t *testing.T) {
 	if _, err := Lookup("nope"); err == nil {
 		t.Error("unknown profile accepted")
 	}
+}
+
+// TestPublisherSocketFile: the socket's directory is made, and the socket
+// gets the group and mode a plugin in that group needs.
+func TestPublisherSocketFile(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("giving a file another group needs root")
+	}
+	path := filepath.Join(t.TempDir(), "run", "fedmsg", "monitoring-fedmsg-hub.socket")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	p := Publisher{Bind: "ipc://" + path, Profiles: mustLookup(t, "badges"), Period: time.Second, Speed: 1, Mode: 0o770, Group: "nogroup"}
+	go func() { done <- p.Run(ctx) }()
+	deadline := time.Now().Add(5 * time.Second)
+	var fi os.FileInfo
+	for time.Now().Before(deadline) {
+		if f, err := os.Stat(path); err == nil && f.Mode().Perm() == 0o770 {
+			fi = f
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if fi == nil {
+		t.Fatal("no socket with mode 0770 within 5s")
+	}
+	if gid := fi.Sys().(*syscall.Stat_t).Gid; gid != 65534 {
+		t.Errorf("socket group %d, want nogroup (65534)", gid)
+	}
+	if d, err := os.Stat(filepath.Dir(path)); err != nil || d.Mode().Perm() != 0o755 {
+		t.Errorf("socket directory: %v, %v", d, err)
+	}
+	p.Group = "no-such-group-here"
+	if err := p.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "no-such-group-here") {
+		t.Errorf("unknown group: %v", err)
+	}
+}
+
+func mustLookup(t *testing.T, names string) []Profile {
+	t.Helper()
+	p, err := Lookup(names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
