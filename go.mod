@@ -1,6 +1,6 @@
 module github.com/fedora-infra/fedmsg-collectd
 
-go 1.24
+go 1.24.0
 
 require (
 	collectd.org v0.6.0
@@ -13,4 +13,6 @@ require (
 	github.com/go-zeromq/goczmq/v4 v4.2.2 // indirect
 	go.uber.org/multierr v1.11.0 // indirect
 	golang.org/x/sync v0.7.0 // indirect
+	golang.org/x/sys v0.38.0 // indirect
+	golang.org/x/term v0.37.0 // indirect
 )

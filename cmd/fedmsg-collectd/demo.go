@@ -12,26 +12,33 @@ import (
 	"github.com/fedora-infra/fedmsg-collectd/internal/analytics"
 	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
+	"github.com/fedora-infra/fedmsg-collectd/internal/pipeline"
 	"github.com/fedora-infra/fedmsg-collectd/internal/putval"
 	"github.com/fedora-infra/fedmsg-collectd/internal/sim"
+	"github.com/fedora-infra/fedmsg-collectd/internal/top"
+	"golang.org/x/term"
 )
 
 // demo runs a simulated hub and the plugin against it in one process.
 func demo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("demo", "Usage: fedmsg-collectd demo [flags]\n\n"+
 		"Runs a simulated hub (service fedmsg-hub) and the plugin against it, in one\n"+
-		"process, printing the PUTVAL lines collectd would receive. At the default\n"+
-		"speed the hashing and notifications backlogs burst within 10 seconds.\n"+
-		"The plugin measures on the wall clock: at --speed N, rates are N times\n"+
-		"and durations 1/N of the hub's own.\n")
+		"process. On a terminal it shows a table per consumer, redrawn as each\n"+
+		"snapshot arrives; otherwise, or with --putval, it prints the PUTVAL lines\n"+
+		"collectd would receive. At the default speed the hashing and notifications\n"+
+		"backlogs burst within 10 seconds. Everything is measured in the hub's time:\n"+
+		"at --speed N a second of output is N seconds of the hub's, so rates,\n"+
+		"waits and utilisation read as they would at normal speed.\n")
 	var (
 		sc       sim.Publisher
 		host     string
 		duration time.Duration
+		stream   bool
 	)
 	profiles := simFlags(fs, &sc, 10)
 	fs.StringVar(&host, "hostname", "", "host field of the identifiers (default $COLLECTD_HOSTNAME, else this machine's name)")
 	fs.DurationVar(&duration, "duration", 0, "stop after this long (default: until interrupted)")
+	fs.BoolVar(&stream, "putval", false, "print PUTVAL lines even on a terminal")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return usageError(stderr, "demo", err)
 	}
@@ -54,6 +61,10 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	defer os.RemoveAll(dir)
 	sc.Bind = "ipc://" + filepath.Join(dir, "monitoring-fedmsg-hub.socket")
+	// One clock for the hub and the plugin: hub time.
+	clock := &pipeline.Clock{Epoch: time.Now(), Speed: sc.Speed}
+	epoch := float64(clock.Epoch.UnixNano()) / 1e9
+	sc.Stamp = func(s float64) float64 { return epoch + s }
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -67,11 +78,16 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		idlePeriods: 3,
 		interval:    10 * time.Second,
 		maxMessage:  hubmon.DefaultMaxMessage,
-		// The plugin measures time on the wall clock: smooth over the
-		// same stretch of hub time as it would at normal speed.
-		smoothing: max(time.Duration(float64(analytics.DefaultSmoothing)/sc.Speed), time.Second),
+		smoothing:   analytics.DefaultSmoothing,
 	}
-	err = serve(ctx, c, stdout, log)
+	var sink pipeline.Sink = putval.NewSink(stdout, host)
+	if f, ok := stdout.(*os.File); ok && !stream && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(stdout, "\x1b[2J")
+		t := top.New(stdout, fmt.Sprintf("fedmsg-collectd demo: a simulated hub at %gx, in hub time (rates per hub second); Ctrl-C stops", sc.Speed))
+		t.Epoch = clock.Epoch
+		sink = t
+	}
+	err = servePipeline(ctx, c, sink, clock, log)
 	cancel()
 	if simErr := <-simDone; simErr != nil && err == nil {
 		err = simErr

@@ -107,17 +107,30 @@ func runPlugin(ctx context.Context, args []string, stdout, stderr io.Writer) int
 // (nil) or stdout fails (the error): the moksha source, the pipeline and
 // the collectd sink.
 func serve(ctx context.Context, c config, stdout io.Writer, log *slog.Logger) error {
-	src := &hubmon.Supervisor{
+	return servePipeline(ctx, c, putval.NewSink(stdout, c.host), nil, log)
+}
+
+// servePipeline runs the hubs of c through the pipeline into sink; with a
+// clock, on its time (the demo's hub time).
+func servePipeline(ctx context.Context, c config, sink pipeline.Sink, clock *pipeline.Clock, log *slog.Logger) error {
+	var src pipeline.Source = &hubmon.Supervisor{
 		Options: hubmon.Options{IdlePeriods: c.idlePeriods, MaxMessage: c.maxMessage, Logger: log},
 		List:    hubmon.Static(c.endpoints),
 		Rescan:  c.rescan,
 		Forget:  c.forget,
 	}
 	if len(c.endpoints) == 0 {
+		sup := src.(*hubmon.Supervisor)
 		d := &hubmon.Discovery{Dir: c.socketDir, Log: log}
-		src.List, src.Skipped = d.List, d.Skipped
+		sup.List, sup.Skipped = d.List, d.Skipped
 	}
 	cfg := pipeline.Config{Interval: c.interval, IdlePeriods: c.idlePeriods, Smoothing: c.smoothing, Logger: log}
+	if clock != nil {
+		cfg.Tick = clock.Ticks(ctx, c.interval)
+		cfg.Interval = clock.Stretch(c.interval)
+		cfg.Now = clock.Now
+		src = clock.Source(src)
+	}
 	if c.capture != "" {
 		f, err := os.OpenFile(c.capture, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 		if err != nil {
@@ -131,7 +144,7 @@ func serve(ctx context.Context, c config, stdout io.Writer, log *slog.Logger) er
 			}
 		}
 	}
-	if err := pipeline.Run(ctx, cfg, src, putval.NewSink(stdout, c.host)); err != nil {
+	if err := pipeline.Run(ctx, cfg, src, sink); err != nil {
 		return fmt.Errorf("stdout: %w", err)
 	}
 	return nil

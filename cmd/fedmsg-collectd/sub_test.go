@@ -46,18 +46,19 @@ func TestDemo(t *testing.T) {
 	}
 	b := backlogs(out)
 	for _, c := range []string{"FedoraBadgesConsumer", "SourceTarballHashConsumer", "FMNConsumer"} {
-		// At most one a second (collectd's rrdtool plugin keeps no more),
-		// over 7 s that touch at most 8 distinct seconds.
-		if len(b[c]) < 5 || len(b[c]) > 8 {
-			t.Errorf("%s: %d backlog values in 7s, want one a second", c, len(b[c]))
+		// In hub time: 7 s at 30x are 210 s, a snapshot every 5 s.
+		if len(b[c]) < 35 || len(b[c]) > 43 {
+			t.Errorf("%s: %d backlog values in 7s at 30x, want about 42", c, len(b[c]))
 		}
 	}
-	seconds := map[string]bool{}
-	for _, m := range regexp.MustCompile(`FMNConsumer_backlog" interval=\S+ (\d+)\.`).FindAllStringSubmatch(out, -1) {
-		if seconds[m[1]] {
-			t.Errorf("two FMNConsumer backlog values in second %s", m[1])
+	// Time stamps are the hub's: 5 s apart, not 1/6 s.
+	var prev float64
+	for i, m := range regexp.MustCompile(`FMNConsumer_backlog" interval=\S+ ([\d.]+):`).FindAllStringSubmatch(out, -1) {
+		at, _ := strconv.ParseFloat(m[1], 64)
+		if d := at - prev; i > 0 && (d < 4 || d > 6) {
+			t.Errorf("FMNConsumer backlog values %.3f s of hub time apart, want 5", d)
 		}
-		seconds[m[1]] = true
+		prev = at
 	}
 	if peak := slicesMax(b["FMNConsumer"]); peak < 100 {
 		t.Errorf("FMNConsumer backlog peaked at %v in 7 s (210 simulated s): no burst", peak)

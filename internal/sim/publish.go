@@ -35,6 +35,9 @@ type Publisher struct {
 	// Group, if not empty, is the group (name or number) given to an ipc
 	// socket file, as a hub running in that group would make it.
 	Group string
+	// Stamp maps simulated seconds to the epoch seconds the messages
+	// carry; default WallEpoch of the start and Speed.
+	Stamp func(float64) float64
 	// Phase delays the start, so that hubs started together publish at
 	// different moments.
 	Phase time.Duration
@@ -94,7 +97,11 @@ func (p Publisher) Run(ctx context.Context) error {
 		return nil
 	case <-time.After(p.Phase):
 	}
-	hub := NewHub(p.Profiles, p.Seed, WallEpoch(time.Now(), p.Speed))
+	stamp := p.Stamp
+	if stamp == nil {
+		stamp = WallEpoch(time.Now(), p.Speed)
+	}
+	hub := NewHub(p.Profiles, p.Seed, stamp)
 	tick := time.NewTicker(time.Duration(float64(p.Period) / p.Speed))
 	defer tick.Stop()
 	simNow := 0.0

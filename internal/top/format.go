@@ -1,0 +1,85 @@
+package top
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// count formats a number of messages; "-" for no value.
+func count(v float64) string {
+	if math.IsNaN(v) {
+		return "-"
+	}
+	return strconv.FormatFloat(v, 'f', 0, 64)
+}
+
+// rate formats messages per second with two significant figures or more.
+func rate(v float64) string {
+	switch {
+	case math.IsNaN(v):
+		return "-"
+	case v >= 100:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	case v >= 10:
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	}
+	return strconv.FormatFloat(v, 'f', 2, 64)
+}
+
+// util formats busy workers.
+func util(v float64) string {
+	if math.IsNaN(v) {
+		return "-"
+	}
+	return strconv.FormatFloat(v, 'f', 2, 64)
+}
+
+// duration formats seconds as a person reads them: 0.41s, 12s, 3m04s,
+// 2h05m, 3d04h.
+func duration(s float64) string {
+	switch {
+	case math.IsNaN(s):
+		return "-"
+	case math.IsInf(s, 1):
+		return "never"
+	case s < 10:
+		return strconv.FormatFloat(s, 'f', 2, 64) + "s"
+	case s < 60:
+		return strconv.FormatFloat(s, 'f', 0, 64) + "s"
+	}
+	n := int64(math.Round(s))
+	switch {
+	case n < 3600:
+		return fmt.Sprintf("%dm%02ds", n/60, n%60)
+	case n < 86400:
+		return fmt.Sprintf("%dh%02dm", n/3600, n%3600/60)
+	}
+	return fmt.Sprintf("%dd%02dh", n/86400, n%86400/3600)
+}
+
+var bars = []rune("▁▂▃▄▅▆▇█")
+
+// spark draws the values as bars scaled from 0 to their maximum; no value
+// is a blank.
+func spark(vs []float64) string {
+	hi := 0.0
+	for _, v := range vs {
+		if v > hi {
+			hi = v
+		}
+	}
+	var b strings.Builder
+	for _, v := range vs {
+		switch {
+		case math.IsNaN(v):
+			b.WriteByte(' ')
+		case hi == 0:
+			b.WriteRune(bars[0])
+		default:
+			b.WriteRune(bars[int(math.Round(v/hi*float64(len(bars)-1)))])
+		}
+	}
+	return b.String()
+}

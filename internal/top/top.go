@@ -1,0 +1,199 @@
+// Package top is a sink for people: a table per hub and consumer, redrawn
+// in place on a terminal as each snapshot arrives, like top(1). It shows
+// the figures an operator acts on: backlog and its trend, arrival and
+// service rates, expected wait, drain time, the 95th percentile of
+// processing times, utilisation, and whether the hub is up.
+package top
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/report"
+)
+
+// trendLen is how many backlogs the trend column draws.
+const trendLen = 8
+
+// Table is the sink. Write redraws the whole table.
+type Table struct {
+	w io.Writer
+	// Title heads the table, e.g. the command and its clock.
+	Title string
+	// Epoch, if set, makes times show as the time elapsed since it (a
+	// demo's hub time) rather than as clock times.
+	Epoch time.Time
+	hubs  map[string]*hub
+	buf   bytes.Buffer
+}
+
+type hub struct {
+	up       float64 // HubUp: 1, 0, or NaN before the first interval
+	last     time.Time
+	rows     []row // in the hub's order
+	notice   string
+	interval time.Duration
+}
+
+type row struct {
+	name  string
+	v     [numCols]float64 // NaN where the snapshot had no value
+	trend []float64
+}
+
+// The columns, in order.
+const (
+	colBacklog = iota
+	colIn
+	colOut
+	colWait
+	colDrain
+	colGrowth
+	colP95
+	colUtil
+	colExc
+	numCols
+)
+
+var colOf = map[report.Kind]int{
+	report.Backlog:      colBacklog,
+	report.ArrivalRate:  colIn,
+	report.ServiceRate:  colOut,
+	report.ExpectedWait: colWait,
+	report.DrainTime:    colDrain,
+	report.GrowthRate:   colGrowth,
+	report.P95:          colP95,
+	report.Utilization:  colUtil,
+	report.Exceptions:   colExc,
+}
+
+// New returns a table that draws on w, a terminal.
+func New(w io.Writer, title string) *Table {
+	return &Table{w: w, Title: title, hubs: make(map[string]*hub)}
+}
+
+// Write takes in the batches and notices and redraws the table.
+func (t *Table) Write(batches []report.Batch, notes []report.Notice) error {
+	for _, b := range batches {
+		if b.Service == report.SelfService {
+			continue
+		}
+		h := t.hubs[b.Service]
+		if h == nil {
+			h = &hub{up: math.NaN()}
+			t.hubs[b.Service] = h
+		}
+		t.add(h, b)
+	}
+	for _, n := range notes {
+		if h := t.hubs[n.Service]; h != nil && n.Kind == report.HubUp {
+			h.notice = n.Message
+		}
+	}
+	t.draw()
+	_, err := t.w.Write(t.buf.Bytes())
+	return err
+}
+
+// add takes a hub's batch: a snapshot (consumer values) or an interval's
+// liveness.
+func (t *Table) add(h *hub, b report.Batch) {
+	snapshot := false
+	for _, v := range b.Values {
+		switch v.Kind {
+		case report.HubUp:
+			h.up = v.V
+		case report.Backlog:
+			snapshot = true
+		}
+	}
+	if !snapshot {
+		return
+	}
+	h.last, h.interval = b.Time, b.Interval
+	old := h.rows
+	h.rows = nil
+	index := make(map[int]int) // subject -> row
+	for _, v := range b.Values {
+		col, ok := colOf[v.Kind]
+		if !ok || v.Kind.Scope() != report.Entry {
+			continue
+		}
+		i, ok := index[v.Subject]
+		if !ok {
+			i = len(h.rows)
+			index[v.Subject] = i
+			r := row{name: b.Subjects[v.Subject]}
+			for c := range r.v {
+				r.v[c] = math.NaN()
+			}
+			// The trend of the consumer of that name before.
+			for _, o := range old {
+				if o.name == r.name {
+					r.trend = o.trend
+					break
+				}
+			}
+			h.rows = append(h.rows, r)
+		}
+		h.rows[i].v[col] = v.V
+	}
+	for i := range h.rows {
+		r := &h.rows[i]
+		r.trend = append(r.trend, r.v[colBacklog])
+		if len(r.trend) > trendLen {
+			r.trend = slices.Clone(r.trend[len(r.trend)-trendLen:])
+		}
+	}
+}
+
+func (t *Table) draw() {
+	b := &t.buf
+	b.Reset()
+	b.WriteString("\x1b[H") // home; each line clears its rest
+	line := func(format string, a ...any) {
+		fmt.Fprintf(b, format, a...)
+		b.WriteString("\x1b[K\n")
+	}
+	line("%s", t.Title)
+	line("")
+	line("%-28s %8s %-8s %7s %7s %8s %9s %7s %5s %4s", "CONSUMER", "BACKLOG", "TREND", "IN/s", "OUT/s", "E[WAIT]", "DRAIN", "P95", "UTIL", "EXC")
+	names := make([]string, 0, len(t.hubs))
+	for n := range t.hubs {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		h := t.hubs[n]
+		state := "waiting for liveness"
+		switch h.up {
+		case 1:
+			state = "up"
+		case 0:
+			state = "DOWN"
+		}
+		line("")
+		at := h.last.Format("15:04:05")
+		if !t.Epoch.IsZero() {
+			at = "+" + duration(h.last.Sub(t.Epoch).Round(time.Second).Seconds())
+		}
+		line("%s: %s, last snapshot %s, every %s", n, state, at, h.interval.Round(time.Millisecond))
+		if h.up == 0 && h.notice != "" {
+			line("  %s", h.notice)
+		}
+		for _, r := range h.rows {
+			drain := duration(r.v[colDrain])
+			if g := r.v[colGrowth]; g > 0 {
+				drain = "+" + rate(g) + "/s"
+			}
+			line("%-28.28s %8s %-8s %7s %7s %8s %9s %7s %5s %4s",
+				r.name, count(r.v[colBacklog]), spark(r.trend), rate(r.v[colIn]), rate(r.v[colOut]),
+				duration(r.v[colWait]), drain, duration(r.v[colP95]), util(r.v[colUtil]), count(r.v[colExc]))
+		}
+	}
+	b.WriteString("\x1b[J") // clear below
+}

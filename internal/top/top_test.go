@@ -1,0 +1,79 @@
+package top
+
+import (
+	"bytes"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/report"
+)
+
+func TestFormats(t *testing.T) {
+	for _, tt := range []struct {
+		got, want string
+	}{
+		{duration(math.NaN()), "-"},
+		{duration(0.414), "0.41s"},
+		{duration(42.4), "42s"},
+		{duration(184), "3m04s"},
+		{duration(7500), "2h05m"},
+		{duration(3*86400 + 4*3600), "3d04h"},
+		{duration(math.Inf(1)), "never"},
+		{rate(0.123), "0.12"},
+		{rate(19.74), "19.7"},
+		{rate(250.4), "250"},
+		{count(358), "358"},
+		{spark([]float64{0, 1, 2, 4, 8}), "▁▂▃▅█"},
+		{spark([]float64{0, 0}), "▁▁"},
+		{spark([]float64{math.NaN(), 3}), " █"},
+	} {
+		if tt.got != tt.want {
+			t.Errorf("got %q, want %q", tt.got, tt.want)
+		}
+	}
+}
+
+// TestTable: a snapshot's values land in its consumers' rows, the trend
+// follows the backlog across snapshots, liveness and a lost hub's notice
+// show, and the program's own batch does not.
+func TestTable(t *testing.T) {
+	var out bytes.Buffer
+	tb := New(&out, "title")
+	at := time.Date(2026, 12, 2, 13, 0, 0, 0, time.UTC)
+	snap := func(backlog float64) report.Batch {
+		return report.Batch{Service: "fedmsg-hub", Time: at, Interval: 5 * time.Second,
+			Subjects: []string{"FMNConsumer", "DigestProducer"},
+			Values: []report.Value{
+				{Kind: report.Backlog, Subject: 0, V: backlog},
+				{Kind: report.ArrivalRate, Subject: 0, V: 9.93},
+				{Kind: report.ExpectedWait, Subject: 0, V: 38},
+				{Kind: report.GrowthRate, Subject: 0, V: 2.5},
+				{Kind: report.LastRanAge, Subject: 1, V: 3},
+			}}
+	}
+	for _, b := range []float64{0, 100, 200} {
+		if err := tb.Write([]report.Batch{snap(b)}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := out.String()
+	last := s[strings.LastIndex(s, "title"):]
+	for _, want := range []string{"fedmsg-hub: waiting for liveness, last snapshot 13:00:00, every 5s", "FMNConsumer", " 200 ▁▅█ ", "9.93", "38s", "+2.50/s"} {
+		if !strings.Contains(last, want) {
+			t.Errorf("screen lacks %q:\n%s", want, last)
+		}
+	}
+	if strings.Contains(last, "DigestProducer") {
+		t.Errorf("a producer in the consumers' table:\n%s", last)
+	}
+	out.Reset()
+	tb.Write([]report.Batch{
+		{Service: "fedmsg-hub", Time: at, Values: []report.Value{{Kind: report.HubUp, V: 0}}},
+		{Service: report.SelfService, Subjects: []string{"fedmsg-hub"}, Values: []report.Value{{Kind: report.Snapshots, V: 3}}},
+	}, []report.Notice{{Kind: report.HubUp, Severity: report.Failure, Service: "fedmsg-hub", Message: "no snapshot for 15s"}})
+	if s := out.String(); !strings.Contains(s, "fedmsg-hub: DOWN") || !strings.Contains(s, "no snapshot for 15s") || strings.Contains(s, report.SelfService) || !strings.Contains(s, " 200 ▁▅█ ") {
+		t.Errorf("lost hub:\n%s", s)
+	}
+}
