@@ -18,6 +18,10 @@ import (
 // (a hub lists the same consumers every time) and its buffers. Use one Hub
 // per hub, from one goroutine.
 type Hub struct {
+	// Histograms adds each consumer's processing times in buckets (kinds
+	// TimeCount, TimeSum and TimeLE0 on) after its other values.
+	Histograms bool
+
 	queues *analytics.Hub
 	names  []string // the consumers' then the producers' names of the previous snapshot
 	keys   []string // the consumers' analytics keys: names made distinct
@@ -68,6 +72,9 @@ func (h *Hub) Values(s model.Snapshot) (subjects []string, values []report.Value
 			add(report.TimeMin, i, model.Some(lo))
 			add(report.TimeMax, i, model.Some(hi))
 			add(report.TimeAvg, i, model.Some(mean))
+			if h.Histograms {
+				out = appendBuckets(out, i, c.Times)
+			}
 		}
 	}
 	for i, p := range s.Producers {
@@ -169,4 +176,28 @@ func stats(ts []float64) (lo, hi, mean float64) {
 		sum += t
 	}
 	return lo, hi, sum / float64(len(ts))
+}
+
+// appendBuckets appends the count, the sum and the cumulative bucket
+// counts of the processing times ts of subject i.
+func appendBuckets(out []report.Value, i int, ts []float64) []report.Value {
+	var n [len(report.TimeBounds)]float64
+	sum := 0.0
+	for _, t := range ts {
+		sum += t
+		for b, le := range report.TimeBounds {
+			if t <= le {
+				n[b]++
+				break
+			}
+		}
+	}
+	out = append(out, report.Value{Kind: report.TimeCount, Subject: i, V: float64(len(ts))},
+		report.Value{Kind: report.TimeSum, Subject: i, V: sum})
+	acc := 0.0
+	for b := range n {
+		acc += n[b]
+		out = append(out, report.Value{Kind: report.TimeLE0 + report.Kind(b), Subject: i, V: acc})
+	}
+	return out
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -257,5 +258,32 @@ func TestInvalidUTF8Name(t *testing.T) {
 	}
 	if got := render(t, s); !strings.Contains(got, `"myhost/fedmsg-hub/queue_length-bad_name_backlog"`) {
 		t.Errorf("written as:\n%s", got)
+	}
+}
+
+// TestBuckets: with Histograms, each consumer's times are counted into
+// cumulative buckets, with their count and sum; without, nothing is added.
+func TestBuckets(t *testing.T) {
+	s := model.Snapshot{Consumers: []model.Consumer{{Name: "C", Initialized: true, HasTimes: true,
+		Backlog: model.Some(0), Times: []float64{0.0005, 0.003, 0.003, 0.7, 1000}}}}
+	h := NewHub(nil)
+	_, plain := h.Values(s)
+	h.Histograms = true
+	_, vs := h.Values(s)
+	got := map[report.Kind]float64{}
+	for _, v := range vs {
+		got[v.Kind] = v.V
+	}
+	if len(vs) != len(plain)+2+len(report.TimeBounds) {
+		t.Fatalf("%d values with histograms, %d without", len(vs), len(plain))
+	}
+	want := []float64{1, 3, 3, 3, 3, 3, 4, 4, 4, 4, 4} // ≤1ms, ≤5ms, ... ≤600s; 1000 s only in the count
+	for b, w := range want {
+		if g := got[report.TimeLE0+report.Kind(b)]; g != w {
+			t.Errorf("bucket le=%v: %v, want %v", report.TimeBounds[b], g, w)
+		}
+	}
+	if got[report.TimeCount] != 5 || math.Abs(got[report.TimeSum]-1000.7065) > 1e-9 {
+		t.Errorf("count %v sum %v", got[report.TimeCount], got[report.TimeSum])
 	}
 }

@@ -15,9 +15,11 @@ import (
 // analytics' state and the counters of the program's own values. Live and
 // in replay alike; use it from one goroutine.
 type Hubs struct {
-	smoothing time.Duration
-	log       *slog.Logger
-	hubs      map[model.Endpoint]*hub
+	// Histograms asks for the processing-time buckets (derive.Hub).
+	Histograms bool
+	smoothing  time.Duration
+	log        *slog.Logger
+	hubs       map[model.Endpoint]*hub
 }
 
 // hub is what Hubs keeps of one endpoint.
@@ -48,6 +50,7 @@ func (hs *Hubs) get(ep model.Endpoint) *hub {
 	h := hs.hubs[ep]
 	if h == nil {
 		h = &hub{derive: derive.NewHub(analytics.NewHub(hs.smoothing)), lastSecond: -1}
+		h.derive.Histograms = hs.Histograms
 		hs.hubs[ep] = h
 	}
 	return h

@@ -70,6 +70,9 @@ func (s *Sink) appendValues(vs []Value, b report.Batch) []Value {
 	var fit []string
 	for _, v := range b.Values {
 		id := identOf(v.Kind)
+		if id.typ == "" {
+			continue
+		}
 		x := v.V
 		if id.scale != 1 {
 			x = id.scale * v.V

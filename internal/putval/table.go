@@ -90,6 +90,9 @@ func identOf(k report.Kind) ident {
 	case report.Memory:
 		return ident{"memory", "go_total", 1}
 	}
+	if k >= report.TimeCount {
+		return ident{} // histograms: not written to collectd
+	}
 	return ident{"gauge", "unknown", 1}
 }
 

@@ -63,8 +63,18 @@ const (
 	SkippedSockets // files named like monitoring sockets that discovery skips
 	Memory         // bytes of memory mapped by the Go runtime
 
-	numKinds
+	// Per consumer, only when asked for (a sink with histograms): the
+	// processing times the hub listed since the previous publish.
+	TimeCount // how many
+	TimeSum   // seconds: their sum
+	TimeLE0   // how many took at most TimeBounds[0] seconds; TimeLE0+i for TimeBounds[i]
+
+	numKinds = TimeLE0 + Kind(len(TimeBounds))
 )
+
+// TimeBounds are the upper bounds, in seconds, of the processing-time
+// buckets (kinds TimeLE0 on): from a millisecond of work to ten minutes.
+var TimeBounds = [...]float64{0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60, 600}
 
 // Scope is what a value's Subject indexes.
 type Scope uint8
@@ -83,7 +93,7 @@ const (
 // Scope returns what the Subject of a value of kind k indexes.
 func (k Kind) Scope() Scope {
 	switch {
-	case k <= LastRanAge || k >= ArrivalRate && k <= Utilization:
+	case k <= LastRanAge || k >= ArrivalRate && k <= Utilization || k >= TimeCount:
 		return Entry
 	case k >= Snapshots && k <= DroppedSnapshots:
 		return Endpoint
