@@ -83,6 +83,7 @@ type config struct {
 	maxMessage  int
 	smoothing   time.Duration
 	capture     string
+	histograms  bool // derive processing-time buckets (Prometheus)
 }
 
 type endpointsFlag []model.Endpoint
@@ -132,21 +133,9 @@ func parse(args []string, out io.Writer, getenv func(string) string, hostname fu
 		c   config
 		eps endpointsFlag
 	)
-	fs.Var(&eps, "endpoint", "hub monitoring socket, `[SERVICE=]ENDPOINT`, repeatable. ENDPOINT is\n"+
-		"ipc://PATH (ipc:////PATH too) or tcp://HOST:PORT. SERVICE (the plugin field\n"+
-		"of the identifiers, e.g. fedmsg-hub) defaults to what the endpoint gives:\n"+
-		"monitoring-SERVICE.socket gives SERVICE, another ipc file fedmsg-NAME,\n"+
-		"tcp://HOST:PORT fedmsg-HOST_PORT (non-alphanumerics as _)")
-	fs.StringVar(&c.socketDir, "socket-dir", hubmon.DefaultSocketDir, "where to discover `DIR`/monitoring-*.socket when no --endpoint is given")
-	fs.DurationVar(&c.rescan, "rescan", 10*time.Second, "how often to rescan --socket-dir")
-	fs.DurationVar(&c.forget, "forget-after", 24*time.Hour, "how long a hub whose socket went away from --socket-dir is still\nreported, lost (hub_up 0), before it is forgotten")
+	check := hubFlags(fs, &c, &eps)
 	fs.StringVar(&c.host, "hostname", "", "host field of the identifiers (default $COLLECTD_HOSTNAME, else this machine's name)")
-	fs.IntVar(&c.idlePeriods, "idle-periods", 3, "reconnect after this many publish periods without a message")
-	level := fs.String("log-level", "warn", "stderr log level: error, warn, info or debug")
 	fs.DurationVar(&c.interval, "interval", 0, "how often to write hub liveness and the plugin's own counters\n(default $COLLECTD_INTERVAL, else 10s)")
-	fs.DurationVar(&c.smoothing, "smoothing", analytics.DefaultSmoothing, "time constant of the exponential smoothing behind the wait, rate\nand drain-time values")
-	fs.StringVar(&c.capture, "capture", "", "also record every message received, with its arrival time, as JSON\nlines in `FILE` (for bug reports: \"fedmsg-collectd replay FILE\" prints\nthe same values again)")
-	maxMessage := fs.String("max-message", "4MiB", "largest monitoring message accepted, in bytes (suffixes KiB, MiB);\na hub sending more is disconnected before the message is read")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usageHead)
@@ -161,25 +150,8 @@ func parse(args []string, out io.Writer, getenv func(string) string, hostname fu
 	if fs.NArg() > 0 {
 		return config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	var err error
-	c.endpoints = eps
-	if err = c.logLevel.UnmarshalText([]byte(*level)); err != nil {
-		return config{}, fmt.Errorf("--log-level: %w", err)
-	}
-	if c.rescan <= 0 {
-		return config{}, errors.New("--rescan must be positive")
-	}
-	if c.forget <= 0 {
-		return config{}, errors.New("--forget-after must be positive")
-	}
-	if c.smoothing < time.Second {
-		return config{}, errors.New("--smoothing must be at least 1s")
-	}
-	if c.idlePeriods < 1 {
-		return config{}, errors.New("--idle-periods must be at least 1")
-	}
-	if c.maxMessage, err = parseSize(*maxMessage); err != nil || c.maxMessage < 1024 {
-		return config{}, fmt.Errorf("--max-message %q: want a size of at least 1KiB, such as 4MiB", *maxMessage)
+	if err := check(); err != nil {
+		return config{}, err
 	}
 	if c.interval == 0 {
 		c.interval = 10 * time.Second
@@ -190,15 +162,9 @@ func parse(args []string, out io.Writer, getenv func(string) string, hostname fu
 	if c.interval < 100*time.Millisecond {
 		return config{}, errors.New("--interval must be at least 100ms")
 	}
+	var err error
 	if c.host, err = putval.HostOf(c.host, getenv, hostname); err != nil {
 		return config{}, err
-	}
-	seen := map[string]string{}
-	for _, ep := range c.endpoints {
-		if prev, dup := seen[ep.Service]; dup {
-			return config{}, fmt.Errorf("service %s is given to both %s and %s: name them apart with SERVICE=", ep.Service, prev, ep.Addr)
-		}
-		seen[ep.Service] = ep.Addr
 	}
 	return c, nil
 }
@@ -216,4 +182,53 @@ func parseSize(s string) (int, error) {
 		return 0, fmt.Errorf("size %q", s)
 	}
 	return n * mult, nil
+}
+
+// hubFlags registers the flags that choose and watch hubs, shared by run,
+// exporter and netdata, and returns the check of their values, which
+// fills c.endpoints; call it after parsing.
+func hubFlags(fs *flag.FlagSet, c *config, eps *endpointsFlag) func() error {
+	fs.Var(eps, "endpoint", "hub monitoring socket, `[SERVICE=]ENDPOINT`, repeatable. ENDPOINT is\n"+
+		"ipc://PATH (ipc:////PATH too) or tcp://HOST:PORT. SERVICE (the plugin field\n"+
+		"of the identifiers, e.g. fedmsg-hub) defaults to what the endpoint gives:\n"+
+		"monitoring-SERVICE.socket gives SERVICE, another ipc file fedmsg-NAME,\n"+
+		"tcp://HOST:PORT fedmsg-HOST_PORT (non-alphanumerics as _)")
+	fs.StringVar(&c.socketDir, "socket-dir", hubmon.DefaultSocketDir, "where to discover `DIR`/monitoring-*.socket when no --endpoint is given")
+	fs.DurationVar(&c.rescan, "rescan", 10*time.Second, "how often to rescan --socket-dir")
+	fs.DurationVar(&c.forget, "forget-after", 24*time.Hour, "how long a hub whose socket went away from --socket-dir is still\nreported, lost (hub_up 0), before it is forgotten")
+	fs.IntVar(&c.idlePeriods, "idle-periods", 3, "reconnect after this many publish periods without a message")
+	level := fs.String("log-level", "warn", "stderr log level: error, warn, info or debug")
+	fs.DurationVar(&c.smoothing, "smoothing", analytics.DefaultSmoothing, "time constant of the exponential smoothing behind the wait, rate\nand drain-time values")
+	fs.StringVar(&c.capture, "capture", "", "also record every message received, with its arrival time, as JSON\nlines in `FILE` (for bug reports: \"fedmsg-collectd replay FILE\" prints\nthe same values again)")
+	maxMessage := fs.String("max-message", "4MiB", "largest monitoring message accepted, in bytes (suffixes KiB, MiB);\na hub sending more is disconnected before the message is read")
+	return func() error {
+		var err error
+		c.endpoints = *eps
+		if err = c.logLevel.UnmarshalText([]byte(*level)); err != nil {
+			return fmt.Errorf("--log-level: %w", err)
+		}
+		if c.rescan <= 0 {
+			return errors.New("--rescan must be positive")
+		}
+		if c.forget <= 0 {
+			return errors.New("--forget-after must be positive")
+		}
+		if c.smoothing < time.Second {
+			return errors.New("--smoothing must be at least 1s")
+		}
+		if c.idlePeriods < 1 {
+			return errors.New("--idle-periods must be at least 1")
+		}
+		if c.maxMessage, err = parseSize(*maxMessage); err != nil || c.maxMessage < 1024 {
+			return fmt.Errorf("--max-message %q: want a size of at least 1KiB, such as 4MiB", *maxMessage)
+		}
+		seen := map[string]string{}
+		for _, ep := range c.endpoints {
+			if prev, dup := seen[ep.Service]; dup {
+				return fmt.Errorf("service %s is given to both %s and %s: name them apart with SERVICE=", ep.Service, prev, ep.Addr)
+			}
+			seen[ep.Service] = ep.Addr
+		}
+		return nil
+	}
 }

@@ -40,7 +40,7 @@ func subcommand(args []string) func(context.Context, []string, io.Writer, io.Wri
 		return nil
 	}
 	return map[string]func(context.Context, []string, io.Writer, io.Writer) int{
-		"demo": demo, "simulate": simulate, "capture": captureCmd, "replay": replay, "check": checkCmd,
+		"demo": demo, "simulate": simulate, "exporter": exporterCmd, "capture": captureCmd, "replay": replay, "check": checkCmd,
 	}[args[0]]
 }
 
@@ -124,7 +124,7 @@ func servePipeline(ctx context.Context, c config, sink pipeline.Sink, clock *pip
 		d := &hubmon.Discovery{Dir: c.socketDir, Log: log}
 		sup.List, sup.Skipped = d.List, d.Skipped
 	}
-	cfg := pipeline.Config{Interval: c.interval, IdlePeriods: c.idlePeriods, Smoothing: c.smoothing, Logger: log}
+	cfg := pipeline.Config{Interval: c.interval, IdlePeriods: c.idlePeriods, Smoothing: c.smoothing, Logger: log, Histograms: c.histograms}
 	if clock != nil {
 		cfg.Tick = clock.Ticks(ctx, c.interval)
 		cfg.Interval = clock.Stretch(c.interval)

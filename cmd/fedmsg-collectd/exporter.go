@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/exporter-toolkit/web"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/promexp"
+)
+
+// defaultListen is the exporter's port: the Prometheus wiki's allocations
+// filled 9100-9999 in 2023; see the README.
+const defaultListen = ":10077"
+
+// exporterCmd serves the hubs' values to Prometheus.
+func exporterCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("exporter", "Usage: fedmsg-collectd exporter [flags]\n\n"+
+		"A Prometheus exporter: watches the hubs as run does (the same discovery,\n"+
+		"reconnection, limits and liveness) and serves their values on\n"+
+		"--web.telemetry-path, with a landing page on /.\n")
+	var (
+		c         config
+		eps       endpointsFlag
+		listen    namesFlag
+		webConfig string
+		path      string
+	)
+	check := hubFlags(fs, &c, &eps)
+	fs.Var(&listen, "web.listen-address", "`ADDRESS` to listen on, repeatable (default "+defaultListen+")")
+	fs.StringVar(&webConfig, "web.config.file", "", "exporter-toolkit web configuration `FILE`: TLS and basic authentication")
+	fs.StringVar(&path, "web.telemetry-path", "/metrics", "`PATH` of the metrics")
+	fs.DurationVar(&c.interval, "interval", 10*time.Second, "how often hub liveness is checked")
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return usageError(stderr, "exporter", err)
+	}
+	err := check()
+	if err == nil && (c.interval < 100*time.Millisecond || len(path) == 0 || path[0] != '/') {
+		err = errors.New("--interval must be at least 100ms and --web.telemetry-path start with /")
+	}
+	if err == nil && webConfig != "" {
+		if verr := web.Validate(webConfig); verr != nil {
+			err = fmt.Errorf("--web.config.file: %w", verr)
+		}
+	}
+	if err != nil {
+		return usageError(stderr, "exporter", err)
+	}
+	if len(listen) == 0 {
+		listen = namesFlag{defaultListen}
+	}
+	c.histograms = true
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: c.logLevel}))
+
+	sink := promexp.New(nil)
+	h, err := promexp.Handler(promexp.Registry(sink), path, version(), log)
+	if err != nil {
+		log.Error("landing page", "err", err)
+		return exitError
+	}
+	var ls []net.Listener
+	for _, a := range listen {
+		l, err := net.Listen("tcp", a)
+		if err != nil {
+			log.Error("cannot listen", "err", err)
+			return exitError
+		}
+		ls = append(ls, l)
+	}
+	srv := promexp.Server(h)
+	served := make(chan error, 1)
+	go func() {
+		served <- web.ServeMultiple(ls, srv, &web.FlagConfig{WebListenAddresses: (*[]string)(&listen), WebConfigFile: &webConfig}, log)
+	}()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	collected := make(chan error, 1)
+	go func() { collected <- servePipeline(ctx, c, sink, nil, log) }()
+	select {
+	case err = <-served:
+	case err = <-collected:
+	}
+	cancel()
+	shut, done := context.WithTimeout(context.Background(), 5*time.Second)
+	defer done()
+	srv.Shutdown(shut)
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Error("stopping", "err", err)
+		return exitError
+	}
+	return exitOK
+}
