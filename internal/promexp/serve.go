@@ -22,14 +22,14 @@ func Registry(s *Sink) *prometheus.Registry {
 }
 
 // Handler serves reg's metrics on path (OpenMetrics when the scraper asks
-// for it), a landing page on /, and nothing else. At most four scrapes
-// are served at a time; more get 503 rather than piling up.
+// for it), a landing page on /, and nothing else. At most 16 scrapes are
+// served at a time; more get 503 rather than piling up.
 func Handler(reg *prometheus.Registry, path, version string, log *slog.Logger) (http.Handler, error) {
 	mux := http.NewServeMux()
 	mux.Handle(path, promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		ErrorLog:            slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		ErrorHandling:       promhttp.ContinueOnError,
-		MaxRequestsInFlight: 4,
+		MaxRequestsInFlight: 16,
 		Timeout:             10 * time.Second,
 		EnableOpenMetrics:   true,
 	}))
