@@ -55,7 +55,7 @@ func exporterCmd(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if len(listen) == 0 {
 		listen = namesFlag{defaultListen}
 	}
-	c.histograms = true
+	c.accumulate = true
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: c.logLevel}))
 
 	sink := promexp.New(nil)

@@ -83,7 +83,7 @@ type config struct {
 	maxMessage  int
 	smoothing   time.Duration
 	capture     string
-	histograms  bool // derive processing-time buckets (Prometheus)
+	accumulate  bool // every snapshot, with processing-time buckets (Prometheus)
 }
 
 type endpointsFlag []model.Endpoint

@@ -124,7 +124,7 @@ func servePipeline(ctx context.Context, c config, sink pipeline.Sink, clock *pip
 		d := &hubmon.Discovery{Dir: c.socketDir, Log: log}
 		sup.List, sup.Skipped = d.List, d.Skipped
 	}
-	cfg := pipeline.Config{Interval: c.interval, IdlePeriods: c.idlePeriods, Smoothing: c.smoothing, Logger: log, Histograms: c.histograms}
+	cfg := pipeline.Config{Interval: c.interval, IdlePeriods: c.idlePeriods, Smoothing: c.smoothing, Logger: log, Accumulate: c.accumulate}
 	if clock != nil {
 		cfg.Tick = clock.Ticks(ctx, c.interval)
 		cfg.Interval = clock.Stretch(c.interval)

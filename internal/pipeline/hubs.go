@@ -15,8 +15,9 @@ import (
 // analytics' state and the counters of the program's own values. Live and
 // in replay alike; use it from one goroutine.
 type Hubs struct {
-	// Histograms asks for the processing-time buckets (derive.Hub).
-	Histograms bool
+	// Accumulate writes every snapshot, with its processing-time buckets
+	// (Config.Accumulate).
+	Accumulate bool
 	smoothing  time.Duration
 	log        *slog.Logger
 	hubs       map[model.Endpoint]*hub
@@ -50,7 +51,7 @@ func (hs *Hubs) get(ep model.Endpoint) *hub {
 	h := hs.hubs[ep]
 	if h == nil {
 		h = &hub{derive: derive.NewHub(analytics.NewHub(hs.smoothing)), lastSecond: -1}
-		h.derive.Histograms = hs.Histograms
+		h.derive.Histograms = hs.Accumulate
 		hs.hubs[ep] = h
 	}
 	return h
@@ -62,8 +63,9 @@ func (hs *Hubs) get(ep model.Endpoint) *hub {
 // first snapshot, whose period (the interval collectd would create its
 // files with) is not measured yet; and a second snapshot within the same
 // second, which collectd's rrdtool plugin refuses ("minimum one second
-// step") for a hub publishing more than once a second. The batch is valid
-// until the next call for the same endpoint.
+// step") for a hub publishing more than once a second. With Accumulate,
+// every snapshot is written. The batch is valid until the next call for
+// the same endpoint.
 func (hs *Hubs) Add(m model.Message) (report.Batch, bool, error) {
 	h := hs.get(m.Endpoint)
 	s, err := h.dec.Decode(m.Raw, m.Arrival)
@@ -81,6 +83,9 @@ func (hs *Hubs) Add(m model.Message) (report.Batch, bool, error) {
 	subjects, values := h.derive.Values(s)
 	b := report.Batch{Service: m.Endpoint.Service, Time: m.Arrival, Interval: m.Period, Subjects: subjects, Values: values}
 	sec := m.Arrival.Unix()
+	if hs.Accumulate {
+		return b, true, nil
+	}
 	if m.Period == 0 || sec == h.lastSecond {
 		return b, false, nil
 	}

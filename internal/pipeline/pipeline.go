@@ -48,9 +48,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Tick, if not nil, replaces the interval's ticker (tests).
 	Tick <-chan time.Time
-	// Histograms asks for the processing-time buckets, for sinks that
-	// keep histograms (Prometheus).
-	Histograms bool
+	// Accumulate is for sinks that add up what each snapshot counts
+	// (Prometheus): every snapshot is written, the first and several a
+	// second too, with its processing-time buckets.
+	Accumulate bool
 	// Now reads the clock for the latency of each snapshot, from its
 	// arrival to its values written; default time.Now.
 	Now func() time.Time
@@ -92,7 +93,7 @@ func Run(ctx context.Context, cfg Config, src Source, sink Sink) error {
 	}
 	debug := log.Enabled(ctx, slog.LevelDebug)
 	hubs := NewHubs(cfg.Smoothing, log)
-	hubs.Histograms = cfg.Histograms
+	hubs.Accumulate = cfg.Accumulate
 	live := &health.Tracker{IdlePeriods: cfg.IdlePeriods}
 	lat := new(latencies)
 	for {
