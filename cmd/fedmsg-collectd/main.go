@@ -11,7 +11,9 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
+	"strings"
 	"syscall"
 )
 
@@ -28,7 +30,13 @@ func main() {
 	// SIGHUP too: collectd never sends it, but a shell that goes away
 	// does, and a plugin has no configuration to reload.
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	args := os.Args[1:]
+	if strings.HasSuffix(filepath.Base(os.Args[0]), ".plugin") {
+		// Netdata runs plugins.d/NAME.plugin: a link to this binary so
+		// named is the Netdata plugin.
+		args = append([]string{"netdata"}, args...)
+	}
+	code := run(ctx, args, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }

@@ -40,7 +40,7 @@ func subcommand(args []string) func(context.Context, []string, io.Writer, io.Wri
 		return nil
 	}
 	return map[string]func(context.Context, []string, io.Writer, io.Writer) int{
-		"demo": demo, "simulate": simulate, "exporter": exporterCmd, "capture": captureCmd, "replay": replay, "check": checkCmd,
+		"demo": demo, "simulate": simulate, "exporter": exporterCmd, "netdata": netdataCmd, "capture": captureCmd, "replay": replay, "check": checkCmd,
 	}[args[0]]
 }
 

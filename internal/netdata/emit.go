@@ -1,0 +1,147 @@
+package netdata
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/report"
+)
+
+// charted are the kinds the consumer charts show.
+var charted = func() map[report.Kind]bool {
+	m := map[report.Kind]bool{}
+	for _, c := range consumerCharts {
+		for _, d := range c.dims {
+			m[d.kind] = true
+		}
+	}
+	return m
+}()
+
+// take updates h with a hub's batch: liveness, or a snapshot's values.
+func (s *Sink) take(h *hub, b report.Batch) {
+	snapshot := false
+	for _, v := range b.Values {
+		switch v.Kind {
+		case report.HubUp:
+			h.up = v.V
+		case report.Backlog:
+			snapshot = true
+		}
+	}
+	if !snapshot {
+		return
+	}
+	old := map[string]*consumer{}
+	for _, c := range h.consumers {
+		old[c.id] = c
+	}
+	ids := distinct(b.Service, b.Subjects)
+	bySubject := map[int]*consumer{}
+	h.consumers = h.consumers[:0]
+	for _, v := range b.Values {
+		if !charted[v.Kind] || v.Kind.Scope() != report.Entry || v.Subject < 0 || v.Subject >= len(ids) {
+			continue
+		}
+		c := bySubject[v.Subject]
+		if c == nil {
+			c = &consumer{id: ids[v.Subject], name: b.Subjects[v.Subject], v: map[report.Kind]float64{}, acc: map[report.Kind]float64{}}
+			if o := old[c.id]; o != nil {
+				c.acc = o.acc
+			}
+			bySubject[v.Subject] = c
+			h.consumers = append(h.consumers, c)
+		}
+		c.v[v.Kind] = v.V
+		if v.Kind == report.Exceptions && v.V > 0 && !math.IsInf(v.V, 0) {
+			c.acc[v.Kind] += v.V
+		}
+	}
+}
+
+// emit writes the charts of a hub: defined the first time, then values.
+func (s *Sink) emit(service string, h *hub) {
+	hubID := "fedmsg." + sanitize(service)
+	for _, c := range hubCharts {
+		s.chart(hubID+"_"+c.suffix, c, clean(service), clean(service)+": "+c.title, func(d dim) (float64, bool) {
+			return h.up, !math.IsNaN(h.up)
+		})
+	}
+	for _, cs := range h.consumers {
+		family := clean(service) + " " + clean(cs.name)
+		for _, c := range consumerCharts {
+			s.chart(cs.id+"_"+c.suffix, c, family, family+": "+c.title, func(d dim) (float64, bool) {
+				if d.accu {
+					return cs.acc[d.kind], true
+				}
+				v, ok := cs.v[d.kind]
+				return v, ok
+			})
+		}
+	}
+}
+
+// chart writes chart id's definition if not yet written, then its values.
+func (s *Sink) chart(id string, c chart, family, title string, value func(dim) (float64, bool)) {
+	w := s.w
+	if !s.defined[id] {
+		s.defined[id] = true
+		fmt.Fprintf(w, "CHART %s '' '%s' '%s' '%s' '%s' %s %d %d '' 'fedmsg-collectd' 'fedmsg'\n",
+			id, title, c.units, family, c.context, c.typ, 70000+c.prio, s.updateEvery)
+		for _, d := range c.dims {
+			fmt.Fprintf(w, "DIMENSION %s '' %s 1 %d ''\n", d.id, d.alg, int64(d.div))
+		}
+	}
+	fmt.Fprintf(w, "BEGIN %s\n", id)
+	for _, d := range c.dims {
+		v, ok := value(d)
+		x := math.Round(v * d.div)
+		if !ok || math.IsNaN(x) || math.Abs(x) > 1e18 {
+			continue // no value: a gap
+		}
+		fmt.Fprintf(w, "SET %s = %d\n", d.id, int64(x))
+	}
+	w.WriteString("END\n")
+}
+
+// sanitize keeps letters, digits and _ of a name for a chart id.
+func sanitize(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 128 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_') {
+			return r
+		}
+		return '_'
+	}, s)
+}
+
+// clean makes a name fit between the quotes of a CHART line: printable,
+// valid UTF-8, no quotes.
+func clean(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	return strings.Map(func(r rune) rune {
+		if r < 32 || r == 127 || r == '\'' || r == '"' {
+			return '_'
+		}
+		return r
+	}, s)
+}
+
+// distinct returns the chart id prefixes of a hub's subjects:
+// fedmsg.SERVICE_NAME, sanitized, with _2, _3, ... for an id given before.
+func distinct(service string, subjects []string) []string {
+	out := make([]string, len(subjects))
+	used := make(map[string]bool, len(subjects))
+	prefix := "fedmsg." + sanitize(service) + "_"
+	for i, n := range subjects {
+		base := prefix + sanitize(n)
+		id := base
+		for k := 2; used[id]; k++ {
+			id = base + "_" + strconv.Itoa(k)
+		}
+		used[id] = true
+		out[i] = id
+	}
+	return out
+}

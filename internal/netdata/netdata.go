@@ -1,0 +1,134 @@
+// Package netdata is the Netdata sink: an external plugin speaking the
+// plugins.d protocol on stdout (CHART and DIMENSION once per chart, then
+// BEGIN, SET and END every update). It keeps the latest values of every
+// hub and writes them all on each interval of the pipeline, which runs at
+// Netdata's update_every.
+//
+// Charts, all of type "fedmsg" (one section of Netdata's menu), one family
+// per hub and consumer: backlog, rates, waits, processing-time
+// percentiles, utilisation, exceptions, and per hub whether it is up.
+package netdata
+
+import (
+	"bufio"
+	"io"
+	"math"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/report"
+)
+
+// dim is a dimension of a chart: the kind it shows and how.
+type dim struct {
+	id   string
+	kind report.Kind
+	alg  string  // absolute or incremental
+	div  float64 // SET sends value*div; Netdata divides again
+	accu bool    // the sink adds up the value of every snapshot (a counter)
+}
+
+// chart is a kind of chart, made per consumer (or per hub).
+type chart struct {
+	suffix, title, units, context, typ string
+	prio                               int
+	dims                               []dim
+}
+
+// consumerCharts and hubCharts are the one table of Netdata names.
+var consumerCharts = []chart{
+	{"backlog", "Backlog", "messages", "fedmsg.consumer_backlog", "line", 1,
+		[]dim{{"backlog", report.Backlog, "absolute", 1, false}}},
+	{"rates", "Arrival and service rates (smoothed)", "messages/s", "fedmsg.consumer_rates", "line", 2,
+		[]dim{{"arrival", report.ArrivalRate, "absolute", 1000, false}, {"service", report.ServiceRate, "absolute", 1000, false}}},
+	{"waits", "Expected wait, Little-law wait and drain time", "seconds", "fedmsg.consumer_waits", "line", 3,
+		[]dim{{"expected_wait", report.ExpectedWait, "absolute", 1000, false}, {"wait", report.Wait, "absolute", 1000, false},
+			{"drain_time", report.DrainTime, "absolute", 1000, false}}},
+	{"processing", "Processing-time percentiles of the last publish", "seconds", "fedmsg.consumer_processing", "line", 4,
+		[]dim{{"p50", report.P50, "absolute", 1e6, false}, {"p95", report.P95, "absolute", 1e6, false}, {"p99", report.P99, "absolute", 1e6, false}}},
+	{"utilization", "Busy workers", "workers", "fedmsg.consumer_utilization", "area", 5,
+		[]dim{{"busy", report.Utilization, "absolute", 1000, false}}},
+	{"exceptions", "Exceptions", "exceptions/s", "fedmsg.consumer_exceptions", "line", 6,
+		[]dim{{"exceptions", report.Exceptions, "incremental", 1, true}}},
+}
+
+var hubCharts = []chart{
+	{"up", "Hub up: its snapshots arrive", "boolean", "fedmsg.hub_up", "line", 0,
+		[]dim{{"up", report.HubUp, "absolute", 1, false}}},
+}
+
+// Sink writes the plugins.d protocol to w. Use New.
+type Sink struct {
+	w           *bufio.Writer
+	updateEvery int
+	hubs        map[string]*hub
+	order       []string // services, in the order first seen
+	defined     map[string]bool
+}
+
+type hub struct {
+	up        float64
+	consumers []*consumer
+}
+
+type consumer struct {
+	id, name string                  // chart id prefix; the raw name for titles
+	v        map[report.Kind]float64 // latest; NaN or absent: no value
+	acc      map[report.Kind]float64 // accumulated counters
+}
+
+// maxDefined bounds the chart definitions remembered.
+const maxDefined = 50000
+
+// New returns a sink writing to w, charts updated every updateEvery
+// seconds.
+func New(w io.Writer, updateEvery int) *Sink {
+	return &Sink{w: bufio.NewWriter(w), updateEvery: updateEvery, hubs: map[string]*hub{}, defined: map[string]bool{}}
+}
+
+// Write takes in the batches; on an interval (the program's own batch is
+// there) it writes every chart's latest values.
+func (s *Sink) Write(batches []report.Batch, _ []report.Notice) error {
+	tick := false
+	for _, b := range batches {
+		if b.Service == report.SelfService {
+			tick = true
+			s.keep(b.Subjects)
+			continue
+		}
+		h := s.hubs[b.Service]
+		if h == nil {
+			h = &hub{up: math.NaN()}
+			s.hubs[b.Service] = h
+			s.order = append(s.order, b.Service)
+		}
+		s.take(h, b)
+	}
+	if !tick {
+		return nil
+	}
+	if len(s.defined) > maxDefined {
+		// A hub renaming its consumers all the time: forget the charts
+		// defined (Netdata takes a definition again).
+		clear(s.defined)
+	}
+	for _, sv := range s.order {
+		s.emit(sv, s.hubs[sv])
+	}
+	return s.w.Flush()
+}
+
+// keep drops the hubs not among the services watched now.
+func (s *Sink) keep(watched []string) {
+	w := make(map[string]bool, len(watched))
+	for _, sv := range watched {
+		w[sv] = true
+	}
+	order := s.order[:0]
+	for _, sv := range s.order {
+		if w[sv] {
+			order = append(order, sv)
+		} else {
+			delete(s.hubs, sv)
+		}
+	}
+	s.order = order
+}

@@ -1,0 +1,75 @@
+package netdata
+
+import (
+	"bytes"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/report"
+)
+
+var t0 = time.Date(2026, 12, 2, 13, 0, 0, 0, time.UTC)
+
+func tick(services ...string) report.Batch {
+	return report.Batch{Service: report.SelfService, Time: t0, Subjects: services}
+}
+
+// TestProtocol: nothing is written between intervals; on one, charts are
+// defined once and their values set, scaled to integers; names with
+// quotes, spaces or bytes that are not UTF-8 give valid lines, a repeated
+// name its own charts, and a missing or NaN value a gap.
+func TestProtocol(t *testing.T) {
+	var out bytes.Buffer
+	s := New(&out, 2)
+	snap := report.Batch{Service: "fedmsg-hub", Time: t0, Subjects: []string{"it's \"x\"\n\xff", "A", "A"},
+		Values: []report.Value{
+			{Kind: report.Backlog, Subject: 0, V: 5},
+			{Kind: report.P95, Subject: 0, V: 0.25},
+			{Kind: report.ArrivalRate, Subject: 0, V: math.NaN()},
+			{Kind: report.Backlog, Subject: 1, V: 1},
+			{Kind: report.Backlog, Subject: 2, V: 2},
+			{Kind: report.Exceptions, Subject: 1, V: 3},
+		}}
+	s.Write([]report.Batch{snap}, nil)
+	if out.Len() != 0 {
+		t.Fatalf("written before an interval:\n%s", out.String())
+	}
+	s.Write([]report.Batch{{Service: "fedmsg-hub", Values: []report.Value{{Kind: report.HubUp, V: 1}}}, tick("fedmsg-hub")}, nil)
+	first := out.String()
+	for _, want := range []string{
+		"CHART fedmsg.fedmsg_hub_up '' 'fedmsg-hub: Hub up: its snapshots arrive' 'boolean' 'fedmsg-hub' 'fedmsg.hub_up' line 70000 2 '' 'fedmsg-collectd' 'fedmsg'\n",
+		"BEGIN fedmsg.fedmsg_hub_up\nSET up = 1\nEND\n",
+		"CHART fedmsg.fedmsg_hub_it_s__x____backlog '' 'fedmsg-hub it_s _x__\uFFFD: Backlog'",
+		"BEGIN fedmsg.fedmsg_hub_it_s__x____backlog\nSET backlog = 5\nEND\n",
+		"BEGIN fedmsg.fedmsg_hub_it_s__x____processing\nSET p95 = 250000\nEND\n",
+		"BEGIN fedmsg.fedmsg_hub_it_s__x____rates\nEND\n",
+		"BEGIN fedmsg.fedmsg_hub_A_backlog\nSET backlog = 1\nEND\n",
+		"BEGIN fedmsg.fedmsg_hub_A_2_backlog\nSET backlog = 2\nEND\n",
+		"BEGIN fedmsg.fedmsg_hub_A_exceptions\nSET exceptions = 3\nEND\n",
+	} {
+		if !strings.Contains(first, want) {
+			t.Errorf("lacks %q", want)
+		}
+	}
+	for i, l := range strings.Split(strings.TrimSuffix(first, "\n"), "\n") {
+		if strings.Count(l, "'")%2 != 0 {
+			t.Errorf("line %d: unbalanced quotes: %q", i, l)
+		}
+	}
+	// The next interval: no definitions again; the exceptions counter
+	// adds up the next snapshot's.
+	out.Reset()
+	snap.Values[5].V = 4
+	s.Write([]report.Batch{snap, tick("fedmsg-hub")}, nil)
+	if strings.Contains(out.String(), "CHART") || !strings.Contains(out.String(), "SET exceptions = 7\n") {
+		t.Errorf("second interval:\n%s", out.String())
+	}
+	// A hub no longer watched is no longer written.
+	out.Reset()
+	s.Write([]report.Batch{tick("other")}, nil)
+	if out.Len() != 0 {
+		t.Errorf("a forgotten hub written:\n%s", out.String())
+	}
+}
