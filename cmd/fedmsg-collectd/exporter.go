@@ -59,7 +59,7 @@ func exporterCmd(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: c.logLevel}))
 
 	sink := promexp.New(nil)
-	h, err := promexp.Handler(promexp.Registry(sink), path, version(), log)
+	h, err := promexp.Handler(sink, path, version(), log)
 	if err != nil {
 		log.Error("landing page", "err", err)
 		return exitError

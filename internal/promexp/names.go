@@ -1,80 +1,121 @@
 package promexp
 
-import (
-	"github.com/prometheus/client_golang/prometheus"
+import "github.com/fedora-infra/fedmsg-collectd/internal/report"
 
-	"github.com/fedora-infra/fedmsg-collectd/internal/report"
+// family is a metric family: its name (a counter's without _total), help
+// and type, and what its series are labelled with.
+type family struct {
+	name, help, typ string
+	labels          scope
+}
+
+type scope uint8
+
+const (
+	byConsumer scope = iota // service, consumer
+	byProducer              // service, producer
+	byHub                   // service
+	byProcess               // none
 )
 
-// metric is how a kind of value is exposed.
-type metric struct {
-	desc *prometheus.Desc
-	typ  prometheus.ValueType
-}
-
-// The label sets.
-var (
-	consumerLabels = []string{"service", "consumer"}
-	producerLabels = []string{"service", "producer"}
-	hubLabels      = []string{"service"}
+// The families, in the order they are exposed.
+const (
+	famBacklog = iota
+	famIn
+	famOut
+	famExceptions
+	famProcessing
+	famP50
+	famP95
+	famP99
+	famArrival
+	famService
+	famWait
+	famExpectedWait
+	famDrain
+	famGrowth
+	famBusy
+	famProducerExceptions
+	famLastRan
+	famUp
+	famAge
+	famPeriod
+	famConsumers
+	famProducers
+	famUninitialized
+	famSnapshots
+	famReconnects
+	famDecodeErrors
+	famSkippedEntries
+	famOversize
+	famRefused
+	famDropped
+	famLatency
+	famSkippedSockets
+	numFamilies
 )
 
-func gauge(name, help string, labels []string) metric {
-	return metric{prometheus.NewDesc(name, help, labels, nil), prometheus.GaugeValue}
+// families is the one table of Prometheus names, after the naming guide:
+// base units in the name, counters ending in _total.
+var families = [numFamilies]family{
+	famBacklog:            {"fedmsg_consumer_backlog", "Messages waiting for a worker when the hub last published.", "gauge", byConsumer},
+	famIn:                 {"fedmsg_consumer_messages_in", "Messages queued for the consumer (the hub's headcount_in, summed over its publishes).", "counter", byConsumer},
+	famOut:                {"fedmsg_consumer_messages_out", "Messages a worker of the consumer started (headcount_out, summed).", "counter", byConsumer},
+	famExceptions:         {"fedmsg_consumer_exceptions", "Exceptions the consumer raised (summed).", "counter", byConsumer},
+	famProcessing:         {"fedmsg_consumer_processing_seconds", "Processing times the hub listed, in seconds.", "histogram", byConsumer},
+	famP50:                {"fedmsg_consumer_processing_p50_seconds", "Median of the processing times the hub listed in its last publish.", "gauge", byConsumer},
+	famP95:                {"fedmsg_consumer_processing_p95_seconds", "95th percentile of the processing times of the last publish.", "gauge", byConsumer},
+	famP99:                {"fedmsg_consumer_processing_p99_seconds", "99th percentile of the processing times of the last publish.", "gauge", byConsumer},
+	famArrival:            {"fedmsg_consumer_arrival_messages_per_second", "Messages queued per second, smoothed.", "gauge", byConsumer},
+	famService:            {"fedmsg_consumer_service_messages_per_second", "Messages a worker started per second, smoothed.", "gauge", byConsumer},
+	famWait:               {"fedmsg_consumer_wait_seconds", "Little's law: smoothed backlog over smoothed arrival rate.", "gauge", byConsumer},
+	famExpectedWait:       {"fedmsg_consumer_expected_wait_seconds", "How long a message arriving now waits for a worker: backlog times mean processing time over workers.", "gauge", byConsumer},
+	famDrain:              {"fedmsg_consumer_drain_seconds", "Time until a shrinking backlog is empty, from its trend; absent unless it shrinks.", "gauge", byConsumer},
+	famGrowth:             {"fedmsg_consumer_backlog_growth_messages_per_second", "How fast a growing backlog grows, from its trend; absent unless it grows.", "gauge", byConsumer},
+	famBusy:               {"fedmsg_consumer_busy_workers", "Workers busy on average since the previous publish (sum of processing times over the window).", "gauge", byConsumer},
+	famProducerExceptions: {"fedmsg_producer_exceptions", "Consecutive failed polls of the producer.", "gauge", byProducer},
+	famLastRan:            {"fedmsg_producer_last_ran_timestamp_seconds", "When the producer's latest poll started, Unix time.", "gauge", byProducer},
+	famUp:                 {"fedmsg_hub_up", "1 while the hub's snapshots arrive, 0 once it is lost.", "gauge", byHub},
+	famAge:                {"fedmsg_hub_last_snapshot_age_seconds", "Seconds since the hub's newest snapshot arrived, at the scrape.", "gauge", byHub},
+	famPeriod:             {"fedmsg_hub_publish_period_seconds", "The hub's publish period, as observed.", "gauge", byHub},
+	famConsumers:          {"fedmsg_hub_consumers", "Consumers the hub lists.", "gauge", byHub},
+	famProducers:          {"fedmsg_hub_producers", "Producers the hub lists.", "gauge", byHub},
+	famUninitialized:      {"fedmsg_hub_uninitialized", "Consumers and producers of the hub that failed to start.", "gauge", byHub},
+	famSnapshots:          {"fedmsg_exporter_snapshots", "Snapshots decoded.", "counter", byHub},
+	famReconnects:         {"fedmsg_exporter_reconnects", "Sessions with the hub after the first.", "counter", byHub},
+	famDecodeErrors:       {"fedmsg_exporter_decode_errors", "Messages that were not a monitoring snapshot.", "counter", byHub},
+	famSkippedEntries:     {"fedmsg_exporter_skipped_entries", "Malformed entries left out of snapshots.", "counter", byHub},
+	famOversize:           {"fedmsg_exporter_oversize_messages", "Connections dropped for a message over the size limit.", "counter", byHub},
+	famRefused:            {"fedmsg_exporter_refused_handshakes", "Connections dropped for a handshake that is not a publisher's.", "counter", byHub},
+	famDropped:            {"fedmsg_exporter_dropped_snapshots", "Snapshots replaced by a newer one before they were taken in.", "counter", byHub},
+	famLatency:            {"fedmsg_exporter_latency_p99_seconds", "Seconds from a snapshot's arrival to its values taken in, 99th percentile over the interval.", "gauge", byProcess},
+	famSkippedSockets:     {"fedmsg_exporter_skipped_sockets", "Files named like monitoring sockets that discovery skips.", "gauge", byProcess},
 }
 
-func counter(name, help string, labels []string) metric {
-	return metric{prometheus.NewDesc(name, help, labels, nil), prometheus.CounterValue}
-}
-
-// gauges is the one table of Prometheus names of the values exposed as a
-// hub last sent them. The counters and the histogram, which the exporter
-// accumulates, follow it.
-var gauges = map[report.Kind]metric{
-	report.Backlog:      gauge("fedmsg_consumer_backlog", "Messages waiting for a worker when the hub last published.", consumerLabels),
-	report.ArrivalRate:  gauge("fedmsg_consumer_arrival_messages_per_second", "Messages queued per second, smoothed.", consumerLabels),
-	report.ServiceRate:  gauge("fedmsg_consumer_service_messages_per_second", "Messages a worker started per second, smoothed.", consumerLabels),
-	report.Wait:         gauge("fedmsg_consumer_wait_seconds", "Little's law: smoothed backlog over smoothed arrival rate.", consumerLabels),
-	report.ExpectedWait: gauge("fedmsg_consumer_expected_wait_seconds", "How long a message arriving now waits for a worker: backlog times mean processing time over workers.", consumerLabels),
-	report.DrainTime:    gauge("fedmsg_consumer_drain_seconds", "Time until a shrinking backlog is empty, from its trend; absent unless it shrinks.", consumerLabels),
-	report.GrowthRate:   gauge("fedmsg_consumer_backlog_growth_messages_per_second", "How fast a growing backlog grows, from its trend; absent unless it grows.", consumerLabels),
-	report.P50:          gauge("fedmsg_consumer_processing_p50_seconds", "Median of the processing times the hub listed in its last publish.", consumerLabels),
-	report.P95:          gauge("fedmsg_consumer_processing_p95_seconds", "95th percentile of the processing times of the last publish.", consumerLabels),
-	report.P99:          gauge("fedmsg_consumer_processing_p99_seconds", "99th percentile of the processing times of the last publish.", consumerLabels),
-	report.Utilization:  gauge("fedmsg_consumer_busy_workers", "Workers busy on average since the previous publish (sum of processing times over the window).", consumerLabels),
-
-	report.ProducerExceptions: gauge("fedmsg_producer_exceptions", "Consecutive failed polls of the producer.", producerLabels),
-
-	report.Consumers:     gauge("fedmsg_hub_consumers", "Consumers the hub lists.", hubLabels),
-	report.Producers:     gauge("fedmsg_hub_producers", "Producers the hub lists.", hubLabels),
-	report.Uninitialized: gauge("fedmsg_hub_uninitialized", "Consumers and producers of the hub that failed to start.", hubLabels),
-}
-
-// The accumulated and derived metrics.
-var (
-	messagesIn  = counter("fedmsg_consumer_messages_in_total", "Messages queued for the consumer (the hub's headcount_in, summed over its publishes).", consumerLabels)
-	messagesOut = counter("fedmsg_consumer_messages_out_total", "Messages a worker of the consumer started (headcount_out, summed).", consumerLabels)
-	exceptions  = counter("fedmsg_consumer_exceptions_total", "Exceptions the consumer raised (summed).", consumerLabels)
-	processing  = prometheus.NewDesc("fedmsg_consumer_processing_seconds", "Processing times the hub listed, in seconds.", consumerLabels, nil)
-	lastRan     = gauge("fedmsg_producer_last_ran_timestamp_seconds", "When the producer's latest poll started, Unix time.", producerLabels)
-	hubUp       = gauge("fedmsg_hub_up", "1 while the hub's snapshots arrive, 0 once it is lost.", hubLabels)
-	snapAge     = gauge("fedmsg_hub_last_snapshot_age_seconds", "Seconds since the hub's newest snapshot arrived, at the scrape.", hubLabels)
-	period      = gauge("fedmsg_hub_publish_period_seconds", "The hub's publish period, as observed.", hubLabels)
-)
-
-// selfCounters are the exporter's own counters per watched hub.
-var selfCounters = map[report.Kind]metric{
-	report.Snapshots:        counter("fedmsg_exporter_snapshots_total", "Snapshots decoded.", hubLabels),
-	report.Reconnects:       counter("fedmsg_exporter_reconnects_total", "Sessions with the hub after the first.", hubLabels),
-	report.DecodeErrors:     counter("fedmsg_exporter_decode_errors_total", "Messages that were not a monitoring snapshot.", hubLabels),
-	report.SkippedEntries:   counter("fedmsg_exporter_skipped_entries_total", "Malformed entries left out of snapshots.", hubLabels),
-	report.OversizeMessages: counter("fedmsg_exporter_oversize_messages_total", "Connections dropped for a message over the size limit.", hubLabels),
-	report.RefusedPeers:     counter("fedmsg_exporter_refused_handshakes_total", "Connections dropped for a handshake that is not a publisher's.", hubLabels),
-	report.DroppedSnapshots: counter("fedmsg_exporter_dropped_snapshots_total", "Snapshots replaced by a newer one before they were taken in.", hubLabels),
-}
-
-// selfGauges are the exporter's own values of the process.
-var selfGauges = map[report.Kind]metric{
-	report.LatencyP99:     gauge("fedmsg_exporter_latency_p99_seconds", "Seconds from a snapshot's arrival to its values taken in, 99th percentile over the interval.", nil),
-	report.SkippedSockets: gauge("fedmsg_exporter_skipped_sockets", "Files named like monitoring sockets that discovery skips.", nil),
+// familyOf maps the kinds exposed as they come to their family.
+var familyOf = map[report.Kind]int{
+	report.Backlog:            famBacklog,
+	report.P50:                famP50,
+	report.P95:                famP95,
+	report.P99:                famP99,
+	report.ArrivalRate:        famArrival,
+	report.ServiceRate:        famService,
+	report.Wait:               famWait,
+	report.ExpectedWait:       famExpectedWait,
+	report.DrainTime:          famDrain,
+	report.GrowthRate:         famGrowth,
+	report.Utilization:        famBusy,
+	report.ProducerExceptions: famProducerExceptions,
+	report.Consumers:          famConsumers,
+	report.Producers:          famProducers,
+	report.Uninitialized:      famUninitialized,
+	report.Snapshots:          famSnapshots,
+	report.Reconnects:         famReconnects,
+	report.DecodeErrors:       famDecodeErrors,
+	report.SkippedEntries:     famSkippedEntries,
+	report.OversizeMessages:   famOversize,
+	report.RefusedPeers:       famRefused,
+	report.DroppedSnapshots:   famDropped,
+	report.LatencyP99:         famLatency,
+	report.SkippedSockets:     famSkippedSockets,
 }

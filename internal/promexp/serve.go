@@ -1,38 +1,219 @@
 package promexp
 
 import (
+	"bufio"
+	"compress/gzip"
+	"io"
 	"log/slog"
+	"math"
 	"net/http"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/exporter-toolkit/web"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/report"
 )
 
-// Registry returns a registry with the sink and the exporter's own
-// standard collectors: Go runtime, process and build information.
-func Registry(s *Sink) *prometheus.Registry {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(s, collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		collectors.NewBuildInfoCollector())
-	return reg
+// gatherer is client_golang's registry of the exporter's own standard
+// collectors: Go runtime, process and build information.
+type gatherer struct {
+	reg    *prometheus.Registry
+	limit  chan struct{} // scrapes served at a time
+	logger *slog.Logger
 }
 
-// Handler serves reg's metrics on path (OpenMetrics when the scraper asks
-// for it), a landing page on /, and nothing else. At most 16 scrapes are
-// served at a time; more get 503 rather than piling up.
-func Handler(reg *prometheus.Registry, path, version string, log *slog.Logger) (http.Handler, error) {
+// maxScrapes is how many scrapes are served at a time; more get 503
+// rather than piling up.
+const maxScrapes = 16
+
+func newGatherer() gatherer {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewBuildInfoCollector())
+	return gatherer{reg: reg, limit: make(chan struct{}, maxScrapes), logger: slog.New(slog.DiscardHandler)}
+}
+
+// ServeHTTP serves a scrape: the Prometheus text format, or OpenMetrics
+// when the scraper asks for it (expfmt's negotiation), gzipped when it
+// accepts that.
+func (s *Sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		http.Error(w, "GET only", http.StatusMethodNotAllowed)
+		return
+	}
+	select {
+	case s.gather.limit <- struct{}{}:
+		defer func() { <-s.gather.limit }()
+	default:
+		http.Error(w, "too many scrapes at once", http.StatusServiceUnavailable)
+		return
+	}
+	format := expfmt.NegotiateIncludingOpenMetrics(r.Header)
+	om := format.FormatType() == expfmt.TypeOpenMetrics
+	if !om {
+		format = expfmt.NewFormat(expfmt.TypeTextPlain)
+	}
+	w.Header().Set("Content-Type", string(format))
+	var out io.Writer = w
+	if acceptsGzip(r) {
+		w.Header().Set("Content-Encoding", "gzip")
+		gz, _ := gzip.NewWriterLevel(w, gzip.BestSpeed)
+		defer gz.Close()
+		out = gz
+	}
+	if r.Method == http.MethodHead {
+		return
+	}
+	bw := bufio.NewWriterSize(out, 64<<10)
+	defer bw.Flush()
+	mfs, err := s.gather.reg.Gather()
+	if err != nil {
+		s.gather.logger.Warn("gathering the exporter's own metrics", "err", err)
+	}
+	enc := expfmt.NewEncoder(bw, format)
+	for _, mf := range mfs {
+		if err := enc.Encode(mf); err != nil {
+			return // the client went away
+		}
+	}
+	s.writeHubs(bw, om)
+	if c, ok := enc.(expfmt.Closer); ok {
+		c.Close() // OpenMetrics: # EOF
+	}
+}
+
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		if strings.TrimSpace(strings.SplitN(part, ";", 2)[0]) == "gzip" {
+			return true
+		}
+	}
+	return false
+}
+
+// writeHubs writes every family: its HELP and TYPE, then the series of
+// each hub in the order of their services, and the exporter's own.
+func (s *Sink) writeHubs(w *bufio.Writer, om bool) {
+	s.mu.Lock()
+	services := make([]string, 0, len(s.hubs))
+	for sv := range s.hubs {
+		services = append(services, sv)
+	}
+	hubs := make([]*hubState, 0, len(s.hubs))
+	slices.Sort(services)
+	for _, sv := range services {
+		hubs = append(hubs, s.hubs[sv])
+	}
+	self := s.self
+	s.mu.Unlock()
+	now := s.now()
+	num := make([]byte, 0, 32)
+	line := func(name, suffix, labels, extra string, v float64) {
+		w.WriteString(name)
+		w.WriteString(suffix)
+		if labels != "" || extra != "" {
+			w.WriteByte('{')
+			w.WriteString(labels)
+			w.WriteString(extra)
+			w.WriteByte('}')
+		}
+		w.WriteByte(' ')
+		num = appendFloat(num[:0], v)
+		num = append(num, '\n')
+		w.Write(num)
+	}
+	for f := range numFamilies {
+		fam := families[f]
+		n := 0
+		for _, h := range hubs {
+			switch f {
+			case famUp:
+				if !math.IsNaN(h.up) {
+					n++
+				}
+			case famAge:
+				if !h.at.IsZero() {
+					n++
+				}
+			case famProcessing:
+				n += len(h.hists)
+			default:
+				n += len(h.series[f])
+			}
+		}
+		if self != nil {
+			n += len(self[f])
+		}
+		if n == 0 {
+			continue
+		}
+		name := fam.name
+		if fam.typ == "counter" && !om {
+			name += "_total"
+		}
+		w.WriteString("# HELP " + name + " " + fam.help + "\n# TYPE " + name + " " + fam.typ + "\n")
+		suffix := ""
+		if fam.typ == "counter" {
+			suffix = "_total"
+		}
+		for _, h := range hubs {
+			switch f {
+			case famUp:
+				if !math.IsNaN(h.up) {
+					line(fam.name, "", h.label, "", h.up)
+				}
+			case famAge:
+				if !h.at.IsZero() {
+					line(fam.name, "", h.label, "", now.Sub(h.at).Seconds())
+				}
+			case famProcessing:
+				for _, x := range h.hists {
+					l := h.labels[x.l]
+					for i, le := range leLabels {
+						line(fam.name, "_bucket", l, le, float64(x.c.buckets[i]))
+					}
+					line(fam.name, "_bucket", l, `,le="+Inf"`, float64(x.c.n))
+					line(fam.name, "_sum", l, "", x.c.sum)
+					line(fam.name, "_count", l, "", float64(x.c.n))
+				}
+			default:
+				for _, x := range h.series[f] {
+					l := h.label
+					if x.l >= 0 {
+						l = h.labels[x.l]
+					}
+					line(fam.name, suffix, l, "", x.v)
+				}
+			}
+		}
+		if self != nil {
+			w.Write(self[f])
+		}
+	}
+}
+
+// leLabels are the buckets' le labels.
+var leLabels = func() []string {
+	out := make([]string, len(report.TimeBounds))
+	for i, le := range report.TimeBounds {
+		out[i] = `,le="` + strconv.FormatFloat(le, 'g', -1, 64) + `"`
+	}
+	return out
+}()
+
+// Handler serves the sink's metrics on path, a landing page on /, and
+// nothing else.
+func Handler(s *Sink, path, version string, log *slog.Logger) (http.Handler, error) {
+	s.gather.logger = log
 	mux := http.NewServeMux()
-	mux.Handle(path, promhttp.HandlerFor(reg, promhttp.HandlerOpts{
-		ErrorLog:            slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		ErrorHandling:       promhttp.ContinueOnError,
-		MaxRequestsInFlight: 16,
-		Timeout:             10 * time.Second,
-		EnableOpenMetrics:   true,
-	}))
+	mux.Handle(path, s)
 	if path != "/" {
 		landing, err := web.NewLandingPage(web.LandingConfig{
 			Name:        "fedmsg-collectd exporter",

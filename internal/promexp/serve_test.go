@@ -34,7 +34,7 @@ func bigSink() *Sink {
 
 func serve(t *testing.T, s *Sink) string {
 	t.Helper()
-	h, err := Handler(Registry(s), "/metrics", "test", slog.New(slog.DiscardHandler))
+	h, err := Handler(s, "/metrics", "test", slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestHostileClients(t *testing.T) {
 			}
 			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			if resp.StatusCode == 200 && !strings.Contains(string(body), `fedmsg_consumer_backlog{consumer="Consumer49",service="hub-19"} 49`) {
+			if resp.StatusCode == 200 && !strings.Contains(string(body), `fedmsg_consumer_backlog{service="hub-19",consumer="Consumer49"} 49`) {
 				codes <- -1
 				return
 			}

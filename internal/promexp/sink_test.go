@@ -2,12 +2,14 @@ package promexp
 
 import (
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/report"
 )
@@ -15,10 +17,10 @@ import (
 var t0 = time.Date(2026, 12, 2, 13, 0, 0, 0, time.UTC)
 
 // snap is a hub's snapshot batch: consumers A, A (again) and a name that
-// is not UTF-8, then a producer P.
+// is not UTF-8 and has a quote, then a producer P.
 func snap(at time.Time, in float64) report.Batch {
 	return report.Batch{Service: "fedmsg-hub", Time: at, Interval: 5 * time.Second,
-		Subjects: []string{"A", "A", "B\xff", "P"},
+		Subjects: []string{"A", "A", "B\"\xff", "P"},
 		Values: []report.Value{
 			{Kind: report.Backlog, Subject: 0, V: 7},
 			{Kind: report.HeadcountIn, Subject: 0, V: in},
@@ -36,23 +38,24 @@ func snap(at time.Time, in float64) report.Batch {
 		}}
 }
 
-func scrape(t *testing.T, s *Sink, names ...string) string {
+// scrape returns what a scrape asking with accept gets, after checking
+// that expfmt's parser reads it.
+func scrape(t *testing.T, s *Sink, accept string) string {
 	t.Helper()
-	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(s)
-	var b strings.Builder
-	fams, err := reg.Gather()
-	if err != nil {
-		t.Fatalf("gather: %v", err)
+	req := httptest.NewRequest("GET", "/metrics", nil)
+	req.Header.Set("Accept", accept)
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, req)
+	body := rec.Body.String()
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d: %s", rec.Code, body)
 	}
-	for _, f := range fams {
-		for _, n := range names {
-			if f.GetName() == n {
-				b.WriteString(f.String() + "\n")
-			}
+	if !strings.HasPrefix(accept, "application/openmetrics-text") {
+		if _, err := textParser().TextToMetricFamilies(strings.NewReader(body)); err != nil {
+			t.Fatalf("the text format does not parse: %v\n%s", err, body)
 		}
 	}
-	return b.String()
+	return body
 }
 
 // TestCounters: headcounts accumulate over publishes into counters, per
@@ -64,47 +67,30 @@ func TestCounters(t *testing.T) {
 	s.Write([]report.Batch{snap(t0.Add(5*time.Second), 4)}, nil)
 	s.Write([]report.Batch{snap(t0.Add(10*time.Second), -50)}, nil)
 	s.Write([]report.Batch{snap(t0.Add(10*time.Second), math.NaN())}, nil)
-	want := `
-# HELP fedmsg_consumer_messages_in_total Messages queued for the consumer (the hub's headcount_in, summed over its publishes).
-# TYPE fedmsg_consumer_messages_in_total counter
-fedmsg_consumer_messages_in_total{consumer="A",service="fedmsg-hub"} 7
-fedmsg_consumer_messages_in_total{consumer="A#2",service="fedmsg-hub"} 400
-fedmsg_consumer_messages_in_total{consumer="B\uFFFD",service="fedmsg-hub"} 0
-`
-	if err := testutil.CollectAndCompare(s, strings.NewReader(strings.ReplaceAll(want, `\uFFFD`, "\uFFFD")), "fedmsg_consumer_messages_in_total"); err != nil {
-		t.Error(err)
+	out := scrape(t, s, "text/plain")
+	for _, want := range []string{
+		"# TYPE fedmsg_consumer_messages_in_total counter\n" +
+			`fedmsg_consumer_messages_in_total{service="fedmsg-hub",consumer="A"} 7` + "\n" +
+			`fedmsg_consumer_messages_in_total{service="fedmsg-hub",consumer="A#2"} 400` + "\n" +
+			`fedmsg_consumer_messages_in_total{service="fedmsg-hub",consumer="B\"` + "\uFFFD" + `"} 0` + "\n",
+		`fedmsg_consumer_processing_seconds_bucket{service="fedmsg-hub",consumer="B\"` + "\uFFFD" + `",le="0.05"} 4` + "\n",
+		`fedmsg_consumer_processing_seconds_bucket{service="fedmsg-hub",consumer="B\"` + "\uFFFD" + `",le="+Inf"} 8` + "\n" +
+			`fedmsg_consumer_processing_seconds_sum{service="fedmsg-hub",consumer="B\"` + "\uFFFD" + `"} 2` + "\n" +
+			`fedmsg_consumer_processing_seconds_count{service="fedmsg-hub",consumer="B\"` + "\uFFFD" + `"} 8` + "\n",
+		`fedmsg_producer_last_ran_timestamp_seconds{service="fedmsg-hub",producer="P"} 1.7962164e+09` + "\n",
+		`fedmsg_hub_last_snapshot_age_seconds{service="fedmsg-hub"} 2` + "\n",
+		`fedmsg_hub_publish_period_seconds{service="fedmsg-hub"} 5` + "\n",
+		`fedmsg_hub_consumers{service="fedmsg-hub"} 3` + "\n",
+		"# TYPE go_goroutines gauge\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("scrape lacks\n%s", want)
+		}
 	}
-	want = `
-# HELP fedmsg_consumer_processing_seconds Processing times the hub listed, in seconds.
-# TYPE fedmsg_consumer_processing_seconds histogram
-fedmsg_consumer_processing_seconds_bucket{consumer="B\uFFFD",service="fedmsg-hub",le="0.001"} 0
-fedmsg_consumer_processing_seconds_bucket{consumer="B\uFFFD",service="fedmsg-hub",le="0.005"} 0
-fedmsg_consumer_processing_seconds_bucket{consumer="B\uFFFD",service="fedmsg-hub",le="0.01"} 0
-fedmsg_consumer_processing_seconds_bucket{consumer="B\uFFFD",service="fedmsg-hub",le="0.05"} 4
-fedmsg_consumer_processing_seconds_bucket{consumer="B\uFFFD",service="fedmsg-hub",le="0.1"} 0
-fedmsg_consumer_processing_seconds_bucket{consumer="B\uFFFD",service="fedmsg-hub",le="0.5"} 8
-fedmsg_consumer_processing_seconds_bucket{consumer="B\uFFFD",service="fedmsg-hub",le="1"} 0
-fedmsg_consumer_processing_seconds_bucket{consumer="B\uFFFD",service="fedmsg-hub",le="5"} 0
-fedmsg_consumer_processing_seconds_bucket{consumer="B\uFFFD",service="fedmsg-hub",le="10"} 0
-fedmsg_consumer_processing_seconds_bucket{consumer="B\uFFFD",service="fedmsg-hub",le="60"} 0
-fedmsg_consumer_processing_seconds_bucket{consumer="B\uFFFD",service="fedmsg-hub",le="600"} 0
-fedmsg_consumer_processing_seconds_bucket{consumer="B\uFFFD",service="fedmsg-hub",le="+Inf"} 8
-fedmsg_consumer_processing_seconds_sum{consumer="B\uFFFD",service="fedmsg-hub"} 2
-fedmsg_consumer_processing_seconds_count{consumer="B\uFFFD",service="fedmsg-hub"} 8
-`
-	if err := testutil.CollectAndCompare(s, strings.NewReader(strings.ReplaceAll(want, `\uFFFD`, "\uFFFD")), "fedmsg_consumer_processing_seconds"); err != nil {
-		t.Error(err)
-	}
-	want = `
-# HELP fedmsg_producer_last_ran_timestamp_seconds When the producer's latest poll started, Unix time.
-# TYPE fedmsg_producer_last_ran_timestamp_seconds gauge
-fedmsg_producer_last_ran_timestamp_seconds{producer="P",service="fedmsg-hub"} 1.7962164e+09
-# HELP fedmsg_hub_last_snapshot_age_seconds Seconds since the hub's newest snapshot arrived, at the scrape.
-# TYPE fedmsg_hub_last_snapshot_age_seconds gauge
-fedmsg_hub_last_snapshot_age_seconds{service="fedmsg-hub"} 2
-`
-	if err := testutil.CollectAndCompare(s, strings.NewReader(strings.ReplaceAll(want, `\uFFFD`, "\uFFFD")), "fedmsg_producer_last_ran_timestamp_seconds", "fedmsg_hub_last_snapshot_age_seconds"); err != nil {
-		t.Error(err)
+	// OpenMetrics: counters' families without _total, and # EOF.
+	om := scrape(t, s, "application/openmetrics-text;version=1.0.0")
+	if !strings.Contains(om, "# TYPE fedmsg_consumer_messages_in counter\n") || !strings.HasSuffix(om, "# EOF\n") {
+		t.Errorf("OpenMetrics scrape:\n%s", om[max(0, len(om)-400):])
 	}
 }
 
@@ -113,32 +99,33 @@ fedmsg_hub_last_snapshot_age_seconds{service="fedmsg-hub"} 2
 func TestLiveness(t *testing.T) {
 	s := New(nil)
 	s.Write([]report.Batch{snap(t0, 1)}, nil)
-	if n := testutil.CollectAndCount(s, "fedmsg_hub_up"); n != 0 {
-		t.Errorf("hub_up before any interval: %d series", n)
+	if out := scrape(t, s, ""); strings.Contains(out, "fedmsg_hub_up") {
+		t.Errorf("hub_up before any interval")
 	}
 	s.Write([]report.Batch{{Service: "fedmsg-hub", Time: t0, Values: []report.Value{{Kind: report.HubUp, V: 0}}}}, nil)
-	if v := testutil.ToFloat64(onlyUp{s}); v != 0 {
-		t.Errorf("hub_up %v after a lost interval", v)
+	out := scrape(t, s, "")
+	if !strings.Contains(out, `fedmsg_hub_up{service="fedmsg-hub"} 0`) || !strings.Contains(out, `fedmsg_consumer_backlog{service="fedmsg-hub",consumer="A"} 7`) {
+		t.Errorf("a lost hub: hub_up 0 and its last values:\n%s", out)
 	}
-	if n := testutil.CollectAndCount(s, "fedmsg_consumer_backlog"); n != 3 {
-		t.Errorf("a lost hub keeps its last values: %d backlog series, want 3", n)
+	s.Write([]report.Batch{snap(t0.Add(5*time.Second), 1)}, nil)
+	if out := scrape(t, s, ""); !strings.Contains(out, `fedmsg_hub_up{service="fedmsg-hub"} 0`) {
+		t.Errorf("hub_up lost with a snapshot")
 	}
-	s.Write([]report.Batch{{Service: report.SelfService, Subjects: []string{"other"}}}, nil)
-	if n := testutil.CollectAndCount(s, "fedmsg_consumer_backlog", "fedmsg_hub_up"); n != 0 {
-		t.Errorf("a forgotten hub still has %d series", n)
+	s.Write([]report.Batch{{Service: report.SelfService, Subjects: []string{"other"},
+		Values: []report.Value{{Kind: report.Snapshots, Subject: 0, V: 9}, {Kind: report.LatencyP99, V: 0.001}}}}, nil)
+	out = scrape(t, s, "")
+	if strings.Contains(out, `service="fedmsg-hub"`) {
+		t.Errorf("a forgotten hub still has series")
+	}
+	if !strings.Contains(out, `fedmsg_exporter_snapshots_total{service="other"} 9`) || !strings.Contains(out, "fedmsg_exporter_latency_p99_seconds 0.001\n") {
+		t.Errorf("the exporter's own values:\n%s", out)
+	}
+	if !model.LegacyValidation.IsValidMetricName("fedmsg_consumer_backlog_growth_messages_per_second") {
+		t.Error("a family name is not valid")
 	}
 }
 
-// onlyUp collects only fedmsg_hub_up of a sink.
-type onlyUp struct{ s *Sink }
-
-func (o onlyUp) Describe(chan<- *prometheus.Desc) {}
-func (o onlyUp) Collect(ch chan<- prometheus.Metric) {
-	all := make(chan prometheus.Metric)
-	go func() { o.s.Collect(all); close(all) }()
-	for m := range all {
-		if strings.Contains(m.Desc().String(), `"fedmsg_hub_up"`) {
-			ch <- m
-		}
-	}
+func textParser() *expfmt.TextParser {
+	p := expfmt.NewTextParser(model.LegacyValidation)
+	return &p
 }

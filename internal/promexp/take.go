@@ -2,6 +2,7 @@ package promexp
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"time"
 
@@ -12,95 +13,103 @@ import (
 // (nil for a hub not seen before): a liveness batch updates whether it is
 // up; a snapshot's batch replaces its values and adds to its counters.
 func takeHub(prev *hubState, b report.Batch) *hubState {
-	snapshot := false
-	up := math.NaN()
+	next := &hubState{up: math.NaN(), label: label("service", b.Service)}
 	if prev != nil {
-		up = prev.up
+		*next = *prev // shared slices: never changed once made
 	}
+	snapshot := false
 	for _, v := range b.Values {
 		switch v.Kind {
 		case report.HubUp:
-			up = v.V
+			next.up = v.V
 		case report.Backlog:
 			snapshot = true
 		}
 	}
 	if !snapshot {
-		next := &hubState{up: up}
-		if prev != nil {
-			c := *prev
-			c.up = up
-			next = &c
-		}
 		return next
 	}
-	next := &hubState{at: b.Time, period: b.Interval, up: up}
+	next.at = b.Time
+	next.series = [numFamilies][]sample{famPeriod: {{-1, b.Interval.Seconds()}}}
+	next.hists = nil
 	names := distinct(b.Subjects)
-	old := map[string]*consumerState{}
-	if prev != nil {
-		for _, c := range prev.consumers {
-			old[c.name] = c
-		}
+	if prev == nil || !slices.Equal(names, prev.names) {
+		// The label strings, made again only when the names change.
+		next.names = names
+		next.labels = make([]string, len(names))
 	}
-	byIndex := map[int]*consumerState{}
-	consumer := func(i int) *consumerState {
-		c := byIndex[i]
+	labelOf := func(i int, key string) int32 {
+		if next.labels[i] == "" {
+			next.labels[i] = next.label + "," + label(key, names[i])
+		}
+		return int32(i)
+	}
+	old := next.counts
+	next.counts = make(map[string]counts, len(old))
+	sums := make(map[int]*counts)
+	counted := func(i int) *counts {
+		c := sums[i]
 		if c == nil {
-			c = &consumerState{name: names[i]}
-			if o := old[c.name]; o != nil {
-				// Carry the counts: a copy, the old state stays as it was.
-				c.in, c.out, c.exc = o.in, o.out, o.exc
-				c.count, c.sum, c.buckets = o.count, o.sum, o.buckets
-			}
-			byIndex[i] = c
-			next.consumers = append(next.consumers, c)
+			v := old[names[i]]
+			c = &v
+			sums[i] = c
 		}
 		return c
 	}
 	for _, v := range b.Values {
-		if v.Kind.Scope() != report.Entry || v.Subject < 0 || v.Subject >= len(names) {
-			if m, ok := gauges[v.Kind]; ok && v.Kind.Scope() == report.Hub {
-				next.values = append(next.values, hubValue{m, v.V})
+		if v.Kind.Scope() != report.Entry {
+			if f, ok := familyOf[v.Kind]; ok {
+				next.series[f] = append(next.series[f], sample{-1, v.V})
 			}
+			continue
+		}
+		i := v.Subject
+		if i < 0 || i >= len(names) {
 			continue
 		}
 		switch k := v.Kind; {
 		case k == report.ProducerExceptions:
-			next.producers = append(next.producers, entryValue{names[v.Subject], gauges[k], v.V})
+			next.series[famProducerExceptions] = append(next.series[famProducerExceptions], sample{labelOf(i, "producer"), v.V})
 		case k == report.LastRanAge:
 			ran := b.Time.Add(-time.Duration(v.V * float64(time.Second)))
-			next.producers = append(next.producers, entryValue{names[v.Subject], lastRan, float64(ran.UnixNano()) / 1e9})
+			next.series[famLastRan] = append(next.series[famLastRan], sample{labelOf(i, "producer"), float64(ran.UnixNano()) / 1e9})
 		case k == report.HeadcountIn:
-			consumer(v.Subject).in += count(v.V)
+			counted(i).in += count(v.V)
 		case k == report.HeadcountOut:
-			consumer(v.Subject).out += count(v.V)
+			counted(i).out += count(v.V)
 		case k == report.Exceptions:
-			consumer(v.Subject).exc += count(v.V)
+			counted(i).exc += count(v.V)
 		case k == report.TimeCount:
-			c := consumer(v.Subject)
-			c.count += uint64(count(v.V))
-			c.hasTimes = true
+			c := counted(i)
+			c.n += uint64(count(v.V))
+			c.times = true
 		case k == report.TimeSum:
-			consumer(v.Subject).sum += count(v.V)
+			counted(i).sum += count(v.V)
 		case k >= report.TimeLE0:
-			consumer(v.Subject).buckets[k-report.TimeLE0] += uint64(count(v.V))
+			counted(i).buckets[k-report.TimeLE0] += uint64(count(v.V))
 		default:
-			if m, ok := gauges[k]; ok {
-				c := consumer(v.Subject)
-				c.gauges = append(c.gauges, hubValue{m, v.V})
+			if f, ok := familyOf[k]; ok {
+				counted(i) // a consumer has counters even before it counts
+				next.series[f] = append(next.series[f], sample{labelOf(i, "consumer"), v.V})
 			}
 		}
 	}
-	return next
-}
-
-// count is v as an amount to add to a counter: counters never go back, so
-// a negative, infinite or NaN amount (a hub may send anything) adds 0.
-func count(v float64) float64 {
-	if v < 0 || math.IsInf(v, 0) || math.IsNaN(v) {
-		return 0
+	// The counters, in the consumers' order.
+	for i := range names {
+		c := sums[i]
+		if c == nil {
+			continue
+		}
+		next.counts[names[i]] = *c
+		l := labelOf(i, "consumer")
+		next.series[famIn] = append(next.series[famIn], sample{l, c.in})
+		next.series[famOut] = append(next.series[famOut], sample{l, c.out})
+		next.series[famExceptions] = append(next.series[famExceptions], sample{l, c.exc})
+		if c.times {
+			next.hists = append(next.hists, hist{l, *c})
+		}
 	}
-	return v
+	return next
 }
 
 // distinct returns the label values of the subjects: valid UTF-8, and a
@@ -109,7 +118,7 @@ func distinct(subjects []string) []string {
 	out := make([]string, len(subjects))
 	used := make(map[string]bool, len(subjects))
 	for i, n := range subjects {
-		base := label(n)
+		base := validUTF8(n)
 		n = base
 		for k := 2; used[n]; k++ {
 			n = base + "#" + strconv.Itoa(k)
