@@ -22,9 +22,12 @@ const usageHead = `fedmsg-collectd: collectd Exec plugin for fedmsg / moksha hub
 
 Usage:
   fedmsg-collectd [run] [flags]    run as collectd's Exec program (the default)
-  fedmsg-collectd demo [flags]     run on a built-in simulated hub, printing what
-                                   collectd would receive
+  fedmsg-collectd demo [flags]     run on a built-in simulated hub: a live table, or
+                                   what collectd would receive
   fedmsg-collectd simulate [flags] publish a simulated hub's monitoring messages
+  fedmsg-collectd exporter [flags] a Prometheus exporter of the same values
+  fedmsg-collectd netdata [N] [flags]
+                                   a Netdata external plugin, updating every N s
   fedmsg-collectd check [flags]    a Nagios plugin: check one snapshot against thresholds
   fedmsg-collectd capture [flags]  record a hub's messages with their arrival times
   fedmsg-collectd replay [flags] FILE|-
