@@ -87,6 +87,7 @@ type config struct {
 	smoothing   time.Duration
 	capture     string
 	accumulate  bool // every snapshot, with processing-time buckets (Prometheus)
+	brokers     brokers
 }
 
 type endpointsFlag []model.Endpoint
@@ -203,6 +204,7 @@ func hubFlags(fs *flag.FlagSet, c *config, eps *endpointsFlag) func() error {
 	level := fs.String("log-level", "warn", "stderr log level: error, warn, info or debug")
 	fs.DurationVar(&c.smoothing, "smoothing", analytics.DefaultSmoothing, "time constant of the exponential smoothing behind the wait, rate\nand drain-time values")
 	fs.StringVar(&c.capture, "capture", "", "also record every message received, with its arrival time, as JSON\nlines in `FILE` (for bug reports: \"fedmsg-collectd replay FILE\" prints\nthe same values again)")
+	c.brokers.flags(fs)
 	maxMessage := fs.String("max-message", "4MiB", "largest monitoring message accepted, in bytes (suffixes KiB, MiB);\na hub sending more is disconnected before the message is read")
 	return func() error {
 		var err error
@@ -224,6 +226,9 @@ func hubFlags(fs *flag.FlagSet, c *config, eps *endpointsFlag) func() error {
 		}
 		if c.maxMessage, err = parseSize(*maxMessage); err != nil || c.maxMessage < 1024 {
 			return fmt.Errorf("--max-message %q: want a size of at least 1KiB, such as 4MiB", *maxMessage)
+		}
+		if _, err := c.brokers.sources(nil); err != nil {
+			return err
 		}
 		seen := map[string]string{}
 		for _, ep := range c.endpoints {

@@ -113,17 +113,29 @@ func serve(ctx context.Context, c config, stdout io.Writer, log *slog.Logger) er
 // servePipeline runs the hubs of c through the pipeline into sink; with a
 // clock, on its time (the demo's hub time).
 func servePipeline(ctx context.Context, c config, sink pipeline.Sink, clock *pipeline.Clock, log *slog.Logger) error {
-	var src pipeline.Source = &hubmon.Supervisor{
-		Options: hubmon.Options{IdlePeriods: c.idlePeriods, MaxMessage: c.maxMessage, Logger: log},
-		List:    hubmon.Static(c.endpoints),
-		Rescan:  c.rescan,
-		Forget:  c.forget,
+	brokers, err := c.brokers.sources(log)
+	if err != nil {
+		return err
 	}
-	if len(c.endpoints) == 0 {
-		sup := src.(*hubmon.Supervisor)
-		d := &hubmon.Discovery{Dir: c.socketDir, Log: log}
-		sup.List, sup.Skipped = d.List, d.Skipped
+	var srcs []pipeline.Source
+	// Hubs: those named, or discovered unless only brokers are asked for.
+	if len(c.endpoints) > 0 || len(brokers) == 0 {
+		sup := &hubmon.Supervisor{
+			Options: hubmon.Options{IdlePeriods: c.idlePeriods, MaxMessage: c.maxMessage, Logger: log},
+			List:    hubmon.Static(c.endpoints),
+			Rescan:  c.rescan,
+			Forget:  c.forget,
+		}
+		if len(c.endpoints) == 0 {
+			d := &hubmon.Discovery{Dir: c.socketDir, Log: log}
+			sup.List, sup.Skipped = d.List, d.Skipped
+		}
+		srcs = append(srcs, sup)
 	}
+	for _, b := range brokers {
+		srcs = append(srcs, b)
+	}
+	src := pipeline.Sources(srcs...)
 	cfg := pipeline.Config{Interval: c.interval, IdlePeriods: c.idlePeriods, Smoothing: c.smoothing, Logger: log, Accumulate: c.accumulate}
 	if clock != nil {
 		cfg.Tick = clock.Ticks(ctx, c.interval)
@@ -139,6 +151,9 @@ func servePipeline(ctx context.Context, c config, sink pipeline.Sink, clock *pip
 		defer f.Close()
 		cw := capture.NewWriter(f)
 		cfg.OnMessage = func(m model.Message) {
+			if m.Snapshot != nil {
+				return // a polled source: no message to record
+			}
 			if err := cw.Add(m); err != nil {
 				log.Warn("capture failed", "err", err)
 			}

@@ -199,6 +199,10 @@ func newConsumer(gen uint64, c Consumer, at float64) *consumer {
 func (st *consumer) short(f *Figures, backlog float64) {
 	if w, ok := st.queue.expectedWait(backlog); ok {
 		f.ExpectedWait = model.Some(w)
+	} else if st.out >= minRate {
+		// No processing times (a broker's queue): the backlog over the
+		// rate at which it is served.
+		f.ExpectedWait = model.Some(backlog / st.out)
 	}
 	drain, growth, isDrain, isGrowth := st.queue.drainOrGrowth(backlog)
 	if isDrain {

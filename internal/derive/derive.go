@@ -67,6 +67,8 @@ func (h *Hub) Values(s model.Snapshot) (subjects []string, values []report.Value
 		add(report.Exceptions, i, c.Exceptions)
 		add(report.HeadcountIn, i, c.HeadcountIn)
 		add(report.HeadcountOut, i, c.HeadcountOut)
+		add(report.Workers, i, c.Workers)
+		add(report.InService, i, c.InService)
 		if c.HasTimes {
 			lo, hi, mean := stats(c.Times)
 			add(report.TimeMin, i, model.Some(lo))

@@ -23,6 +23,9 @@ type Endpoint struct {
 type Message struct {
 	Endpoint Endpoint
 	Raw      []byte
+	// Snapshot, when not nil, is the message already as a snapshot: a
+	// polled source (a broker's queues) gives it so, and Raw is empty.
+	Snapshot *Snapshot
 	// Arrival is when the last byte of the message was read.
 	Arrival time.Time
 	// Period is the endpoint's publish period as observed so far: zero
@@ -81,6 +84,10 @@ type Consumer struct {
 	// moksha that lacks the key.
 	Times    []float64
 	HasTimes bool
+	// Workers and InService are a broker queue's: the consumers attached
+	// and the messages delivered to them but not yet acknowledged. A
+	// moksha hub sends neither.
+	Workers, InService Opt
 	// Dropped counts the times past MaxTimes and topics past MaxTopics
 	// left out (not kept in memory).
 	Dropped int
@@ -128,4 +135,9 @@ type Watched struct {
 	// limit; Refused those dropped for a handshake that is not a
 	// publisher's.
 	Oversize, Refused int64
+	// Polled is true for an endpoint that is polled (a broker) rather
+	// than subscribed to; Failed counts its polls that failed (no answer,
+	// an error status, not the JSON expected).
+	Polled bool
+	Failed int64
 }

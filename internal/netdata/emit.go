@@ -84,9 +84,24 @@ func (s *Sink) emit(service string, h *hub) {
 }
 
 // chart writes chart id's definition if not yet written, then its values.
+// A chart none of whose dimensions ever had a value (a broker queue's
+// workers for a hub's consumer) is not made.
 func (s *Sink) chart(id string, c chart, family, title string, value func(dim) (float64, bool)) {
 	w := s.w
+	var set [8]int64
+	var has [8]bool
+	any := false
+	for i, d := range c.dims {
+		v, ok := value(d)
+		x := math.Round(v * d.div)
+		if ok && !math.IsNaN(x) && math.Abs(x) <= 1e18 {
+			set[i], has[i], any = int64(x), true, true
+		}
+	}
 	if !s.defined[id] {
+		if !any {
+			return
+		}
 		s.defined[id] = true
 		fmt.Fprintf(w, "CHART %s '' '%s' '%s' '%s' '%s' %s %d %d '' 'fedmsg-collectd' 'fedmsg'\n",
 			id, title, c.units, family, c.context, c.typ, 70000+c.prio, s.updateEvery)
@@ -95,13 +110,10 @@ func (s *Sink) chart(id string, c chart, family, title string, value func(dim) (
 		}
 	}
 	fmt.Fprintf(w, "BEGIN %s\n", id)
-	for _, d := range c.dims {
-		v, ok := value(d)
-		x := math.Round(v * d.div)
-		if !ok || math.IsNaN(x) || math.Abs(x) > 1e18 {
-			continue // no value: a gap
+	for i, d := range c.dims {
+		if has[i] { // else a gap
+			fmt.Fprintf(w, "SET %s = %d\n", d.id, set[i])
 		}
-		fmt.Fprintf(w, "SET %s = %d\n", d.id, int64(x))
 	}
 	w.WriteString("END\n")
 }

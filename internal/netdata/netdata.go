@@ -36,7 +36,9 @@ type chart struct {
 // consumerCharts and hubCharts are the one table of Netdata names.
 var consumerCharts = []chart{
 	{"backlog", "Backlog", "messages", "fedmsg.consumer_backlog", "line", 1,
-		[]dim{{"backlog", report.Backlog, "absolute", 1, false}}},
+		[]dim{{"backlog", report.Backlog, "absolute", 1, false}, {"unacked", report.InService, "absolute", 1, false}}},
+	{"workers", "Consumers attached (a broker's queue)", "consumers", "fedmsg.consumer_workers", "line", 7,
+		[]dim{{"workers", report.Workers, "absolute", 1, false}}},
 	{"rates", "Arrival and service rates (smoothed)", "messages/s", "fedmsg.consumer_rates", "line", 2,
 		[]dim{{"arrival", report.ArrivalRate, "absolute", 1000, false}, {"service", report.ServiceRate, "absolute", 1000, false}}},
 	{"waits", "Expected wait, Little-law wait and drain time", "seconds", "fedmsg.consumer_waits", "line", 3,

@@ -68,7 +68,16 @@ func (hs *Hubs) get(ep model.Endpoint) *hub {
 // the same endpoint.
 func (hs *Hubs) Add(m model.Message) (report.Batch, bool, error) {
 	h := hs.get(m.Endpoint)
-	s, err := h.dec.Decode(m.Raw, m.Arrival)
+	var (
+		s   model.Snapshot
+		err error
+	)
+	if m.Snapshot != nil {
+		s = *m.Snapshot
+		s.Arrival = m.Arrival
+	} else {
+		s, err = h.dec.Decode(m.Raw, m.Arrival)
+	}
 	if err != nil {
 		h.errors++
 		hs.complain(h, m.Endpoint, "skipped a message that is not a monitoring snapshot", "err", err, "decode_errors", h.errors)

@@ -31,8 +31,13 @@ func selfBatch(now time.Time, interval time.Duration, src Source, watched []mode
 			{report.SkippedEntries, h.skipped},
 			{report.OversizeMessages, w.Oversize},
 			{report.RefusedPeers, w.Refused},
+			{report.FailedPolls, w.Failed},
 			{report.DroppedSnapshots, box.droppedCount(w.Endpoint)},
 		} {
+			if w.Polled && (c.k == report.Reconnects || c.k == report.RefusedPeers) ||
+				!w.Polled && c.k == report.FailedPolls {
+				continue // not what such an endpoint has
+			}
 			b.Values = append(b.Values, report.Value{Kind: c.k, Subject: i, V: float64(c.v)})
 		}
 	}

@@ -35,6 +35,8 @@ const (
 	famDrain
 	famGrowth
 	famBusy
+	famWorkers
+	famInService
 	famProducerExceptions
 	famLastRan
 	famUp
@@ -50,6 +52,7 @@ const (
 	famOversize
 	famRefused
 	famDropped
+	famFailedPolls
 	famLatency
 	famSkippedSockets
 	numFamilies
@@ -73,6 +76,8 @@ var families = [numFamilies]family{
 	famDrain:              {"fedmsg_consumer_drain_seconds", "Time until a shrinking backlog is empty, from its trend; absent unless it shrinks.", "gauge", byConsumer},
 	famGrowth:             {"fedmsg_consumer_backlog_growth_messages_per_second", "How fast a growing backlog grows, from its trend; absent unless it grows.", "gauge", byConsumer},
 	famBusy:               {"fedmsg_consumer_busy_workers", "Workers busy on average since the previous publish (sum of processing times over the window).", "gauge", byConsumer},
+	famWorkers:            {"fedmsg_consumer_workers", "Consumers attached to a broker's queue.", "gauge", byConsumer},
+	famInService:          {"fedmsg_consumer_unacked_messages", "Messages of a broker's queue delivered and not yet acknowledged.", "gauge", byConsumer},
 	famProducerExceptions: {"fedmsg_producer_exceptions", "Consecutive failed polls of the producer.", "gauge", byProducer},
 	famLastRan:            {"fedmsg_producer_last_ran_timestamp_seconds", "When the producer's latest poll started, Unix time.", "gauge", byProducer},
 	famUp:                 {"fedmsg_hub_up", "1 while the hub's snapshots arrive, 0 once it is lost.", "gauge", byHub},
@@ -88,6 +93,7 @@ var families = [numFamilies]family{
 	famOversize:           {"fedmsg_exporter_oversize_messages", "Connections dropped for a message over the size limit.", "counter", byHub},
 	famRefused:            {"fedmsg_exporter_refused_handshakes", "Connections dropped for a handshake that is not a publisher's.", "counter", byHub},
 	famDropped:            {"fedmsg_exporter_dropped_snapshots", "Snapshots replaced by a newer one before they were taken in.", "counter", byHub},
+	famFailedPolls:        {"fedmsg_exporter_failed_polls", "Polls of a broker that failed.", "counter", byHub},
 	famLatency:            {"fedmsg_exporter_latency_p99_seconds", "Seconds from a snapshot's arrival to its values taken in, 99th percentile over the interval.", "gauge", byProcess},
 	famSkippedSockets:     {"fedmsg_exporter_skipped_sockets", "Files named like monitoring sockets that discovery skips.", "gauge", byProcess},
 }
@@ -105,6 +111,8 @@ var familyOf = map[report.Kind]int{
 	report.DrainTime:          famDrain,
 	report.GrowthRate:         famGrowth,
 	report.Utilization:        famBusy,
+	report.Workers:            famWorkers,
+	report.InService:          famInService,
 	report.ProducerExceptions: famProducerExceptions,
 	report.Consumers:          famConsumers,
 	report.Producers:          famProducers,
@@ -116,6 +124,7 @@ var familyOf = map[report.Kind]int{
 	report.OversizeMessages:   famOversize,
 	report.RefusedPeers:       famRefused,
 	report.DroppedSnapshots:   famDropped,
+	report.FailedPolls:        famFailedPolls,
 	report.LatencyP99:         famLatency,
 	report.SkippedSockets:     famSkippedSockets,
 }

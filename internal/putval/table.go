@@ -79,6 +79,8 @@ func identOf(k report.Kind) ident {
 		return ident{"derive", "refused_handshakes", 1}
 	case report.DroppedSnapshots:
 		return ident{"derive", "dropped_snapshots", 1}
+	case report.FailedPolls:
+		return ident{"derive", "failed_polls", 1}
 	case report.LatencyP99:
 		return ident{"duration", "latency_p99", 1}
 	case report.LatencyMax:
@@ -89,6 +91,10 @@ func identOf(k report.Kind) ident {
 		return ident{"gauge", "goroutines", 1}
 	case report.Memory:
 		return ident{"memory", "go_total", 1}
+	case report.Workers:
+		return ident{"count", "_consumers", 1}
+	case report.InService:
+		return ident{"queue_length", "_unacked", 1}
 	}
 	if k >= report.TimeCount {
 		return ident{} // histograms: not written to collectd

@@ -55,6 +55,7 @@ const (
 	OversizeMessages // connections dropped for a message over the size limit
 	RefusedPeers     // connections dropped for a handshake that is not a publisher's
 	DroppedSnapshots // snapshots replaced before they were written
+	FailedPolls      // polls of a polled source (a broker) that failed
 
 	// The program's own, per process.
 	LatencyP99     // seconds from a snapshot's arrival to its values written, 99th percentile over the interval
@@ -62,6 +63,10 @@ const (
 	Goroutines     // goroutines running
 	SkippedSockets // files named like monitoring sockets that discovery skips
 	Memory         // bytes of memory mapped by the Go runtime
+
+	// Per broker queue (a consumer of a polled source).
+	Workers   // consumers attached to the queue
+	InService // messages delivered and not yet acknowledged
 
 	// Per consumer, only when asked for (a sink with histograms): the
 	// processing times the hub listed since the previous publish.
@@ -93,9 +98,9 @@ const (
 // Scope returns what the Subject of a value of kind k indexes.
 func (k Kind) Scope() Scope {
 	switch {
-	case k <= LastRanAge || k >= ArrivalRate && k <= Utilization || k >= TimeCount:
+	case k <= LastRanAge || k >= ArrivalRate && k <= Utilization || k >= Workers:
 		return Entry
-	case k >= Snapshots && k <= DroppedSnapshots:
+	case k >= Snapshots && k <= FailedPolls:
 		return Endpoint
 	}
 	return Hub

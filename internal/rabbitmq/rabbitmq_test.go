@@ -1,0 +1,164 @@
+package rabbitmq
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/model"
+)
+
+// broker is a stand-in management API answering with the body set last.
+type broker struct {
+	mu     sync.Mutex
+	body   string
+	status int
+	delay  time.Duration
+	reqs   []*http.Request
+}
+
+func (b *broker) set(status int, body string) {
+	b.mu.Lock()
+	b.status, b.body = status, body
+	b.mu.Unlock()
+}
+
+func (b *broker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	b.mu.Lock()
+	b.reqs = append(b.reqs, r)
+	status, body, delay := b.status, b.body, b.delay
+	b.mu.Unlock()
+	if delay > 0 {
+		select {
+		case <-time.After(delay):
+		case <-r.Context().Done():
+			return
+		}
+	}
+	w.WriteHeader(status)
+	fmt.Fprint(w, body)
+}
+
+func queues(pub, del float64) string {
+	return fmt.Sprintf(`[{"name":"fmn","vhost":"/pubsub","messages_ready":40,"messages_unacknowledged":2,"consumers":1,
+	  "message_stats":{"publish":%v,"deliver_get":%v}},
+	 {"name":"idle","vhost":"/pubsub","messages_ready":0,"messages_unacknowledged":0,"consumers":0},
+	 {"name":"other","vhost":"/","messages_ready":-1,"consumers":3}]`, pub, del)
+}
+
+func poll(t *testing.T, s *Source) ([]model.Message, error) {
+	t.Helper()
+	qs, _, err := s.fetch(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	return s.snapshots(qs, time.Unix(1796216400, 0)), nil
+}
+
+// TestPoll: the narrow request with credentials from the URL, a snapshot
+// per vhost, counter deltas from the second poll on (a counter that goes
+// back is a reset), bad fields counted and left out, queue selection.
+func TestPoll(t *testing.T) {
+	b := &broker{}
+	srv := httptest.NewServer(b)
+	defer srv.Close()
+	s := &Source{URL: strings.Replace(srv.URL, "http://", "http://mon:s3cret@", 1), Interval: time.Second}
+	s.init()
+	b.set(200, queues(100, 90))
+	msgs, err := poll(t, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := b.reqs[0]
+	if u, p, _ := r.BasicAuth(); u != "mon" || p != "s3cret" || r.URL.Path != "/api/queues" || r.URL.Query().Get("columns") != Columns {
+		t.Errorf("request %s %q, auth %s:%s", r.Method, r.URL, u, p)
+	}
+	if len(msgs) != 2 || msgs[0].Endpoint.Service != "rabbitmq-default" || msgs[1].Endpoint.Service != "rabbitmq-pubsub" {
+		t.Fatalf("services: %+v", msgs)
+	}
+	if strings.Contains(msgs[1].Endpoint.Addr, "s3cret") {
+		t.Errorf("credentials in the endpoint shown: %s", msgs[1].Endpoint.Addr)
+	}
+	fmn := msgs[1].Snapshot.Consumers[0]
+	if fmn.Backlog.V != 40 || fmn.InService.V != 2 || fmn.Workers.V != 1 || fmn.HeadcountIn.Valid {
+		t.Errorf("first poll: %+v", fmn)
+	}
+	if other := msgs[0].Snapshot; other.Skipped != 1 || len(other.Consumers) != 0 {
+		t.Errorf("a negative backlog: %+v", other)
+	}
+	b.set(200, queues(130, 110))
+	msgs, _ = poll(t, s)
+	if fmn := msgs[1].Snapshot.Consumers[0]; fmn.HeadcountIn.V != 30 || fmn.HeadcountOut.V != 20 {
+		t.Errorf("deltas: in %v out %v, want 30 and 20", fmn.HeadcountIn, fmn.HeadcountOut)
+	}
+	if idle := msgs[1].Snapshot.Consumers[1]; idle.HeadcountIn.V != 0 || !idle.HeadcountIn.Valid {
+		t.Errorf("a queue without message_stats: %+v", idle)
+	}
+	b.set(200, queues(5, 4)) // the broker restarted
+	msgs, _ = poll(t, s)
+	if fmn := msgs[1].Snapshot.Consumers[0]; fmn.HeadcountIn.V != 5 || fmn.HeadcountOut.V != 4 {
+		t.Errorf("after a reset: in %v out %v, want 5 and 4", fmn.HeadcountIn, fmn.HeadcountOut)
+	}
+	s.Queues = regexp.MustCompile("^fmn$")
+	msgs, _ = poll(t, s)
+	if len(msgs) != 1 || len(msgs[0].Snapshot.Consumers) != 1 {
+		t.Errorf("selection: %+v", msgs)
+	}
+	s.VHost, s.User, s.Password = "/pubsub", "other", "pw"
+	poll(t, s)
+	r = b.reqs[len(b.reqs)-1]
+	if u, _, _ := r.BasicAuth(); r.URL.EscapedPath() != "/api/queues/%2Fpubsub" || u != "other" {
+		t.Errorf("vhost request %q as %s", r.URL.EscapedPath(), u)
+	}
+}
+
+// TestBadAnswers: down, 401, 500, HTML, a huge answer, a slow one: each a
+// failed poll, counted, logged at most once a minute; nothing delivered.
+func TestBadAnswers(t *testing.T) {
+	b := &broker{}
+	srv := httptest.NewServer(b)
+	var log strings.Builder
+	s := &Source{URL: srv.URL, Interval: 400 * time.Millisecond, MaxBody: 1 << 10}
+	s.init()
+	s.Logger = slogTo(&log)
+	b.set(200, queues(1, 1))
+	delivered := 0
+	s.pollOnce(context.Background(), func(model.Message) { delivered++ })
+	for _, tt := range []struct {
+		status int
+		body   string
+		delay  time.Duration
+	}{
+		{401, `{"error":"not_authorised"}`, 0},
+		{500, "boom", 0},
+		{200, "<html>login</html>", 0},
+		{200, "[" + strings.Repeat(`{"name":"q"},`, 200) + `{"name":"q"}]`, 0},
+		{200, queues(1, 1), time.Second}, // longer than the timeout
+	} {
+		b.set(tt.status, tt.body)
+		b.mu.Lock()
+		b.delay = tt.delay
+		b.mu.Unlock()
+		s.pollOnce(context.Background(), func(model.Message) { delivered++ })
+	}
+	srv.Close()
+	s.pollOnce(context.Background(), func(model.Message) { delivered++ }) // down
+	w := s.Watched()
+	if delivered != 2 || len(w) != 2 || w[0].Failed != 6 || w[0].Oversize != 1 || !w[0].Polled {
+		t.Errorf("delivered %d, watched %+v", delivered, w)
+	}
+	if n := strings.Count(log.String(), "cannot poll"); n != 1 {
+		t.Errorf("%d log lines in a minute, want 1:\n%s", n, log.String())
+	}
+}
+
+func slogTo(b *strings.Builder) *slog.Logger {
+	return slog.New(slog.NewTextHandler(b, nil))
+}
