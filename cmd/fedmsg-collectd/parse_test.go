@@ -61,7 +61,7 @@ func TestParse(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if d := cmp.Diff(want, got, cmp.AllowUnexported(config{})); d != "" {
+			if d := cmp.Diff(want, got, cmp.AllowUnexported(config{}, brokers{})); d != "" {
 				t.Errorf("(-want +got):\n%s", d)
 			}
 		})
