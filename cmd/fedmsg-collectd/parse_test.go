@@ -21,7 +21,7 @@ func host(name string, err error) func() (string, error) {
 }
 
 func TestParse(t *testing.T) {
-	base := config{socketDir: "/var/run/fedmsg", rescan: 10e9, forget: 24 * time.Hour, host: "envhost", idlePeriods: 3, logLevel: 4, interval: 2500 * time.Millisecond, maxMessage: 4 << 20, smoothing: time.Minute}
+	base := config{socketDir: "/var/run/fedmsg", rescan: 10e9, forget: 24 * time.Hour, host: "envhost", idlePeriods: 3, logLevel: 4, interval: 2500 * time.Millisecond, maxMessage: 4 << 20, smoothing: time.Minute, brokers: brokers{interval: 10 * time.Second}}
 	tests := []struct {
 		name   string
 		args   []string
