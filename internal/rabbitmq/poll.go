@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -93,25 +94,37 @@ func (s *Source) fetch(ctx context.Context) (qs []queue, oversize bool, err erro
 }
 
 // snapshots turns a poll's queues into one message per vhost, with the
-// deltas of the counters since the previous poll. A counter that went
+// deltas of the counters since the previous snapshot. A counter that went
 // backwards was reset (a broker restart): its delta is what it counted
 // since. A field negative or not finite is left out of that queue, and
-// counted; a queue without a valid messages_ready is left out.
+// counted; a queue without messages_ready (a queue just made) is left out.
+//
+// The broker refreshes its statistics only every collect_statistics_interval
+// (5 s by default): a poll that finds a vhost's figures all as before is
+// not a new snapshot, unless the last was stale, so that the deltas span
+// the time they were counted in and the rates come out right.
 func (s *Source) snapshots(qs []queue, at time.Time) []model.Message {
-	byVHost := map[string]*model.Snapshot{}
-	var vhosts []string
-	seen := make(map[string]totals, len(qs))
+	type vhost struct {
+		snap   model.Snapshot
+		totals map[string]totals
+		sig    []float64
+	}
+	byVHost := map[string]*vhost{}
+	var names []string
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, q := range qs {
 		if s.Queues != nil && !s.Queues.MatchString(q.Name) {
 			continue
 		}
-		snap := byVHost[q.VHost]
-		if snap == nil {
-			snap = &model.Snapshot{}
-			byVHost[q.VHost] = snap
-			vhosts = append(vhosts, q.VHost)
+		v := byVHost[q.VHost]
+		if v == nil {
+			v = &vhost{totals: map[string]totals{}}
+			byVHost[q.VHost] = v
+			names = append(names, q.VHost)
+		}
+		if q.Ready == nil {
+			continue // just made: no statistics yet
 		}
 		c := model.Consumer{Name: q.Name, Initialized: true}
 		bad := 0
@@ -127,45 +140,64 @@ func (s *Source) snapshots(qs []queue, at time.Time) []model.Message {
 		}
 		c.Backlog, c.InService, c.Workers = opt(q.Ready), opt(q.Unacked), opt(q.Consumers)
 		if !c.Backlog.Valid {
-			// No backlog, no queue: left out, and counted.
-			snap.Skipped++
-			if snap.SkipErr == nil {
-				snap.SkipErr = fmt.Errorf("queue %q: no valid messages_ready", q.Name)
+			v.snap.Skipped++
+			if v.snap.SkipErr == nil {
+				v.snap.SkipErr = fmt.Errorf("queue %q: messages_ready is not a count", q.Name)
 			}
 			continue
 		}
 		// A queue that never had traffic has no message_stats: 0.
 		pub, del := opt(q.Stats.Publish), opt(q.Stats.Deliver)
-		key := q.VHost + "\x00" + q.Name
 		now := totals{pub.V, del.V}
-		seen[key] = now
-		if before, ok := s.prev[key]; ok {
+		v.totals[q.Name] = now
+		if before, ok := s.prev[q.VHost][q.Name]; ok {
 			c.HeadcountIn = model.Some(delta(now.publish, before.publish))
 			c.HeadcountOut = model.Some(delta(now.deliver, before.deliver))
 		}
 		if bad > 0 {
-			snap.Skipped += bad
-			if snap.SkipErr == nil {
-				snap.SkipErr = fmt.Errorf("queue %q: fields missing or negative", q.Name)
+			v.snap.Skipped += bad
+			if v.snap.SkipErr == nil {
+				v.snap.SkipErr = fmt.Errorf("queue %q: fields negative or not finite", q.Name)
 			}
 		}
-		snap.Consumers = append(snap.Consumers, c)
+		v.sig = append(v.sig, c.Backlog.V, c.InService.V, c.Workers.V, now.publish, now.deliver)
+		v.snap.Consumers = append(v.snap.Consumers, c)
 	}
-	s.prev = seen
-	sort.Strings(vhosts)
-	out := make([]model.Message, 0, len(vhosts))
-	for _, v := range vhosts {
-		sv := s.service(v)
+	sort.Strings(names)
+	out := make([]model.Message, 0, len(names))
+	for _, name := range names {
+		v := byVHost[name]
+		sv := s.service(name)
 		w := s.watched[sv]
 		if w == nil {
-			w = &model.Watched{Endpoint: model.Endpoint{Service: sv, Addr: s.Endpoint() + "#" + v}, Polled: true, Failed: s.failed}
+			w = &model.Watched{Endpoint: model.Endpoint{Service: sv, Addr: s.Endpoint() + "#" + name}, Polled: true, Failed: s.failed}
 			s.watched[sv] = w
 			s.order = append(s.order, sv)
 		}
 		w.Sessions = 1
-		out = append(out, model.Message{Endpoint: w.Endpoint, Snapshot: byVHost[v], Arrival: at, Period: s.Interval, Session: 1})
+		last := s.last[name]
+		if last.at.IsZero() == false && slices.Equal(v.sig, last.sig) && at.Sub(last.at) < staleAfter {
+			continue // the broker's statistics are as at the last snapshot
+		}
+		period := s.Interval
+		if !last.at.IsZero() {
+			period = max(at.Sub(last.at), s.Interval)
+		}
+		s.last[name] = delivered{at, v.sig}
+		s.prev[name] = v.totals
+		out = append(out, model.Message{Endpoint: w.Endpoint, Snapshot: &v.snap, Arrival: at, Period: period, Session: 1})
 	}
 	return out
+}
+
+// staleAfter is how long a vhost whose figures do not change is left
+// without a snapshot: twice the broker's default statistics interval.
+const staleAfter = 10 * time.Second
+
+// delivered is a vhost's last snapshot: when, and its figures.
+type delivered struct {
+	at  time.Time
+	sig []float64
 }
 
 // delta is the count since the previous poll of a cumulative counter.

@@ -50,7 +50,8 @@ type Source struct {
 	order   []string
 	failed  int64 // polls failed before any vhost was seen
 	lastLog time.Time
-	prev    map[string]totals // by vhost and queue
+	prev    map[string]map[string]totals // by vhost and queue, as of the last snapshot
+	last    map[string]delivered         // by vhost
 }
 
 // totals are a queue's cumulative counters at a poll.
@@ -108,7 +109,8 @@ func (s *Source) init() {
 	}
 	s.mu.Lock()
 	s.watched = map[string]*model.Watched{}
-	s.prev = map[string]totals{}
+	s.prev = map[string]map[string]totals{}
+	s.last = map[string]delivered{}
 	s.mu.Unlock()
 }
 

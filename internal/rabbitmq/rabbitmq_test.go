@@ -53,13 +53,22 @@ func queues(pub, del float64) string {
 	 {"name":"other","vhost":"/","messages_ready":-1,"consumers":3}]`, pub, del)
 }
 
-func poll(t *testing.T, s *Source) ([]model.Message, error) {
+var clock = time.Unix(1796216400, 0)
+
+// poll polls once, a second after the previous poll, and returns the
+// snapshots by service.
+func poll(t *testing.T, s *Source) (map[string]model.Message, error) {
 	t.Helper()
 	qs, _, err := s.fetch(context.Background())
 	if err != nil {
 		return nil, err
 	}
-	return s.snapshots(qs, time.Unix(1796216400, 0)), nil
+	clock = clock.Add(time.Second)
+	out := map[string]model.Message{}
+	for _, m := range s.snapshots(qs, clock) {
+		out[m.Endpoint.Service] = m
+	}
+	return out, nil
 }
 
 // TestPoll: the narrow request with credentials from the URL, a snapshot
@@ -80,35 +89,53 @@ func TestPoll(t *testing.T) {
 	if u, p, _ := r.BasicAuth(); u != "mon" || p != "s3cret" || r.URL.Path != "/api/queues" || r.URL.Query().Get("columns") != Columns {
 		t.Errorf("request %s %q, auth %s:%s", r.Method, r.URL, u, p)
 	}
-	if len(msgs) != 2 || msgs[0].Endpoint.Service != "rabbitmq-default" || msgs[1].Endpoint.Service != "rabbitmq-pubsub" {
+	pubsub, def := msgs["rabbitmq-pubsub"], msgs["rabbitmq-default"]
+	if len(msgs) != 2 || pubsub.Snapshot == nil || def.Snapshot == nil {
 		t.Fatalf("services: %+v", msgs)
 	}
-	if strings.Contains(msgs[1].Endpoint.Addr, "s3cret") {
-		t.Errorf("credentials in the endpoint shown: %s", msgs[1].Endpoint.Addr)
+	if strings.Contains(pubsub.Endpoint.Addr, "s3cret") {
+		t.Errorf("credentials in the endpoint shown: %s", pubsub.Endpoint.Addr)
 	}
-	fmn := msgs[1].Snapshot.Consumers[0]
+	fmn := pubsub.Snapshot.Consumers[0]
 	if fmn.Backlog.V != 40 || fmn.InService.V != 2 || fmn.Workers.V != 1 || fmn.HeadcountIn.Valid {
 		t.Errorf("first poll: %+v", fmn)
 	}
-	if other := msgs[0].Snapshot; other.Skipped != 1 || len(other.Consumers) != 0 {
+	if other := def.Snapshot; other.Skipped != 1 || len(other.Consumers) != 0 {
 		t.Errorf("a negative backlog: %+v", other)
+	}
+	// The broker's statistics not refreshed yet: no snapshot, and the
+	// next delta spans both polls.
+	msgs, _ = poll(t, s)
+	if len(msgs) != 0 {
+		t.Errorf("unchanged figures gave snapshots: %+v", msgs)
 	}
 	b.set(200, queues(130, 110))
 	msgs, _ = poll(t, s)
-	if fmn := msgs[1].Snapshot.Consumers[0]; fmn.HeadcountIn.V != 30 || fmn.HeadcountOut.V != 20 {
+	if len(msgs) != 1 || msgs["rabbitmq-pubsub"].Period != 2*time.Second {
+		t.Fatalf("after a refresh: %+v", msgs)
+	}
+	pubsub = msgs["rabbitmq-pubsub"]
+	if fmn := pubsub.Snapshot.Consumers[0]; fmn.HeadcountIn.V != 30 || fmn.HeadcountOut.V != 20 {
 		t.Errorf("deltas: in %v out %v, want 30 and 20", fmn.HeadcountIn, fmn.HeadcountOut)
 	}
-	if idle := msgs[1].Snapshot.Consumers[1]; idle.HeadcountIn.V != 0 || !idle.HeadcountIn.Valid {
+	if idle := pubsub.Snapshot.Consumers[1]; idle.HeadcountIn.V != 0 || !idle.HeadcountIn.Valid {
 		t.Errorf("a queue without message_stats: %+v", idle)
 	}
 	b.set(200, queues(5, 4)) // the broker restarted
 	msgs, _ = poll(t, s)
-	if fmn := msgs[1].Snapshot.Consumers[0]; fmn.HeadcountIn.V != 5 || fmn.HeadcountOut.V != 4 {
+	if fmn := msgs["rabbitmq-pubsub"].Snapshot.Consumers[0]; fmn.HeadcountIn.V != 5 || fmn.HeadcountOut.V != 4 {
 		t.Errorf("after a reset: in %v out %v, want 5 and 4", fmn.HeadcountIn, fmn.HeadcountOut)
 	}
-	s.Queues = regexp.MustCompile("^fmn$")
+	// Unchanged figures still give a snapshot when the last is stale.
+	clock = clock.Add(staleAfter)
 	msgs, _ = poll(t, s)
-	if len(msgs) != 1 || len(msgs[0].Snapshot.Consumers) != 1 {
+	if len(msgs) != 2 {
+		t.Errorf("stale: %d snapshots, want 2", len(msgs))
+	}
+	s.Queues = regexp.MustCompile("^fmn$")
+	b.set(200, queues(6, 5))
+	msgs, _ = poll(t, s)
+	if m := msgs["rabbitmq-pubsub"]; m.Snapshot == nil || len(m.Snapshot.Consumers) != 1 {
 		t.Errorf("selection: %+v", msgs)
 	}
 	s.VHost, s.User, s.Password = "/pubsub", "other", "pw"
