@@ -230,6 +230,9 @@ func hubFlags(fs *flag.FlagSet, c *config, eps *endpointsFlag) func() error {
 		if _, err := c.brokers.sources(nil); err != nil {
 			return err
 		}
+		if _, err := c.brokers.counterSources(nil); err != nil {
+			return err
+		}
 		seen := map[string]string{}
 		for _, ep := range c.endpoints {
 			if prev, dup := seen[ep.Service]; dup {

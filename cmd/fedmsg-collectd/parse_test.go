@@ -21,7 +21,7 @@ func host(name string, err error) func() (string, error) {
 }
 
 func TestParse(t *testing.T) {
-	base := config{socketDir: "/var/run/fedmsg", rescan: 10e9, forget: 24 * time.Hour, host: "envhost", idlePeriods: 3, logLevel: 4, interval: 2500 * time.Millisecond, maxMessage: 4 << 20, smoothing: time.Minute, brokers: brokers{interval: 10 * time.Second}}
+	base := config{socketDir: "/var/run/fedmsg", rescan: 10e9, forget: 24 * time.Hour, host: "envhost", idlePeriods: 3, logLevel: 4, interval: 2500 * time.Millisecond, maxMessage: 4 << 20, smoothing: time.Minute, brokers: brokers{interval: 10 * time.Second, countersEvery: 10 * time.Second}}
 	tests := []struct {
 		name   string
 		args   []string
@@ -96,6 +96,16 @@ func TestParseErrors(t *testing.T) {
 		"--smoothing 10ms":   "--smoothing must be at least 1s",
 		"extra":              `unknown command "extra"`,
 		"-interval 1s extra": `unexpected argument "extra"`,
+		"--rabbitmq ftp://h": "want [NAME=]http(s)://HOST:PORT",
+		"--rabbitmq http://a --rabbitmq http://b":            "two brokers named rabbitmq",
+		"--rabbitmq x=http://a --rabbitmq y=http://b":        "",
+		"--rabbitmq http://a --rabbitmq-queues (":            "--rabbitmq-queues",
+		"--rabbitmq http://a --rabbitmq-auth-file /nonexist": "--rabbitmq-auth-file",
+		"--rabbitmq http://a --rabbitmq-interval 10ms":       "--rabbitmq-interval must be at least 1s",
+		"--counters localhost:80":                            "want [SERVICE=]http(s)://HOST:PORT/PATH",
+		"--counters fedmsg-collectd=http://h/c":              "is the plugin's own",
+		"--counters http://h/c --counters http://h/d":        "two services named counters-h",
+		"--counters a=http://h/c --counters-interval 1ms":    "--counters-interval must be at least 100ms",
 	} {
 		_, err := parse(strings.Fields(args), io.Discard, env(nil), host("h", nil))
 		if want == "" {
@@ -126,7 +136,7 @@ func TestHelp(t *testing.T) {
 		}
 	}
 	// Every command's help goes to stdout, exit 0.
-	for _, cmd := range []string{"demo", "simulate", "capture", "replay", "check"} {
+	for _, cmd := range []string{"demo", "simulate", "capture", "replay", "check", "exporter", "netdata"} {
 		var out, errs bytes.Buffer
 		if code := run(context.Background(), []string{cmd, "--help"}, &out, &errs); code != exitOK || errs.Len() > 0 || !strings.Contains(out.String(), "Usage: fedmsg-collectd "+cmd) {
 			t.Errorf("%s --help: exit %d, stdout %d bytes, stderr %q", cmd, code, out.Len(), errs.String())

@@ -14,12 +14,18 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fedora-infra/fedmsg-collectd/internal/counters"
+	"github.com/fedora-infra/fedmsg-collectd/internal/putval"
 	"github.com/fedora-infra/fedmsg-collectd/internal/rabbitmq"
 )
 
-// brokers is what the --rabbitmq flags ask for.
+// brokers is what the --rabbitmq and --counters flags ask for: the polled
+// sources.
 type brokers struct {
-	urls     namesFlag
+	counters      namesFlag
+	countersOrder string
+	countersEvery time.Duration
+	urls          namesFlag
 	authFile string
 	vhost    string
 	queues   string
@@ -35,6 +41,52 @@ func (b *brokers) flags(fs *flag.FlagSet) {
 	fs.StringVar(&b.queues, "rabbitmq-queues", "", "poll only the queues whose name matches this `REGEXP`")
 	fs.StringVar(&b.caFile, "rabbitmq-ca-file", "", "trust the CA certificates in `FILE` for https (default: the system's)")
 	fs.DurationVar(&b.interval, "rabbitmq-interval", 10*time.Second, "how often to poll each broker")
+	fs.Var(&b.counters, "counters", "poll a service's cumulative stage counters, `[SERVICE=]URL` answering\na JSON object such as {\"Uploaded\": 120, \"Staged\": 118}; the queues\nbetween stages are service SERVICE (default counters-HOST_PORT); repeatable")
+	fs.StringVar(&b.countersOrder, "counters-order", "", "the stages in order, `A,B,...` (default: the order of the answer's keys)")
+	fs.DurationVar(&b.countersEvery, "counters-interval", 10*time.Second, "how often to poll the counters")
+}
+
+// counterSources returns the counters pollers the flags ask for.
+func (b *brokers) counterSources(log *slog.Logger) ([]*counters.Source, error) {
+	if len(b.counters) == 0 {
+		return nil, nil
+	}
+	if b.countersEvery < 100*time.Millisecond {
+		return nil, errors.New("--counters-interval must be at least 100ms")
+	}
+	var order []string
+	if b.countersOrder != "" {
+		order = strings.Split(b.countersOrder, ",")
+	}
+	var out []*counters.Source
+	seen := map[string]bool{}
+	for _, spec := range b.counters {
+		name, raw := "", spec
+		if n, rest, ok := strings.Cut(spec, "="); ok && !strings.Contains(n, "/") {
+			name, raw = n, rest
+		}
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("--counters %q: want [SERVICE=]http(s)://HOST:PORT/PATH", spec)
+		}
+		if name == "" {
+			name = "counters-" + strings.Map(func(r rune) rune {
+				if r < 128 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+					return r
+				}
+				return '_'
+			}, u.Host)
+		}
+		if err := putval.CheckService(name); err != nil {
+			return nil, fmt.Errorf("--counters %q: %w", spec, err)
+		}
+		if seen[name] {
+			return nil, fmt.Errorf("--counters: two services named %s: name them apart with SERVICE=", name)
+		}
+		seen[name] = true
+		out = append(out, &counters.Source{Service: name, URL: raw, Order: order, Interval: b.countersEvery, Logger: log})
+	}
+	return out, nil
 }
 
 // sources returns the pollers the flags ask for.

@@ -117,9 +117,14 @@ func servePipeline(ctx context.Context, c config, sink pipeline.Sink, clock *pip
 	if err != nil {
 		return err
 	}
+	stages, err := c.brokers.counterSources(log)
+	if err != nil {
+		return err
+	}
 	var srcs []pipeline.Source
-	// Hubs: those named, or discovered unless only brokers are asked for.
-	if len(c.endpoints) > 0 || len(brokers) == 0 {
+	// Hubs: those named, or discovered unless only polled sources are
+	// asked for.
+	if len(c.endpoints) > 0 || len(brokers)+len(stages) == 0 {
 		sup := &hubmon.Supervisor{
 			Options: hubmon.Options{IdlePeriods: c.idlePeriods, MaxMessage: c.maxMessage, Logger: log},
 			List:    hubmon.Static(c.endpoints),
@@ -134,6 +139,9 @@ func servePipeline(ctx context.Context, c config, sink pipeline.Sink, clock *pip
 	}
 	for _, b := range brokers {
 		srcs = append(srcs, b)
+	}
+	for _, st := range stages {
+		srcs = append(srcs, st)
 	}
 	src := pipeline.Sources(srcs...)
 	cfg := pipeline.Config{Interval: c.interval, IdlePeriods: c.idlePeriods, Smoothing: c.smoothing, Logger: log, Accumulate: c.accumulate}

@@ -1,0 +1,239 @@
+// Package counters is a polled source for services that count the events
+// of each stage of a pipeline: a GET answers with a JSON object of
+// cumulative counters in stage order, such as
+//
+//	{"Uploaded": 120, "Staged": 118, "Plugin": 110, "Processed": 109}
+//
+// Between stage i and stage i+1 is a queue, named "A_to_B": its length is
+// c[i] - c[i+1], its arrivals the growth of c[i] and its services the
+// growth of c[i+1] since the previous poll. So the same analytics (rates,
+// Little's wait, expected wait, drain time) and sinks apply.
+package counters
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/model"
+)
+
+// Source polls one service. Set its fields, then Run it.
+type Source struct {
+	// Service names the values, e.g. "counters-pipeline".
+	Service string
+	URL     string
+	// Order, when set, gives the stages in order; otherwise the order of
+	// the answer's keys.
+	Order []string
+	// Interval between polls; each times out at half of it.
+	Interval time.Duration
+	Client   *http.Client
+	// MaxBody caps an answer, default 1 MiB.
+	MaxBody int64
+	Logger  *slog.Logger
+	Now     func() time.Time
+
+	mu      sync.Mutex
+	watched model.Watched
+	prev    map[string]float64
+	lastLog time.Time
+}
+
+// stage is a counter of the answer.
+type stage struct {
+	name string
+	v    float64
+}
+
+// Run polls every Interval until ctx ends.
+func (s *Source) Run(ctx context.Context, deliver func(model.Message)) {
+	if s.Client == nil {
+		s.Client = &http.Client{}
+	}
+	if s.MaxBody <= 0 {
+		s.MaxBody = 1 << 20
+	}
+	if s.Logger == nil {
+		s.Logger = slog.New(slog.DiscardHandler)
+	}
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	s.mu.Lock()
+	s.watched = model.Watched{Endpoint: model.Endpoint{Service: s.Service, Addr: s.URL}, Polled: true, Sessions: 1}
+	s.mu.Unlock()
+	t := time.NewTicker(s.Interval)
+	defer t.Stop()
+	for {
+		stages, err := s.fetch(ctx)
+		if err == nil {
+			deliver(s.snapshot(stages, s.Now()))
+		} else if ctx.Err() == nil {
+			s.mu.Lock()
+			s.watched.Failed++
+			log := s.lastLog.IsZero() || time.Since(s.lastLog) >= time.Minute
+			if log {
+				s.lastLog = time.Now()
+			}
+			s.mu.Unlock()
+			if log {
+				s.Logger.Warn("cannot poll the counters", "service", s.Service, "url", s.URL, "err", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Watched reports the service with its counters.
+func (s *Source) Watched() []model.Watched {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.watched.Endpoint.Service == "" {
+		return nil
+	}
+	return []model.Watched{s.watched}
+}
+
+func (s *Source) fetch(ctx context.Context) ([]stage, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.Interval/2)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := s.Client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("status %s", resp.Status)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, s.MaxBody+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(body)) > s.MaxBody {
+		return nil, fmt.Errorf("answer over %d bytes", s.MaxBody)
+	}
+	stages, err := parse(body)
+	if err != nil {
+		return nil, err
+	}
+	return s.ordered(stages)
+}
+
+// parse reads a JSON object of counters, keeping the order of its keys.
+func parse(body []byte) ([]stage, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil, errors.New("not a JSON object of counters")
+	}
+	var out []stage
+	for dec.More() {
+		k, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		name, _ := k.(string)
+		v, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		n, ok := v.(json.Number)
+		if !ok {
+			return nil, fmt.Errorf("counter %q is not a number", name)
+		}
+		f, err := n.Float64()
+		if err != nil || f < 0 || math.IsInf(f, 0) {
+			return nil, fmt.Errorf("counter %q is not a count: %s", name, n)
+		}
+		out = append(out, stage{name, f})
+		if len(out) > 1000 {
+			return nil, errors.New("more than 1000 counters")
+		}
+	}
+	if len(out) < 2 {
+		return nil, errors.New("fewer than two counters: no queue between stages")
+	}
+	return out, nil
+}
+
+// ordered puts the stages in Order, when it is set.
+func (s *Source) ordered(stages []stage) ([]stage, error) {
+	if len(s.Order) == 0 {
+		return stages, nil
+	}
+	by := make(map[string]float64, len(stages))
+	for _, st := range stages {
+		by[st.name] = st.v
+	}
+	out := make([]stage, len(s.Order))
+	for i, name := range s.Order {
+		v, ok := by[name]
+		if !ok {
+			return nil, fmt.Errorf("no counter %q in the answer", name)
+		}
+		out[i] = stage{name, v}
+	}
+	return out, nil
+}
+
+// snapshot makes the queues between the stages.
+func (s *Source) snapshot(stages []stage, at time.Time) model.Message {
+	snap := &model.Snapshot{}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	prev := s.prev
+	s.prev = make(map[string]float64, len(stages))
+	for _, st := range stages {
+		s.prev[st.name] = st.v
+	}
+	for i := 0; i+1 < len(stages); i++ {
+		a, b := stages[i], stages[i+1]
+		c := model.Consumer{Name: a.name + "_to_" + b.name, Initialized: true}
+		if n := a.v - b.v; n >= 0 {
+			c.Backlog = model.Some(n)
+		} else {
+			// A later stage counted more than an earlier one: not a
+			// queue these counters describe.
+			snap.Skipped++
+			if snap.SkipErr == nil {
+				snap.SkipErr = fmt.Errorf("%s counts more than %s", b.name, a.name)
+			}
+			continue
+		}
+		pa, okA := prev[a.name]
+		pb, okB := prev[b.name]
+		if okA && okB {
+			c.HeadcountIn = model.Some(delta(a.v, pa))
+			c.HeadcountOut = model.Some(delta(b.v, pb))
+		}
+		snap.Consumers = append(snap.Consumers, c)
+	}
+	return model.Message{Endpoint: s.watched.Endpoint, Snapshot: snap, Arrival: at, Period: s.Interval, Session: 1}
+}
+
+// delta is the count since the previous poll; a counter that went back
+// was reset, and counted what it holds since.
+func delta(now, before float64) float64 {
+	if now < before {
+		return now
+	}
+	return now - before
+}

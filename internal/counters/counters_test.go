@@ -1,0 +1,117 @@
+package counters
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/model"
+)
+
+// TestQueues: queues between successive stages, lengths from the counts,
+// headcounts from their growth (a reset counts from 0), and the order of
+// the answer's keys kept, or the one given.
+func TestQueues(t *testing.T) {
+	s := &Source{Service: "counters-pipeline", Interval: time.Second}
+	at := time.Unix(1796216400, 0)
+	st, err := parse([]byte(`{"Uploaded": 120, "Staged": 118, "Plugin": 110, "Processed": 109}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := s.snapshot(st, at)
+	cs := m.Snapshot.Consumers
+	if len(cs) != 3 || cs[0].Name != "Uploaded_to_Staged" || cs[0].Backlog.V != 2 || cs[1].Backlog.V != 8 || cs[2].Backlog.V != 1 || cs[0].HeadcountIn.Valid {
+		t.Fatalf("first poll: %+v", cs)
+	}
+	st, _ = parse([]byte(`{"Uploaded": 150, "Staged": 130, "Plugin": 111, "Processed": 5}`))
+	cs = s.snapshot(st, at.Add(time.Second)).Snapshot.Consumers
+	if cs[0].HeadcountIn.V != 30 || cs[0].HeadcountOut.V != 12 || cs[2].HeadcountOut.V != 5 {
+		t.Errorf("deltas: %+v", cs)
+	}
+	if m := s.snapshot(mustParse(t, `{"A": 1, "B": 5}`), at); m.Snapshot.Skipped != 1 || len(m.Snapshot.Consumers) != 0 {
+		t.Errorf("a later stage ahead of an earlier one: %+v", m.Snapshot)
+	}
+	s.Order = []string{"Processed", "Uploaded"}
+	st, err = s.ordered(mustParse(t, `{"Uploaded": 150, "Processed": 100}`))
+	if err != nil || st[0].name != "Processed" {
+		t.Errorf("order: %v %v", st, err)
+	}
+	if _, err := s.ordered(mustParse(t, `{"Uploaded": 1, "Staged": 0}`)); err == nil {
+		t.Error("a stage of --counters-order missing: no error")
+	}
+	for _, bad := range []string{`[1,2]`, `{"A": "x", "B": 1}`, `{"A": -1, "B": 0}`, `{"A": 1}`, `<html>`, `{"A": {"B": 1}}`} {
+		if _, err := parse([]byte(bad)); err == nil {
+			t.Errorf("%s: no error", bad)
+		}
+	}
+}
+
+func mustParse(t *testing.T, s string) []stage {
+	t.Helper()
+	st, err := parse([]byte(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// TestRun: polls a small HTTP server, delivers a snapshot a poll, counts
+// and logs (once) the polls that fail.
+func TestRun(t *testing.T) {
+	var mu sync.Mutex
+	body, status := `{"In": 10, "Out": 4}`, 200
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		w.WriteHeader(status)
+		fmt.Fprint(w, body)
+	}))
+	defer srv.Close()
+	var log strings.Builder
+	var logMu sync.Mutex
+	s := &Source{Service: "counters-x", URL: srv.URL, Interval: 50 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(lockedWriter{&logMu, &log}, nil))}
+	ctx, cancel := context.WithCancel(context.Background())
+	got := make(chan model.Message, 100)
+	done := make(chan struct{})
+	go func() { s.Run(ctx, func(m model.Message) { got <- m }); close(done) }()
+	m := <-got
+	if m.Snapshot.Consumers[0].Backlog.V != 6 || m.Endpoint.Service != "counters-x" {
+		t.Errorf("snapshot %+v", m)
+	}
+	mu.Lock()
+	status, body = 500, "oops"
+	mu.Unlock()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if w := s.Watched(); len(w) == 1 && w[0].Failed >= 3 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	w := s.Watched()
+	logMu.Lock()
+	defer logMu.Unlock()
+	if w[0].Failed < 3 || !w[0].Polled || strings.Count(log.String(), "cannot poll") != 1 {
+		t.Errorf("failures %+v, log:\n%s", w, log.String())
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	b  *strings.Builder
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
