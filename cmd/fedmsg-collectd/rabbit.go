@@ -26,11 +26,11 @@ type brokers struct {
 	countersOrder string
 	countersEvery time.Duration
 	urls          namesFlag
-	authFile string
-	vhost    string
-	queues   string
-	caFile   string
-	interval time.Duration
+	authFile      string
+	vhost         string
+	queues        string
+	caFile        string
+	interval      time.Duration
 }
 
 // flags registers the --rabbitmq flags.
