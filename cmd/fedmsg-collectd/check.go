@@ -11,6 +11,7 @@ import (
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/check"
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
+	"github.com/fedora-infra/fedmsg-collectd/internal/rabbitmq"
 )
 
 const checkUsage = `Usage: fedmsg-collectd check --endpoint E [--timeout 20s] [checks]
@@ -47,6 +48,7 @@ type checkConfig struct {
 	endpoint model.Endpoint
 	timeout  time.Duration
 	spec     check.Spec
+	broker   *rabbitmq.Source // instead of a hub: a broker's queues
 }
 
 type namesFlag []string
@@ -71,7 +73,13 @@ func parseCheck(args []string, out io.Writer) (checkConfig, error) {
 		endpoint, missing    string
 		consumers, producers namesFlag
 	)
-	fs.StringVar(&endpoint, "endpoint", "", "hub monitoring socket, `[SERVICE=]ENDPOINT` (required)")
+	fs.StringVar(&endpoint, "endpoint", "", "hub monitoring socket, `[SERVICE=]ENDPOINT` (this or --rabbitmq is required)")
+	var b brokers
+	fs.Var(&b.urls, "rabbitmq", "check the queues of a RabbitMQ broker instead: its management API `URL`")
+	fs.StringVar(&b.authFile, "rabbitmq-auth-file", "", "`FILE` whose first line is USER:PASSWORD for the management API")
+	fs.StringVar(&b.caFile, "rabbitmq-ca-file", "", "trust the CA certificates in `FILE` for https")
+	vhost := fs.String("rabbitmq-vhost", "/", "the `VHOST` of the queues")
+	fs.Var(&consumers, "queue", "`NAME` of a broker's queue to check, repeatable (as --consumer)")
 	fs.DurationVar(&c.timeout, "timeout", 20*time.Second, "UNKNOWN if no snapshot arrives within this (the hub publishes every 5s)")
 	fs.Var(&consumers, "consumer", "`NAME` of a consumer to check, repeatable; * for every consumer")
 	fs.Var(&producers, "producer", "`NAME` of a producer to check, repeatable")
@@ -86,6 +94,7 @@ func parseCheck(args []string, out io.Writer) (checkConfig, error) {
 		{"producer-exceptions", "consecutive failed polls of the checked producers (a failed\npoll stops a moksha producer for good)", &c.spec.ProducerExceptions},
 		{"wait", "expected wait of a message arriving now at the checked consumers (seconds;\nreads two snapshots)", &c.spec.Wait},
 		{"drain", "time until the checked consumers' backlogs are empty (seconds; a growing\nbacklog never drains; reads two snapshots)", &c.spec.Drain},
+		{"consumers", "consumers attached to the checked queues of a broker (default\ncritical 1: below one consumer)", &c.spec.Workers},
 	} {
 		fs.Var(check.RangeValue{R: &t.th.Warn}, t.name+"-warning", "`RANGE` of the "+t.what+" that is WARNING")
 		fs.Var(check.RangeValue{R: &t.th.Crit}, t.name+"-critical", "`RANGE` of the "+t.what+" that is CRITICAL")
@@ -102,13 +111,25 @@ func parseCheck(args []string, out io.Writer) (checkConfig, error) {
 	switch {
 	case fs.NArg() > 0:
 		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	case endpoint == "":
-		return c, errors.New("--endpoint is required")
+	case endpoint == "" && len(b.urls) == 0:
+		return c, errors.New("--endpoint or --rabbitmq is required")
+	case endpoint != "" && len(b.urls) > 0, len(b.urls) > 1:
+		return c, errors.New("one --endpoint or one --rabbitmq")
 	case c.timeout <= 0:
 		return c, errors.New("--timeout must be positive")
 	}
 	var err error
-	if c.endpoint, err = parseEndpoint(endpoint); err != nil {
+	if len(b.urls) > 0 {
+		b.vhost, b.interval = *vhost, time.Second
+		srcs, err := b.sources(nil)
+		if err != nil {
+			return c, err
+		}
+		c.broker = srcs[0]
+		if !c.spec.Workers.Set() {
+			c.spec.Workers.Crit, _ = check.ParseRange("1:") // alert below 1
+		}
+	} else if c.endpoint, err = parseEndpoint(endpoint); err != nil {
 		return c, err
 	}
 	switch missing {
@@ -139,7 +160,52 @@ func checkCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stdout, "FEDMSG UNKNOWN - %v (see fedmsg-collectd check -h)\n", err)
 		return int(check.Unknown)
 	}
-	res := check.Probe(ctx, c.endpoint, c.timeout, c.spec)
+	var res check.Result
+	if c.broker != nil {
+		res = probeBroker(ctx, c.broker, c.timeout, c.spec)
+	} else {
+		res = check.Probe(ctx, c.endpoint, c.timeout, c.spec)
+	}
 	res.Write(stdout)
 	return int(res.Status)
+}
+
+// probeBroker polls a broker until it has the snapshots spec needs, one
+// more than a hub's (the first only gives the counters a base), and
+// checks them.
+func probeBroker(ctx context.Context, src *rabbitmq.Source, timeout time.Duration, spec check.Spec) check.Result {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	need := spec.Snapshots() + 1
+	got := make(chan model.Snapshot, need)
+	service := ""
+	go src.Run(ctx, func(m model.Message) {
+		if service == "" {
+			service = m.Endpoint.Service
+		}
+		if m.Endpoint.Service != service {
+			return
+		}
+		s := *m.Snapshot
+		s.Arrival, s.Period = m.Arrival, m.Period
+		select {
+		case got <- s:
+		default:
+		}
+	})
+	var snaps []model.Snapshot
+	for len(snaps) < need {
+		select {
+		case s := <-got:
+			snaps = append(snaps, s)
+		case <-ctx.Done():
+			why := ""
+			if e := src.LastError(); e != "" {
+				why = " (" + e + ")"
+			}
+			return check.Fail("%d of the %d polls with fresh statistics needed from %s within %s%s", len(snaps), need, src.Endpoint(), timeout, why)
+		}
+	}
+	spec.Now = snaps[len(snaps)-1].Arrival
+	return check.Evaluate(snaps, spec)
 }

@@ -75,6 +75,9 @@ type Spec struct {
 	// wait and drain time, which need two snapshots (Probe reads them); a
 	// growing backlog takes for ever to drain.
 	Wait, Drain Thresholds
+	// Workers are thresholds on the consumers attached to a broker's
+	// queue (a hub's consumers have none).
+	Workers Thresholds
 	// Missing is the state of a named consumer or producer that the hub
 	// does not list: Unknown by default, Critical for "must exist".
 	Missing Status
@@ -172,6 +175,9 @@ func Evaluate(snaps []model.Snapshot, spec Spec) Result {
 			}
 			if c.Exceptions.Valid {
 				parts = append(parts, "exceptions "+value(c.Name+"_exceptions", c.Exceptions.V, "", spec.Exceptions, c.Name+" exceptions"))
+			}
+			if c.Workers.Valid {
+				parts = append(parts, "consumers "+value(c.Name+"_consumers", c.Workers.V, "", spec.Workers, c.Name+" consumers"))
 			}
 			if spec.P95.Set() {
 				if len(c.Times) == 0 {

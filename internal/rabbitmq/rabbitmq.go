@@ -50,6 +50,7 @@ type Source struct {
 	order   []string
 	failed  int64 // polls failed before any vhost was seen
 	lastLog time.Time
+	lastErr string
 	prev    map[string]map[string]totals // by vhost and queue, as of the last snapshot
 	last    map[string]delivered         // by vhost
 }
@@ -124,6 +125,7 @@ func (s *Source) pollOnce(ctx context.Context, deliver func(model.Message)) {
 			return
 		}
 		s.mu.Lock()
+		s.lastErr = err.Error()
 		s.failed++
 		for _, w := range s.watched {
 			w.Failed++
@@ -151,6 +153,13 @@ func (s *Source) complain(msg string, args ...any) {
 	s.lastLog = now
 	s.mu.Unlock()
 	s.Logger.Warn(msg, append([]any{"broker", s.Endpoint()}, args...)...)
+}
+
+// LastError says why the latest poll failed, or is empty.
+func (s *Source) LastError() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lastErr
 }
 
 // Watched reports the services seen so far, with their counters.
