@@ -1,0 +1,136 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/rabbitmq"
+	"github.com/fedora-infra/fedmsg-collectd/internal/testhub"
+)
+
+// TestBrokerCostIntegration measures what polling a broker with 1000
+// queues costs it: bytes and time of an answer to the narrow request the
+// plugin makes against a full /api/queues (what collectd's rabbitmq
+// plugins ask for), and the plugin's CPU polling it every 10 s. It prints
+// the figures for scripts/bench (BROKERCOST lines); the window is
+// FEDMSG_BENCH_WINDOW (default 20s). It asserts the narrow request is at
+// least 5 times lighter in bytes.
+func TestBrokerCostIntegration(t *testing.T) {
+	testhub.Integration(t)
+	amqpURL, mgmt := startRabbitMQ(t)
+	conn, err := amqp.Dial(amqpURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ch, _ := conn.Channel()
+	for i := range 1000 {
+		q := fmt.Sprintf("queue.%04d", i)
+		if _, err := ch.QueueDeclare(q, false, false, false, false, nil); err != nil {
+			t.Fatal(err)
+		}
+		ch.Publish("", q, false, false, amqp.Publishing{Body: []byte("x")})
+	}
+	src := &rabbitmq.Source{URL: "http://guest:guest@" + mgmt}
+	narrow, _ := src.Request(t.Context())
+	measure := func(u string) (bytes int, ms float64) {
+		var times []float64
+		for range 7 {
+			req, _ := http.NewRequest("GET", u, nil)
+			req.SetBasicAuth("guest", "guest")
+			start := time.Now()
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			times = append(times, float64(time.Since(start).Microseconds())/1000)
+			bytes = len(b)
+		}
+		slices.Sort(times)
+		return bytes, times[len(times)/2]
+	}
+	// Both once first, so the broker has the queues' statistics.
+	eventually(t, 30*time.Second, "1000 queues listed", func() (bool, string) {
+		b, _ := measure(narrow.URL.String())
+		return b > 1000*50, strconv.Itoa(b)
+	})
+	nb, nms := measure(narrow.URL.String())
+	fb, fms := measure("http://" + mgmt + "/api/queues")
+	fmt.Printf("BROKERCOST narrow %d bytes %.1f ms, full %d bytes %.1f ms\n", nb, nms, fb, fms)
+	if fb < 5*nb {
+		t.Errorf("the narrow request answers %d bytes, the full one %d: not 5 times less", nb, fb)
+	}
+
+	// The plugin polling them every 10 s, its stdout a pipe.
+	window := 20 * time.Second
+	if w, err := time.ParseDuration(os.Getenv("FEDMSG_BENCH_WINDOW")); err == nil {
+		window = w
+	}
+	bin := filepath.Join(buildPlugin(t), "fedmsg-collectd")
+	cmd := exec.Command(bin, "--rabbitmq", "http://guest:guest@"+mgmt, "--rabbitmq-interval", "10s", "--hostname", "bench")
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan int, 1)
+	go func() {
+		b, _ := io.ReadAll(out)
+		lines <- strings.Count(string(b), "\n")
+	}()
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	time.Sleep(12 * time.Second) // the first polls: not what it costs to run
+	c0 := cpuNanos(t, cmd.Process.Pid)
+	time.Sleep(window)
+	c1 := cpuNanos(t, cmd.Process.Pid)
+	rss := vmRSS(t, cmd.Process.Pid)
+	cmd.Process.Kill()
+	cmd.Wait()
+	n := <-lines
+	cpu := 100 * float64(c1-c0) / float64(window.Nanoseconds())
+	fmt.Printf("BROKERCOST plugin %.3f %% CPU over %v, RSS %.1f MiB, %d lines written\n", cpu, window, rss, n)
+	if n < 1000 {
+		t.Errorf("the plugin wrote %d lines for 1000 queues", n)
+	}
+}
+
+// cpuNanos is the CPU time of all of a process's threads.
+func cpuNanos(t *testing.T, pid int) int64 {
+	t.Helper()
+	files, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
+	var sum int64
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		n, _ := strconv.ParseInt(strings.Fields(string(b))[0], 10, 64)
+		sum += n
+	}
+	return sum
+}
+
+// vmRSS is a process's resident memory in MiB.
+func vmRSS(t *testing.T, pid int) float64 {
+	t.Helper()
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
