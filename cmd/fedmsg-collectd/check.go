@@ -15,6 +15,7 @@ import (
 )
 
 const checkUsage = `Usage: fedmsg-collectd check --endpoint E [--timeout 20s] [checks]
+       fedmsg-collectd check --rabbitmq URL --queue Q [checks]
 
 A Nagios / Icinga plugin: reads one snapshot from the hub (two successive
 ones for --wait-* and --drain-*), waiting at most --timeout, and checks it.
@@ -39,6 +40,8 @@ Examples (the old Fedora checks, then waits):
   check --endpoint ... --producer DigestProducer --last-ran-warning 90 --last-ran-critical 600 \
     --producer-exceptions-critical 0
   check --endpoint ... --wait-warning 300 --wait-critical 1800 --drain-critical 3600
+  check --rabbitmq http://127.0.0.1:15672 --rabbitmq-auth-file FILE --rabbitmq-vhost /pubsub \
+    --queue fmn --wait-warning 300   (a queue with no consumer is CRITICAL)
 
 Flags:
 `
