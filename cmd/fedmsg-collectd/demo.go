@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -34,11 +36,13 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		host     string
 		duration time.Duration
 		stream   bool
+		stages   bool
 	)
 	profiles := simFlags(fs, &sc, 10)
 	fs.StringVar(&host, "hostname", "", "host field of the identifiers (default $COLLECTD_HOSTNAME, else this machine's name)")
 	fs.DurationVar(&duration, "duration", 0, "stop after this long (default: until interrupted)")
 	fs.BoolVar(&stream, "putval", false, "print PUTVAL lines even on a terminal")
+	fs.BoolVar(&stages, "counters", false, "instead of a hub, a service counting the events of each stage of a\npipeline, read by the counters source (service pipeline)")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return usageError(stderr, "demo", err)
 	}
@@ -70,7 +74,23 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	simDone := make(chan error, 1)
-	go func() { simDone <- sc.Run(ctx) }()
+	var pipelineURL string
+	if stages {
+		// The stages' counters on a loopback HTTP server.
+		st := sim.DemoStages(sc.Speed, sc.Seed)
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			fmt.Fprintf(stderr, "fedmsg-collectd: %v\n", err)
+			return exitError
+		}
+		srv := &http.Server{Handler: st, ReadHeaderTimeout: 5 * time.Second}
+		go srv.Serve(ln)
+		defer srv.Close()
+		pipelineURL = "http://" + ln.Addr().String() + "/"
+		go func() { st.Run(ctx.Done()); simDone <- nil }()
+	} else {
+		go func() { simDone <- sc.Run(ctx) }()
+	}
 	c := config{
 		endpoints:   []model.Endpoint{{Service: "fedmsg-hub", Addr: sc.Bind}},
 		rescan:      time.Minute,
@@ -79,6 +99,11 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		interval:    10 * time.Second,
 		maxMessage:  hubmon.DefaultMaxMessage,
 		smoothing:   analytics.DefaultSmoothing,
+	}
+	if stages {
+		c.endpoints = nil
+		c.brokers.counters = namesFlag{"pipeline=" + pipelineURL}
+		c.brokers.countersEvery = max(time.Duration(float64(5*time.Second)/sc.Speed), 100*time.Millisecond)
 	}
 	var sink pipeline.Sink = putval.NewSink(stdout, host)
 	if f, ok := stdout.(*os.File); ok && !stream && term.IsTerminal(int(f.Fd())) {

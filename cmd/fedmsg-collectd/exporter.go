@@ -1,3 +1,5 @@
+//go:build !noexporter
+
 package main
 
 import (

@@ -212,3 +212,24 @@ func mustLookup(t *testing.T, names string) []Profile {
 	}
 	return p
 }
+
+// TestStages: the counters never decrease and never let a later stage
+// pass an earlier one; the plugin stage backs up in a burst.
+func TestStages(t *testing.T) {
+	s := DemoStages(1, 3)
+	prev := make([]float64, len(s.Names))
+	most := 0.0
+	for range 4000 { // 400 simulated seconds, past the first burst
+		s.step(0.1)
+		for i, c := range s.counts {
+			if c < prev[i] || i > 0 && c > s.counts[i-1] {
+				t.Fatalf("at %.1f s: counts %v after %v", s.at, s.counts, prev)
+			}
+		}
+		copy(prev, s.counts)
+		most = max(most, s.counts[1]-s.counts[2])
+	}
+	if most < 200 {
+		t.Errorf("the plugin stage's queue peaked at %v in a burst of 30/s against 9/s", most)
+	}
+}
