@@ -265,3 +265,22 @@ func TestReplayStdinIntegration(t *testing.T) {
 		t.Errorf("replay of a good and a bad line: err %v, output %q", err, out)
 	}
 }
+
+// TestDemoCounters: demo --counters runs the simulated stage counters
+// through the counters source: the queues between stages, with rates.
+func TestDemoCounters(t *testing.T) {
+	code, out, errs := runCmd(t, context.Background(), "demo", "--counters", "--speed", "30", "--duration", "7s", "--hostname", "h")
+	if code != exitOK || errs != "" {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	for _, want := range []string{`"h/pipeline/queue_length-Uploaded_to_Staged_backlog"`, `"h/pipeline/queue_length-Staged_to_Plugin_backlog"`,
+		`"h/pipeline/operations_per_second-Processed_to_Complete_arrival_rate"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %s in:\n%.2000s", want, out)
+		}
+	}
+	// 210 s of simulated time hold a burst: 30/s against the plugin's 9/s.
+	if _, v := putvals(out, "h/pipeline/queue_length-Staged_to_Plugin_backlog"); slicesMax(v) < 100 {
+		t.Errorf("the plugin stage's backlog peaked at %v", slicesMax(v))
+	}
+}
