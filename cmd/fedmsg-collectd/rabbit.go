@@ -61,12 +61,8 @@ func (b *brokers) counterSources(log *slog.Logger) ([]*counters.Source, error) {
 	var out []*counters.Source
 	seen := map[string]bool{}
 	for _, spec := range b.counters {
-		name, raw := "", spec
-		if n, rest, ok := strings.Cut(spec, "="); ok && !strings.Contains(n, "/") {
-			name, raw = n, rest
-		}
-		u, err := url.Parse(raw)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		name, raw, u, ok := namedURL(spec, "")
+		if !ok {
 			return nil, fmt.Errorf("--counters %q: want [SERVICE=]http(s)://HOST:PORT/PATH", spec)
 		}
 		if name == "" {
@@ -131,12 +127,8 @@ func (b *brokers) sources(log *slog.Logger) ([]*rabbitmq.Source, error) {
 	var out []*rabbitmq.Source
 	names := map[string]bool{}
 	for _, spec := range b.urls {
-		name, raw := "rabbitmq", spec
-		if n, rest, ok := strings.Cut(spec, "="); ok && !strings.Contains(n, "/") {
-			name, raw = n, rest
-		}
-		u, err := url.Parse(raw)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		name, raw, _, ok := namedURL(spec, "rabbitmq")
+		if !ok {
 			return nil, fmt.Errorf("--rabbitmq %q: want [NAME=]http(s)://HOST:PORT", spec)
 		}
 		if names[name] {
@@ -147,4 +139,16 @@ func (b *brokers) sources(log *slog.Logger) ([]*rabbitmq.Source, error) {
 			Queues: re, Interval: b.interval, Client: client, Logger: log})
 	}
 	return out, nil
+}
+
+// namedURL splits [NAME=]URL (NAME defaults to def) and reports whether
+// URL is an http or https URL with a host.
+func namedURL(spec, def string) (name, raw string, u *url.URL, ok bool) {
+	name, raw = def, spec
+	if n, rest, cut := strings.Cut(spec, "="); cut && !strings.Contains(n, "/") {
+		name, raw = n, rest
+	}
+	u, err := url.Parse(raw)
+	ok = err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+	return name, raw, u, ok
 }

@@ -22,16 +22,10 @@ var charted = func() map[report.Kind]bool {
 
 // take updates h with a hub's batch: liveness, or a snapshot's values.
 func (s *Sink) take(h *hub, b report.Batch) {
-	snapshot := false
-	for _, v := range b.Values {
-		switch v.Kind {
-		case report.HubUp:
-			h.up = v.V
-		case report.Backlog:
-			snapshot = true
-		}
+	if v, ok := b.Up(); ok {
+		h.up = v
 	}
-	if !snapshot {
+	if !b.Snapshot {
 		return
 	}
 	old := map[string]*consumer{}

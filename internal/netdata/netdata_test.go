@@ -23,7 +23,7 @@ func tick(services ...string) report.Batch {
 func TestProtocol(t *testing.T) {
 	var out bytes.Buffer
 	s := New(&out, 2)
-	snap := report.Batch{Service: "fedmsg-hub", Time: t0, Subjects: []string{"it's \"x\"\n\xff", "A", "A"},
+	snap := report.Batch{Service: "fedmsg-hub", Time: t0, Snapshot: true, Subjects: []string{"it's \"x\"\n\xff", "A", "A"},
 		Values: []report.Value{
 			{Kind: report.Backlog, Subject: 0, V: 5},
 			{Kind: report.P95, Subject: 0, V: 0.25},

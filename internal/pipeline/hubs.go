@@ -90,7 +90,7 @@ func (hs *Hubs) Add(m model.Message) (report.Batch, bool, error) {
 	h.snapshots++
 	s.Period, s.Session = m.Period, m.Session
 	subjects, values := h.derive.Values(s)
-	b := report.Batch{Service: m.Endpoint.Service, Time: m.Arrival, Interval: m.Period, Subjects: subjects, Values: values}
+	b := report.Batch{Service: m.Endpoint.Service, Time: m.Arrival, Interval: m.Period, Subjects: subjects, Values: values, Snapshot: true}
 	sec := m.Arrival.Unix()
 	if hs.Accumulate {
 		return b, true, nil

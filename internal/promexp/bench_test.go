@@ -18,7 +18,7 @@ func fleet(hubs int) *Sink {
 		report.ArrivalRate, report.ServiceRate, report.Wait, report.ExpectedWait, report.DrainTime,
 		report.P50, report.P95, report.P99, report.Utilization, report.TimeCount, report.TimeSum}
 	for h := range hubs {
-		b := report.Batch{Service: fmt.Sprintf("hub%03d", h), Time: time.Unix(1796216400, 0), Interval: 5 * time.Second}
+		b := report.Batch{Service: fmt.Sprintf("hub%03d", h), Time: time.Unix(1796216400, 0), Interval: 5 * time.Second, Snapshot: true}
 		for c := range 50 {
 			b.Subjects = append(b.Subjects, fmt.Sprintf("Consumer%02d", c))
 			for _, k := range kinds {
@@ -61,7 +61,7 @@ func BenchmarkScrape(b *testing.B) {
 func BenchmarkTake(b *testing.B) {
 	s := fleet(1)
 	kinds := []report.Kind{report.Backlog, report.HeadcountIn, report.ExpectedWait, report.TimeCount}
-	batch := report.Batch{Service: "hub000", Time: time.Unix(1796216400, 0), Interval: 5 * time.Second}
+	batch := report.Batch{Service: "hub000", Time: time.Unix(1796216400, 0), Interval: 5 * time.Second, Snapshot: true}
 	for c := range 50 {
 		batch.Subjects = append(batch.Subjects, fmt.Sprintf("Consumer%02d", c))
 		for _, k := range kinds {

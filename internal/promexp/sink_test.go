@@ -19,7 +19,7 @@ var t0 = time.Date(2026, 12, 2, 13, 0, 0, 0, time.UTC)
 // snap is a hub's snapshot batch: consumers A, A (again) and a name that
 // is not UTF-8 and has a quote, then a producer P.
 func snap(at time.Time, in float64) report.Batch {
-	return report.Batch{Service: "fedmsg-hub", Time: at, Interval: 5 * time.Second,
+	return report.Batch{Service: "fedmsg-hub", Time: at, Interval: 5 * time.Second, Snapshot: true,
 		Subjects: []string{"A", "A", "B\"\xff", "P"},
 		Values: []report.Value{
 			{Kind: report.Backlog, Subject: 0, V: 7},

@@ -17,16 +17,10 @@ func takeHub(prev *hubState, b report.Batch) *hubState {
 	if prev != nil {
 		*next = *prev // shared slices: never changed once made
 	}
-	snapshot := false
-	for _, v := range b.Values {
-		switch v.Kind {
-		case report.HubUp:
-			next.up = v.V
-		case report.Backlog:
-			snapshot = true
-		}
+	if v, ok := b.Up(); ok {
+		next.up = v
 	}
-	if !snapshot {
+	if !b.Snapshot {
 		return next
 	}
 	next.at = b.Time

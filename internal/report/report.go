@@ -135,6 +135,20 @@ type Batch struct {
 	// endpoints. A sink makes them fit its names.
 	Subjects []string
 	Values   []Value
+	// Snapshot is true for the values of a hub's snapshot, false for an
+	// interval's (liveness, the program's own).
+	Snapshot bool
+}
+
+// Up returns the batch's HubUp value, if it has one: an interval's word
+// on whether the hub is up.
+func (b Batch) Up() (float64, bool) {
+	for _, v := range b.Values {
+		if v.Kind == HubUp {
+			return v.V, true
+		}
+	}
+	return 0, false
 }
 
 // Severity of a Notice.

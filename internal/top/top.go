@@ -102,16 +102,10 @@ func (t *Table) Write(batches []report.Batch, notes []report.Notice) error {
 // add takes a hub's batch: a snapshot (consumer values) or an interval's
 // liveness.
 func (t *Table) add(h *hub, b report.Batch) {
-	snapshot := false
-	for _, v := range b.Values {
-		switch v.Kind {
-		case report.HubUp:
-			h.up = v.V
-		case report.Backlog:
-			snapshot = true
-		}
+	if v, ok := b.Up(); ok {
+		h.up = v
 	}
-	if !snapshot {
+	if !b.Snapshot {
 		return
 	}
 	h.last, h.interval = b.Time, b.Interval

@@ -43,7 +43,7 @@ func TestTable(t *testing.T) {
 	tb := New(&out, "title")
 	at := time.Date(2026, 12, 2, 13, 0, 0, 0, time.UTC)
 	snap := func(backlog float64) report.Batch {
-		return report.Batch{Service: "fedmsg-hub", Time: at, Interval: 5 * time.Second,
+		return report.Batch{Service: "fedmsg-hub", Time: at, Interval: 5 * time.Second, Snapshot: true,
 			Subjects: []string{"FMNConsumer", "DigestProducer"},
 			Values: []report.Value{
 				{Kind: report.Backlog, Subject: 0, V: backlog},
