@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -58,5 +59,54 @@ func TestCountersSource(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), `"h/pipeline/queue_length-Staged_to_Done_backlog"`) || errs.String() != "" {
 		t.Errorf("the second queue, or errors: %s", errs.String())
+	}
+}
+
+// TestBrokerLost: a broker that stops answering is reported lost, as a
+// hub is (hub_up 0 and a failure notification), while the other sources
+// go on.
+func TestBrokerLost(t *testing.T) {
+	var mu sync.Mutex
+	n := 0
+	broker := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		n++ // new figures at every poll
+		fmt.Fprintf(w, `[{"name":"fmn","vhost":"/","messages_ready":%d,"messages_unacknowledged":0,"consumers":1,"message_stats":{"publish":%d,"deliver_get":%d}}]`, n, 10*n, 9*n)
+		mu.Unlock()
+	}))
+	start := time.Now()
+	stages := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := time.Since(start).Seconds()
+		fmt.Fprintf(w, `{"In": %d, "Out": %d}`, int(10*s), int(5*s))
+	}))
+	defer stages.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errs testhub.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"--rabbitmq", broker.URL, "--rabbitmq-interval", "1s", "--counters", "stages=" + stages.URL,
+			"--counters-interval", "1s", "--interval", "1s", "--hostname", "h"}, &out, &errs)
+	}()
+	defer func() { cancel(); <-done }()
+	wait := func(what string, cond func(string) bool) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for !cond(out.String()) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not within 20 s:\n%s", what, out.String())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	wait("the broker up", func(s string) bool { _, v := putvals(s, "h/rabbitmq-default/bool-hub_up"); return len(v) > 0 && v[len(v)-1] == 1 })
+	broker.Close()
+	wait("the broker lost", func(s string) bool {
+		_, v := putvals(s, "h/rabbitmq-default/bool-hub_up")
+		return len(v) > 0 && v[len(v)-1] == 0 && strings.Contains(s, `PUTNOTIF severity=failure`)
+	})
+	before := strings.Count(out.String(), `"h/stages/queue_length-In_to_Out_backlog"`)
+	wait("the stages going on", func(s string) bool { return strings.Count(s, `"h/stages/queue_length-In_to_Out_backlog"`) > before+1 })
+	if !strings.Contains(errs.String(), "cannot poll the broker") {
+		t.Errorf("no log of the failed polls: %q", errs.String())
 	}
 }
