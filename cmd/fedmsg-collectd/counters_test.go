@@ -98,7 +98,10 @@ func TestBrokerLost(t *testing.T) {
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
-	wait("the broker up", func(s string) bool { _, v := putvals(s, "h/rabbitmq-default/bool-hub_up"); return len(v) > 0 && v[len(v)-1] == 1 })
+	wait("the broker up", func(s string) bool {
+		_, v := putvals(s, "h/rabbitmq-default/bool-hub_up")
+		return len(v) > 0 && v[len(v)-1] == 1
+	})
 	broker.Close()
 	wait("the broker lost", func(s string) bool {
 		_, v := putvals(s, "h/rabbitmq-default/bool-hub_up")
