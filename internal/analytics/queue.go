@@ -95,8 +95,8 @@ func (q *queue) expectedWait(backlog float64) (float64, bool) {
 }
 
 // slope returns the backlog's trend in messages per second (least squares
-// over the points held) and the change of the last step, or false with
-// fewer than two points.
+// over the points held) and the rate of change of the last step, or false
+// with fewer than two points.
 func (q *queue) slope() (perSecond, lastStep float64, ok bool) {
 	if q.n < 2 {
 		return 0, 0, false
@@ -117,19 +117,25 @@ func (q *queue) slope() (perSecond, lastStep float64, ok bool) {
 	if den == 0 {
 		return 0, 0, false
 	}
-	return num / den, ps[len(ps)-1].backlog - ps[len(ps)-2].backlog, true
+	last, prev := ps[len(ps)-1], ps[len(ps)-2]
+	if last.t <= prev.t {
+		return 0, 0, false
+	}
+	return num / den, (last.backlog - prev.backlog) / (last.t - prev.t), true
 }
 
 // drainOrGrowth returns the drain time (seconds) while the backlog
 // shrinks, or the growth rate (messages per second) while it grows: the
-// trend and the last step must agree, so neither is given on the turn.
+// trend and the last step must agree, in direction and within a factor of
+// four in rate, so neither is given on the turn (where the trend is near
+// nothing and the drain time would be days).
 func (q *queue) drainOrGrowth(backlog float64) (drain, growth float64, isDrain, isGrowth bool) {
 	s, step, ok := q.slope()
 	switch {
 	case !ok:
-	case s < 0 && step < 0 && backlog > 0:
+	case s < 0 && step < 0 && backlog > 0 && s <= step/4:
 		return backlog / -s, 0, true, false
-	case s > 0 && step > 0:
+	case s > 0 && step > 0 && s >= step/4:
 		return 0, s, false, true
 	}
 	return 0, 0, false, false
