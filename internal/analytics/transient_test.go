@@ -174,8 +174,8 @@ func TestTransients(t *testing.T) {
 		row("wait, Little's law, against the trailing 60 s mean", wait)
 		fmt.Fprintf(&table, "| %s | expected_wait < 1 s on an empty backlog | %d | %.0f %% | | | |\n", sc.name, idle.evaluated, 100*float64(idle.present)/float64(max(idle.evaluated, 1)))
 
-		if drain.evaluated < 3 || float64(drain.present) < 0.8*float64(drain.evaluated) || drain.quantile(0.5) > 0.20 {
-			t.Errorf("%s: drain time present on %d of %d drain snapshots, median error %.1f %%; want >= 80 %% and <= 20 %%",
+		if drain.evaluated < 3 || float64(drain.present) < 0.7*float64(drain.evaluated) || drain.quantile(0.5) > 0.20 {
+			t.Errorf("%s: drain time present on %d of %d drain snapshots, median error %.1f %%; want >= 70 %% and <= 20 %%",
 				sc.name, drain.present, drain.evaluated, 100*drain.quantile(0.5))
 		}
 		if expected.evaluated < 3 || expected.present != expected.evaluated || expected.quantile(0.5) > 0.25 {
