@@ -14,10 +14,6 @@ import (
 	"github.com/fedora-infra/fedmsg-collectd/internal/report"
 )
 
-// maxServiceField is the longest identifier field collectd keeps whole: a
-// derived service name fits it.
-const maxServiceField = 127
-
 // DefaultSocketDir is where fedmsg deployments put their monitoring sockets.
 const DefaultSocketDir = "/var/run/fedmsg"
 
@@ -85,37 +81,18 @@ func SplitAddr(addr string) (network, address string, err error) {
 func ServiceName(addr string) string {
 	scheme, rest, _ := strings.Cut(addr, "://")
 	if scheme == "tcp" {
-		return "fedmsg-" + word(strings.ReplaceAll(rest, ":", "_"), false)
+		return model.ServiceWord("fedmsg-", strings.ReplaceAll(rest, ":", "_"), false)
 	}
 	base := filepath.Base(strings.TrimPrefix(rest, "@"))
 	if s, ok := strings.CutPrefix(base, "monitoring-"); ok {
 		if s, ok := strings.CutSuffix(s, ".socket"); ok && s != "" {
-			return word(s, true)
+			return model.ServiceWord("", s, true)
 		}
 	}
 	if ext := filepath.Ext(base); ext != "" && ext != base {
 		base = strings.TrimSuffix(base, ext)
 	}
-	return "fedmsg-" + word(base, false)
-}
-
-// word keeps letters, digits and '_' (and '-' if dash) and replaces the rest
-// with '_'; it shortens the result to what an identifier field holds.
-func word(s string, dash bool) string {
-	b := []byte(s)
-	for i, c := range b {
-		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || dash && c == '-'
-		if !ok {
-			b[i] = '_'
-		}
-	}
-	if len(b) == 0 {
-		return "unnamed"
-	}
-	if b[0] == '-' {
-		b[0] = '_'
-	}
-	return string(b[:min(len(b), maxServiceField-len("fedmsg-"))])
+	return model.ServiceWord("fedmsg-", base, false)
 }
 
 // Skip is a file named like a monitoring socket that discovery does not

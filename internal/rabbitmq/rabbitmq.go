@@ -174,20 +174,14 @@ func (s *Source) Watched() []model.Watched {
 }
 
 // service names the service of a vhost: NAME-VHOST, the vhost without its
-// leading "/" and other characters than letters and digits as "_"; "/"
-// itself is "default".
+// leading "/" and other characters than letters, digits and "_" as "_";
+// "/" itself is "default".
 func (s *Source) service(vhost string) string {
 	v := strings.TrimPrefix(vhost, "/")
 	if v == "" {
 		v = "default"
 	}
-	v = strings.Map(func(r rune) rune {
-		if r < 128 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
-			return r
-		}
-		return '_'
-	}, v)
-	return s.Name + "-" + v
+	return model.ServiceWord(s.Name+"-", v, false)
 }
 
 var errStatus = errors.New("status")

@@ -1,0 +1,43 @@
+package model
+
+import (
+	"net/url"
+	"strings"
+)
+
+// MaxServiceField is the longest identifier field collectd keeps whole: a
+// service (the plugin field and its instance) is cut to it.
+const MaxServiceField = 127
+
+// ServiceWord makes s part of a service name: letters, digits and '_'
+// (and '-' if dash) are kept, the rest become '_'; a leading '-' too. The
+// result is cut so that prefix and it fit MaxServiceField; an empty s is
+// "unnamed".
+func ServiceWord(prefix, s string, dash bool) string {
+	b := []byte(s)
+	for i, c := range b {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || dash && c == '-'
+		if !ok {
+			b[i] = '_'
+		}
+	}
+	if len(b) == 0 {
+		return prefix + "unnamed"
+	}
+	if b[0] == '-' {
+		b[0] = '_'
+	}
+	return prefix + string(b[:min(len(b), max(MaxServiceField-len(prefix), 1))])
+}
+
+// NamedURL splits a flag's [NAME=]URL (NAME defaults to def) and reports
+// whether URL is an http or https URL with a host.
+func NamedURL(spec, def string) (name, raw string, u *url.URL, ok bool) {
+	name, raw = def, spec
+	if n, rest, cut := strings.Cut(spec, "="); cut && !strings.Contains(n, "/") {
+		name, raw = n, rest
+	}
+	u, err := url.Parse(raw)
+	ok = err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+	return name, raw, u, ok
+}
