@@ -165,50 +165,10 @@ func checkCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	var res check.Result
 	if c.broker != nil {
-		res = probeBroker(ctx, c.broker, c.timeout, c.spec)
+		res = check.ProbePolled(ctx, c.broker, c.timeout, c.spec)
 	} else {
 		res = check.Probe(ctx, c.endpoint, c.timeout, c.spec)
 	}
 	res.Write(stdout)
 	return int(res.Status)
-}
-
-// probeBroker polls a broker until it has the snapshots spec needs, one
-// more than a hub's (the first only gives the counters a base), and
-// checks them.
-func probeBroker(ctx context.Context, src *rabbitmq.Source, timeout time.Duration, spec check.Spec) check.Result {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	need := spec.Snapshots() + 1
-	got := make(chan model.Snapshot, need)
-	service := ""
-	go src.Run(ctx, func(m model.Message) {
-		if service == "" {
-			service = m.Endpoint.Service
-		}
-		if m.Endpoint.Service != service {
-			return
-		}
-		s := *m.Snapshot
-		s.Arrival, s.Period = m.Arrival, m.Period
-		select {
-		case got <- s:
-		default:
-		}
-	})
-	var snaps []model.Snapshot
-	for len(snaps) < need {
-		select {
-		case s := <-got:
-			snaps = append(snaps, s)
-		case <-ctx.Done():
-			why := ""
-			if e := src.LastError(); e != "" {
-				why = " (" + e + ")"
-			}
-			return check.Fail("%d of the %d polls with fresh statistics needed from %s within %s%s", len(snaps), need, src.Endpoint(), timeout, why)
-		}
-	}
-	spec.Now = snaps[len(snaps)-1].Arrival
-	return check.Evaluate(snaps, spec)
 }

@@ -1,0 +1,43 @@
+package check
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/model"
+)
+
+// fakePolled delivers n snapshots of a queue with no consumer, then
+// nothing.
+type fakePolled struct{ n int }
+
+func (f fakePolled) Run(ctx context.Context, deliver func(model.Message)) {
+	t0 := time.Unix(1796216400, 0)
+	for i := range f.n {
+		deliver(model.Message{Endpoint: model.Endpoint{Service: "rabbitmq-default"}, Arrival: t0.Add(time.Duration(i) * 5 * time.Second),
+			Period: 5 * time.Second, Snapshot: &model.Snapshot{Consumers: []model.Consumer{{Name: "q", Initialized: true,
+				Backlog: model.Some(3), Workers: model.Some(0), HeadcountIn: model.Some(1), HeadcountOut: model.Some(0)}}}})
+	}
+	<-ctx.Done()
+}
+func (fakePolled) Endpoint() string  { return "http://broker" }
+func (fakePolled) LastError() string { return "status 500" }
+
+// TestProbePolled: enough snapshots are checked (a queue without
+// consumers is CRITICAL under the default range); too few are UNKNOWN
+// with the poller's last error.
+func TestProbePolled(t *testing.T) {
+	var spec Spec
+	spec.Consumers = []string{"q"}
+	spec.Workers.Crit, _ = ParseRange("1:")
+	res := ProbePolled(context.Background(), fakePolled{n: 2}, 5*time.Second, spec)
+	if res.Status != Critical || !strings.Contains(res.Problems[0], "q consumers 0") {
+		t.Errorf("two snapshots: %v %v", res.Status, res.Problems)
+	}
+	res = ProbePolled(context.Background(), fakePolled{n: 1}, 200*time.Millisecond, spec)
+	if res.Status != Unknown || !strings.Contains(res.Problems[0], "1 of the 2 polls") || !strings.Contains(res.Problems[0], "status 500") {
+		t.Errorf("one snapshot: %v %v", res.Status, res.Problems)
+	}
+}
