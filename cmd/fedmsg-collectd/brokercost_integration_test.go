@@ -28,12 +28,7 @@ import (
 // least 5 times lighter in bytes.
 func TestBrokerCostIntegration(t *testing.T) {
 	testhub.Integration(t)
-	amqpURL, mgmt := startRabbitMQ(t)
-	conn, err := amqp.Dial(amqpURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn, mgmt := startRabbitMQ(t)
 	ch, _ := conn.Channel()
 	for i := range 1000 {
 		q := fmt.Sprintf("queue.%04d", i)

@@ -25,9 +25,9 @@ import (
 
 // startRabbitMQ starts Debian's rabbitmq-server on loopback with its own
 // node name, ports, data directory and epmd, with the management plugin;
-// it returns the AMQP and management
-// addresses. It is stopped when the test ends.
-func startRabbitMQ(t *testing.T) (amqpAddr, mgmt string) {
+// it returns an AMQP connection to it and the management API's address.
+// It is stopped when the test ends.
+func startRabbitMQ(t *testing.T) (conn *amqp.Connection, mgmt string) {
 	t.Helper()
 	const server = "/usr/lib/rabbitmq/bin/rabbitmq-server"
 	if _, err := os.Stat(server); err != nil {
@@ -70,7 +70,12 @@ func startRabbitMQ(t *testing.T) (amqpAddr, mgmt string) {
 		resp.Body.Close()
 		return resp.StatusCode == 200, resp.Status
 	})
-	return "amqp://guest:guest@127.0.0.1:" + port + "/", mgmt
+	conn, err := amqp.Dial("amqp://guest:guest@127.0.0.1:" + port + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn, mgmt
 }
 
 // putvals returns the values written for an identifier, with their times.
@@ -103,12 +108,7 @@ func lastPutval(out, ident string) (float64, bool) {
 // to when the queue then emptied.
 func TestRabbitMQIntegration(t *testing.T) {
 	testhub.Integration(t)
-	amqpURL, mgmt := startRabbitMQ(t)
-	conn, err := amqp.Dial(amqpURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn, mgmt := startRabbitMQ(t)
 	pubCh, _ := conn.Channel()
 	if _, err := pubCh.QueueDeclare("fmn", true, false, false, false, nil); err != nil {
 		t.Fatal(err)
