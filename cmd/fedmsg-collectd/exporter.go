@@ -57,7 +57,6 @@ func exporterCmd(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if len(listen) == 0 {
 		listen = namesFlag{defaultListen}
 	}
-	c.accumulate = true
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: c.logLevel}))
 
 	sink := promexp.New(nil)

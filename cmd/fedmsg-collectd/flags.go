@@ -86,7 +86,6 @@ type config struct {
 	maxMessage  int
 	smoothing   time.Duration
 	capture     string
-	accumulate  bool // every snapshot, with processing-time buckets (Prometheus)
 	brokers     brokers
 }
 
@@ -108,7 +107,7 @@ func (e *endpointsFlag) Set(s string) error {
 func parseEndpoint(s string) (model.Endpoint, error) {
 	ep, err := hubmon.ParseEndpoint(s)
 	if err == nil {
-		if err = putval.CheckService(ep.Service); err != nil {
+		if err = model.CheckService(ep.Service); err != nil {
 			err = fmt.Errorf("endpoint %q: %w", s, err)
 		}
 	}

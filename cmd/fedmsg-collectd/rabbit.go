@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/counters"
-	"github.com/fedora-infra/fedmsg-collectd/internal/putval"
+	"github.com/fedora-infra/fedmsg-collectd/internal/model"
 	"github.com/fedora-infra/fedmsg-collectd/internal/rabbitmq"
 )
 
@@ -49,7 +49,7 @@ func (b *brokers) sources(log *slog.Logger) ([]*rabbitmq.Source, error) {
 func (b *brokers) counterSources(log *slog.Logger) ([]*counters.Source, error) {
 	srcs, err := counters.Config{URLs: b.counters, Order: b.countersOrder, Interval: b.countersEvery}.Sources(log)
 	for _, s := range srcs {
-		if err := putval.CheckService(s.Service); err != nil {
+		if err := model.CheckService(s.Service); err != nil {
 			return nil, fmt.Errorf("--counters %s: %w", s.URL, err)
 		}
 	}

@@ -45,8 +45,8 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch {
 	case fs.NArg() != 1:
 		err = errors.New("want one FILE, or - for stdin")
-	case putval.CheckService(service) != nil:
-		err = fmt.Errorf("--service: %w", putval.CheckService(service))
+	case model.CheckService(service) != nil:
+		err = fmt.Errorf("--service: %w", model.CheckService(service))
 	case period <= 0:
 		err = errors.New("--period must be positive")
 	case smoothing < time.Second:

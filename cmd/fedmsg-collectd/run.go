@@ -144,7 +144,7 @@ func servePipeline(ctx context.Context, c config, sink pipeline.Sink, clock *pip
 		srcs = append(srcs, st)
 	}
 	src := pipeline.Sources(srcs...)
-	cfg := pipeline.Config{Interval: c.interval, IdlePeriods: c.idlePeriods, Smoothing: c.smoothing, Logger: log, Accumulate: c.accumulate}
+	cfg := pipeline.Config{Interval: c.interval, IdlePeriods: c.idlePeriods, Smoothing: c.smoothing, Logger: log}
 	if clock != nil {
 		cfg.Tick = clock.Ticks(ctx, c.interval)
 		cfg.Interval = clock.Stretch(c.interval)
@@ -167,6 +167,7 @@ func servePipeline(ctx context.Context, c config, sink pipeline.Sink, clock *pip
 			}
 		}
 	}
+	go pipeline.ReleaseMemory(ctx, c.interval)
 	if err := pipeline.Run(ctx, cfg, src, sink); err != nil {
 		return fmt.Errorf("stdout: %w", err)
 	}

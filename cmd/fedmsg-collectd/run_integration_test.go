@@ -38,7 +38,7 @@ func expected(t *testing.T, service, file string) []string {
 	}
 	var buf bytes.Buffer
 	subjects, vs := derive.NewHub(nil).Values(s)
-	if err := putval.NewSink(&buf, "testhost").Write([]report.Batch{{Service: service, Interval: time.Second, Subjects: subjects, Values: vs}}, nil); err != nil {
+	if err := putval.NewSink(&buf, "testhost").Write(report.Update{Snapshots: []report.Batch{{Service: service, Interval: time.Second, Subjects: subjects, Values: vs}}}); err != nil {
 		t.Fatal(err)
 	}
 	return normalize(strings.Split(strings.TrimSpace(buf.String()), "\n"))

@@ -31,7 +31,7 @@ func render(t *testing.T, s model.Snapshot) string {
 	t.Helper()
 	var buf bytes.Buffer
 	subjects, vs := NewHub(nil).Values(s)
-	err := putval.NewSink(&buf, "myhost").Write([]report.Batch{{Service: "fedmsg-hub", Time: s.Arrival, Interval: 5 * time.Second, Subjects: subjects, Values: vs}}, nil)
+	err := putval.NewSink(&buf, "myhost").Write(report.Update{Snapshots: []report.Batch{{Service: "fedmsg-hub", Time: s.Arrival, Interval: 5 * time.Second, Subjects: subjects, Values: vs}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +177,7 @@ func TestGoldenSequence(t *testing.T) {
 		}
 		s.Period, s.Session = 5*time.Second, 1
 		subjects, vs := h.Values(s)
-		if err := sink.Write([]report.Batch{{Service: "fedmsg-hub", Time: s.Arrival, Interval: s.Period, Subjects: subjects, Values: vs}}, nil); err != nil {
+		if err := sink.Write(report.Update{Snapshots: []report.Batch{{Service: "fedmsg-hub", Time: s.Arrival, Interval: s.Period, Subjects: subjects, Values: vs}}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -261,21 +261,30 @@ func TestInvalidUTF8Name(t *testing.T) {
 	}
 }
 
-// TestBuckets: with Histograms, each consumer's times are counted into
-// cumulative buckets, with their count and sum; without, nothing is added.
+// TestBuckets: each consumer's times are counted into cumulative buckets,
+// with their count and sum; a consumer without times has none.
 func TestBuckets(t *testing.T) {
 	s := model.Snapshot{Consumers: []model.Consumer{{Name: "C", Initialized: true, HasTimes: true,
 		Backlog: model.Some(0), Times: []float64{0.0005, 0.003, 0.003, 0.7, 1000}}}}
 	h := NewHub(nil)
-	_, plain := h.Values(s)
-	h.Histograms = true
 	_, vs := h.Values(s)
 	got := map[report.Kind]float64{}
+	buckets := 0
 	for _, v := range vs {
 		got[v.Kind] = v.V
+		if v.Kind.Info().Type == report.Bucket {
+			buckets++
+		}
 	}
-	if len(vs) != len(plain)+2+len(report.TimeBounds) {
-		t.Fatalf("%d values with histograms, %d without", len(vs), len(plain))
+	if buckets != 2+len(report.TimeBounds) {
+		t.Fatalf("%d values of the histogram", buckets)
+	}
+	s.Consumers[0].HasTimes, s.Consumers[0].Times = false, nil
+	_, vs = h.Values(s)
+	for _, v := range vs {
+		if v.Kind.Info().Type == report.Bucket {
+			t.Errorf("a consumer without times has a histogram value %v", v.Kind)
+		}
 	}
 	want := []float64{1, 3, 3, 3, 3, 3, 4, 4, 4, 4, 4} // ≤1ms, ≤5ms, ... ≤600s; 1000 s only in the count
 	for b, w := range want {

@@ -14,7 +14,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
-	"github.com/fedora-infra/fedmsg-collectd/internal/putval"
 )
 
 func TestParseEndpoint(t *testing.T) {
@@ -41,7 +40,7 @@ func TestParseEndpoint(t *testing.T) {
 		if got != tt.want {
 			t.Errorf("ParseEndpoint(%q) = %+v, want %+v", tt.arg, got, tt.want)
 		}
-		if err := putval.CheckService(got.Service); err != nil {
+		if err := model.CheckService(got.Service); err != nil {
 			t.Errorf("ParseEndpoint(%q): derived service: %v", tt.arg, err)
 		}
 	}

@@ -1,9 +1,42 @@
 package model
 
 import (
+	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 )
+
+// SelfService is the service under which the program reports on itself.
+const SelfService = "fedmsg-collectd"
+
+// CheckService is the one rule for a service name, whatever the source
+// (a hub's, a broker's, a counters service's): non-empty printable ASCII
+// without '/', spaces, quotes or backslashes, not SelfService, and split at
+// its first '-' into a plugin and plugin instance of at most
+// MaxServiceField bytes each (collectd's identifier fields).
+func CheckService(s string) error {
+	if s == "" {
+		return errors.New("empty service name")
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || c == '/' || c == '"' || c == '\\' {
+			return fmt.Errorf("service name %q: character %q not allowed (use letters, digits, '-', '_', '.')", s, c)
+		}
+	}
+	if s == SelfService {
+		return fmt.Errorf("service name %q is the plugin's own (its counters are written under it)", s)
+	}
+	plugin, inst, _ := strings.Cut(s, "-")
+	if plugin == "" {
+		return fmt.Errorf("service name %q: must not start with '-'", s)
+	}
+	if len(plugin) > MaxServiceField || len(inst) > MaxServiceField {
+		return fmt.Errorf("service name %q: longer than %d bytes on either side of the first '-'", s, MaxServiceField)
+	}
+	return nil
+}
 
 // MaxServiceField is the longest identifier field collectd keeps whole: a
 // service (the plugin field and its instance) is cut to it.

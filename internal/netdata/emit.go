@@ -3,7 +3,6 @@ package netdata
 import (
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/report"
@@ -20,14 +19,8 @@ var charted = func() map[report.Kind]bool {
 	return m
 }()
 
-// take updates h with a hub's batch: liveness, or a snapshot's values.
+// take updates h with a snapshot's values.
 func (s *Sink) take(h *hub, b report.Batch) {
-	if v, ok := b.Up(); ok {
-		h.up = v
-	}
-	if !b.Snapshot {
-		return
-	}
 	old := map[string]*consumer{}
 	for _, c := range h.consumers {
 		old[c.id] = c
@@ -135,19 +128,8 @@ func clean(s string) string {
 }
 
 // distinct returns the chart id prefixes of a hub's subjects:
-// fedmsg.SERVICE_NAME, sanitized, with _2, _3, ... for an id given before.
+// fedmsg.SERVICE_NAME, sanitized, made distinct by report.Distinct.
 func distinct(service string, subjects []string) []string {
-	out := make([]string, len(subjects))
-	used := make(map[string]bool, len(subjects))
 	prefix := "fedmsg." + sanitize(service) + "_"
-	for i, n := range subjects {
-		base := prefix + sanitize(n)
-		id := base
-		for k := 2; used[id]; k++ {
-			id = base + "_" + strconv.Itoa(k)
-		}
-		used[id] = true
-		out[i] = id
-	}
-	return out
+	return report.Distinct(subjects, func(n string) string { return prefix + sanitize(n) }, nil)
 }

@@ -39,8 +39,9 @@ var consumerCharts = []chart{
 		[]dim{{"backlog", report.Backlog, "absolute", 1, false}, {"unacked", report.InService, "absolute", 1, false}}},
 	{"workers", "Consumers attached (a broker's queue)", "consumers", "fedmsg.consumer_workers", "line", 7,
 		[]dim{{"workers", report.Workers, "absolute", 1, false}}},
-	{"rates", "Arrival and service rates (smoothed)", "messages/s", "fedmsg.consumer_rates", "line", 2,
-		[]dim{{"arrival", report.ArrivalRate, "absolute", 1000, false}, {"service", report.ServiceRate, "absolute", 1000, false}}},
+	{"rates", "Arrival and service rates (smoothed), and the backlog's growth", "messages/s", "fedmsg.consumer_rates", "line", 2,
+		[]dim{{"arrival", report.ArrivalRate, "absolute", 1000, false}, {"service", report.ServiceRate, "absolute", 1000, false},
+			{"growth", report.GrowthRate, "absolute", 1000, false}}},
 	{"waits", "Expected wait, Little-law wait and drain time", "seconds", "fedmsg.consumer_waits", "line", 3,
 		[]dim{{"expected_wait", report.ExpectedWait, "absolute", 1000, false}, {"wait", report.Wait, "absolute", 1000, false},
 			{"drain_time", report.DrainTime, "absolute", 1000, false}}},
@@ -55,6 +56,24 @@ var consumerCharts = []chart{
 var hubCharts = []chart{
 	{"up", "Hub up: its snapshots arrive", "boolean", "fedmsg.hub_up", "line", 0,
 		[]dim{{"up", report.HubUp, "absolute", 1, false}}},
+}
+
+// notCharted are the kinds left out on purpose: the program's own
+// (Netdata watches its plugins itself), the hub's counts, producers', the
+// histogram's and the old script's min, max and mean (the percentiles
+// chart has them), the headcounts (the rates chart has them) and the
+// snapshot age (the up chart says it).
+func notCharted(k report.Kind) bool {
+	switch in := k.Info(); {
+	case in.Scope == report.Endpoint || in.Scope == report.Process || in.Type == report.Bucket:
+		return true
+	}
+	switch k {
+	case report.Consumers, report.Producers, report.Uninitialized, report.ProducerExceptions, report.LastRanAge,
+		report.TimeMin, report.TimeMax, report.TimeAvg, report.HeadcountIn, report.HeadcountOut, report.LastSnapshotAge:
+		return true
+	}
+	return false
 }
 
 // Sink writes the plugins.d protocol to w. Use New.
@@ -86,26 +105,22 @@ func New(w io.Writer, updateEvery int) *Sink {
 	return &Sink{w: bufio.NewWriter(w), updateEvery: updateEvery, hubs: map[string]*hub{}, defined: map[string]bool{}}
 }
 
-// Write takes in the batches; on an interval (the program's own batch is
-// there) it writes every chart's latest values.
-func (s *Sink) Write(batches []report.Batch, _ []report.Notice) error {
-	tick := false
-	for _, b := range batches {
-		if b.Service == report.SelfService {
-			tick = true
-			s.keep(b.Subjects)
-			continue
-		}
-		h := s.hubs[b.Service]
-		if h == nil {
-			h = &hub{up: math.NaN()}
-			s.hubs[b.Service] = h
-			s.order = append(s.order, b.Service)
-		}
-		s.take(h, b)
+// Write takes in an update: every snapshot's values (exceptions add
+// up over every one of them); on a tick, the liveness, and then every
+// chart's latest values are written.
+func (s *Sink) Write(u report.Update) error {
+	for _, b := range u.Snapshots {
+		s.take(s.hub(b.Service), b)
 	}
-	if !tick {
+	t := u.Tick
+	if t == nil {
 		return nil
+	}
+	s.keep(t.Watched)
+	for _, b := range t.Liveness {
+		if v, ok := b.Up(); ok {
+			s.hub(b.Service).up = v
+		}
 	}
 	if len(s.defined) > maxDefined {
 		// A hub renaming its consumers all the time: forget the charts
@@ -116,6 +131,17 @@ func (s *Sink) Write(batches []report.Batch, _ []report.Notice) error {
 		s.emit(sv, s.hubs[sv])
 	}
 	return s.w.Flush()
+}
+
+// hub returns the state of a service, made when first seen.
+func (s *Sink) hub(service string) *hub {
+	h := s.hubs[service]
+	if h == nil {
+		h = &hub{up: math.NaN()}
+		s.hubs[service] = h
+		s.order = append(s.order, service)
+	}
+	return h
 }
 
 // keep drops the hubs not among the services watched now.

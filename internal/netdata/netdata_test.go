@@ -12,8 +12,9 @@ import (
 
 var t0 = time.Date(2026, 12, 2, 13, 0, 0, 0, time.UTC)
 
-func tick(services ...string) report.Batch {
-	return report.Batch{Service: report.SelfService, Time: t0, Subjects: services}
+func tick(liveness []report.Batch, services ...string) report.Update {
+	return report.Update{Tick: &report.Tick{Time: t0, Watched: services, Liveness: liveness,
+		Self: report.Batch{Service: report.SelfService, Time: t0, Subjects: services}}}
 }
 
 // TestProtocol: nothing is written between intervals; on one, charts are
@@ -23,7 +24,7 @@ func tick(services ...string) report.Batch {
 func TestProtocol(t *testing.T) {
 	var out bytes.Buffer
 	s := New(&out, 2)
-	snap := report.Batch{Service: "fedmsg-hub", Time: t0, Snapshot: true, Subjects: []string{"it's \"x\"\n\xff", "A", "A"},
+	snap := report.Batch{Service: "fedmsg-hub", Time: t0, Subjects: []string{"it's \"x\"\n\xff", "A", "A"},
 		Values: []report.Value{
 			{Kind: report.Backlog, Subject: 0, V: 5},
 			{Kind: report.P95, Subject: 0, V: 0.25},
@@ -32,11 +33,11 @@ func TestProtocol(t *testing.T) {
 			{Kind: report.Backlog, Subject: 2, V: 2},
 			{Kind: report.Exceptions, Subject: 1, V: 3},
 		}}
-	s.Write([]report.Batch{snap}, nil)
+	s.Write(report.Update{Snapshots: []report.Batch{snap}})
 	if out.Len() != 0 {
 		t.Fatalf("written before an interval:\n%s", out.String())
 	}
-	s.Write([]report.Batch{{Service: "fedmsg-hub", Values: []report.Value{{Kind: report.HubUp, V: 1}}}, tick("fedmsg-hub")}, nil)
+	s.Write(tick([]report.Batch{{Service: "fedmsg-hub", Values: []report.Value{{Kind: report.HubUp, V: 1}}}}, "fedmsg-hub"))
 	first := out.String()
 	for _, want := range []string{
 		"CHART fedmsg.fedmsg_hub_up '' 'fedmsg-hub: Hub up: its snapshots arrive' 'boolean' 'fedmsg-hub' 'fedmsg.hub_up' line 70000 2 '' 'fedmsg-collectd' 'fedmsg'\n",
@@ -64,14 +65,34 @@ func TestProtocol(t *testing.T) {
 	// adds up the next snapshot's.
 	out.Reset()
 	snap.Values[5].V = 4
-	s.Write([]report.Batch{snap, tick("fedmsg-hub")}, nil)
+	u := tick(nil, "fedmsg-hub")
+	u.Snapshots = []report.Batch{snap}
+	s.Write(u)
 	if strings.Contains(out.String(), "CHART") || !strings.Contains(out.String(), "SET exceptions = 7\n") {
 		t.Errorf("second interval:\n%s", out.String())
 	}
 	// A hub no longer watched is no longer written.
 	out.Reset()
-	s.Write([]report.Batch{tick("other")}, nil)
+	s.Write(tick(nil, "other"))
 	if out.Len() != 0 {
 		t.Errorf("a forgotten hub written:\n%s", out.String())
+	}
+}
+
+// TestChartsCoverCatalogue fails when a kind of the catalogue is neither
+// charted nor left out on purpose.
+func TestChartsCoverCatalogue(t *testing.T) {
+	shown := map[report.Kind]bool{}
+	for _, cs := range [][]chart{consumerCharts, hubCharts} {
+		for _, c := range cs {
+			for _, d := range c.dims {
+				shown[d.kind] = true
+			}
+		}
+	}
+	for _, k := range report.Kinds() {
+		if shown[k] == notCharted(k) {
+			t.Errorf("kind %v: charted %v, left out on purpose %v", k, shown[k], notCharted(k))
+		}
 	}
 }

@@ -109,18 +109,20 @@ func BenchmarkWrite(b *testing.B) {
 		var batch report.Batch
 		for i := range 2 { // the second snapshot has the analytics too
 			var err error
-			batch, _, err = h.Add(message(data, time.Unix(1795516100+5*int64(i), 0)))
+			batch, err = h.Add(message(data, time.Unix(1795516100+5*int64(i), 0)))
 			if err != nil {
 				b.Fatal(err)
 			}
 		}
 		b.Run(sz.name, func(b *testing.B) {
 			w := putval.NewSink(io.Discard, "host")
-			batches := []report.Batch{batch}
+			u := report.Update{Snapshots: []report.Batch{batch}}
 			b.SetBytes(int64(len(data)))
 			b.ReportAllocs()
 			for b.Loop() {
-				if err := w.Write(batches, nil); err != nil {
+				// A second later each time: the sink writes one a second.
+				u.Snapshots[0].Time = u.Snapshots[0].Time.Add(time.Second)
+				if err := w.Write(u); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -136,11 +138,11 @@ func message(data []byte, at time.Time) model.Message {
 
 // write runs one message through h into w, as the live pipeline does.
 func write(b *testing.B, h *Hubs, w Sink, m model.Message) {
-	batch, _, err := h.Add(m)
+	batch, err := h.Add(m)
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := w.Write([]report.Batch{batch}, nil); err != nil {
+	if err := w.Write(report.Update{Snapshots: []report.Batch{batch}}); err != nil {
 		b.Fatal(err)
 	}
 }

@@ -10,28 +10,24 @@ import (
 	"github.com/fedora-infra/fedmsg-collectd/internal/report"
 )
 
-// Hubs turns each endpoint's messages into batches: decode, derive, and
-// the write policy. It keeps per endpoint the decoder's names, the
+// Hubs turns each endpoint's messages into batches: decode and derive.
+// It keeps per endpoint the decoder's names, the
 // analytics' state and the counters of the program's own values. Live and
 // in replay alike; use it from one goroutine.
 type Hubs struct {
-	// Accumulate writes every snapshot, with its processing-time buckets
-	// (Config.Accumulate).
-	Accumulate bool
-	smoothing  time.Duration
-	log        *slog.Logger
-	hubs       map[model.Endpoint]*hub
+	smoothing time.Duration
+	log       *slog.Logger
+	hubs      map[model.Endpoint]*hub
 }
 
 // hub is what Hubs keeps of one endpoint.
 type hub struct {
-	dec        model.Decoder
-	derive     *derive.Hub
-	lastSecond int64
-	snapshots  int64 // decoded
-	errors     int64 // messages that did not decode
-	skipped    int64 // malformed entries left out
-	lastLog    time.Time
+	dec       model.Decoder
+	derive    *derive.Hub
+	snapshots int64 // decoded
+	errors    int64 // messages that did not decode
+	skipped   int64 // malformed entries left out
+	lastLog   time.Time
 }
 
 // logEvery rate-limits the log lines about one endpoint's messages.
@@ -50,23 +46,17 @@ func NewHubs(smoothing time.Duration, log *slog.Logger) *Hubs {
 func (hs *Hubs) get(ep model.Endpoint) *hub {
 	h := hs.hubs[ep]
 	if h == nil {
-		h = &hub{derive: derive.NewHub(analytics.NewHub(hs.smoothing)), lastSecond: -1}
-		h.derive.Histograms = hs.Accumulate
+		h = &hub{derive: derive.NewHub(analytics.NewHub(hs.smoothing))}
 		hs.hubs[ep] = h
 	}
 	return h
 }
 
 // Add decodes m and derives its values, always, so that the analytics see
-// every snapshot. It returns the snapshot's batch and whether to write it,
-// or the decode error. Not written are the values of an endpoint's very
-// first snapshot, whose period (the interval collectd would create its
-// files with) is not measured yet; and a second snapshot within the same
-// second, which collectd's rrdtool plugin refuses ("minimum one second
-// step") for a hub publishing more than once a second. With Accumulate,
-// every snapshot is written. The batch is valid until the next call for
-// the same endpoint.
-func (hs *Hubs) Add(m model.Message) (report.Batch, bool, error) {
+// every snapshot, and returns the snapshot's batch, or the decode error.
+// Which snapshots a sink writes is the sink's rule. The batch is valid
+// until the next call for the same endpoint.
+func (hs *Hubs) Add(m model.Message) (report.Batch, error) {
 	h := hs.get(m.Endpoint)
 	var (
 		s   model.Snapshot
@@ -81,7 +71,7 @@ func (hs *Hubs) Add(m model.Message) (report.Batch, bool, error) {
 	if err != nil {
 		h.errors++
 		hs.complain(h, m.Endpoint, "skipped a message that is not a monitoring snapshot", "err", err, "decode_errors", h.errors)
-		return report.Batch{}, false, err
+		return report.Batch{}, err
 	}
 	if s.Skipped > 0 {
 		h.skipped += int64(s.Skipped)
@@ -90,16 +80,7 @@ func (hs *Hubs) Add(m model.Message) (report.Batch, bool, error) {
 	h.snapshots++
 	s.Period, s.Session = m.Period, m.Session
 	subjects, values := h.derive.Values(s)
-	b := report.Batch{Service: m.Endpoint.Service, Time: m.Arrival, Interval: m.Period, Subjects: subjects, Values: values, Snapshot: true}
-	sec := m.Arrival.Unix()
-	if hs.Accumulate {
-		return b, true, nil
-	}
-	if m.Period == 0 || sec == h.lastSecond {
-		return b, false, nil
-	}
-	h.lastSecond = sec
-	return b, true, nil
+	return report.Batch{Service: m.Endpoint.Service, Time: m.Arrival, Interval: m.Period, Subjects: subjects, Values: values}, nil
 }
 
 // complain logs at most once per logEvery for an endpoint.

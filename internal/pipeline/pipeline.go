@@ -27,11 +27,12 @@ type Source interface {
 	Watched() []model.Watched
 }
 
-// Sink writes what the pipeline yields: the collectd sink (package
+// Sink takes what the pipeline yields: the collectd sink (package
 // putval), or any other. Write is called from one goroutine, once per
-// wake-up, with everything to write then.
+// wake-up, with everything of that wake-up; each sink applies its own rules
+// to it.
 type Sink interface {
-	Write(batches []report.Batch, notes []report.Notice) error
+	Write(u report.Update) error
 }
 
 // Config tunes Run.
@@ -48,10 +49,6 @@ type Config struct {
 	Logger *slog.Logger
 	// Tick, if not nil, replaces the interval's ticker (tests).
 	Tick <-chan time.Time
-	// Accumulate is for sinks that add up what each snapshot counts
-	// (Prometheus): every snapshot is written, the first and several a
-	// second too, with its processing-time buckets.
-	Accumulate bool
 	// Now reads the clock for the latency of each snapshot, from its
 	// arrival to its values written; default time.Now.
 	Now func() time.Time
@@ -93,60 +90,54 @@ func Run(ctx context.Context, cfg Config, src Source, sink Sink) error {
 	}
 	debug := log.Enabled(ctx, slog.LevelDebug)
 	hubs := NewHubs(cfg.Smoothing, log)
-	hubs.Accumulate = cfg.Accumulate
 	live := &health.Tracker{IdlePeriods: cfg.IdlePeriods}
 	lat := new(latencies)
 	for {
 		var (
-			batches  []report.Batch
-			arrivals []time.Time // of the snapshot batches, for the latency
-			notes    []report.Notice
-			ticked   bool
+			u        report.Update
+			arrivals []time.Time // of the snapshots, for the latency
 		)
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-box.ready:
 			for _, m := range box.take() {
-				b, write, err := hubs.Add(m)
+				b, err := hubs.Add(m)
 				if err != nil {
 					continue
 				}
-				notes = append(notes, live.Heard(m.Endpoint, m.Arrival, m.Period)...)
-				if write {
-					batches = append(batches, b)
-					arrivals = append(arrivals, m.Arrival)
-				}
+				u.Notices = append(u.Notices, live.Heard(m.Endpoint, m.Arrival, m.Period)...)
+				u.Snapshots = append(u.Snapshots, b)
+				arrivals = append(arrivals, m.Arrival)
 			}
 		case now := <-tick:
-			ticked = true
 			watched := src.Watched()
 			eps := make([]model.Endpoint, len(watched))
 			keep := make(map[model.Endpoint]bool, len(watched))
+			t := &report.Tick{Time: now, Interval: cfg.Interval, Watched: make([]string, len(watched))}
 			for i, w := range watched {
 				eps[i] = w.Endpoint
 				keep[w.Endpoint] = true
+				t.Watched[i] = w.Endpoint.Service
 			}
-			batches, notes = live.Check(now, eps, cfg.Interval)
+			t.Liveness, u.Notices = live.Check(now, eps, cfg.Interval)
 			hubs.forget(keep)
 			box.forget(keep)
-			batches = append(batches, selfBatch(now, cfg.Interval, src, watched, hubs, box, lat))
+			t.Self = selfBatch(now, cfg.Interval, src, watched, hubs, box, lat)
+			u.Tick = t
 		}
-		if len(batches) == 0 && len(notes) == 0 {
+		if u.Empty() {
 			continue
 		}
 		// All at once: one write per wake-up.
-		if err := sink.Write(batches, notes); err != nil {
+		if err := sink.Write(u); err != nil {
 			return fmt.Errorf("write: %w", err)
-		}
-		if ticked {
-			releaseMemory()
 		}
 		for i, at := range arrivals {
 			d := cfg.Now().Sub(at)
 			lat.add(d)
 			if debug {
-				log.Debug("wrote snapshot", "service", batches[i].Service, "values", len(batches[i].Values), "latency", d)
+				log.Debug("wrote snapshot", "service", u.Snapshots[i].Service, "values", len(u.Snapshots[i].Values), "latency", d)
 			}
 		}
 	}

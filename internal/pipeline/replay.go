@@ -9,8 +9,8 @@ import (
 )
 
 // Replay feeds the messages that next returns, until io.EOF, through hubs
-// into sink as the live pipeline does, each snapshot's batch in a write of
-// its own; recorded arrival times, periods and sessions make the output
+// into sink as the live pipeline does, each snapshot's batch in an update
+// of its own; recorded arrival times, periods and sessions make the output
 // the same on every run. Messages that do not decode are passed to bad and
 // counted. It returns the count, and the first error of next (other than
 // io.EOF) or of the sink.
@@ -25,17 +25,14 @@ func Replay(next func() (model.Message, error), hubs *Hubs, sink Sink, bad func(
 		if err != nil {
 			return n, err
 		}
-		b, write, err := hubs.Add(m)
+		b, err := hubs.Add(m)
 		if err != nil {
 			n++
 			bad(err)
 			continue
 		}
-		if !write {
-			continue
-		}
 		batch[0] = b
-		if err := sink.Write(batch, nil); err != nil {
+		if err := sink.Write(report.Update{Snapshots: batch}); err != nil {
 			return n, err
 		}
 	}

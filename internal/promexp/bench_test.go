@@ -18,7 +18,7 @@ func fleet(hubs int) *Sink {
 		report.ArrivalRate, report.ServiceRate, report.Wait, report.ExpectedWait, report.DrainTime,
 		report.P50, report.P95, report.P99, report.Utilization, report.TimeCount, report.TimeSum}
 	for h := range hubs {
-		b := report.Batch{Service: fmt.Sprintf("hub%03d", h), Time: time.Unix(1796216400, 0), Interval: 5 * time.Second, Snapshot: true}
+		b := report.Batch{Service: fmt.Sprintf("hub%03d", h), Time: time.Unix(1796216400, 0), Interval: 5 * time.Second}
 		for c := range 50 {
 			b.Subjects = append(b.Subjects, fmt.Sprintf("Consumer%02d", c))
 			for _, k := range kinds {
@@ -28,7 +28,8 @@ func fleet(hubs int) *Sink {
 				b.Values = append(b.Values, report.Value{Kind: report.TimeLE0 + report.Kind(i), Subject: c, V: float64(i)})
 			}
 		}
-		s.Write([]report.Batch{b, {Service: b.Service, Values: []report.Value{{Kind: report.HubUp, V: 1}}}}, nil)
+		s.Write(report.Update{Snapshots: []report.Batch{b}})
+		s.Write(report.Update{Tick: &report.Tick{Watched: []string{b.Service}, Liveness: []report.Batch{{Service: b.Service, Values: []report.Value{{Kind: report.HubUp, V: 1}}}}}})
 	}
 	return s
 }
@@ -61,7 +62,7 @@ func BenchmarkScrape(b *testing.B) {
 func BenchmarkTake(b *testing.B) {
 	s := fleet(1)
 	kinds := []report.Kind{report.Backlog, report.HeadcountIn, report.ExpectedWait, report.TimeCount}
-	batch := report.Batch{Service: "hub000", Time: time.Unix(1796216400, 0), Interval: 5 * time.Second, Snapshot: true}
+	batch := report.Batch{Service: "hub000", Time: time.Unix(1796216400, 0), Interval: 5 * time.Second}
 	for c := range 50 {
 		batch.Subjects = append(batch.Subjects, fmt.Sprintf("Consumer%02d", c))
 		for _, k := range kinds {
@@ -69,6 +70,6 @@ func BenchmarkTake(b *testing.B) {
 		}
 	}
 	for b.Loop() {
-		s.Write([]report.Batch{batch}, nil)
+		s.Write(report.Update{Snapshots: []report.Batch{batch}})
 	}
 }

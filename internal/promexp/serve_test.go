@@ -27,7 +27,7 @@ func bigSink() *Sink {
 			b.Values = append(b.Values, report.Value{Kind: report.Backlog, Subject: c, V: float64(c)},
 				report.Value{Kind: report.TimeCount, Subject: c, V: 1}, report.Value{Kind: report.TimeSum, Subject: c, V: 0.1})
 		}
-		s.Write([]report.Batch{b}, nil)
+		s.Write(report.Update{Snapshots: []report.Batch{b}})
 	}
 	return s
 }
@@ -77,7 +77,7 @@ func TestHostileClients(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		for i := range 50 {
-			s.Write([]report.Batch{snap(t0.Add(time.Duration(i)*time.Second), 1)}, nil)
+			s.Write(report.Update{Snapshots: []report.Batch{snap(t0.Add(time.Duration(i)*time.Second), 1)}})
 		}
 		close(done)
 	}()

@@ -72,27 +72,39 @@ func New(now func() time.Time) *Sink {
 	return &Sink{hubs: make(map[string]*hubState), now: now, gather: newGatherer()}
 }
 
-// Write takes in batches and notices; it never fails.
-func (s *Sink) Write(batches []report.Batch, _ []report.Notice) error {
-	for _, b := range batches {
-		if b.Service == report.SelfService {
-			s.takeSelf(b)
-			continue
+// Write takes in an update: every snapshot adds to its service's
+// counters; on a tick the liveness and the program's own values are
+// taken, and the services no longer watched are dropped. It never fails.
+func (s *Sink) Write(u report.Update) error {
+	for _, b := range u.Snapshots {
+		s.update(b.Service, func(prev *hubState) *hubState { return takeHub(prev, b) })
+	}
+	if t := u.Tick; t != nil {
+		for _, b := range t.Liveness {
+			if v, ok := b.Up(); ok {
+				s.update(b.Service, func(prev *hubState) *hubState { return takeUp(prev, b.Service, v) })
+			}
 		}
-		s.mu.Lock()
-		prev := s.hubs[b.Service]
-		s.mu.Unlock()
-		next := takeHub(prev, b)
-		s.mu.Lock()
-		s.hubs[b.Service] = next
-		s.mu.Unlock()
+		s.takeSelf(t.Self, t.Watched)
 	}
 	return nil
 }
 
-// takeSelf takes the program's own batch; its subjects are the services
-// watched now, so hubs no longer watched are dropped here.
-func (s *Sink) takeSelf(b report.Batch) {
+// update replaces a service's state by next(its state), computed outside
+// the lock.
+func (s *Sink) update(service string, next func(*hubState) *hubState) {
+	s.mu.Lock()
+	prev := s.hubs[service]
+	s.mu.Unlock()
+	st := next(prev)
+	s.mu.Lock()
+	s.hubs[service] = st
+	s.mu.Unlock()
+}
+
+// takeSelf takes the program's own batch and the services watched now;
+// hubs no longer watched are dropped here.
+func (s *Sink) takeSelf(b report.Batch, watched []string) {
 	var self [numFamilies][]byte
 	for _, v := range b.Values {
 		f, ok := familyOf[v.Kind]
@@ -105,15 +117,15 @@ func (s *Sink) takeSelf(b report.Batch) {
 			self[f] = appendSample(self[f], families[f].name, "_total", label("service", b.Subjects[v.Subject]), v.V)
 		}
 	}
-	watched := make(map[string]bool, len(b.Subjects))
-	for _, sv := range b.Subjects {
-		watched[sv] = true
+	keep := make(map[string]bool, len(watched))
+	for _, sv := range watched {
+		keep[sv] = true
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.self = &self
 	for sv := range s.hubs {
-		if !watched[sv] {
+		if !keep[sv] {
 			delete(s.hubs, sv)
 		}
 	}

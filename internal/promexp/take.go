@@ -3,25 +3,29 @@ package promexp
 import (
 	"math"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/report"
 )
 
-// takeHub returns the state of a hub after batch b, from its state prev
-// (nil for a hub not seen before): a liveness batch updates whether it is
-// up; a snapshot's batch replaces its values and adds to its counters.
+// takeUp returns the state of a hub after an interval's word on whether
+// it is up, from its state prev (nil for a hub not seen before).
+func takeUp(prev *hubState, service string, up float64) *hubState {
+	next := &hubState{label: label("service", service)}
+	if prev != nil {
+		*next = *prev // shared slices: never changed once made
+	}
+	next.up = up
+	return next
+}
+
+// takeHub returns the state of a hub after its snapshot's batch b, from
+// its state prev (nil for a hub not seen before): b replaces its values
+// and adds to its counters.
 func takeHub(prev *hubState, b report.Batch) *hubState {
 	next := &hubState{up: math.NaN(), label: label("service", b.Service)}
 	if prev != nil {
 		*next = *prev // shared slices: never changed once made
-	}
-	if v, ok := b.Up(); ok {
-		next.up = v
-	}
-	if !b.Snapshot {
-		return next
 	}
 	next.at = b.Time
 	next.series = [numFamilies][]sample{famPeriod: {{-1, b.Interval.Seconds()}}}
@@ -106,19 +110,8 @@ func takeHub(prev *hubState, b report.Batch) *hubState {
 	return next
 }
 
-// distinct returns the label values of the subjects: valid UTF-8, and a
-// name listed again gets "#2", "#3", ..., so no two series collide.
+// distinct returns the label values of the subjects: valid UTF-8, and
+// made distinct by the one rule of report.Distinct.
 func distinct(subjects []string) []string {
-	out := make([]string, len(subjects))
-	used := make(map[string]bool, len(subjects))
-	for i, n := range subjects {
-		base := validUTF8(n)
-		n = base
-		for k := 2; used[n]; k++ {
-			n = base + "#" + strconv.Itoa(k)
-		}
-		used[n] = true
-		out[i] = n
-	}
-	return out
+	return report.Distinct(subjects, validUTF8, nil)
 }

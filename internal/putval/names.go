@@ -1,7 +1,6 @@
 package putval
 
 import (
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"strconv"
@@ -76,62 +75,10 @@ func fit(s string, max int) string {
 
 // Names maps consumer or producer names, in the order the hub listed them, to
 // distinct names fit for an identifier field: sanitized, at most MaxName
-// bytes, and unique. The first entry with a given name keeps it; later
-// entries with the same (sanitized) name get "_2", "_3", ... in list order,
-// skipping suffixed names that another entry already has. The result is
-// stable as long as the hub lists its entries in the same order.
+// bytes, and unique by report.Distinct ("_2", "_3", ... for a name listed
+// again).
 func Names(names []string) []string {
-	out := make([]string, len(names))
-	taken := make(map[string]bool, len(names))
-	var dups []int
-	for i, n := range names {
-		s := fit(Sanitize(n), MaxName)
-		if taken[s] {
-			dups = append(dups, i)
-			continue
-		}
-		taken[s] = true
-		out[i] = s
-	}
-	for _, i := range dups {
-		base := Sanitize(names[i])
-		for k := 2; ; k++ {
-			s := fit(base+"_"+strconv.Itoa(k), MaxName)
-			if !taken[s] {
-				taken[s] = true
-				out[i] = s
-				break
-			}
-		}
-	}
-	return out
-}
-
-// CheckService reports whether a service name (the plugin field of every
-// identifier, such as "fedmsg-hub") is usable: non-empty printable ASCII
-// without '/', spaces, quotes or backslashes, and split at its first '-'
-// into a plugin and plugin instance of at most MaxField bytes each.
-func CheckService(s string) error {
-	if s == "" {
-		return errors.New("empty service name")
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= ' ' || c >= 0x7f || c == '/' || c == '"' || c == '\\' {
-			return fmt.Errorf("service name %q: character %q not allowed (use letters, digits, '-', '_', '.')", s, c)
-		}
-	}
-	if s == report.SelfService {
-		return fmt.Errorf("service name %q is the plugin's own (its counters are written under it)", s)
-	}
-	plugin, inst, _ := strings.Cut(s, "-")
-	if plugin == "" {
-		return fmt.Errorf("service name %q: must not start with '-'", s)
-	}
-	if len(plugin) > MaxField || len(inst) > MaxField {
-		return fmt.Errorf("service name %q: longer than %d bytes on either side of the first '-'", s, MaxField)
-	}
-	return nil
+	return report.Distinct(names, Sanitize, func(s string) string { return fit(s, MaxName) })
 }
 
 // Host makes a host name safe for the host field: sanitized like a consumer

@@ -69,19 +69,6 @@ func TestNames(t *testing.T) {
 	}
 }
 
-func TestCheckService(t *testing.T) {
-	for _, ok := range []string{"fedmsg-hub", "fedmsg-hub-3", "moksha-hub", "relay", "fedmsg-127_0_0_1_3000"} {
-		if err := CheckService(ok); err != nil {
-			t.Errorf("CheckService(%q): %v", ok, err)
-		}
-	}
-	for _, bad := range []string{"", "a/b", "a b", `a"b`, "-hub", "x\n", strings.Repeat("p", 128) + "-i"} {
-		if err := CheckService(bad); err == nil {
-			t.Errorf("CheckService(%q) accepted", bad)
-		}
-	}
-}
-
 // suffixes are the type instance suffixes this program appends.
 var suffixes = []string{"_backlog", "_exceptions", "_last_ran_age"}
 

@@ -11,14 +11,17 @@ import (
 // Sink writes the pipeline's neutral values to collectd: PUTVAL lines for
 // batches, PUTNOTIF lines for notices, under HOST/SERVICE/TYPE-INSTANCE
 // with the names of identOf and the names of consumers and producers made
-// fit by Names. Use it from one goroutine.
+// fit by Names. It owns collectd's write rules (see Write). Use it from
+// one goroutine.
 type Sink struct {
-	host  string
-	w     *Writer
-	names map[string]*names // per service
-	bs    []Batch
-	vs    []Value
-	ns    []Notification
+	host   string
+	w      *Writer
+	names  map[string]*names // per service
+	second map[string]int64  // per service, the Unix second of the last snapshot written
+	bs     []Batch
+	vs     []Value
+	ns     []Notification
+	in     []report.Batch
 }
 
 // names are the identifier names of a hub's subjects, kept while the hub
@@ -33,12 +36,50 @@ const maxServices = 4096
 // NewSink returns a Sink writing to w with host as the host field (it must
 // have passed Host).
 func NewSink(w io.Writer, host string) *Sink {
-	return &Sink{host: host, w: NewWriter(w), names: make(map[string]*names)}
+	return &Sink{host: host, w: NewWriter(w), names: make(map[string]*names), second: make(map[string]int64)}
 }
 
-// Write writes the batches, then the notices, in one Write call on the
-// underlying writer.
-func (s *Sink) Write(batches []report.Batch, notes []report.Notice) error {
+// Write writes an update in one Write call on the underlying writer: the
+// snapshots collectd takes, then on a tick the liveness and the program's
+// own values, then the notices. Left out are the values of a service's
+// very first snapshot, whose period (the interval collectd would create
+// its files with) is not measured yet, and a second snapshot within the
+// same second, which collectd's rrdtool plugin refuses ("minimum one
+// second step") for a hub publishing more than once a second.
+func (s *Sink) Write(u report.Update) error {
+	in := s.in[:0]
+	for _, b := range u.Snapshots {
+		sec := b.Time.Unix()
+		if last, ok := s.second[b.Service]; b.Interval == 0 || ok && last == sec {
+			continue
+		}
+		s.second[b.Service] = sec
+		in = append(in, b)
+	}
+	if t := u.Tick; t != nil {
+		in = append(in, t.Liveness...)
+		in = append(in, t.Self)
+		s.forget(t.Watched)
+	}
+	s.in = in
+	return s.write(in, u.Notices)
+}
+
+// forget drops what the sink keeps of services no longer watched.
+func (s *Sink) forget(watched []string) {
+	keep := make(map[string]bool, len(watched))
+	for _, sv := range watched {
+		keep[sv] = true
+	}
+	for sv := range s.second {
+		if !keep[sv] {
+			delete(s.second, sv)
+		}
+	}
+}
+
+// write writes the batches, then the notices, in one Write call.
+func (s *Sink) write(batches []report.Batch, notes []report.Notice) error {
 	n := 0
 	for _, b := range batches {
 		n += len(b.Values)
@@ -79,11 +120,17 @@ func (s *Sink) appendValues(vs []Value, b report.Batch) []Value {
 		}
 		switch v.Kind.Scope() {
 		case report.Entry:
+			if v.Subject < 0 || v.Subject >= len(b.Subjects) {
+				continue
+			}
 			if fit == nil {
 				fit = s.fitted(b.Service, b.Subjects)
 			}
 			vs = append(vs, Value{Type: id.typ, TypeInstance: fit[v.Subject], Suffix: id.instance, Value: x})
 		case report.Endpoint:
+			if v.Subject < 0 || v.Subject >= len(b.Subjects) {
+				continue
+			}
 			vs = append(vs, Value{Type: id.typ, TypeInstance: Field(b.Subjects[v.Subject] + "_" + id.instance), Value: x})
 		default:
 			vs = append(vs, Value{Type: id.typ, TypeInstance: id.instance, Value: x})

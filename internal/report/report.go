@@ -5,13 +5,18 @@
 // name, type and unit with one table (collectd: package putval).
 package report
 
-import "time"
+import (
+	"time"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/model"
+)
 
 // Kind says what a value is, its unit, and what its Subject indexes.
 type Kind uint8
 
-// The kinds, in no particular order. Units are base units: seconds,
-// messages, messages per second.
+// The kinds, in no particular order: what each is (its unit, scope, type
+// and help) is in the catalogue (catalogue.go), not in its place here.
+// Units are base units: seconds, messages, messages per second.
 const (
 	// Per consumer, as the hub published them (the compatibility set).
 	Backlog      Kind = iota // messages waiting for a worker at publish time
@@ -81,31 +86,6 @@ const (
 // buckets (kinds TimeLE0 on): from a millisecond of work to ten minutes.
 var TimeBounds = [...]float64{0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60, 600}
 
-// Scope is what a value's Subject indexes.
-type Scope uint8
-
-// The scopes.
-const (
-	// Hub: values of the batch's service as a whole; Subject is unused.
-	Hub Scope = iota
-	// Entry: a consumer or producer, by its index in Batch.Subjects.
-	Entry
-	// Endpoint: a watched endpoint, by the index of its service in
-	// Batch.Subjects (the program's own counters).
-	Endpoint
-)
-
-// Scope returns what the Subject of a value of kind k indexes.
-func (k Kind) Scope() Scope {
-	switch {
-	case k <= LastRanAge || k >= ArrivalRate && k <= Utilization || k >= Workers:
-		return Entry
-	case k >= Snapshots && k <= FailedPolls:
-		return Endpoint
-	}
-	return Hub
-}
-
 // Value is one value of a Batch.
 type Value struct {
 	Kind Kind
@@ -116,7 +96,7 @@ type Value struct {
 
 // SelfService is the service of the batches that report on the program
 // itself.
-const SelfService = "fedmsg-collectd"
+const SelfService = model.SelfService
 
 // Batch is everything reported for one snapshot of a hub, or on one
 // interval for a hub or the program itself: the values share the service,
@@ -135,20 +115,6 @@ type Batch struct {
 	// endpoints. A sink makes them fit its names.
 	Subjects []string
 	Values   []Value
-	// Snapshot is true for the values of a hub's snapshot, false for an
-	// interval's (liveness, the program's own).
-	Snapshot bool
-}
-
-// Up returns the batch's HubUp value, if it has one: an interval's word
-// on whether the hub is up.
-func (b Batch) Up() (float64, bool) {
-	for _, v := range b.Values {
-		if v.Kind == HubUp {
-			return v.V, true
-		}
-	}
-	return 0, false
 }
 
 // Severity of a Notice.

@@ -71,25 +71,42 @@ var colOf = map[report.Kind]int{
 	report.Exceptions:   colExc,
 }
 
+// notShown are the kinds the table leaves out on purpose, to fit a
+// terminal: the program's own, the histogram, the hub's counts, the
+// producers', and the figures an operator acts on less.
+func notShown(k report.Kind) bool {
+	switch in := k.Info(); {
+	case in.Scope == report.Endpoint || in.Scope == report.Process || in.Type == report.Bucket:
+		return true
+	}
+	switch k {
+	case report.HeadcountIn, report.HeadcountOut, report.TimeMin, report.TimeMax, report.TimeAvg,
+		report.ProducerExceptions, report.LastRanAge, report.Consumers, report.Producers, report.Uninitialized,
+		report.Wait, report.P50, report.P99, report.LastSnapshotAge, report.Workers, report.InService:
+		return true
+	}
+	return false
+}
+
 // New returns a table that draws on w, a terminal.
 func New(w io.Writer, title string) *Table {
 	return &Table{w: w, Title: title, hubs: make(map[string]*hub)}
 }
 
-// Write takes in the batches and notices and redraws the table.
-func (t *Table) Write(batches []report.Batch, notes []report.Notice) error {
-	for _, b := range batches {
-		if b.Service == report.SelfService {
-			continue
-		}
-		h := t.hubs[b.Service]
-		if h == nil {
-			h = &hub{up: math.NaN()}
-			t.hubs[b.Service] = h
-		}
-		t.add(h, b)
+// Write takes in an update and redraws the table: every snapshot, the
+// liveness of a tick, the notices.
+func (t *Table) Write(u report.Update) error {
+	for _, b := range u.Snapshots {
+		t.add(t.hub(b.Service), b)
 	}
-	for _, n := range notes {
+	if u.Tick != nil {
+		for _, b := range u.Tick.Liveness {
+			if v, ok := b.Up(); ok {
+				t.hub(b.Service).up = v
+			}
+		}
+	}
+	for _, n := range u.Notices {
 		if h := t.hubs[n.Service]; h != nil && n.Kind == report.HubUp {
 			h.notice = n.Message
 		}
@@ -99,22 +116,25 @@ func (t *Table) Write(batches []report.Batch, notes []report.Notice) error {
 	return err
 }
 
-// add takes a hub's batch: a snapshot (consumer values) or an interval's
-// liveness.
+// hub returns the state of a service, made when first seen.
+func (t *Table) hub(service string) *hub {
+	h := t.hubs[service]
+	if h == nil {
+		h = &hub{up: math.NaN()}
+		t.hubs[service] = h
+	}
+	return h
+}
+
+// add takes a snapshot's consumer values.
 func (t *Table) add(h *hub, b report.Batch) {
-	if v, ok := b.Up(); ok {
-		h.up = v
-	}
-	if !b.Snapshot {
-		return
-	}
 	h.last, h.interval = b.Time, b.Interval
 	old := h.rows
 	h.rows = nil
 	index := make(map[int]int) // subject -> row
 	for _, v := range b.Values {
 		col, ok := colOf[v.Kind]
-		if !ok || v.Kind.Scope() != report.Entry {
+		if !ok || v.Kind.Scope() != report.Entry || v.Subject < 0 || v.Subject >= len(b.Subjects) {
 			continue
 		}
 		i, ok := index[v.Subject]

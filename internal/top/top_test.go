@@ -43,7 +43,7 @@ func TestTable(t *testing.T) {
 	tb := New(&out, "title")
 	at := time.Date(2026, 12, 2, 13, 0, 0, 0, time.UTC)
 	snap := func(backlog float64) report.Batch {
-		return report.Batch{Service: "fedmsg-hub", Time: at, Interval: 5 * time.Second, Snapshot: true,
+		return report.Batch{Service: "fedmsg-hub", Time: at, Interval: 5 * time.Second,
 			Subjects: []string{"FMNConsumer", "DigestProducer"},
 			Values: []report.Value{
 				{Kind: report.Backlog, Subject: 0, V: backlog},
@@ -54,7 +54,7 @@ func TestTable(t *testing.T) {
 			}}
 	}
 	for _, b := range []float64{0, 100, 200} {
-		if err := tb.Write([]report.Batch{snap(b)}, nil); err != nil {
+		if err := tb.Write(report.Update{Snapshots: []report.Batch{snap(b)}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -69,11 +69,25 @@ func TestTable(t *testing.T) {
 		t.Errorf("a producer in the consumers' table:\n%s", last)
 	}
 	out.Reset()
-	tb.Write([]report.Batch{
-		{Service: "fedmsg-hub", Time: at, Values: []report.Value{{Kind: report.HubUp, V: 0}}},
-		{Service: report.SelfService, Subjects: []string{"fedmsg-hub"}, Values: []report.Value{{Kind: report.Snapshots, V: 3}}},
-	}, []report.Notice{{Kind: report.HubUp, Severity: report.Failure, Service: "fedmsg-hub", Message: "no snapshot for 15s"}})
+	tb.Write(report.Update{Tick: &report.Tick{Time: at, Watched: []string{"fedmsg-hub"},
+		Liveness: []report.Batch{{Service: "fedmsg-hub", Time: at, Values: []report.Value{{Kind: report.HubUp, V: 0}}}},
+		Self:     report.Batch{Service: report.SelfService, Subjects: []string{"fedmsg-hub"}, Values: []report.Value{{Kind: report.Snapshots, V: 3}}},
+	}, Notices: []report.Notice{{Kind: report.HubUp, Severity: report.Failure, Service: "fedmsg-hub", Message: "no snapshot for 15s"}}})
 	if s := out.String(); !strings.Contains(s, "fedmsg-hub: DOWN") || !strings.Contains(s, "no snapshot for 15s") || strings.Contains(s, report.SelfService) || !strings.Contains(s, " 200 ▁▅█ ") {
 		t.Errorf("lost hub:\n%s", s)
+	}
+}
+
+// TestColumnsCoverCatalogue fails when a kind of the catalogue is neither
+// a column nor left out on purpose.
+func TestColumnsCoverCatalogue(t *testing.T) {
+	for _, k := range report.Kinds() {
+		_, shown := colOf[k]
+		if k == report.HubUp {
+			shown = true // the hub's line
+		}
+		if shown == notShown(k) {
+			t.Errorf("kind %v: shown %v, left out on purpose %v", k, shown, notShown(k))
+		}
 	}
 }
