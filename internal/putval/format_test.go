@@ -93,36 +93,3 @@ func BenchmarkFormat(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(batch.Values)), "ns/line")
 }
-
-// TestSpecial: the eight-bytes-at-once test agrees with the byte by byte
-// one for every byte value at every position, and on random words.
-func TestSpecial(t *testing.T) {
-	slow := func(x uint64) bool {
-		for range 8 {
-			if c := byte(x); c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
-				return true
-			}
-			x >>= 8
-		}
-		return false
-	}
-	const plain = 0x6161616161616161 // "aaaaaaaa"
-	for pos := range 8 {
-		for c := range 256 {
-			x := plain&^(0xff<<(8*pos)) | uint64(c)<<(8*pos)
-			if special(x) != slow(x) {
-				t.Fatalf("%#016x: special %v", x, special(x))
-			}
-		}
-	}
-	rng := rand.New(rand.NewPCG(9, 10))
-	for range 1000000 {
-		x := rng.Uint64()
-		if rng.IntN(2) == 0 {
-			x &= 0x7f7f7f7f7f7f7f7f
-		}
-		if special(x) != slow(x) {
-			t.Fatalf("%#016x: special %v", x, special(x))
-		}
-	}
-}

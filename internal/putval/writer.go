@@ -206,9 +206,6 @@ func appendValue(dst []byte, v float64) []byte {
 	if v == math.Trunc(v) && v > -1e15 && v < 1e15 && (v != 0 || !math.Signbit(v)) {
 		return strconv.AppendInt(dst, int64(v), 10)
 	}
-	if out, ok := appendG15(dst, v); ok {
-		return out
-	}
 	return strconv.AppendFloat(dst, v, 'g', 15, 64)
 }
 
@@ -216,23 +213,6 @@ func appendValue(dst []byte, v float64) []byte {
 // strconv.Quote would inside the quotes, and reports true; if s holds
 // anything but printable ASCII it reports false, for strconv to quote.
 func appendEscaped[S string | []byte](dst []byte, s S) ([]byte, bool) {
-	// The common case, nothing to escape, eight bytes at a time.
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		w := s[i : i+8]
-		if special(uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
-			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56) {
-			break
-		}
-	}
-	for ; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
-			break
-		}
-	}
-	if i == len(s) {
-		return append(dst, s...), true
-	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c < 0x20 || c > 0x7e {
@@ -244,16 +224,4 @@ func appendEscaped[S string | []byte](dst []byte, s S) ([]byte, bool) {
 		dst = append(dst, c)
 	}
 	return dst, true
-}
-
-// special reports whether any of the eight bytes of x is a control
-// character, beyond ASCII, '"' or '\\' (the bit tricks of "Bit Twiddling
-// Hacks": hasless, hasmore, haszero).
-func special(x uint64) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	control := (x - 0x20*ones) &^ x & highs
-	beyond := (x + 1*ones | x) & highs // bytes >= 0x7f
-	q := x ^ '"'*ones
-	b := x ^ '\\'*ones
-	return control|beyond|(q-ones)&^q&highs|(b-ones)&^b&highs != 0
 }
