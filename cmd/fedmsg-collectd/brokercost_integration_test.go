@@ -19,14 +19,18 @@ import (
 	"github.com/fedora-infra/fedmsg-collectd/internal/testhub"
 )
 
-// TestBrokerCostIntegration measures what polling a broker with 1000
+// BenchmarkBrokerCostIntegration measures what polling a broker with 1000
 // queues costs it: bytes and time of an answer to the narrow request the
 // plugin makes against a full /api/queues (what collectd's rabbitmq
 // plugins ask for), and the plugin's CPU polling it every 10 s. It prints
 // the figures for scripts/bench (BROKERCOST lines); the window is
 // FEDMSG_BENCH_WINDOW (default 20s). It asserts the narrow request is at
 // least 5 times lighter in bytes.
-func TestBrokerCostIntegration(t *testing.T) {
+//
+// A benchmark, not a test: it runs once whatever b.N, from scripts/bench;
+// scripts/test's run of the benchmarks leaves it out (-skip Integration).
+func BenchmarkBrokerCostIntegration(b *testing.B) {
+	var t testing.TB = b
 	testhub.Integration(t)
 	conn, mgmt := startRabbitMQ(t)
 	ch, _ := conn.Channel()
@@ -102,7 +106,7 @@ func TestBrokerCostIntegration(t *testing.T) {
 }
 
 // cpuNanos is the CPU time of all of a process's threads.
-func cpuNanos(t *testing.T, pid int) int64 {
+func cpuNanos(t testing.TB, pid int) int64 {
 	t.Helper()
 	files, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
 	var sum int64
@@ -118,7 +122,7 @@ func cpuNanos(t *testing.T, pid int) int64 {
 }
 
 // vmRSS is a process's resident memory in MiB.
-func vmRSS(t *testing.T, pid int) float64 {
+func vmRSS(t testing.TB, pid int) float64 {
 	t.Helper()
 	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	for _, l := range strings.Split(string(b), "\n") {

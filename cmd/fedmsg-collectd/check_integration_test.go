@@ -17,6 +17,7 @@ import (
 // publisher replaying captures, per scenario: exact status line and
 // perfdata, and exit code.
 func TestCheckIntegration(t *testing.T) {
+	t.Parallel()
 	testhub.Integration(t)
 	dir := t.TempDir()
 	hub06 := testhub.Start(t, "ipc://"+filepath.Join(dir, "monitoring-fedmsg-hub.socket"), 200*time.Millisecond, fixtures+"ipc-06.json")
@@ -78,6 +79,7 @@ func closedPort(t *testing.T) string {
 // TestCheckPermissionIntegration runs the check as an unprivileged user
 // against a socket only root may use: UNKNOWN, permission denied.
 func TestCheckPermissionIntegration(t *testing.T) {
+	t.Parallel()
 	testhub.Integration(t)
 	bin := filepath.Join(buildPlugin(t), "fedmsg-collectd")
 	dir, err := os.MkdirTemp("", "fedmsg-check-perm-")
@@ -131,7 +133,7 @@ func TestCheckPermissionIntegration(t *testing.T) {
 }
 
 // freePortForCheck returns a loopback TCP port nothing listens on.
-func freePortForCheck(t *testing.T) string {
+func freePortForCheck(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

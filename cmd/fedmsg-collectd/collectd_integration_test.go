@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,25 +26,47 @@ type collectdEnv struct {
 
 // buildPlugin builds the binary into a directory every user can enter:
 // collectd refuses to exec as root, and t.TempDir() is mode 0700.
-func buildPlugin(t *testing.T) string {
+func buildPlugin(t testing.TB) string {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "fedmsg-collectd-e2e-")
-	if err != nil {
-		t.Fatal(err)
+	built.once.Do(func() {
+		dir, err := os.MkdirTemp("", "fedmsg-collectd-e2e-")
+		if err != nil {
+			built.err = err
+			return
+		}
+		built.dir = dir
+		if err := os.Chmod(dir, 0o755); err != nil {
+			built.err = err
+			return
+		}
+		// Built as the README's install section builds it: static.
+		build := exec.Command("go", "build", "-o", filepath.Join(dir, "fedmsg-collectd"), ".")
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
 	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
+	return built.dir
+}
+
+// built is the binary the package's tests share: one build, removed by
+// TestMain.
+var built struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+// TestMain runs the tests, then removes the shared binary.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
 	}
-	bin := filepath.Join(dir, "fedmsg-collectd")
-	// Built as the README's install section builds it: static.
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	out, err := build.CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return dir
+	os.Exit(code)
 }
 
 // startCollectd writes a configuration that includes the drop-in, running
@@ -203,6 +226,7 @@ func (e *collectdEnv) rejections(t *testing.T) []string {
 // replaying a real capture, one with hostile names (spaces, quotes,
 // slashes, tabs, duplicates, a name over the field limit).
 func TestCollectdIntegration(t *testing.T) {
+	t.Parallel()
 	testhub.Integration(t)
 	dir := buildPlugin(t)
 	run := socketDir(t, dir)
@@ -315,6 +339,7 @@ func (e *collectdEnv) waitLog(t *testing.T, within time.Duration, parts ...strin
 // killed and restarted turns hub_up to 0 and back to 1, and the failure and
 // okay notifications reach collectd; nothing the plugin writes is rejected.
 func TestCollectdHubRestartIntegration(t *testing.T) {
+	t.Parallel()
 	testhub.Integration(t)
 	dir := buildPlugin(t)
 	run := socketDir(t, dir)
@@ -345,6 +370,7 @@ func TestCollectdHubRestartIntegration(t *testing.T) {
 // central collectd receives them and keeps the RRD files, under the
 // sender's host name.
 func TestFleetIntegration(t *testing.T) {
+	t.Parallel()
 	testhub.Integration(t)
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
@@ -399,6 +425,7 @@ func TestFleetIntegration(t *testing.T) {
 // 25 exceptions) under a real collectd:
 // collectd raises the notifications from the plugin's values.
 func TestThresholdExampleIntegration(t *testing.T) {
+	t.Parallel()
 	testhub.Integration(t)
 	dir := buildPlugin(t)
 	run := socketDir(t, dir)

@@ -18,6 +18,7 @@ import (
 // counters grow at 100 and 60 events a second, and writes the queue
 // between the stages: its length, the rates in and out, the expected wait.
 func TestCountersSource(t *testing.T) {
+	t.Parallel()
 	start := time.Now()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s := time.Since(start).Seconds()
@@ -66,6 +67,7 @@ func TestCountersSource(t *testing.T) {
 // hub is (hub_up 0 and a failure notification), while the other sources
 // go on.
 func TestBrokerLost(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	n := 0
 	broker := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

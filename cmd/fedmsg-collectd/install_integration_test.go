@@ -36,6 +36,7 @@ func readmeBlock(t *testing.T, marker string) string {
 // /run and /var/lib/collectd are not touched. The group fedmsg, which a
 // hub's package would make, is made and removed again if missing.
 func TestDebianInstallIntegration(t *testing.T) {
+	t.Parallel()
 	testhub.Integration(t)
 	if os.Geteuid() != 0 {
 		t.Skip("the install steps are run as root")

@@ -50,7 +50,7 @@ func startDaemon(t *testing.T, dir, name string, args ...string) {
 }
 
 // eventually calls f until it returns true or the deadline passes.
-func eventually(t *testing.T, within time.Duration, what string, f func() (bool, string)) {
+func eventually(t testing.TB, within time.Duration, what string, f func() (bool, string)) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	last := ""
@@ -97,6 +97,7 @@ func promQuery(addr, q string) (float64, string) {
 // backlog published and the rate of messages in; promtool accepts the
 // exposition and the alerting rules load.
 func TestPrometheusIntegration(t *testing.T) {
+	t.Parallel()
 	testhub.Integration(t)
 	for _, p := range []string{"prometheus", "promtool"} {
 		if _, err := exec.LookPath(p); err != nil {
@@ -173,6 +174,7 @@ func TestPrometheusIntegration(t *testing.T) {
 // TestAlertRulesIntegration: the alerting rules in docs/ are valid and
 // pass their unit tests.
 func TestAlertRulesIntegration(t *testing.T) {
+	t.Parallel()
 	testhub.Integration(t)
 	for _, args := range [][]string{
 		{"check", "rules", "alerts.yml"},

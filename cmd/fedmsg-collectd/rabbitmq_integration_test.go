@@ -27,7 +27,7 @@ import (
 // node name, ports, data directory and epmd, with the management plugin;
 // it returns an AMQP connection to it and the management API's address.
 // It is stopped when the test ends.
-func startRabbitMQ(t *testing.T) (conn *amqp.Connection, mgmt string) {
+func startRabbitMQ(t testing.TB) (conn *amqp.Connection, mgmt string) {
 	t.Helper()
 	const server = "/usr/lib/rabbitmq/bin/rabbitmq-server"
 	if _, err := os.Stat(server); err != nil {
@@ -107,6 +107,7 @@ func lastPutval(out, ident string) (float64, bool) {
 // a message published at that moment then waited, and a drain time close
 // to when the queue then emptied.
 func TestRabbitMQIntegration(t *testing.T) {
+	t.Parallel()
 	testhub.Integration(t)
 	conn, mgmt := startRabbitMQ(t)
 	pubCh, _ := conn.Channel()

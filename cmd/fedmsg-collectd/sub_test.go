@@ -40,6 +40,7 @@ func backlogs(out string) map[string][]float64 {
 // TestDemo: the demo prints the three profiles' values, and at high speed
 // the notifications burst shows within seconds.
 func TestDemo(t *testing.T) {
+	t.Parallel()
 	code, out, errs := runCmd(t, context.Background(), "demo", "--speed", "30", "--duration", "7s", "--hostname", "h")
 	if code != exitOK || errs != "" {
 		t.Fatalf("exit %d, stderr %q", code, errs)
@@ -79,6 +80,7 @@ func slicesMax(xs []float64) float64 {
 // TestSimulateIntegration: the simulate command publishes on a real ZeroMQ
 // socket that the plugin reads.
 func TestSimulateIntegration(t *testing.T) {
+	t.Parallel()
 	testhub.Integration(t)
 	ep := "ipc://" + filepath.Join(t.TempDir(), "monitoring-fedmsg-hub.socket")
 	ctx, cancel := context.WithCancel(context.Background())
@@ -108,6 +110,7 @@ func TestSimulateIntegration(t *testing.T) {
 // TestCaptureReplayRoundTripIntegration: what run --capture recorded,
 // replayed, prints exactly what the live plugin wrote.
 func TestCaptureReplayRoundTripIntegration(t *testing.T) {
+	t.Parallel()
 	testhub.Integration(t)
 	dir := t.TempDir()
 	capFile := filepath.Join(dir, "capture.jsonl")
@@ -152,6 +155,7 @@ func head(s string) string {
 // TestCaptureIntegration: capture records N messages with arrival times,
 // and replay gives one batch per message stamped with those times.
 func TestCaptureIntegration(t *testing.T) {
+	t.Parallel()
 	testhub.Integration(t)
 	hub := testhub.Start(t, "tcp://127.0.0.1:*", 400*time.Millisecond, fixtures+"ipc-12.json", "../../internal/model/testdata/hostile/garbage.txt")
 	out := filepath.Join(t.TempDir(), "c.jsonl")
@@ -245,6 +249,7 @@ func TestReplayPlain(t *testing.T) {
 
 // TestReplayStdin runs the built binary with the snapshot on stdin.
 func TestReplayStdinIntegration(t *testing.T) {
+	t.Parallel()
 	testhub.Integration(t)
 	bin := filepath.Join(buildPlugin(t), "fedmsg-collectd")
 	in, err := os.Open(fixtures + "ipc-12.json")
@@ -269,6 +274,7 @@ func TestReplayStdinIntegration(t *testing.T) {
 // TestDemoCounters: demo --counters runs the simulated stage counters
 // through the counters source: the queues between stages, with rates.
 func TestDemoCounters(t *testing.T) {
+	t.Parallel()
 	code, out, errs := runCmd(t, context.Background(), "demo", "--counters", "--speed", "30", "--duration", "7s", "--hostname", "h")
 	if code != exitOK || errs != "" {
 		t.Fatalf("exit %d, stderr %q", code, errs)

@@ -55,6 +55,7 @@ func resumed(t *testing.T, snaps <-chan model.Message, start time.Time, bound ti
 // in the ways a hub goes away, and checks that the subscriber reads it
 // again within the bound each time, without a log line.
 func TestRestartIntegration(t *testing.T) {
+	t.Parallel()
 	testhub.Integration(t)
 	firstAndOne := period + period + slack // the first publish, plus one period
 	scenarios := []struct {
@@ -167,6 +168,7 @@ func restartAfter(sig syscall.Signal, down, bound time.Duration) func(*testing.T
 // each closed while zmq4's queue is full, leave no goroutine or file
 // descriptor behind.
 func TestSessionCyclesIntegration(t *testing.T) {
+	t.Parallel()
 	testhub.Integration(t)
 	ep := "ipc://" + filepath.Join(t.TempDir(), "busy.socket")
 	testhub.Run(t, testhub.Config{Endpoint: ep, Period: time.Millisecond, Files: []string{"../model/testdata/ipc-01.json"}})

@@ -82,6 +82,7 @@ func decodeFile(t *testing.T, f string) model.Snapshot {
 // TestWatchIntegration reads a real libzmq publisher over ipc (three and
 // four slashes) and tcp and gets the published captures, in order.
 func TestWatchIntegration(t *testing.T) {
+	t.Parallel()
 	testhub.Integration(t)
 	dir := t.TempDir()
 	files := []string{"../model/testdata/ipc-01.json", "../model/testdata/ipc-06.json", "../model/testdata/ipc-12.json"}
@@ -139,6 +140,7 @@ func TestWatchIntegration(t *testing.T) {
 // TestWatchLateHubIntegration: a hub that starts after the plugin, and a
 // stale ipc file of a stopped hub, are waited for quietly.
 func TestWatchLateHubIntegration(t *testing.T) {
+	t.Parallel()
 	testhub.Integration(t)
 	path := filepath.Join(t.TempDir(), "monitoring-fedmsg-hub.socket")
 	ep := model.Endpoint{Service: "fedmsg-hub", Addr: "ipc://" + path}
@@ -161,6 +163,7 @@ func TestWatchLateHubIntegration(t *testing.T) {
 // TestWatchSilentPeerIntegration: a peer that accepts and never speaks can
 // neither hang Watch nor stop it from returning when cancelled.
 func TestWatchSilentPeerIntegration(t *testing.T) {
+	t.Parallel()
 	testhub.Integration(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -219,6 +222,7 @@ func freePort(t *testing.T) string {
 // it came, in order, counted, and nothing is logged (decoding, and
 // complaining about it, is the pipeline's).
 func TestMalformedIntegration(t *testing.T) {
+	t.Parallel()
 	testhub.Integration(t)
 	files := []string{"../model/testdata/hostile/garbage.txt", "../model/testdata/hostile/nan.json", "../model/testdata/ipc-12.json"}
 	hub := testhub.Start(t, "tcp://127.0.0.1:*", 20*time.Millisecond, files...)
