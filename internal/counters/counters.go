@@ -11,7 +11,6 @@
 package counters
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -23,7 +22,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fedora-infra/fedmsg-collectd/internal/httppoll"
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
+	"github.com/fedora-infra/fedmsg-collectd/internal/ratelog"
 )
 
 // Source polls one service. Set its fields, then Run it.
@@ -45,7 +46,7 @@ type Source struct {
 	mu      sync.Mutex
 	watched model.Watched
 	prev    map[string]float64
-	lastLog time.Time
+	logs    ratelog.Limiter
 }
 
 // stage is a counter of the answer.
@@ -80,12 +81,8 @@ func (s *Source) Run(ctx context.Context, deliver func(model.Message)) {
 		} else if ctx.Err() == nil {
 			s.mu.Lock()
 			s.watched.Failed++
-			log := s.lastLog.IsZero() || time.Since(s.lastLog) >= time.Minute
-			if log {
-				s.lastLog = time.Now()
-			}
 			s.mu.Unlock()
-			if log {
+			if s.logs.Allow(time.Now()) {
 				s.Logger.Warn("cannot poll the counters", "service", s.Service, "url", s.URL, "err", err)
 			}
 		}
@@ -115,22 +112,11 @@ func (s *Source) fetch(ctx context.Context) ([]stage, error) {
 		return nil, err
 	}
 	req.Header.Set("Accept", "application/json")
-	resp, err := s.Client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("status %s", resp.Status)
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, s.MaxBody+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(body)) > s.MaxBody {
-		return nil, fmt.Errorf("answer over %d bytes", s.MaxBody)
-	}
-	stages, err := parse(body)
+	var stages []stage
+	err = httppoll.Get(ctx, s.Client, req, s.MaxBody, func(r io.Reader) error {
+		stages, err = parse(r)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -138,8 +124,8 @@ func (s *Source) fetch(ctx context.Context) ([]stage, error) {
 }
 
 // parse reads a JSON object of counters, keeping the order of its keys.
-func parse(body []byte) ([]stage, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
+func parse(body io.Reader) ([]stage, error) {
+	dec := json.NewDecoder(body)
 	dec.UseNumber()
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
 		return nil, errors.New("not a JSON object of counters")
@@ -221,19 +207,10 @@ func (s *Source) snapshot(stages []stage, at time.Time) model.Message {
 		pa, okA := prev[a.name]
 		pb, okB := prev[b.name]
 		if okA && okB {
-			c.HeadcountIn = model.Some(delta(a.v, pa))
-			c.HeadcountOut = model.Some(delta(b.v, pb))
+			c.HeadcountIn = model.Some(httppoll.Delta(a.v, pa))
+			c.HeadcountOut = model.Some(httppoll.Delta(b.v, pb))
 		}
 		snap.Consumers = append(snap.Consumers, c)
 	}
 	return model.Message{Endpoint: s.watched.Endpoint, Snapshot: snap, Arrival: at, Period: s.Interval, Session: 1}
-}
-
-// delta is the count since the previous poll; a counter that went back
-// was reset, and counted what it holds since.
-func delta(now, before float64) float64 {
-	if now < before {
-		return now
-	}
-	return now - before
 }

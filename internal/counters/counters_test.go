@@ -20,7 +20,7 @@ import (
 func TestQueues(t *testing.T) {
 	s := &Source{Service: "counters-pipeline", Interval: time.Second}
 	at := time.Unix(1796216400, 0)
-	st, err := parse([]byte(`{"Uploaded": 120, "Staged": 118, "Plugin": 110, "Processed": 109}`))
+	st, err := parse(strings.NewReader(`{"Uploaded": 120, "Staged": 118, "Plugin": 110, "Processed": 109}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +29,7 @@ func TestQueues(t *testing.T) {
 	if len(cs) != 3 || cs[0].Name != "Uploaded_to_Staged" || cs[0].Backlog.V != 2 || cs[1].Backlog.V != 8 || cs[2].Backlog.V != 1 || cs[0].HeadcountIn.Valid {
 		t.Fatalf("first poll: %+v", cs)
 	}
-	st, _ = parse([]byte(`{"Uploaded": 150, "Staged": 130, "Plugin": 111, "Processed": 5}`))
+	st, _ = parse(strings.NewReader(`{"Uploaded": 150, "Staged": 130, "Plugin": 111, "Processed": 5}`))
 	cs = s.snapshot(st, at.Add(time.Second)).Snapshot.Consumers
 	if cs[0].HeadcountIn.V != 30 || cs[0].HeadcountOut.V != 12 || cs[2].HeadcountOut.V != 5 {
 		t.Errorf("deltas: %+v", cs)
@@ -46,7 +46,7 @@ func TestQueues(t *testing.T) {
 		t.Error("a stage of --counters-order missing: no error")
 	}
 	for _, bad := range []string{`[1,2]`, `{"A": "x", "B": 1}`, `{"A": -1, "B": 0}`, `{"A": 1}`, `<html>`, `{"A": {"B": 1}}`} {
-		if _, err := parse([]byte(bad)); err == nil {
+		if _, err := parse(strings.NewReader(bad)); err == nil {
 			t.Errorf("%s: no error", bad)
 		}
 	}
@@ -54,7 +54,7 @@ func TestQueues(t *testing.T) {
 
 func mustParse(t *testing.T, s string) []stage {
 	t.Helper()
-	st, err := parse([]byte(s))
+	st, err := parse(strings.NewReader(s))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,8 +27,6 @@ type Options struct {
 const (
 	minBackoff = 200 * time.Millisecond
 	maxBackoff = 2 * time.Second
-	// logEvery rate-limits the log lines of one endpoint.
-	logEvery = time.Minute
 	// drainFails is how many failed Recv calls in a row, after Close, empty
 	// the queue zmq4's reader goroutine may still be blocked on.
 	drainFails = 64

@@ -7,11 +7,11 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
+	"github.com/fedora-infra/fedmsg-collectd/internal/ratelog"
 	"github.com/go-zeromq/zmq4"
 )
 
@@ -70,7 +70,7 @@ type watcher struct {
 	st      *Stats
 	deliver func(model.Message)
 	log     *slog.Logger
-	lastLog atomic.Int64 // UnixNano of the last log line
+	logs    ratelog.Limiter
 	period  Period
 	prev    time.Time
 	lastID  int64 // the session of the previous message
@@ -85,16 +85,14 @@ func (w *watcher) accessDenied(err error) {
 		w.logf("hub session ended", "err", err)
 		return
 	}
-	w.lastLog.Store(time.Now().UnixNano())
+	w.logs.Mark(time.Now())
 	w.log.Warn("permission denied on the hub's monitoring socket", "err", err, "hint", AccessHint(path))
 }
 
-// logf logs at most once per logEvery for this endpoint. It is safe for
-// concurrent use: the size limit reports from zmq4's reader goroutine.
+// logf logs at most once per ratelog.Every for this endpoint. It is safe
+// for concurrent use: the size limit reports from zmq4's reader goroutine.
 func (w *watcher) logf(msg string, args ...any) {
-	now := time.Now().UnixNano()
-	last := w.lastLog.Load()
-	if last != 0 && now-last < int64(logEvery) || !w.lastLog.CompareAndSwap(last, now) {
+	if !w.logs.Allow(time.Now()) {
 		return
 	}
 	w.log.Warn(msg, args...)

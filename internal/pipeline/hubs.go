@@ -7,6 +7,7 @@ import (
 	"github.com/fedora-infra/fedmsg-collectd/internal/analytics"
 	"github.com/fedora-infra/fedmsg-collectd/internal/derive"
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
+	"github.com/fedora-infra/fedmsg-collectd/internal/ratelog"
 	"github.com/fedora-infra/fedmsg-collectd/internal/report"
 )
 
@@ -27,11 +28,8 @@ type hub struct {
 	snapshots int64 // decoded
 	errors    int64 // messages that did not decode
 	skipped   int64 // malformed entries left out
-	lastLog   time.Time
+	logs      ratelog.Limiter
 }
-
-// logEvery rate-limits the log lines about one endpoint's messages.
-const logEvery = time.Minute
 
 // NewHubs returns an empty Hubs with the analytics' smoothing time
 // constant; log receives the rate-limited complaints about bad messages
@@ -83,13 +81,11 @@ func (hs *Hubs) Add(m model.Message) (report.Batch, error) {
 	return report.Batch{Service: m.Endpoint.Service, Time: m.Arrival, Interval: m.Period, Subjects: subjects, Values: values}, nil
 }
 
-// complain logs at most once per logEvery for an endpoint.
+// complain logs at most once per ratelog.Every for an endpoint.
 func (hs *Hubs) complain(h *hub, ep model.Endpoint, msg string, args ...any) {
-	now := time.Now()
-	if !h.lastLog.IsZero() && now.Sub(h.lastLog) < logEvery {
+	if !h.logs.Allow(time.Now()) {
 		return
 	}
-	h.lastLog = now
 	hs.log.Warn(msg, append([]any{"service", ep.Service, "endpoint", ep.Addr}, args...)...)
 }
 

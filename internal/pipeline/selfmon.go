@@ -18,9 +18,9 @@ func selfBatch(now time.Time, interval time.Duration, src Source, watched []mode
 	b := report.Batch{Service: report.SelfService, Time: now, Interval: interval, Subjects: make([]string, len(watched))}
 	for i, w := range watched {
 		b.Subjects[i] = w.Endpoint.Service
-		var h hub
-		if p := hubs.hubs[w.Endpoint]; p != nil {
-			h = *p
+		h := hubs.hubs[w.Endpoint]
+		if h == nil {
+			h = new(hub)
 		}
 		for _, c := range []struct {
 			k report.Kind

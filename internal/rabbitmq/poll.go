@@ -3,6 +3,7 @@ package rabbitmq
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fedora-infra/fedmsg-collectd/internal/httppoll"
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
 )
 
@@ -72,25 +74,13 @@ func (s *Source) fetch(ctx context.Context) (qs []queue, oversize bool, err erro
 	if err != nil {
 		return nil, false, err
 	}
-	resp, err := s.Client.Do(req)
-	if err != nil {
-		return nil, false, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, false, statusError(resp.StatusCode, resp.Status)
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, s.MaxBody+1))
-	if err != nil {
-		return nil, false, err
-	}
-	if int64(len(body)) > s.MaxBody {
-		return nil, true, fmt.Errorf("answer over %d bytes", s.MaxBody)
-	}
-	if err := json.Unmarshal(body, &qs); err != nil {
-		return nil, false, fmt.Errorf("not the JSON list of queues expected: %w", err)
-	}
-	return qs, false, nil
+	err = httppoll.Get(ctx, s.Client, req, s.MaxBody, func(r io.Reader) error {
+		if err := json.NewDecoder(r).Decode(&qs); err != nil {
+			return fmt.Errorf("not the JSON list of queues expected: %w", err)
+		}
+		return nil
+	})
+	return qs, errors.Is(err, httppoll.ErrOversize), err
 }
 
 // snapshots turns a poll's queues into one message per vhost, with the
@@ -151,8 +141,8 @@ func (s *Source) snapshots(qs []queue, at time.Time) []model.Message {
 		now := totals{pub.V, del.V}
 		v.totals[q.Name] = now
 		if before, ok := s.prev[q.VHost][q.Name]; ok {
-			c.HeadcountIn = model.Some(delta(now.publish, before.publish))
-			c.HeadcountOut = model.Some(delta(now.deliver, before.deliver))
+			c.HeadcountIn = model.Some(httppoll.Delta(now.publish, before.publish))
+			c.HeadcountOut = model.Some(httppoll.Delta(now.deliver, before.deliver))
 		}
 		if bad > 0 {
 			v.snap.Skipped += bad
@@ -198,12 +188,4 @@ const staleAfter = 10 * time.Second
 type delivered struct {
 	at  time.Time
 	sig []float64
-}
-
-// delta is the count since the previous poll of a cumulative counter.
-func delta(now, before float64) float64 {
-	if now < before {
-		return now // reset
-	}
-	return now - before
 }

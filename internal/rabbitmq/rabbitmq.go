@@ -9,8 +9,6 @@ package rabbitmq
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -20,6 +18,7 @@ import (
 	"time"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
+	"github.com/fedora-infra/fedmsg-collectd/internal/ratelog"
 )
 
 // Source polls one broker. Set its fields, then Run it.
@@ -49,7 +48,7 @@ type Source struct {
 	watched map[string]*model.Watched // by service
 	order   []string
 	failed  int64 // polls failed before any vhost was seen
-	lastLog time.Time
+	logs    ratelog.Limiter
 	lastErr string
 	prev    map[string]map[string]totals // by vhost and queue, as of the last snapshot
 	last    map[string]delivered         // by vhost
@@ -142,16 +141,11 @@ func (s *Source) pollOnce(ctx context.Context, deliver func(model.Message)) {
 	}
 }
 
-// complain logs at most once a minute.
+// complain logs at most once per ratelog.Every.
 func (s *Source) complain(msg string, args ...any) {
-	now := time.Now()
-	s.mu.Lock()
-	if !s.lastLog.IsZero() && now.Sub(s.lastLog) < time.Minute {
-		s.mu.Unlock()
+	if !s.logs.Allow(time.Now()) {
 		return
 	}
-	s.lastLog = now
-	s.mu.Unlock()
 	s.Logger.Warn(msg, append([]any{"broker", s.Endpoint()}, args...)...)
 }
 
@@ -182,10 +176,4 @@ func (s *Source) service(vhost string) string {
 		v = "default"
 	}
 	return model.ServiceWord(s.Name+"-", v, false)
-}
-
-var errStatus = errors.New("status")
-
-func statusError(code int, status string) error {
-	return fmt.Errorf("%w %s", errStatus, status)
 }
