@@ -165,7 +165,7 @@ func checkCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	var res check.Result
 	if c.broker != nil {
-		res = check.ProbePolled(ctx, c.broker, c.timeout, c.spec)
+		res = check.ProbePolled(ctx, c.broker, c.broker.Endpoint(), c.timeout, c.spec)
 	} else {
 		res = check.Probe(ctx, c.endpoint, c.timeout, c.spec)
 	}

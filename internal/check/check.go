@@ -4,12 +4,10 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
-	"time"
 
-	"github.com/fedora-infra/fedmsg-collectd/internal/analytics"
-	"github.com/fedora-infra/fedmsg-collectd/internal/model"
+	"github.com/fedora-infra/fedmsg-collectd/internal/putval"
+	"github.com/fedora-infra/fedmsg-collectd/internal/report"
 )
 
 // Status is a plugin state, with its exit code as value.
@@ -81,8 +79,6 @@ type Spec struct {
 	// Missing is the state of a named consumer or producer that the hub
 	// does not list: Unknown by default, Critical for "must exist".
 	Missing Status
-	// Now is the time last_ran ages are measured to.
-	Now time.Time
 }
 
 // Perf is one performance data item.
@@ -119,11 +115,39 @@ func (spec Spec) Snapshots() int {
 	return 1
 }
 
-// Evaluate checks the last of successive snapshots against spec; the ones
-// before it give the expected wait and the drain time.
-func Evaluate(snaps []model.Snapshot, spec Spec) Result {
-	s := snaps[len(snaps)-1]
-	figs := figuresOf(snaps)
+// entry is what a batch holds of one consumer or producer.
+type entry struct {
+	name string // as run names it (putval.Names)
+	raw  string // as the hub lists it
+	v    map[report.Kind]float64
+}
+
+func (e entry) get(k report.Kind) (float64, bool) {
+	v, ok := e.v[k]
+	return v, ok
+}
+
+// entries splits a snapshot's batch into its consumers and producers,
+// named as run names them.
+func entries(b report.Batch) (consumers, producers []entry) {
+	names := putval.Names(b.Subjects)
+	all := make([]entry, len(b.Subjects))
+	for i := range all {
+		all[i] = entry{name: names[i], raw: b.Subjects[i], v: map[report.Kind]float64{}}
+	}
+	for _, v := range b.Values {
+		if v.Kind.Scope() == report.Entry && v.Subject >= 0 && v.Subject < len(all) {
+			all[v.Subject].v[v.Kind] = v.V
+		}
+	}
+	n := min(max(b.Consumers, 0), len(all))
+	return all[:n], all[n:]
+}
+
+// Evaluate checks a snapshot's batch, as the pipeline derived it (the
+// analytics from the snapshots before it), against spec.
+func Evaluate(b report.Batch, spec Spec) Result {
+	consumers, producers := entries(b)
 	var (
 		res      Result
 		findings []finding
@@ -151,102 +175,97 @@ func Evaluate(snaps []model.Snapshot, spec Spec) Result {
 
 	nConsumers := 0
 	for _, name := range spec.Consumers {
-		var matched []int
-		for i, c := range s.Consumers {
-			if name == All || c.Name == name {
-				matched = append(matched, i)
+		var matched []entry
+		for _, c := range consumers {
+			if name == All || c.raw == name {
+				matched = append(matched, c)
 			}
 		}
 		if len(matched) == 0 && name != All {
 			note(missing, "consumer %s not found", name)
 			res.Lines = append(res.Lines, name+": not found")
 		}
-		for _, i := range matched {
-			c := s.Consumers[i]
+		for _, c := range matched {
 			nConsumers++
-			if !c.Initialized {
-				note(Critical, "consumer %s is not initialized", c.Name)
-				res.Lines = append(res.Lines, c.Name+": not initialized")
+			if ok, _ := c.get(report.Initialized); ok == 0 {
+				note(Critical, "consumer %s is not initialized", c.raw)
+				res.Lines = append(res.Lines, c.raw+": not initialized")
 				continue
 			}
 			var parts []string
-			if c.Backlog.Valid {
-				parts = append(parts, "backlog "+value(c.Name+"_backlog", c.Backlog.V, "", spec.Backlog, c.Name+" backlog"))
+			if v, ok := c.get(report.Backlog); ok {
+				parts = append(parts, "backlog "+value(c.name+"_backlog", v, "", spec.Backlog, c.raw+" backlog"))
 			}
-			if c.Exceptions.Valid {
-				parts = append(parts, "exceptions "+value(c.Name+"_exceptions", c.Exceptions.V, "", spec.Exceptions, c.Name+" exceptions"))
+			if v, ok := c.get(report.Exceptions); ok {
+				parts = append(parts, "exceptions "+value(c.name+"_exceptions", v, "", spec.Exceptions, c.raw+" exceptions"))
 			}
-			if c.Workers.Valid {
-				parts = append(parts, "consumers "+value(c.Name+"_consumers", c.Workers.V, "", spec.Workers, c.Name+" consumers"))
+			if v, ok := c.get(report.Workers); ok {
+				parts = append(parts, "consumers "+value(c.name+"_consumers", v, "", spec.Workers, c.raw+" consumers"))
 			}
 			if spec.P95.Set() {
-				if len(c.Times) == 0 {
-					parts = append(parts, "no message processed, no p95")
+				if v, ok := c.get(report.P95); ok {
+					parts = append(parts, "p95 "+value(c.name+"_p95", 1000*v, "ms", spec.P95, c.raw+" processing time p95"))
 				} else {
-					ts := slices.Clone(c.Times)
-					slices.Sort(ts)
-					p95 := 1000 * analytics.Percentile(ts, 95)
-					parts = append(parts, "p95 "+value(c.Name+"_p95", p95, "ms", spec.P95, c.Name+" processing time p95"))
+					parts = append(parts, "no message processed, no p95")
 				}
 			}
-			f := figs[i]
 			if spec.Wait.Set() {
-				if f.ExpectedWait.Valid {
-					parts = append(parts, "expected wait "+value(c.Name+"_expected_wait", f.ExpectedWait.V, "s", spec.Wait, c.Name+" expected wait"))
+				if v, ok := c.get(report.ExpectedWait); ok {
+					parts = append(parts, "expected wait "+value(c.name+"_expected_wait", v, "s", spec.Wait, c.raw+" expected wait"))
 				} else {
 					parts = append(parts, "no processing time known, no expected wait")
 				}
 			}
 			if spec.Drain.Set() {
+				drain, okDrain := c.get(report.DrainTime)
+				growth, okGrowth := c.get(report.GrowthRate)
 				switch {
-				case f.DrainTime.Valid:
-					parts = append(parts, "drains in "+value(c.Name+"_drain_time", f.DrainTime.V, "s", spec.Drain, c.Name+" drain time"))
-				case f.GrowthRate.Valid:
+				case okDrain:
+					parts = append(parts, "drains in "+value(c.name+"_drain_time", drain, "s", spec.Drain, c.raw+" drain time"))
+				case okGrowth:
 					st, r := spec.Drain.status(math.Inf(1))
-					note(st, "%s backlog grows by %s msg/s (%s %s)", c.Name, num(f.GrowthRate.V), strings.ToLower(st.String()), r.Describe())
-					parts = append(parts, "backlog grows by "+num(f.GrowthRate.V)+" msg/s")
+					note(st, "%s backlog grows by %s msg/s (%s %s)", c.raw, num(growth), strings.ToLower(st.String()), r.Describe())
+					parts = append(parts, "backlog grows by "+num(growth)+" msg/s")
 				default:
 					parts = append(parts, "backlog not shrinking")
 				}
 			}
-			res.Lines = append(res.Lines, c.Name+": "+strings.Join(parts, ", "))
+			res.Lines = append(res.Lines, c.raw+": "+strings.Join(parts, ", "))
 		}
 	}
 	for _, name := range spec.Producers {
-		i := slices.IndexFunc(s.Producers, func(p model.Producer) bool { return p.Name == name })
+		i := slices.IndexFunc(producers, func(p entry) bool { return p.raw == name })
 		if i < 0 {
 			note(missing, "producer %s not found", name)
 			res.Lines = append(res.Lines, name+": not found")
 			continue
 		}
-		p := s.Producers[i]
-		if !p.Initialized {
-			note(Critical, "producer %s is not initialized", p.Name)
-			res.Lines = append(res.Lines, p.Name+": not initialized")
+		p := producers[i]
+		if ok, _ := p.get(report.Initialized); ok == 0 {
+			note(Critical, "producer %s is not initialized", p.raw)
+			res.Lines = append(res.Lines, p.raw+": not initialized")
 			continue
 		}
 		var parts []string
+		exc, okExc := p.get(report.ProducerExceptions)
 		switch {
-		case p.Exceptions.Valid && spec.ProducerExceptions.Set():
-			parts = append(parts, "exceptions "+value(p.Name+"_exceptions", p.Exceptions.V, "", spec.ProducerExceptions, p.Name+" exceptions"))
-		case p.Exceptions.Valid:
-			parts = append(parts, "exceptions "+num(p.Exceptions.V))
+		case okExc && spec.ProducerExceptions.Set():
+			parts = append(parts, "exceptions "+value(p.name+"_exceptions", exc, "", spec.ProducerExceptions, p.raw+" exceptions"))
+		case okExc:
+			parts = append(parts, "exceptions "+num(exc))
 		}
-		switch {
-		case p.LastRan.Valid:
-			// In float seconds: an epoch in nanoseconds overflows int64
-			// past the year 2262, and a hub may send any float.
-			now := float64(spec.Now.Unix()) + float64(spec.Now.Nanosecond())/1e9
-			age := max(now-p.LastRan.V, 0)
-			parts = append(parts, "last ran "+value(p.Name+"_last_ran", age, "s", spec.LastRan, p.Name+" last ran")+" ago")
-		case spec.LastRan.Set() && p.Frequency.Valid:
-			note(Unknown, "producer %s has not run yet", p.Name)
+		_, polls := p.get(report.Frequency)
+		switch age, ok := p.get(report.LastRanAge); {
+		case ok:
+			parts = append(parts, "last ran "+value(p.name+"_last_ran", age, "s", spec.LastRan, p.raw+" last ran")+" ago")
+		case spec.LastRan.Set() && polls:
+			note(Unknown, "producer %s has not run yet", p.raw)
 			parts = append(parts, "has not run yet")
 		case spec.LastRan.Set():
-			note(Unknown, "producer %s does not poll (no last_ran)", p.Name)
+			note(Unknown, "producer %s does not poll (no last_ran)", p.raw)
 			parts = append(parts, "does not poll")
 		}
-		res.Lines = append(res.Lines, p.Name+": "+strings.Join(parts, ", "))
+		res.Lines = append(res.Lines, p.raw+": "+strings.Join(parts, ", "))
 	}
 
 	slices.SortStableFunc(findings, func(a, b finding) int { return b.status.rank() - a.status.rank() })
@@ -261,33 +280,4 @@ func Evaluate(snaps []model.Snapshot, spec Spec) Result {
 		res.Summary = res.Lines[0]
 	}
 	return res
-}
-
-// figuresOf runs the analytics over snaps and returns the figures of the
-// last snapshot's consumers, by index (zero for those not initialized).
-func figuresOf(snaps []model.Snapshot) []analytics.Figures {
-	h := analytics.NewHub(analytics.DefaultSmoothing)
-	var figs []analytics.Figures
-	for _, s := range snaps {
-		var (
-			cs    []analytics.Consumer
-			index []int
-		)
-		seen := map[string]int{}
-		for i := range s.Consumers {
-			c := &s.Consumers[i]
-			if !c.Initialized {
-				continue
-			}
-			cs = append(cs, analytics.Consumer{Key: c.Name + "#" + strconv.Itoa(seen[c.Name]), Consumer: c})
-			seen[c.Name]++
-			index = append(index, i)
-		}
-		out := h.Update(s, cs, nil)
-		figs = make([]analytics.Figures, len(s.Consumers))
-		for j, i := range index {
-			figs[i] = out[j]
-		}
-	}
-	return figs
 }

@@ -8,7 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fedora-infra/fedmsg-collectd/internal/analytics"
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
+	"github.com/fedora-infra/fedmsg-collectd/internal/pipeline"
+	"github.com/fedora-infra/fedmsg-collectd/internal/report"
 )
 
 func fixture(t *testing.T, name string) model.Snapshot {
@@ -22,6 +25,22 @@ func fixture(t *testing.T, name string) model.Snapshot {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// evaluate runs snaps through the pipeline's decode-and-derive stage, as
+// run does, and checks the last.
+func evaluate(t *testing.T, snaps []model.Snapshot, spec Spec) Result {
+	t.Helper()
+	hs := pipeline.NewHubs(analytics.DefaultSmoothing, nil)
+	var b report.Batch
+	for _, s := range snaps {
+		var err error
+		b, err = hs.Add(model.Message{Endpoint: model.Endpoint{Service: "fedmsg-hub"}, Snapshot: &s, Arrival: s.Arrival, Period: s.Period, Session: s.Session})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return Evaluate(b, spec)
 }
 
 func ranges(t *testing.T, warn, crit string) Thresholds {
@@ -98,7 +117,7 @@ func TestEvaluate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res := Evaluate([]model.Snapshot{fixture(t, tt.fixture)}, tt.spec)
+			res := evaluate(t, []model.Snapshot{fixture(t, tt.fixture)}, tt.spec)
 			var buf bytes.Buffer
 			res.Write(&buf)
 			if res.Status != tt.status {
@@ -128,8 +147,10 @@ func TestLastRan(t *testing.T) {
 		{1795516710, "FEDMSG CRITICAL - FlakyProducer last ran 608 s (critical above 600), MonitoringProducer last ran 586 s (warning above 90), producer LazyProducer has not run yet | 'MonitoringProducer_last_ran'=585.989s;90;600;0; 'FlakyProducer_last_ran'=607.99s;90;600;0;\n" +
 			"MonitoringProducer: exceptions 0, last ran 586 s ago\nFlakyProducer: exceptions 1, last ran 608 s ago\nLazyProducer: exceptions 0, has not run yet\n", Critical},
 	} {
-		spec.Now = time.Unix(int64(tt.now), 0)
-		res := Evaluate([]model.Snapshot{fixture(t, "ipc-06")}, spec)
+		// The age is measured to the snapshot's arrival.
+		s := fixture(t, "ipc-06")
+		s.Arrival = time.Unix(int64(tt.now), 0)
+		res := evaluate(t, []model.Snapshot{s}, spec)
 		var buf bytes.Buffer
 		res.Write(&buf)
 		if res.Status != tt.st || buf.String() != tt.want {
@@ -187,7 +208,7 @@ func TestWaitAndDrain(t *testing.T) {
 	}
 	// 100 -> 50 in 5 s: 50 messages of 0.1 s ahead (5 s), drained in 5 s.
 	var out strings.Builder
-	res := Evaluate([]model.Snapshot{snap(0, 100), snap(5, 50)}, spec)
+	res := evaluate(t, []model.Snapshot{snap(0, 100), snap(5, 50)}, spec)
 	res.Write(&out)
 	for _, want := range []string{"FEDMSG CRITICAL - C drain time 5 s (critical", "C expected wait 5 s (warning", "'C_expected_wait'=5s;4;60;0;", "'C_drain_time'=5s;;3;0;"} {
 		if !strings.Contains(out.String(), want) {
@@ -196,13 +217,13 @@ func TestWaitAndDrain(t *testing.T) {
 	}
 	// 50 -> 100: growing, for ever to drain.
 	out.Reset()
-	Evaluate([]model.Snapshot{snap(0, 50), snap(5, 100)}, spec).Write(&out)
+	evaluate(t, []model.Snapshot{snap(0, 50), snap(5, 100)}, spec).Write(&out)
 	if !strings.HasPrefix(out.String(), "FEDMSG CRITICAL - C backlog grows by 10 msg/s (critical") {
 		t.Errorf("growing backlog:\n%s", out.String())
 	}
 	// One snapshot: no expected wait known yet, no drain time; OK.
 	out.Reset()
-	if res := Evaluate([]model.Snapshot{snap(0, 100)}, spec); res.Status != OK {
+	if res := evaluate(t, []model.Snapshot{snap(0, 100)}, spec); res.Status != OK {
 		res.Write(&out)
 		t.Errorf("one snapshot: %s", out.String())
 	}
@@ -227,10 +248,10 @@ func TestHostileValues(t *testing.T) {
 		}
 		return r
 	}
-	spec := Spec{Consumers: []string{All}, Producers: []string{"Future", "Ancient"}, Now: now,
+	spec := Spec{Consumers: []string{All}, Producers: []string{"Future", "Ancient"},
 		P95: Thresholds{Warn: rng("1000")}, LastRan: Thresholds{Crit: rng("600")}, ProducerExceptions: Thresholds{Crit: rng("0")}}
 	var out strings.Builder
-	Evaluate([]model.Snapshot{s}, spec).Write(&out)
+	evaluate(t, []model.Snapshot{s}, spec).Write(&out)
 	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
 	first := lines[0]
 	for _, want := range []string{

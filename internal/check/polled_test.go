@@ -9,21 +9,31 @@ import (
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
 )
 
-// fakePolled delivers n snapshots of a queue with no consumer, then
-// nothing.
+// fakePolled delivers n snapshots of a queue with no consumer, a poll
+// every 300 ms as a broker polled often would, then nothing.
 type fakePolled struct{ n int }
 
 func (f fakePolled) Run(ctx context.Context, deliver func(model.Message)) {
 	t0 := time.Unix(1796216400, 0)
+	poll := time.NewTicker(300 * time.Millisecond)
+	defer poll.Stop()
 	for i := range f.n {
+		if i > 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-poll.C:
+			}
+		}
 		deliver(model.Message{Endpoint: model.Endpoint{Service: "rabbitmq-default"}, Arrival: t0.Add(time.Duration(i) * 5 * time.Second),
 			Period: 5 * time.Second, Snapshot: &model.Snapshot{Consumers: []model.Consumer{{Name: "q", Initialized: true,
 				Backlog: model.Some(3), Workers: model.Some(0), HeadcountIn: model.Some(1), HeadcountOut: model.Some(0)}}}})
 	}
 	<-ctx.Done()
 }
-func (fakePolled) Endpoint() string  { return "http://broker" }
-func (fakePolled) LastError() string { return "status 500" }
+func (fakePolled) Watched() []model.Watched {
+	return []model.Watched{{Endpoint: model.Endpoint{Service: "rabbitmq-default", Addr: "http://broker#/"}, Polled: true, LastError: "status 500"}}
+}
 
 // TestProbePolled: enough snapshots are checked (a queue without
 // consumers is CRITICAL under the default range); too few are UNKNOWN
@@ -32,11 +42,11 @@ func TestProbePolled(t *testing.T) {
 	var spec Spec
 	spec.Consumers = []string{"q"}
 	spec.Workers.Crit, _ = ParseRange("1:")
-	res := ProbePolled(context.Background(), fakePolled{n: 2}, 5*time.Second, spec)
+	res := ProbePolled(context.Background(), fakePolled{n: 3}, "http://broker", 5*time.Second, spec)
 	if res.Status != Critical || !strings.Contains(res.Problems[0], "q consumers 0") {
-		t.Errorf("two snapshots: %v %v", res.Status, res.Problems)
+		t.Errorf("three snapshots: %v %v", res.Status, res.Problems)
 	}
-	res = ProbePolled(context.Background(), fakePolled{n: 1}, 200*time.Millisecond, spec)
+	res = ProbePolled(context.Background(), fakePolled{n: 1}, "http://broker", 500*time.Millisecond, spec)
 	if res.Status != Unknown || !strings.Contains(res.Problems[0], "1 of the 2 polls") || !strings.Contains(res.Problems[0], "status 500") {
 		t.Errorf("one snapshot: %v %v", res.Status, res.Problems)
 	}

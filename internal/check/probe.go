@@ -13,60 +13,22 @@ import (
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
 )
 
-// Probe reads the snapshots spec needs from ep (one, or two successive ones
-// for the expected wait and the drain time) and evaluates them (spec's Now
-// is the last one's arrival); it never takes longer than timeout. What
-// stops it from reading (no socket, permission denied, no hub listening,
-// too few snapshots within the timeout, a malformed message) is UNKNOWN.
+// Probe checks the hub at ep: it tells the usual reasons it cannot be
+// read apart at once (no socket, permission denied, nothing listening),
+// then runs the hub through the pipeline, as run does, until the check has
+// the snapshots spec needs; it never takes longer than timeout.
 func Probe(ctx context.Context, ep model.Endpoint, timeout time.Duration, spec Spec) Result {
-	// Cancelled rather than given a deadline: a dial that a deadline ends
-	// would fail a moment before the context says so, and pass for why
-	// the hub could not be read.
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	stop := time.AfterFunc(timeout, cancel)
-	defer stop.Stop()
 	if res, failed := reachable(ep, timeout); failed {
 		return res
 	}
+	src := &hubmon.Supervisor{Options: hubmon.Options{Logger: slog.New(slog.DiscardHandler)}, List: hubmon.Static([]model.Endpoint{ep})}
 	need := spec.Snapshots()
-	var (
-		snaps []model.Snapshot
-		bad   error
-	)
-	opts := hubmon.Options{Logger: slog.New(slog.DiscardHandler)}
-	st := new(hubmon.Stats)
-	// Watch calls deliver on this goroutine, from its loop.
-	hubmon.Watch(ctx, ep, opts, st, func(m model.Message) {
-		s, err := model.Decode(m.Raw, m.Arrival)
-		if err != nil {
-			bad = err
-			cancel()
-			return
-		}
-		s.Period, s.Session = m.Period, m.Session
-		if len(snaps) > 0 && s.Session != snaps[len(snaps)-1].Session {
-			snaps = snaps[:0] // the hub restarted: start again
-		}
-		if snaps = append(snaps, s); len(snaps) == need {
-			cancel()
-		}
-	})
-	switch {
-	case bad != nil:
-		return Fail("malformed snapshot from %s: %v", ep.Addr, bad)
-	case len(snaps) < need:
-		why := ""
-		if e := st.LastError(); e != "" {
-			why = " (" + e + ")"
-		}
+	return Run(ctx, src, ep.Service, need, timeout, spec, func(got int, why string) Result {
 		if need > 1 {
-			return Fail("%d of the %d successive snapshots needed from %s within %s%s", len(snaps), need, ep.Addr, timeout, why)
+			return Fail("%d of the %d successive snapshots needed from %s within %s%s", got, need, ep.Addr, timeout, why)
 		}
 		return Fail("no snapshot from %s within %s%s", ep.Addr, timeout, why)
-	}
-	spec.Now = snaps[len(snaps)-1].Arrival
-	return Evaluate(snaps, spec)
+	})
 }
 
 // reachable tells the usual reasons a hub cannot be read apart, at once,

@@ -1,6 +1,8 @@
-// Package check evaluates one hub snapshot against Nagios thresholds and
-// formats the result the way the Monitoring Plugins development guidelines
-// ask: a status line, performance data, long output and exit code.
+// Package check is the Nagios sink: it takes the snapshots of one hub or
+// broker from the pipeline run uses, with the same figures and names, checks
+// the newest against Nagios thresholds and formats the result the way the
+// Monitoring Plugins development guidelines ask: a status line, performance
+// data, long output and exit code.
 package check
 
 import (

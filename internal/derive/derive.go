@@ -55,8 +55,10 @@ func (h *Hub) Values(s model.Snapshot) (subjects []string, values []report.Value
 		c := &s.Consumers[i]
 		if !c.Initialized {
 			uninit++
+			out = append(out, report.Value{Kind: report.Initialized, Subject: i, V: 0})
 			continue
 		}
+		out = append(out, report.Value{Kind: report.Initialized, Subject: i, V: 1})
 		live = append(live, analytics.Consumer{Key: h.keys[i], Consumer: c})
 		index = append(index, i)
 		add(report.Backlog, i, c.Backlog)
@@ -74,11 +76,14 @@ func (h *Hub) Values(s model.Snapshot) (subjects []string, values []report.Value
 		}
 	}
 	for i, p := range s.Producers {
+		n := len(s.Consumers) + i
 		if !p.Initialized {
 			uninit++
+			out = append(out, report.Value{Kind: report.Initialized, Subject: n, V: 0})
 			continue
 		}
-		n := len(s.Consumers) + i
+		out = append(out, report.Value{Kind: report.Initialized, Subject: n, V: 1})
+		add(report.Frequency, n, p.Frequency)
 		add(report.ProducerExceptions, n, p.Exceptions)
 		if p.LastRan.Valid {
 			add(report.LastRanAge, n, model.Some(lastRanAge(s, p.LastRan.V)))

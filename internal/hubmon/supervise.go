@@ -140,7 +140,7 @@ func (s *Supervisor) Watched() []model.Watched {
 	defer s.mu.Unlock()
 	out := make([]model.Watched, 0, len(s.running))
 	for ep, w := range s.running {
-		out = append(out, model.Watched{Endpoint: ep, Sessions: w.stats.Sessions.Load(), Oversize: w.stats.Oversize.Load(), Refused: w.stats.Refused.Load()})
+		out = append(out, model.Watched{Endpoint: ep, Sessions: w.stats.Sessions.Load(), Oversize: w.stats.Oversize.Load(), Refused: w.stats.Refused.Load(), LastError: w.stats.LastError()})
 	}
 	slices.SortFunc(out, func(a, b model.Watched) int {
 		return cmp.Or(strings.Compare(a.Endpoint.Service, b.Endpoint.Service), strings.Compare(a.Endpoint.Addr, b.Endpoint.Addr))

@@ -140,4 +140,7 @@ type Watched struct {
 	// an error status, not the JSON expected).
 	Polled bool
 	Failed int64
+	// LastError says why the latest session or poll failed; empty when
+	// it did not.
+	LastError string
 }

@@ -70,7 +70,8 @@ func notCharted(k report.Kind) bool {
 	}
 	switch k {
 	case report.Consumers, report.Producers, report.Uninitialized, report.ProducerExceptions, report.LastRanAge,
-		report.TimeMin, report.TimeMax, report.TimeAvg, report.HeadcountIn, report.HeadcountOut, report.LastSnapshotAge:
+		report.TimeMin, report.TimeMax, report.TimeAvg, report.HeadcountIn, report.HeadcountOut, report.LastSnapshotAge,
+		report.Initialized, report.Frequency:
 		return true
 	}
 	return false

@@ -78,7 +78,7 @@ func (hs *Hubs) Add(m model.Message) (report.Batch, error) {
 	h.snapshots++
 	s.Period, s.Session = m.Period, m.Session
 	subjects, values := h.derive.Values(s)
-	return report.Batch{Service: m.Endpoint.Service, Time: m.Arrival, Interval: m.Period, Subjects: subjects, Values: values}, nil
+	return report.Batch{Service: m.Endpoint.Service, Time: m.Arrival, Interval: m.Period, Subjects: subjects, Consumers: len(s.Consumers), Values: values}, nil
 }
 
 // complain logs at most once per ratelog.Every for an endpoint.

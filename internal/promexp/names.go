@@ -135,4 +135,7 @@ var notExposed = map[report.Kind]bool{
 	report.Goroutines: true, report.Memory: true, report.LatencyMax: true,
 	report.TimeMin: true, report.TimeMax: true, report.TimeAvg: true,
 	report.LastSnapshotAge: true, // computed at the scrape from the snapshot's time
+	// Entries that failed to start are counted by fedmsg_hub_uninitialized;
+	// the frequency is check's (a producer's age against it).
+	report.Initialized: true, report.Frequency: true,
 }

@@ -102,9 +102,12 @@ func identOf(k report.Kind) ident {
 	return ident{}
 }
 
-// notWritten are the kinds collectd is not given, on purpose.
+// notWritten are the kinds collectd is not given, on purpose: the
+// histogram's (collectd has the percentiles), and whether an entry started
+// and a producer's frequency, which the old script did not write (the hub's
+// count-uninitialized says how many failed to start).
 func notWritten(k report.Kind) bool {
-	return k.Info().Type == report.Bucket
+	return k.Info().Type == report.Bucket || k == report.Initialized || k == report.Frequency
 }
 
 // severity is collectd's word for a notice's severity.

@@ -162,7 +162,9 @@ func (s *Source) Watched() []model.Watched {
 	defer s.mu.Unlock()
 	out := make([]model.Watched, 0, len(s.order))
 	for _, sv := range s.order {
-		out = append(out, *s.watched[sv])
+		w := *s.watched[sv]
+		w.LastError = s.lastErr
+		out = append(out, w)
 	}
 	return out
 }

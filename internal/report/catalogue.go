@@ -96,6 +96,9 @@ var catalogue = [...]Info{
 	Workers:   {"workers", "", Entry, Gauge, "Consumers attached to a broker's queue."},
 	InService: {"unacked", "messages", Entry, Gauge, "Messages delivered and not yet acknowledged."},
 
+	Initialized: {"initialized", "boolean", Entry, Gauge, "1 if the consumer or producer started, 0 if it failed to."},
+	Frequency:   {"frequency", "seconds", Entry, Gauge, "Seconds between the producer's polls, as configured."},
+
 	TimeCount: {"processing_count", "", Entry, Bucket, "Processing times listed since the previous snapshot."},
 	TimeSum:   {"processing_sum", "seconds", Entry, Bucket, "Sum of the processing times listed since the previous snapshot."},
 	TimeLE0:   {"processing_bucket", "", Entry, Bucket, "Processing times since the previous snapshot at most a bound of TimeBounds."},

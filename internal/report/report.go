@@ -73,6 +73,10 @@ const (
 	Workers   // consumers attached to the queue
 	InService // messages delivered and not yet acknowledged
 
+	// Per consumer or producer, for every one listed.
+	Initialized // 1 if it started, 0 if it failed to
+	Frequency   // seconds between a producer's polls, as configured
+
 	// Per consumer, only when asked for (a sink with histograms): the
 	// processing times the hub listed since the previous publish.
 	TimeCount // how many
@@ -114,7 +118,10 @@ type Batch struct {
 	// repeat); for the program's own batch, the services of the watched
 	// endpoints. A sink makes them fit its names.
 	Subjects []string
-	Values   []Value
+	// Consumers is how many of a snapshot's Subjects are consumers: the
+	// rest are producers.
+	Consumers int
+	Values    []Value
 }
 
 // Severity of a Notice.

@@ -82,7 +82,8 @@ func notShown(k report.Kind) bool {
 	switch k {
 	case report.HeadcountIn, report.HeadcountOut, report.TimeMin, report.TimeMax, report.TimeAvg,
 		report.ProducerExceptions, report.LastRanAge, report.Consumers, report.Producers, report.Uninitialized,
-		report.Wait, report.P50, report.P99, report.LastSnapshotAge, report.Workers, report.InService:
+		report.Wait, report.P50, report.P99, report.LastSnapshotAge, report.Workers, report.InService,
+		report.Initialized, report.Frequency:
 		return true
 	}
 	return false
