@@ -49,11 +49,25 @@ func buildPlugin(t testing.TB) string {
 	if built.err != nil {
 		t.Fatal(built.err)
 	}
-	return built.dir
+	// A directory of the test's own (it holds the test's files too), that
+	// collectd's unprivileged Exec user may enter, with a link to the
+	// binary.
+	dir, err := os.MkdirTemp("", "fedmsg-collectd-e2e-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(filepath.Join(built.dir, "fedmsg-collectd"), filepath.Join(dir, "fedmsg-collectd")); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
-// built is the binary the package's tests share: one build, removed by
-// TestMain.
+// built is the binary the package's tests share: one build, linked into
+// each test's directory, removed by TestMain.
 var built struct {
 	once sync.Once
 	dir  string

@@ -89,6 +89,7 @@ func Run(ctx context.Context, src pipeline.Source, service string, need int, tim
 	}()
 	ticker := time.NewTicker(tickEvery)
 	defer ticker.Stop()
+	why := "" // the source's latest error
 	for {
 		select {
 		case <-sink.Done():
@@ -100,20 +101,18 @@ func Run(ctx context.Context, src pipeline.Source, service string, need int, tim
 			sink.mu.Lock()
 			got := sink.got
 			sink.mu.Unlock()
-			why := ""
-			for _, w := range src.Watched() {
-				if w.LastError != "" {
-					why = " (" + w.LastError + ")"
-					break
-				}
+			if e := lastError(src); e != "" {
+				why = e
 			}
-			if why == "" {
-				if e, ok := src.(interface{ LastError() string }); ok && e.LastError() != "" {
-					why = " (" + e.LastError() + ")"
-				}
+			if why != "" {
+				why = " (" + why + ")"
 			}
 			return short(got, why)
 		case <-ticker.C:
+			// While the source runs: once stopped, it may have forgotten.
+			if e := lastError(src); e != "" {
+				why = e
+			}
 			sink.mu.Lock()
 			bad, sv := sink.bad, sink.service
 			sink.mu.Unlock()
@@ -134,4 +133,17 @@ func endpointOf(src pipeline.Source, service string) string {
 		}
 	}
 	return service
+}
+
+// lastError is why src last failed, if it says.
+func lastError(src pipeline.Source) string {
+	for _, w := range src.Watched() {
+		if w.LastError != "" {
+			return w.LastError
+		}
+	}
+	if e, ok := src.(interface{ LastError() string }); ok {
+		return e.LastError()
+	}
+	return ""
 }
