@@ -21,12 +21,12 @@ func captureCmd(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		"or it is interrupted. \"fedmsg-collectd replay FILE\" prints the values\n"+
 		"the plugin writes for them.\n")
 	var (
-		eps      endpointsFlag
+		hubs     hubmon.Flags
 		count    int
 		duration time.Duration
 		out      string
 	)
-	fs.Var(&eps, "endpoint", "hub monitoring socket, `[SERVICE=]ENDPOINT`, repeatable (as for run)")
+	fs.Func("endpoint", "hub monitoring socket, `[SERVICE=]ENDPOINT`, repeatable (as for run)", hubs.AddEndpoint)
 	fs.IntVar(&count, "count", 0, "stop after this many messages (0: no limit)")
 	fs.DurationVar(&duration, "duration", 0, "stop after this long (0: no limit)")
 	fs.StringVar(&out, "o", "-", "write to `FILE` (appending) instead of stdout")
@@ -35,7 +35,7 @@ func captureCmd(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	var err error
 	switch {
-	case len(eps) == 0:
+	case len(hubs.Endpoints) == 0:
 		err = errors.New("--endpoint is required")
 	case count < 0 || duration < 0:
 		err = errors.New("--count and --duration must not be negative")
@@ -63,7 +63,7 @@ func captureCmd(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	// Messages that do not decode are recorded like the others: they are
 	// what a capture is for, not a warning.
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	src := &hubmon.Supervisor{Options: hubmon.Options{Logger: log}, List: hubmon.Static(eps), Rescan: time.Hour}
+	src := &hubmon.Supervisor{Options: hubmon.Options{Logger: log}, List: hubmon.Static(hubs.Endpoints), Rescan: time.Hour}
 	if err := capture.Run(ctx, src, capture.NewWriter(w), count); err != nil {
 		log.Error("capture stopped", "err", err)
 		return exitError

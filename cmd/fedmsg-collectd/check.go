@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/check"
+	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
 	"github.com/fedora-infra/fedmsg-collectd/internal/rabbitmq"
 )
@@ -77,10 +78,13 @@ func parseCheck(args []string, out io.Writer) (checkConfig, error) {
 		consumers, producers namesFlag
 	)
 	fs.StringVar(&endpoint, "endpoint", "", "hub monitoring socket, `[SERVICE=]ENDPOINT` (this or --rabbitmq is required)")
-	var b brokers
-	fs.Var(&b.urls, "rabbitmq", "check the queues of a RabbitMQ broker instead: its management API `URL`")
-	fs.StringVar(&b.authFile, "rabbitmq-auth-file", "", "`FILE` whose first line is USER:PASSWORD for the management API")
-	fs.StringVar(&b.caFile, "rabbitmq-ca-file", "", "trust the CA certificates in `FILE` for https")
+	var b rabbitmq.Config
+	fs.Func("rabbitmq", "check the queues of a RabbitMQ broker instead: its management API `URL`", func(s string) error {
+		b.URLs = append(b.URLs, s)
+		return nil
+	})
+	fs.StringVar(&b.AuthFile, "rabbitmq-auth-file", "", "`FILE` whose first line is USER:PASSWORD for the management API")
+	fs.StringVar(&b.CAFile, "rabbitmq-ca-file", "", "trust the CA certificates in `FILE` for https")
 	vhost := fs.String("rabbitmq-vhost", "/", "the `VHOST` of the queues")
 	fs.Var(&consumers, "queue", "`NAME` of a broker's queue to check, repeatable (as --consumer)")
 	fs.DurationVar(&c.timeout, "timeout", 20*time.Second, "UNKNOWN if no snapshot arrives within this (the hub publishes every 5s)")
@@ -114,17 +118,17 @@ func parseCheck(args []string, out io.Writer) (checkConfig, error) {
 	switch {
 	case fs.NArg() > 0:
 		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	case endpoint == "" && len(b.urls) == 0:
+	case endpoint == "" && len(b.URLs) == 0:
 		return c, errors.New("--endpoint or --rabbitmq is required")
-	case endpoint != "" && len(b.urls) > 0, len(b.urls) > 1:
+	case endpoint != "" && len(b.URLs) > 0, len(b.URLs) > 1:
 		return c, errors.New("one --endpoint or one --rabbitmq")
 	case c.timeout <= 0:
 		return c, errors.New("--timeout must be positive")
 	}
 	var err error
-	if len(b.urls) > 0 {
-		b.vhost, b.interval = *vhost, time.Second
-		srcs, err := b.sources(nil)
+	if len(b.URLs) > 0 {
+		b.VHost, b.Interval = *vhost, time.Second
+		srcs, err := b.Sources(nil)
 		if err != nil {
 			return c, err
 		}
@@ -132,8 +136,12 @@ func parseCheck(args []string, out io.Writer) (checkConfig, error) {
 		if !c.spec.Workers.Set() {
 			c.spec.Workers.Crit, _ = check.ParseRange("1:") // alert below 1
 		}
-	} else if c.endpoint, err = parseEndpoint(endpoint); err != nil {
-		return c, err
+	} else {
+		var hubs hubmon.Flags
+		if err = hubs.AddEndpoint(endpoint); err != nil {
+			return c, err
+		}
+		c.endpoint = hubs.Endpoints[0]
 	}
 	switch missing {
 	case "unknown":

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/analytics"
+	"github.com/fedora-infra/fedmsg-collectd/internal/counters"
 	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
 	"github.com/fedora-infra/fedmsg-collectd/internal/pipeline"
@@ -58,10 +59,33 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		ctx, cancel = context.WithTimeout(ctx, duration)
 		defer cancel()
 	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if err := runDemo(ctx, sc, stages, host, demoSink(stdout, stream, sc.Speed), log); err != nil {
+		log.Error("demo stopped", "err", err)
+		return exitError
+	}
+	return exitOK
+}
+
+// demoSink is the terminal table on a terminal, else the collectd sink.
+func demoSink(stdout io.Writer, stream bool, speed float64) func(host string, epoch time.Time) pipeline.Sink {
+	return func(host string, epoch time.Time) pipeline.Sink {
+		if f, ok := stdout.(*os.File); ok && !stream && term.IsTerminal(int(f.Fd())) {
+			fmt.Fprint(stdout, "\x1b[2J")
+			t := top.New(stdout, fmt.Sprintf("fedmsg-collectd demo: a simulated hub at %gx, in hub time (rates per hub second); Ctrl-C stops", speed))
+			t.Epoch = epoch
+			return t
+		}
+		return putval.NewSink(stdout, host)
+	}
+}
+
+// runDemo runs the simulation (a hub, or with stages a stage-counting
+// service) and the pipeline on its clock until ctx ends.
+func runDemo(ctx context.Context, sc sim.Publisher, stages bool, host string, sinkFor func(string, time.Time) pipeline.Sink, log *slog.Logger) error {
 	dir, err := os.MkdirTemp("", "fedmsg-collectd-demo-")
 	if err != nil {
-		fmt.Fprintf(stderr, "fedmsg-collectd: %v\n", err)
-		return exitError
+		return err
 	}
 	defer os.RemoveAll(dir)
 	sc.Bind = "ipc://" + filepath.Join(dir, "monitoring-fedmsg-hub.socket")
@@ -69,57 +93,47 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	clock := &pipeline.Clock{Epoch: time.Now(), Speed: sc.Speed}
 	epoch := float64(clock.Epoch.UnixNano()) / 1e9
 	sc.Stamp = func(s float64) float64 { return epoch + s }
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	c := config{host: host, interval: 10 * time.Second, smoothing: analytics.DefaultSmoothing,
+		hubs: hubmon.Flags{Rescan: time.Minute, Forget: time.Hour, IdlePeriods: 3, MaxMessage: hubmon.DefaultMaxMessage,
+			Endpoints: []model.Endpoint{{Service: "fedmsg-hub", Addr: sc.Bind}}}}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	simDone := make(chan error, 1)
-	var pipelineURL string
 	if stages {
-		// The stages' counters on a loopback HTTP server.
-		st := sim.DemoStages(sc.Speed, sc.Seed)
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		url, stop, err := serveStages(ctx, sc, simDone)
 		if err != nil {
-			fmt.Fprintf(stderr, "fedmsg-collectd: %v\n", err)
-			return exitError
+			return err
 		}
-		srv := &http.Server{Handler: st, ReadHeaderTimeout: 5 * time.Second}
-		go srv.Serve(ln)
-		defer srv.Close()
-		pipelineURL = "http://" + ln.Addr().String() + "/"
-		go func() { st.Run(ctx.Done()); simDone <- nil }()
+		defer stop()
+		c.hubs.Endpoints = nil
+		c.stages = counters.Config{URLs: []string{"pipeline=" + url},
+			Interval: max(time.Duration(float64(5*time.Second)/sc.Speed), 100*time.Millisecond)}
 	} else {
 		go func() { simDone <- sc.Run(ctx) }()
 	}
-	c := config{
-		endpoints:   []model.Endpoint{{Service: "fedmsg-hub", Addr: sc.Bind}},
-		rescan:      time.Minute,
-		host:        host,
-		idlePeriods: 3,
-		interval:    10 * time.Second,
-		maxMessage:  hubmon.DefaultMaxMessage,
-		smoothing:   analytics.DefaultSmoothing,
+	src, err := build(&c, log)
+	if err == nil {
+		err = servePipeline(ctx, c, src, sinkFor(host, clock.Epoch), clock, log)
 	}
-	if stages {
-		c.endpoints = nil
-		c.brokers.counters = namesFlag{"pipeline=" + pipelineURL}
-		c.brokers.countersEvery = max(time.Duration(float64(5*time.Second)/sc.Speed), 100*time.Millisecond)
-	}
-	var sink pipeline.Sink = putval.NewSink(stdout, host)
-	if f, ok := stdout.(*os.File); ok && !stream && term.IsTerminal(int(f.Fd())) {
-		fmt.Fprint(stdout, "\x1b[2J")
-		t := top.New(stdout, fmt.Sprintf("fedmsg-collectd demo: a simulated hub at %gx, in hub time (rates per hub second); Ctrl-C stops", sc.Speed))
-		t.Epoch = clock.Epoch
-		sink = t
-	}
-	err = servePipeline(ctx, c, sink, clock, log)
 	cancel()
 	if simErr := <-simDone; simErr != nil && err == nil {
 		err = simErr
 	}
+	return err
+}
+
+// serveStages runs the simulated stages behind a loopback HTTP server and
+// returns its URL and how to stop the server; simDone gets nil when the
+// simulation ends with ctx.
+func serveStages(ctx context.Context, sc sim.Publisher, simDone chan<- error) (string, func(), error) {
+	st := sim.DemoStages(sc.Speed, sc.Seed)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		log.Error("demo stopped", "err", err)
-		return exitError
+		return "", nil, err
 	}
-	return exitOK
+	srv := &http.Server{Handler: st, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	go func() { st.Run(ctx.Done()); simDone <- nil }()
+	return "http://" + ln.Addr().String() + "/", func() { srv.Close() }, nil
 }

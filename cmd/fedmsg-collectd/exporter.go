@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/exporter-toolkit/web"
 
+	"github.com/fedora-infra/fedmsg-collectd/internal/pipeline"
 	"github.com/fedora-infra/fedmsg-collectd/internal/promexp"
 )
 
@@ -29,12 +30,11 @@ func exporterCmd(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		"--web.telemetry-path, with a landing page on /.\n")
 	var (
 		c         config
-		eps       endpointsFlag
 		listen    namesFlag
 		webConfig string
 		path      string
 	)
-	check := hubFlags(fs, &c, &eps)
+	check := sourceFlags(fs, &c)
 	fs.Var(&listen, "web.listen-address", "`ADDRESS` to listen on, repeatable (default "+defaultListen+")")
 	fs.StringVar(&webConfig, "web.config.file", "", "exporter-toolkit web configuration `FILE`: TLS and basic authentication")
 	fs.StringVar(&path, "web.telemetry-path", "/metrics", "`PATH` of the metrics")
@@ -51,14 +51,17 @@ func exporterCmd(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			err = fmt.Errorf("--web.config.file: %w", verr)
 		}
 	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: c.logLevel}))
+	var src pipeline.Source
+	if err == nil {
+		src, err = build(&c, log)
+	}
 	if err != nil {
 		return usageError(stderr, "exporter", err)
 	}
 	if len(listen) == 0 {
 		listen = namesFlag{defaultListen}
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: c.logLevel}))
-
 	sink := promexp.New(nil)
 	h, err := promexp.Handler(sink, path, version(), log)
 	if err != nil {
@@ -82,7 +85,7 @@ func exporterCmd(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	collected := make(chan error, 1)
-	go func() { collected <- servePipeline(ctx, c, sink, nil, log) }()
+	go func() { collected <- servePipeline(ctx, c, src, sink, nil, log) }()
 	select {
 	case err = <-served:
 	case err = <-collected:

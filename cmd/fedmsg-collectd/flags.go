@@ -13,9 +13,11 @@ import (
 	"time"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/analytics"
+	"github.com/fedora-infra/fedmsg-collectd/internal/counters"
 	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
-	"github.com/fedora-infra/fedmsg-collectd/internal/model"
+	"github.com/fedora-infra/fedmsg-collectd/internal/pipeline"
 	"github.com/fedora-infra/fedmsg-collectd/internal/putval"
+	"github.com/fedora-infra/fedmsg-collectd/internal/rabbitmq"
 )
 
 const usageHead = `fedmsg-collectd: collectd Exec plugin for fedmsg / moksha hub monitoring sockets.
@@ -73,45 +75,48 @@ func version() string {
 	return "fedmsg-collectd " + v + rev + dirty + " " + runtime.Version()
 }
 
-// config is what the command line asks for.
+// config is what the command line asks for: flag values only; the
+// sources are built from it once, by build.
 type config struct {
-	endpoints   []model.Endpoint
-	socketDir   string
-	rescan      time.Duration
-	forget      time.Duration
-	host        string
-	idlePeriods int
-	logLevel    slog.Level
-	interval    time.Duration
-	maxMessage  int
-	smoothing   time.Duration
-	capture     string
-	brokers     brokers
+	hubs      hubmon.Flags
+	brokers   rabbitmq.Config
+	stages    counters.Config
+	host      string
+	logLevel  slog.Level
+	interval  time.Duration
+	smoothing time.Duration
+	capture   string
 }
 
-type endpointsFlag []model.Endpoint
-
-func (e *endpointsFlag) String() string { return "" }
-
-func (e *endpointsFlag) Set(s string) error {
-	ep, err := parseEndpoint(s)
-	if err != nil {
-		return err
-	}
-	*e = append(*e, ep)
-	return nil
+// sourceKind is a kind of polled source: it registers its own flags, and
+// builds its sources from them.
+type sourceKind interface {
+	Register(fs *flag.FlagSet)
+	Build(log *slog.Logger) ([]pipeline.Source, error)
 }
 
-// parseEndpoint parses an endpoint and checks that its service makes
-// collectd identifiers.
-func parseEndpoint(s string) (model.Endpoint, error) {
-	ep, err := hubmon.ParseEndpoint(s)
-	if err == nil {
-		if err = model.CheckService(ep.Service); err != nil {
-			err = fmt.Errorf("endpoint %q: %w", s, err)
+// polled lists the kinds of polled source, in the order they are built:
+// a new kind is one more entry.
+func (c *config) polled() []sourceKind {
+	return []sourceKind{&c.brokers, &c.stages}
+}
+
+// build builds the sources c asks for, once: the polled ones, and the
+// hubs (discovered unless only polled sources are given). Its errors are
+// the command line's.
+func build(c *config, log *slog.Logger) (pipeline.Source, error) {
+	var srcs []pipeline.Source
+	for _, k := range c.polled() {
+		s, err := k.Build(log)
+		if err != nil {
+			return nil, err
 		}
+		srcs = append(srcs, s...)
 	}
-	return ep, err
+	if hubs := c.hubs.Build(log, len(srcs) > 0); hubs != nil {
+		srcs = append([]pipeline.Source{hubs}, srcs...)
+	}
+	return pipeline.Sources(srcs...), nil
 }
 
 // parse reads the command line of the run command. getenv supplies
@@ -132,11 +137,8 @@ func parse(args []string, out io.Writer, getenv func(string) string, hostname fu
 		}
 	}
 	fs := flag.NewFlagSet("fedmsg-collectd", flag.ContinueOnError)
-	var (
-		c   config
-		eps endpointsFlag
-	)
-	check := hubFlags(fs, &c, &eps)
+	var c config
+	check := sourceFlags(fs, &c)
 	fs.StringVar(&c.host, "hostname", "", "host field of the identifiers (default $COLLECTD_HOSTNAME, else this machine's name)")
 	fs.DurationVar(&c.interval, "interval", 0, "how often to write hub liveness and the plugin's own counters\n(default $COLLECTD_INTERVAL, else 10s)")
 	showVersion := fs.Bool("version", false, "print the version and exit")
@@ -172,73 +174,24 @@ func parse(args []string, out io.Writer, getenv func(string) string, hostname fu
 	return c, nil
 }
 
-// parseSize reads a byte count with an optional KiB or MiB suffix.
-func parseSize(s string) (int, error) {
-	mult := 1
-	for suffix, m := range map[string]int{"KiB": 1 << 10, "MiB": 1 << 20} {
-		if n, ok := strings.CutSuffix(s, suffix); ok {
-			s, mult = n, m
-		}
+// sourceFlags registers the flags that choose and watch sources, shared by
+// run, exporter and netdata, and returns the check of their values; call
+// it after parsing.
+func sourceFlags(fs *flag.FlagSet, c *config) func() error {
+	c.hubs.Register(fs)
+	for _, k := range c.polled() {
+		k.Register(fs)
 	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n <= 0 || n > (1<<40)/mult {
-		return 0, fmt.Errorf("size %q", s)
-	}
-	return n * mult, nil
-}
-
-// hubFlags registers the flags that choose and watch hubs, shared by run,
-// exporter and netdata, and returns the check of their values, which
-// fills c.endpoints; call it after parsing.
-func hubFlags(fs *flag.FlagSet, c *config, eps *endpointsFlag) func() error {
-	fs.Var(eps, "endpoint", "hub monitoring socket, `[SERVICE=]ENDPOINT`, repeatable. ENDPOINT is\n"+
-		"ipc://PATH (ipc:////PATH too) or tcp://HOST:PORT. SERVICE (the plugin field\n"+
-		"of the identifiers, e.g. fedmsg-hub) defaults to what the endpoint gives:\n"+
-		"monitoring-SERVICE.socket gives SERVICE, another ipc file fedmsg-NAME,\n"+
-		"tcp://HOST:PORT fedmsg-HOST_PORT (non-alphanumerics as _)")
-	fs.StringVar(&c.socketDir, "socket-dir", hubmon.DefaultSocketDir, "where to discover `DIR`/monitoring-*.socket when no --endpoint is given")
-	fs.DurationVar(&c.rescan, "rescan", 10*time.Second, "how often to rescan --socket-dir")
-	fs.DurationVar(&c.forget, "forget-after", 24*time.Hour, "how long a hub whose socket went away from --socket-dir is still\nreported, lost (hub_up 0), before it is forgotten")
-	fs.IntVar(&c.idlePeriods, "idle-periods", 3, "reconnect after this many publish periods without a message")
 	level := fs.String("log-level", "warn", "stderr log level: error, warn, info or debug")
 	fs.DurationVar(&c.smoothing, "smoothing", analytics.DefaultSmoothing, "time constant of the exponential smoothing behind the wait, rate\nand drain-time values")
 	fs.StringVar(&c.capture, "capture", "", "also record every message received, with its arrival time, as JSON\nlines in `FILE` (for bug reports: \"fedmsg-collectd replay FILE\" prints\nthe same values again)")
-	c.brokers.flags(fs)
-	maxMessage := fs.String("max-message", "4MiB", "largest monitoring message accepted, in bytes (suffixes KiB, MiB);\na hub sending more is disconnected before the message is read")
 	return func() error {
-		var err error
-		c.endpoints = *eps
-		if err = c.logLevel.UnmarshalText([]byte(*level)); err != nil {
+		if err := c.logLevel.UnmarshalText([]byte(*level)); err != nil {
 			return fmt.Errorf("--log-level: %w", err)
-		}
-		if c.rescan <= 0 {
-			return errors.New("--rescan must be positive")
-		}
-		if c.forget <= 0 {
-			return errors.New("--forget-after must be positive")
 		}
 		if c.smoothing < time.Second {
 			return errors.New("--smoothing must be at least 1s")
 		}
-		if c.idlePeriods < 1 {
-			return errors.New("--idle-periods must be at least 1")
-		}
-		if c.maxMessage, err = parseSize(*maxMessage); err != nil || c.maxMessage < 1024 {
-			return fmt.Errorf("--max-message %q: want a size of at least 1KiB, such as 4MiB", *maxMessage)
-		}
-		if _, err := c.brokers.sources(nil); err != nil {
-			return err
-		}
-		if _, err := c.brokers.counterSources(nil); err != nil {
-			return err
-		}
-		seen := map[string]string{}
-		for _, ep := range c.endpoints {
-			if prev, dup := seen[ep.Service]; dup {
-				return fmt.Errorf("service %s is given to both %s and %s: name them apart with SERVICE=", ep.Service, prev, ep.Addr)
-			}
-			seen[ep.Service] = ep.Addr
-		}
-		return nil
+		return c.hubs.Check()
 	}
 }

@@ -29,11 +29,8 @@ func netdataCmd(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		"as run does and updates their charts every UPDATE_EVERY seconds (default 1),\n"+
 		"the argument Netdata gives its plugins. Installed as\n"+
 		"plugins.d/fedmsg.plugin, a link to this binary, it runs this command.\n")
-	var (
-		c   config
-		eps endpointsFlag
-	)
-	check := hubFlags(fs, &c, &eps)
+	var c config
+	check := sourceFlags(fs, &c)
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return usageError(stderr, "netdata", err)
 	}
@@ -45,7 +42,11 @@ func netdataCmd(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	c.interval = time.Duration(updateEvery) * time.Second
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: c.logLevel}))
-	if err := servePipeline(ctx, c, netdata.New(stdout, updateEvery), nil, log); err != nil {
+	src, err := build(&c, log)
+	if err != nil {
+		return usageError(stderr, "netdata", err)
+	}
+	if err := servePipeline(ctx, c, src, netdata.New(stdout, updateEvery), nil, log); err != nil {
 		log.Error("stopping", "err", err)
 		return exitError
 	}

@@ -10,8 +10,12 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/fedora-infra/fedmsg-collectd/internal/counters"
+	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
+	"github.com/fedora-infra/fedmsg-collectd/internal/rabbitmq"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -21,7 +25,9 @@ func host(name string, err error) func() (string, error) {
 }
 
 func TestParse(t *testing.T) {
-	base := config{socketDir: "/var/run/fedmsg", rescan: 10e9, forget: 24 * time.Hour, host: "envhost", idlePeriods: 3, logLevel: 4, interval: 2500 * time.Millisecond, maxMessage: 4 << 20, smoothing: time.Minute, brokers: brokers{interval: 10 * time.Second, countersEvery: 10 * time.Second}}
+	base := config{hubs: hubmon.Flags{SocketDir: "/var/run/fedmsg", Rescan: 10e9, Forget: 24 * time.Hour, IdlePeriods: 3, MaxMessage: 4 << 20},
+		host: "envhost", logLevel: 4, interval: 2500 * time.Millisecond, smoothing: time.Minute,
+		brokers: rabbitmq.Config{Interval: 10 * time.Second}, stages: counters.Config{Interval: 10 * time.Second}}
 	tests := []struct {
 		name   string
 		args   []string
@@ -33,7 +39,7 @@ func TestParse(t *testing.T) {
 			name: "endpoints",
 			args: []string{"run", "--endpoint", "ipc:////var/run/fedmsg/monitoring-fedmsg-hub.socket", "--endpoint=moksha-hub=tcp://127.0.0.1:3000"},
 			modify: func(c *config) {
-				c.endpoints = []model.Endpoint{
+				c.hubs.Endpoints = []model.Endpoint{
 					{Service: "fedmsg-hub", Addr: "ipc:////var/run/fedmsg/monitoring-fedmsg-hub.socket"},
 					{Service: "moksha-hub", Addr: "tcp://127.0.0.1:3000"},
 				}
@@ -41,14 +47,16 @@ func TestParse(t *testing.T) {
 		},
 		{name: "interval flag wins", args: []string{"--interval", "30s"}, modify: func(c *config) { c.interval = 30 * time.Second }},
 		{name: "smoothing", args: []string{"--smoothing", "5m"}, modify: func(c *config) { c.smoothing = 5 * time.Minute }},
-		{name: "max message", args: []string{"--max-message", "64KiB"}, modify: func(c *config) { c.maxMessage = 64 << 10 }},
-		{name: "max message in bytes", args: []string{"--max-message", "100000"}, modify: func(c *config) { c.maxMessage = 100000 }},
+		{name: "max message", args: []string{"--max-message", "64KiB"}, modify: func(c *config) { c.hubs.MaxMessage = 64 << 10 }},
+		{name: "max message in bytes", args: []string{"--max-message", "100000"}, modify: func(c *config) { c.hubs.MaxMessage = 100000 }},
 		{name: "hostname flag wins", args: []string{"--hostname", "flaghost"}, modify: func(c *config) { c.host = "flaghost" }},
 		{name: "hostname sanitized", args: []string{"--hostname", "a/b"}, modify: func(c *config) { c.host = "a_b" }},
 		{
-			name:   "other flags",
-			args:   []string{"--socket-dir", "/tmp/s", "--rescan", "1s", "--idle-periods", "5", "--log-level", "debug"},
-			modify: func(c *config) { c.socketDir, c.rescan, c.idlePeriods, c.logLevel = "/tmp/s", 1e9, 5, -4 },
+			name: "other flags",
+			args: []string{"--socket-dir", "/tmp/s", "--rescan", "1s", "--idle-periods", "5", "--log-level", "debug"},
+			modify: func(c *config) {
+				c.hubs.SocketDir, c.hubs.Rescan, c.hubs.IdlePeriods, c.logLevel = "/tmp/s", 1e9, 5, -4
+			},
 		},
 	}
 	for _, tt := range tests {
@@ -61,7 +69,7 @@ func TestParse(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if d := cmp.Diff(want, got, cmp.AllowUnexported(config{}, brokers{})); d != "" {
+			if d := cmp.Diff(want, got, cmp.AllowUnexported(config{}), cmpopts.IgnoreUnexported(hubmon.Flags{})); d != "" {
 				t.Errorf("(-want +got):\n%s", d)
 			}
 		})
@@ -99,6 +107,7 @@ func TestParseErrors(t *testing.T) {
 		"--rabbitmq ftp://h": "want [NAME=]http(s)://HOST:PORT",
 		"--rabbitmq http://a --rabbitmq http://b":            "two brokers named rabbitmq",
 		"--rabbitmq x=http://a --rabbitmq y=http://b":        "",
+		`--rabbitmq my"broker=http://a`:                      `service name "my\"broker": character '"' not allowed`,
 		"--rabbitmq http://a --rabbitmq-queues (":            "--rabbitmq-queues",
 		"--rabbitmq http://a --rabbitmq-auth-file /nonexist": "--rabbitmq-auth-file",
 		"--rabbitmq http://a --rabbitmq-interval 10ms":       "--rabbitmq-interval must be at least 1s",
@@ -107,7 +116,11 @@ func TestParseErrors(t *testing.T) {
 		"--counters http://h/c --counters http://h/d":        "two services named counters-h",
 		"--counters a=http://h/c --counters-interval 1ms":    "--counters-interval must be at least 100ms",
 	} {
-		_, err := parse(strings.Fields(args), io.Discard, env(nil), host("h", nil))
+		c, err := parse(strings.Fields(args), io.Discard, env(nil), host("h", nil))
+		if err == nil {
+			// Errors of the sources' own are found building them, once.
+			_, err = build(&c, nil)
+		}
 		if want == "" {
 			if err != nil {
 				t.Errorf("parse(%s): %v", args, err)

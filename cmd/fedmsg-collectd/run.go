@@ -12,7 +12,6 @@ import (
 	"syscall"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/capture"
-	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
 	"github.com/fedora-infra/fedmsg-collectd/internal/pipeline"
 	"github.com/fedora-infra/fedmsg-collectd/internal/putval"
@@ -96,55 +95,21 @@ func runPlugin(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	// A reader that went away must give us EPIPE to report, not kill us
 	// silently with SIGPIPE.
 	signal.Ignore(syscall.SIGPIPE)
-	if err := serve(ctx, c, stdout, log); err != nil {
+	src, err := build(&c, log)
+	if err != nil {
+		return usageError(stderr, "", err)
+	}
+	if err := servePipeline(ctx, c, src, putval.NewSink(stdout, c.host), nil, log); err != nil {
 		log.Error("stopping", "err", err)
 		return exitError
 	}
 	return exitOK
 }
 
-// serve watches the configured hubs and writes their values until ctx ends
-// (nil) or stdout fails (the error): the moksha source, the pipeline and
-// the collectd sink.
-func serve(ctx context.Context, c config, stdout io.Writer, log *slog.Logger) error {
-	return servePipeline(ctx, c, putval.NewSink(stdout, c.host), nil, log)
-}
-
-// servePipeline runs the hubs of c through the pipeline into sink; with a
-// clock, on its time (the demo's hub time).
-func servePipeline(ctx context.Context, c config, sink pipeline.Sink, clock *pipeline.Clock, log *slog.Logger) error {
-	brokers, err := c.brokers.sources(log)
-	if err != nil {
-		return err
-	}
-	stages, err := c.brokers.counterSources(log)
-	if err != nil {
-		return err
-	}
-	var srcs []pipeline.Source
-	// Hubs: those named, or discovered unless only polled sources are
-	// asked for.
-	if len(c.endpoints) > 0 || len(brokers)+len(stages) == 0 {
-		sup := &hubmon.Supervisor{
-			Options: hubmon.Options{IdlePeriods: c.idlePeriods, MaxMessage: c.maxMessage, Logger: log},
-			List:    hubmon.Static(c.endpoints),
-			Rescan:  c.rescan,
-			Forget:  c.forget,
-		}
-		if len(c.endpoints) == 0 {
-			d := &hubmon.Discovery{Dir: c.socketDir, Log: log}
-			sup.List, sup.Skipped = d.List, d.Skipped
-		}
-		srcs = append(srcs, sup)
-	}
-	for _, b := range brokers {
-		srcs = append(srcs, b)
-	}
-	for _, st := range stages {
-		srcs = append(srcs, st)
-	}
-	src := pipeline.Sources(srcs...)
-	cfg := pipeline.Config{Interval: c.interval, IdlePeriods: c.idlePeriods, Smoothing: c.smoothing, Logger: log}
+// servePipeline runs src through the pipeline into sink; with a clock, on
+// its time (the demo's hub time).
+func servePipeline(ctx context.Context, c config, src pipeline.Source, sink pipeline.Sink, clock *pipeline.Clock, log *slog.Logger) error {
+	cfg := pipeline.Config{Interval: c.interval, IdlePeriods: c.hubs.IdlePeriods, Smoothing: c.smoothing, Logger: log}
 	if clock != nil {
 		cfg.Tick = clock.Ticks(ctx, c.interval)
 		cfg.Interval = clock.Stretch(c.interval)

@@ -2,12 +2,14 @@ package counters
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
+	"github.com/fedora-infra/fedmsg-collectd/internal/pipeline"
 )
 
 // Config is what the command line says of the services to poll.
@@ -17,6 +19,27 @@ type Config struct {
 	// Order is the stages in order, comma-separated, or empty.
 	Order    string
 	Interval time.Duration
+}
+
+// Register registers the flags that fill c on fs: the counters source's
+// own.
+func (c *Config) Register(fs *flag.FlagSet) {
+	fs.Func("counters", "poll a service's cumulative stage counters, `[SERVICE=]URL` answering\na JSON object such as {\"Uploaded\": 120, \"Staged\": 118}; the queues\nbetween stages are service SERVICE (default counters-HOST_PORT); repeatable", func(s string) error {
+		c.URLs = append(c.URLs, s)
+		return nil
+	})
+	fs.StringVar(&c.Order, "counters-order", "", "the stages in order, `A,B,...` (default: the order of the answer's keys)")
+	fs.DurationVar(&c.Interval, "counters-interval", 10*time.Second, "how often to poll the counters")
+}
+
+// Build returns the sources the flags ask for, or why they are not any.
+func (c *Config) Build(log *slog.Logger) ([]pipeline.Source, error) {
+	srcs, err := c.Sources(log)
+	out := make([]pipeline.Source, len(srcs))
+	for i, s := range srcs {
+		out[i] = s
+	}
+	return out, err
 }
 
 // Sources returns a Source per URL, or why the configuration is not one.
@@ -40,6 +63,9 @@ func (c Config) Sources(log *slog.Logger) ([]*Source, error) {
 		}
 		if name == "" {
 			name = model.ServiceWord("counters-", strings.ReplaceAll(u.Host, ":", "_"), false)
+		}
+		if err := model.CheckService(name); err != nil {
+			return nil, fmt.Errorf("--counters %s: %w", raw, err)
 		}
 		if seen[name] {
 			return nil, fmt.Errorf("--counters: two services named %s: name them apart with SERVICE=", name)

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
+	"github.com/fedora-infra/fedmsg-collectd/internal/pipeline"
 )
 
 // Config is what the command line says of the brokers to poll.
@@ -26,6 +28,30 @@ type Config struct {
 	// Queues is a regular expression selecting queues by name.
 	Queues   string
 	Interval time.Duration
+}
+
+// Register registers the flags that fill c on fs: the RabbitMQ source's
+// own.
+func (c *Config) Register(fs *flag.FlagSet) {
+	fs.Func("rabbitmq", "poll a RabbitMQ broker's management API, `[NAME=]URL` such as\nhttp://127.0.0.1:15672, repeatable; each vhost is service NAME-VHOST\n(NAME defaults to rabbitmq)", func(s string) error {
+		c.URLs = append(c.URLs, s)
+		return nil
+	})
+	fs.StringVar(&c.AuthFile, "rabbitmq-auth-file", "", "`FILE` whose first line is USER:PASSWORD for the management API\n(rather than in the URL, which ps and collectd's configuration show)")
+	fs.StringVar(&c.VHost, "rabbitmq-vhost", "", "poll only this `VHOST`")
+	fs.StringVar(&c.Queues, "rabbitmq-queues", "", "poll only the queues whose name matches this `REGEXP`")
+	fs.StringVar(&c.CAFile, "rabbitmq-ca-file", "", "trust the CA certificates in `FILE` for https (default: the system's)")
+	fs.DurationVar(&c.Interval, "rabbitmq-interval", 10*time.Second, "how often to poll each broker")
+}
+
+// Build returns the sources the flags ask for, or why they are not any.
+func (c *Config) Build(log *slog.Logger) ([]pipeline.Source, error) {
+	srcs, err := c.Sources(log)
+	out := make([]pipeline.Source, len(srcs))
+	for i, s := range srcs {
+		out[i] = s
+	}
+	return out, err
 }
 
 // Sources returns a Source per URL, or why the configuration is not one.
@@ -73,6 +99,9 @@ func (c Config) Sources(log *slog.Logger) ([]*Source, error) {
 		name, raw, _, ok := model.NamedURL(spec, "rabbitmq")
 		if !ok {
 			return nil, fmt.Errorf("--rabbitmq %q: want [NAME=]http(s)://HOST:PORT", spec)
+		}
+		if err := model.CheckService(name); err != nil {
+			return nil, fmt.Errorf("--rabbitmq NAME: %w", err)
 		}
 		if names[name] {
 			return nil, fmt.Errorf("--rabbitmq: two brokers named %s: name them apart with NAME=", name)
