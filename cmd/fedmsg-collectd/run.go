@@ -9,9 +9,11 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/capture"
+	"github.com/fedora-infra/fedmsg-collectd/internal/check"
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
 	"github.com/fedora-infra/fedmsg-collectd/internal/pipeline"
 	"github.com/fedora-infra/fedmsg-collectd/internal/putval"
@@ -136,5 +138,23 @@ func servePipeline(ctx context.Context, c config, src pipeline.Source, sink pipe
 	if err := pipeline.Run(ctx, cfg, src, sink); err != nil {
 		return fmt.Errorf("stdout: %w", err)
 	}
+	return nil
+}
+
+// checkCmd is the check command: a monitoring plugin (package check).
+func checkCmd(ctx context.Context, args []string, stdout, _ io.Writer) int {
+	return int(check.Command(ctx, args, stdout))
+}
+
+// namesFlag is a repeatable flag of strings.
+type namesFlag []string
+
+func (n *namesFlag) String() string { return strings.Join(*n, ",") }
+
+func (n *namesFlag) Set(s string) error {
+	if s == "" {
+		return errors.New("empty name")
+	}
+	*n = append(*n, s)
 	return nil
 }

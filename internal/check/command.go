@@ -1,4 +1,4 @@
-package main
+package check
 
 import (
 	"context"
@@ -9,13 +9,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fedora-infra/fedmsg-collectd/internal/check"
 	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
 	"github.com/fedora-infra/fedmsg-collectd/internal/rabbitmq"
 )
 
-const checkUsage = `Usage: fedmsg-collectd check --endpoint E [--timeout 20s] [checks]
+const usage = `Usage: fedmsg-collectd check --endpoint E [--timeout 20s] [checks]
        fedmsg-collectd check --rabbitmq URL --queue Q [checks]
 
 A Nagios / Icinga plugin: reads one snapshot from the hub (two successive
@@ -47,11 +46,11 @@ Examples (the old Fedora checks, then waits):
 Flags:
 `
 
-// checkConfig is the command line of check.
-type checkConfig struct {
+// command is the command line of
+type command struct {
 	endpoint model.Endpoint
 	timeout  time.Duration
-	spec     check.Spec
+	spec     Spec
 	broker   *rabbitmq.Source // instead of a hub: a broker's queues
 }
 
@@ -67,13 +66,15 @@ func (n *namesFlag) Set(s string) error {
 	return nil
 }
 
-func parseCheck(args []string, out io.Writer) (checkConfig, error) {
+// parse reads the command line; asked for help, it prints the usage to
+// out and returns flag.ErrHelp.
+func parse(args []string, out io.Writer) (command, error) {
 	fs := flag.NewFlagSet("fedmsg-collectd check", flag.ContinueOnError)
 	// A monitoring system reads the first line: errors come back as the
 	// UNKNOWN status line, and only -h prints the usage.
 	fs.SetOutput(io.Discard)
 	var (
-		c                    checkConfig
+		c                    command
 		endpoint, missing    string
 		consumers, producers namesFlag
 	)
@@ -92,7 +93,7 @@ func parseCheck(args []string, out io.Writer) (checkConfig, error) {
 	fs.Var(&producers, "producer", "`NAME` of a producer to check, repeatable")
 	for _, t := range []struct {
 		name, what string
-		th         *check.Thresholds
+		th         *Thresholds
 	}{
 		{"backlog", "backlog of the checked consumers (messages)", &c.spec.Backlog},
 		{"exceptions", "exceptions of the checked consumers since the previous publish", &c.spec.Exceptions},
@@ -103,13 +104,13 @@ func parseCheck(args []string, out io.Writer) (checkConfig, error) {
 		{"drain", "time until the checked consumers' backlogs are empty (seconds; a growing\nbacklog never drains; reads two snapshots)", &c.spec.Drain},
 		{"consumers", "consumers attached to the checked queues of a broker (default\ncritical 1: below one consumer)", &c.spec.Workers},
 	} {
-		fs.Var(check.RangeValue{R: &t.th.Warn}, t.name+"-warning", "`RANGE` of the "+t.what+" that is WARNING")
-		fs.Var(check.RangeValue{R: &t.th.Crit}, t.name+"-critical", "`RANGE` of the "+t.what+" that is CRITICAL")
+		fs.Var(RangeValue{R: &t.th.Warn}, t.name+"-warning", "`RANGE` of the "+t.what+" that is WARNING")
+		fs.Var(RangeValue{R: &t.th.Crit}, t.name+"-critical", "`RANGE` of the "+t.what+" that is CRITICAL")
 	}
 	fs.StringVar(&missing, "missing", "unknown", "state of a named consumer or producer the hub does not list: unknown or critical")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(out, checkUsage)
+			fmt.Fprint(out, usage)
 			fs.SetOutput(out)
 			fs.PrintDefaults()
 		}
@@ -134,7 +135,7 @@ func parseCheck(args []string, out io.Writer) (checkConfig, error) {
 		}
 		c.broker = srcs[0]
 		if !c.spec.Workers.Set() {
-			c.spec.Workers.Crit, _ = check.ParseRange("1:") // alert below 1
+			c.spec.Workers.Crit, _ = ParseRange("1:") // alert below 1
 		}
 	} else {
 		var hubs hubmon.Flags
@@ -145,15 +146,15 @@ func parseCheck(args []string, out io.Writer) (checkConfig, error) {
 	}
 	switch missing {
 	case "unknown":
-		c.spec.Missing = check.Unknown
+		c.spec.Missing = Unknown
 	case "critical":
-		c.spec.Missing = check.Critical
+		c.spec.Missing = Critical
 	default:
 		return c, fmt.Errorf("--missing %q: want unknown or critical", missing)
 	}
 	c.spec.Consumers, c.spec.Producers = consumers, producers
 	if len(consumers) == 0 && len(producers) == 0 {
-		c.spec.Consumers = []string{check.All}
+		c.spec.Consumers = []string{All}
 	}
 	if (c.spec.LastRan.Set() || c.spec.ProducerExceptions.Set()) && len(producers) == 0 {
 		return c, errors.New("--last-ran-* and --producer-exceptions-* need --producer")
@@ -161,22 +162,24 @@ func parseCheck(args []string, out io.Writer) (checkConfig, error) {
 	return c, nil
 }
 
-// checkCmd is the check command: a monitoring plugin.
-func checkCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	c, err := parseCheck(args, stdout)
+// Command is the check command, a monitoring plugin: it parses args,
+// checks and writes the result to stdout, and returns the state, whose
+// value is the exit code.
+func Command(ctx context.Context, args []string, stdout io.Writer) Status {
+	c, err := parse(args, stdout)
 	if errors.Is(err, flag.ErrHelp) {
-		return int(check.OK)
+		return OK
 	}
 	if err != nil {
 		fmt.Fprintf(stdout, "FEDMSG UNKNOWN - %v (see fedmsg-collectd check -h)\n", err)
-		return int(check.Unknown)
+		return Unknown
 	}
-	var res check.Result
+	var res Result
 	if c.broker != nil {
-		res = check.ProbePolled(ctx, c.broker, c.broker.Endpoint(), c.timeout, c.spec)
+		res = ProbePolled(ctx, c.broker, c.broker.Endpoint(), c.timeout, c.spec)
 	} else {
-		res = check.Probe(ctx, c.endpoint, c.timeout, c.spec)
+		res = Probe(ctx, c.endpoint, c.timeout, c.spec)
 	}
 	res.Write(stdout)
-	return int(res.Status)
+	return res.Status
 }
