@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"time"
+
+	"golang.org/x/term"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/analytics"
 	"github.com/fedora-infra/fedmsg-collectd/internal/counters"
@@ -19,7 +19,6 @@ import (
 	"github.com/fedora-infra/fedmsg-collectd/internal/putval"
 	"github.com/fedora-infra/fedmsg-collectd/internal/sim"
 	"github.com/fedora-infra/fedmsg-collectd/internal/top"
-	"golang.org/x/term"
 )
 
 // demo runs a simulated hub and the plugin against it in one process.
@@ -39,7 +38,8 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		stream   bool
 		stages   bool
 	)
-	profiles := simFlags(fs, &sc, 10)
+	var sf sim.Flags
+	sf.Register(fs, &sc, 10)
 	fs.StringVar(&host, "hostname", "", "host field of the identifiers (default $COLLECTD_HOSTNAME, else this machine's name)")
 	fs.DurationVar(&duration, "duration", 0, "stop after this long (default: until interrupted)")
 	fs.BoolVar(&stream, "putval", false, "print PUTVAL lines even on a terminal")
@@ -47,7 +47,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return usageError(stderr, "demo", err)
 	}
-	err := checkSim(&sc, *profiles)
+	err := sf.Check(&sc)
 	if err == nil {
 		host, err = putval.HostOf(host, os.Getenv, os.Hostname)
 	}
@@ -101,7 +101,7 @@ func runDemo(ctx context.Context, sc sim.Publisher, stages bool, host string, si
 	defer cancel()
 	simDone := make(chan error, 1)
 	if stages {
-		url, stop, err := serveStages(ctx, sc, simDone)
+		url, stop, err := sim.ServeStages(ctx, sc.Speed, sc.Seed, simDone)
 		if err != nil {
 			return err
 		}
@@ -121,19 +121,4 @@ func runDemo(ctx context.Context, sc sim.Publisher, stages bool, host string, si
 		err = simErr
 	}
 	return err
-}
-
-// serveStages runs the simulated stages behind a loopback HTTP server and
-// returns its URL and how to stop the server; simDone gets nil when the
-// simulation ends with ctx.
-func serveStages(ctx context.Context, sc sim.Publisher, simDone chan<- error) (string, func(), error) {
-	st := sim.DemoStages(sc.Speed, sc.Seed)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", nil, err
-	}
-	srv := &http.Server{Handler: st, ReadHeaderTimeout: 5 * time.Second}
-	go srv.Serve(ln)
-	go func() { st.Run(ctx.Done()); simDone <- nil }()
-	return "http://" + ln.Addr().String() + "/", func() { srv.Close() }, nil
 }

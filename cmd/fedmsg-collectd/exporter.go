@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"time"
 
 	"github.com/prometheus/exporter-toolkit/web"
@@ -68,33 +66,10 @@ func exporterCmd(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		log.Error("landing page", "err", err)
 		return exitError
 	}
-	var ls []net.Listener
-	for _, a := range listen {
-		l, err := net.Listen("tcp", a)
-		if err != nil {
-			log.Error("cannot listen", "err", err)
-			return exitError
-		}
-		ls = append(ls, l)
-	}
-	srv := promexp.Server(h)
-	served := make(chan error, 1)
-	go func() {
-		served <- web.ServeMultiple(ls, srv, &web.FlagConfig{WebListenAddresses: (*[]string)(&listen), WebConfigFile: &webConfig}, log)
-	}()
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	collected := make(chan error, 1)
-	go func() { collected <- servePipeline(ctx, c, src, sink, nil, log) }()
-	select {
-	case err = <-served:
-	case err = <-collected:
-	}
-	cancel()
-	shut, done := context.WithTimeout(context.Background(), 5*time.Second)
-	defer done()
-	srv.Shutdown(shut)
-	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+	err = promexp.Serve(ctx, []string(listen), webConfig, h, log, func(ctx context.Context) error {
+		return servePipeline(ctx, c, src, sink, nil, log)
+	})
+	if err != nil {
 		log.Error("stopping", "err", err)
 		return exitError
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -68,27 +67,14 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		defer f.Close()
 		in = f
 	}
-	rd := capture.NewReader(in, capture.Defaults{Service: service, Start: time.Now(), Period: period})
-	total, bad := 0, 0
-	next := func() (model.Message, error) {
-		it, err := rd.Next()
-		if err == nil {
-			total++
-		}
-		return it.Message, err
-	}
-	out := bufio.NewWriterSize(stdout, 64<<10)
-	// The sink would flush a destination that has Flush after every
-	// snapshot: hide it, and flush once at the end.
-	sink := putval.NewSink(struct{ io.Writer }{out}, host)
-	_, err = pipeline.Replay(next, pipeline.NewHubs(smoothing, nil), sink, func(err error) {
-		if bad++; bad <= maxReplayErrors {
-			fmt.Fprintf(stderr, "fedmsg-collectd: line %d: %v\n", rd.Line(), err)
-		}
-	})
-	if err == nil {
-		err = out.Flush()
-	}
+	shown := 0
+	total, bad, err := capture.Replay(in, capture.Defaults{Service: service, Start: time.Now(), Period: period}, smoothing, stdout,
+		func(w io.Writer) pipeline.Sink { return putval.NewSink(w, host) },
+		func(line int, err error) {
+			if shown++; shown <= maxReplayErrors {
+				fmt.Fprintf(stderr, "fedmsg-collectd: line %d: %v\n", line, err)
+			}
+		})
 	if err != nil {
 		fmt.Fprintf(stderr, "fedmsg-collectd: %v\n", err)
 		return exitError

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,27 +13,6 @@ import (
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/sim"
 )
-
-// simFlags registers the flags shared by simulate and demo.
-func simFlags(fs *flag.FlagSet, c *sim.Publisher, speed float64) (profiles *string) {
-	profiles = fs.String("profile", "all", "comma-separated built-in profiles: "+sim.Describe())
-	fs.DurationVar(&c.Period, "period", 5*time.Second, "simulated publish period (moksha's is 5s)")
-	fs.Float64Var(&c.Speed, "speed", speed, "simulated seconds per real second: 10 publishes every 0.5s and\nbrings the first bursts within 10s")
-	fs.Uint64Var(&c.Seed, "seed", 1, "random seed: the same seed gives the same hub")
-	return profiles
-}
-
-// checkSim checks the flags of simFlags and looks up the profiles.
-func checkSim(c *sim.Publisher, profiles string) error {
-	var err error
-	if c.Profiles, err = sim.Lookup(profiles); err != nil {
-		return fmt.Errorf("--profile: %w", err)
-	}
-	if err := c.Check(); err != nil {
-		return fmt.Errorf("--period and --speed: %w", err)
-	}
-	return nil
-}
 
 // simulate is the simulate command.
 func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -51,11 +29,12 @@ func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	mode := fs.String("mode", "", "octal permissions of an ipc socket file, like moksha.monitoring.socket.mode")
 	fs.StringVar(&c.Group, "group", "", "`GROUP` (name or number) of an ipc socket file, as the hub's own group;\nthe socket's directory is made (mode 755) when missing")
 	fs.IntVar(&n, "consumers", 0, "give each hub this many consumers, the profiles' models in turn (for load tests)")
-	profiles := simFlags(fs, &c, 1)
+	var sf sim.Flags
+	sf.Register(fs, &c, 1)
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return usageError(stderr, "simulate", err)
 	}
-	err := checkSim(&c, *profiles)
+	err := sf.Check(&c)
 	if err == nil && len(binds) == 0 {
 		err = errors.New("--bind is required")
 	}

@@ -6,8 +6,6 @@
 package derive
 
 import (
-	"strconv"
-
 	"github.com/fedora-infra/fedmsg-collectd/internal/analytics"
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
 	"github.com/fedora-infra/fedmsg-collectd/internal/report"
@@ -118,8 +116,8 @@ func (h *Hub) Values(s model.Snapshot) (subjects []string, values []report.Value
 
 // namesOf returns the names of the consumers and then the producers of s:
 // the slice of the previous snapshot when the hub sent the same names
-// again. It also keeps the consumers' analytics keys: their names, the
-// second and later of a repeated name with a "#" and its occurrence.
+// again. It also keeps the consumers' analytics keys: their names made
+// distinct by report.Distinct.
 func (h *Hub) namesOf(s model.Snapshot) []string {
 	n := len(s.Consumers) + len(s.Producers)
 	same := len(h.names) == n
@@ -133,17 +131,10 @@ func (h *Hub) namesOf(s model.Snapshot) []string {
 		return h.names
 	}
 	names := make([]string, 0, n)
-	keys := make([]string, 0, len(s.Consumers))
-	seen := make(map[string]int, len(s.Consumers))
 	for _, c := range s.Consumers {
 		names = append(names, c.Name)
-		key := c.Name
-		if k := seen[c.Name]; k > 0 {
-			key += "#" + strconv.Itoa(k+1)
-		}
-		seen[c.Name]++
-		keys = append(keys, key)
 	}
+	keys := report.Distinct(names, func(s string) string { return s }, nil)
 	for _, p := range s.Producers {
 		names = append(names, p.Name)
 	}

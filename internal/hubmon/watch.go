@@ -10,9 +10,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/go-zeromq/zmq4"
+
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
 	"github.com/fedora-infra/fedmsg-collectd/internal/ratelog"
-	"github.com/go-zeromq/zmq4"
 )
 
 // Watch subscribes to ep until ctx ends and calls deliver with every

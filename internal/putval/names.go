@@ -7,12 +7,13 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/fedora-infra/fedmsg-collectd/internal/model"
 	"github.com/fedora-infra/fedmsg-collectd/internal/report"
 )
 
 // MaxField is the longest identifier field, in bytes, that collectd keeps
 // whole (DATA_MAX_NAME_LEN is 128 including the terminating NUL).
-const MaxField = 127
+const MaxField = model.MaxServiceField
 
 // MaxName is the longest consumer or producer name, in bytes, that Names
 // returns. It leaves room in a type instance for the longest suffix this

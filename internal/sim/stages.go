@@ -1,9 +1,11 @@
 package sim
 
 import (
+	"context"
 	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -103,4 +105,19 @@ func (s *Stages) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 	b = append(b, '}', '\n')
 	w.Header().Set("Content-Type", "application/json")
 	w.Write(b)
+}
+
+// ServeStages runs the demo's simulated stages (DemoStages) behind a
+// loopback HTTP server until ctx ends, and returns the server's URL and
+// how to stop it; done gets nil when the simulation ends.
+func ServeStages(ctx context.Context, speed float64, seed uint64, done chan<- error) (string, func(), error) {
+	st := DemoStages(speed, seed)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: st, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	go func() { st.Run(ctx.Done()); done <- nil }()
+	return "http://" + ln.Addr().String() + "/", func() { srv.Close() }, nil
 }
