@@ -12,6 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/analytics"
+	"github.com/fedora-infra/fedmsg-collectd/internal/cli"
 	"github.com/fedora-infra/fedmsg-collectd/internal/counters"
 	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
@@ -23,7 +24,7 @@ import (
 
 // demo runs a simulated hub and the plugin against it in one process.
 func demo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("demo", "Usage: fedmsg-collectd demo [flags]\n\n"+
+	fs := cli.NewFlags("demo", "Usage: fedmsg-collectd demo [flags]\n\n"+
 		"Runs a simulated hub (service fedmsg-hub) and the plugin against it, in one\n"+
 		"process. On a terminal it shows a table per consumer, redrawn as each\n"+
 		"snapshot arrives; otherwise, or with --putval, it prints the PUTVAL lines\n"+
@@ -44,15 +45,15 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&duration, "duration", 0, "stop after this long (default: until interrupted)")
 	fs.BoolVar(&stream, "putval", false, "print PUTVAL lines even on a terminal")
 	fs.BoolVar(&stages, "counters", false, "instead of a hub, a service counting the events of each stage of a\npipeline, read by the counters source (service pipeline)")
-	if err := parseFlags(fs, args, stdout); err != nil {
-		return usageError(stderr, "demo", err)
+	if err := cli.Parse(fs, args, stdout); err != nil {
+		return cli.UsageError(stderr, "demo", err)
 	}
 	err := sf.Check(&sc)
 	if err == nil {
 		host, err = putval.HostOf(host, os.Getenv, os.Hostname)
 	}
 	if err != nil {
-		return usageError(stderr, "demo", err)
+		return cli.UsageError(stderr, "demo", err)
 	}
 	if duration > 0 {
 		var cancel context.CancelFunc
@@ -62,9 +63,9 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	if err := runDemo(ctx, sc, stages, host, demoSink(stdout, stream, sc.Speed), log); err != nil {
 		log.Error("demo stopped", "err", err)
-		return exitError
+		return cli.ExitError
 	}
-	return exitOK
+	return cli.ExitOK
 }
 
 // demoSink is the terminal table on a terminal, else the collectd sink.

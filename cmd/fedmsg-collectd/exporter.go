@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/exporter-toolkit/web"
 
+	"github.com/fedora-infra/fedmsg-collectd/internal/cli"
 	"github.com/fedora-infra/fedmsg-collectd/internal/pipeline"
 	"github.com/fedora-infra/fedmsg-collectd/internal/promexp"
 )
@@ -22,13 +23,13 @@ const defaultListen = ":10077"
 
 // exporterCmd serves the hubs' values to Prometheus.
 func exporterCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("exporter", "Usage: fedmsg-collectd exporter [flags]\n\n"+
+	fs := cli.NewFlags("exporter", "Usage: fedmsg-collectd exporter [flags]\n\n"+
 		"A Prometheus exporter: watches the hubs as run does (the same discovery,\n"+
 		"reconnection, limits and liveness) and serves their values on\n"+
 		"--web.telemetry-path, with a landing page on /.\n")
 	var (
 		c         config
-		listen    namesFlag
+		listen    cli.Strings
 		webConfig string
 		path      string
 	)
@@ -37,8 +38,8 @@ func exporterCmd(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fs.StringVar(&webConfig, "web.config.file", "", "exporter-toolkit web configuration `FILE`: TLS and basic authentication")
 	fs.StringVar(&path, "web.telemetry-path", "/metrics", "`PATH` of the metrics")
 	fs.DurationVar(&c.interval, "interval", 10*time.Second, "how often hub liveness is checked")
-	if err := parseFlags(fs, args, stdout); err != nil {
-		return usageError(stderr, "exporter", err)
+	if err := cli.Parse(fs, args, stdout); err != nil {
+		return cli.UsageError(stderr, "exporter", err)
 	}
 	err := check()
 	if err == nil && (c.interval < 100*time.Millisecond || len(path) == 0 || path[0] != '/') {
@@ -55,23 +56,23 @@ func exporterCmd(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		src, err = build(&c, log)
 	}
 	if err != nil {
-		return usageError(stderr, "exporter", err)
+		return cli.UsageError(stderr, "exporter", err)
 	}
 	if len(listen) == 0 {
-		listen = namesFlag{defaultListen}
+		listen = cli.Strings{defaultListen}
 	}
 	sink := promexp.New(nil)
-	h, err := promexp.Handler(sink, path, version(), log)
+	h, err := promexp.Handler(sink, path, cli.Version(), log)
 	if err != nil {
 		log.Error("landing page", "err", err)
-		return exitError
+		return cli.ExitError
 	}
 	err = promexp.Serve(ctx, []string(listen), webConfig, h, log, func(ctx context.Context) error {
 		return servePipeline(ctx, c, src, sink, nil, log)
 	})
 	if err != nil {
 		log.Error("stopping", "err", err)
-		return exitError
+		return cli.ExitError
 	}
-	return exitOK
+	return cli.ExitOK
 }

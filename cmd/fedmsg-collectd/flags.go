@@ -6,13 +6,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"runtime"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/analytics"
+	"github.com/fedora-infra/fedmsg-collectd/internal/cli"
 	"github.com/fedora-infra/fedmsg-collectd/internal/counters"
 	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
 	"github.com/fedora-infra/fedmsg-collectd/internal/pipeline"
@@ -54,26 +53,6 @@ Flags of run:
 
 // errVersion is what parse returns for --version.
 var errVersion = errors.New("version asked for")
-
-// version is the program's version: the module's, the commit it was built
-// from and the Go release.
-func version() string {
-	v, rev, dirty := "(devel)", "", ""
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		if bi.Main.Version != "" {
-			v = bi.Main.Version
-		}
-		for _, s := range bi.Settings {
-			switch {
-			case s.Key == "vcs.revision":
-				rev = " " + s.Value
-			case s.Key == "vcs.modified" && s.Value == "true":
-				dirty = " (modified)"
-			}
-		}
-	}
-	return "fedmsg-collectd " + v + rev + dirty + " " + runtime.Version()
-}
 
 // config is what the command line asks for: flag values only; the
 // sources are built from it once, by build.
@@ -146,7 +125,7 @@ func parse(args []string, out io.Writer, getenv func(string) string, hostname fu
 		fmt.Fprint(fs.Output(), usageHead)
 		fs.PrintDefaults()
 	}
-	if err := parseFlags(fs, args, out); err != nil {
+	if err := cli.Parse(fs, args, out); err != nil {
 		return config{}, err
 	}
 	if *showVersion {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fedora-infra/fedmsg-collectd/internal/cli"
 	"github.com/fedora-infra/fedmsg-collectd/internal/netdata"
 )
 
@@ -20,35 +21,35 @@ func netdataCmd(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		n, err := strconv.Atoi(args[0])
 		if err != nil || n < 1 || n > 86400 {
-			return usageError(stderr, "netdata", fmt.Errorf("update_every %q: want whole seconds from 1 to 86400", args[0]))
+			return cli.UsageError(stderr, "netdata", fmt.Errorf("update_every %q: want whole seconds from 1 to 86400", args[0]))
 		}
 		updateEvery, args = n, args[1:]
 	}
-	fs := newFlags("netdata", "Usage: fedmsg-collectd netdata [UPDATE_EVERY] [flags]\n\n"+
+	fs := cli.NewFlags("netdata", "Usage: fedmsg-collectd netdata [UPDATE_EVERY] [flags]\n\n"+
 		"A Netdata external plugin (plugins.d protocol on stdout): watches the hubs\n"+
 		"as run does and updates their charts every UPDATE_EVERY seconds (default 1),\n"+
 		"the argument Netdata gives its plugins. Installed as\n"+
 		"plugins.d/fedmsg.plugin, a link to this binary, it runs this command.\n")
 	var c config
 	check := sourceFlags(fs, &c)
-	if err := parseFlags(fs, args, stdout); err != nil {
-		return usageError(stderr, "netdata", err)
+	if err := cli.Parse(fs, args, stdout); err != nil {
+		return cli.UsageError(stderr, "netdata", err)
 	}
 	if err := check(); err != nil {
-		return usageError(stderr, "netdata", err)
+		return cli.UsageError(stderr, "netdata", err)
 	}
 	if fs.NArg() > 0 {
-		return usageError(stderr, "netdata", fmt.Errorf("unexpected argument %q", fs.Arg(0)))
+		return cli.UsageError(stderr, "netdata", fmt.Errorf("unexpected argument %q", fs.Arg(0)))
 	}
 	c.interval = time.Duration(updateEvery) * time.Second
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: c.logLevel}))
 	src, err := build(&c, log)
 	if err != nil {
-		return usageError(stderr, "netdata", err)
+		return cli.UsageError(stderr, "netdata", err)
 	}
 	if err := servePipeline(ctx, c, src, netdata.New(stdout, updateEvery), nil, log); err != nil {
 		log.Error("stopping", "err", err)
-		return exitError
+		return cli.ExitError
 	}
-	return exitOK
+	return cli.ExitOK
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/fedora-infra/fedmsg-collectd/internal/cli"
 	"github.com/fedora-infra/fedmsg-collectd/internal/counters"
 	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
@@ -139,7 +140,7 @@ func TestParseErrors(t *testing.T) {
 func TestHelp(t *testing.T) {
 	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}, {"run", "-h"}, {"run", "--help"}} {
 		var out, errs bytes.Buffer
-		if code := run(context.Background(), args, &out, &errs); code != exitOK || errs.Len() > 0 {
+		if code := run(context.Background(), args, &out, &errs); code != cli.ExitOK || errs.Len() > 0 {
 			t.Errorf("%v: exit %d, stderr %q", args, code, errs.String())
 		}
 		for _, want := range []string{"-endpoint", "-socket-dir", "-rescan", "-hostname", "-idle-periods", "-log-level", "-interval", "-max-message", "-smoothing", "-forget-after", "-version", "run", "help"} {
@@ -151,7 +152,7 @@ func TestHelp(t *testing.T) {
 	// Every command's help goes to stdout, exit 0.
 	for _, cmd := range []string{"demo", "simulate", "capture", "replay", "check", "exporter", "netdata"} {
 		var out, errs bytes.Buffer
-		if code := run(context.Background(), []string{cmd, "--help"}, &out, &errs); code != exitOK || errs.Len() > 0 || !strings.Contains(out.String(), "Usage: fedmsg-collectd "+cmd) {
+		if code := run(context.Background(), []string{cmd, "--help"}, &out, &errs); code != cli.ExitOK || errs.Len() > 0 || !strings.Contains(out.String(), "Usage: fedmsg-collectd "+cmd) {
 			t.Errorf("%s --help: exit %d, stdout %d bytes, stderr %q", cmd, code, out.Len(), errs.String())
 		}
 	}
@@ -170,7 +171,7 @@ func TestUsageErrors(t *testing.T) {
 	} {
 		var out, errs bytes.Buffer
 		code := run(context.Background(), strings.Fields(args), &out, &errs)
-		if code != exitUsage || errs.String() != want+"\n" || out.Len() > 0 {
+		if code != cli.ExitUsage || errs.String() != want+"\n" || out.Len() > 0 {
 			t.Errorf("%s: exit %d, stderr %q, stdout %d bytes; want 2 and %q", args, code, errs.String(), out.Len(), want)
 		}
 	}
@@ -180,7 +181,7 @@ func TestUsageErrors(t *testing.T) {
 func TestVersion(t *testing.T) {
 	for _, args := range [][]string{{"--version"}, {"version"}, {"run", "--version"}} {
 		var out bytes.Buffer
-		if code := run(context.Background(), args, &out, io.Discard); code != exitOK || !strings.HasPrefix(out.String(), "fedmsg-collectd ") || strings.Count(out.String(), "\n") != 1 {
+		if code := run(context.Background(), args, &out, io.Discard); code != cli.ExitOK || !strings.HasPrefix(out.String(), "fedmsg-collectd ") || strings.Count(out.String(), "\n") != 1 {
 			t.Errorf("%v: exit %d, %q", args, code, out.String())
 		}
 	}

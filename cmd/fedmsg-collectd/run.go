@@ -3,27 +3,20 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/capture"
 	"github.com/fedora-infra/fedmsg-collectd/internal/check"
+	"github.com/fedora-infra/fedmsg-collectd/internal/cli"
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
 	"github.com/fedora-infra/fedmsg-collectd/internal/pipeline"
 	"github.com/fedora-infra/fedmsg-collectd/internal/putval"
-)
-
-// Exit codes of the plugin.
-const (
-	exitOK    = 0
-	exitError = 1
-	exitUsage = 2
+	"github.com/fedora-infra/fedmsg-collectd/internal/sim"
 )
 
 // run is the whole program: it returns the exit status.
@@ -41,57 +34,19 @@ func subcommand(args []string) func(context.Context, []string, io.Writer, io.Wri
 		return nil
 	}
 	return map[string]func(context.Context, []string, io.Writer, io.Writer) int{
-		"demo": demo, "simulate": simulate, "exporter": exporterCmd, "netdata": netdataCmd, "capture": captureCmd, "replay": replay, "check": checkCmd,
+		"demo": demo, "simulate": sim.Command, "exporter": exporterCmd, "netdata": netdataCmd, "capture": capture.CaptureCommand, "replay": capture.ReplayCommand, "check": checkCmd,
 	}[args[0]]
-}
-
-// newFlags returns the flag set of a command whose usage is head, then
-// "Flags:" and the flags.
-func newFlags(name, head string) *flag.FlagSet {
-	fs := flag.NewFlagSet("fedmsg-collectd "+name, flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), head+"\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	return fs
-}
-
-// parseFlags parses args with fs. Asked for help, it prints the usage to
-// help (stdout) and returns flag.ErrHelp; a bad flag is only an error, for
-// usageError to report in one line: collectd logs every stderr line, and
-// restarts a plugin that exits, every interval.
-func parseFlags(fs *flag.FlagSet, args []string, help io.Writer) error {
-	fs.SetOutput(io.Discard)
-	err := fs.Parse(args)
-	if errors.Is(err, flag.ErrHelp) {
-		fs.SetOutput(help)
-		fs.Usage()
-	}
-	return err
-}
-
-// usageError reports a bad command line of command name ("" for run):
-// help is exit 0, anything else one line and exit 2.
-func usageError(stderr io.Writer, name string, err error) int {
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-	if name != "" {
-		name += " "
-	}
-	fmt.Fprintf(stderr, "fedmsg-collectd: %v (run \"fedmsg-collectd %s-h\")\n", err, name)
-	return exitUsage
 }
 
 // runPlugin is the plugin as collectd's Exec program.
 func runPlugin(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	c, err := parse(args, stdout, os.Getenv, os.Hostname)
 	if errors.Is(err, errVersion) {
-		fmt.Fprintln(stdout, version())
-		return exitOK
+		fmt.Fprintln(stdout, cli.Version())
+		return cli.ExitOK
 	}
 	if err != nil {
-		return usageError(stderr, "", err)
+		return cli.UsageError(stderr, "", err)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: c.logLevel}))
 	// A reader that went away must give us EPIPE to report, not kill us
@@ -99,13 +54,13 @@ func runPlugin(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	signal.Ignore(syscall.SIGPIPE)
 	src, err := build(&c, log)
 	if err != nil {
-		return usageError(stderr, "", err)
+		return cli.UsageError(stderr, "", err)
 	}
 	if err := servePipeline(ctx, c, src, putval.NewSink(stdout, c.host), nil, log); err != nil {
 		log.Error("stopping", "err", err)
-		return exitError
+		return cli.ExitError
 	}
-	return exitOK
+	return cli.ExitOK
 }
 
 // servePipeline runs src through the pipeline into sink; with a clock, on
@@ -144,17 +99,4 @@ func servePipeline(ctx context.Context, c config, src pipeline.Source, sink pipe
 // checkCmd is the check command: a monitoring plugin (package check).
 func checkCmd(ctx context.Context, args []string, stdout, _ io.Writer) int {
 	return int(check.Command(ctx, args, stdout))
-}
-
-// namesFlag is a repeatable flag of strings.
-type namesFlag []string
-
-func (n *namesFlag) String() string { return strings.Join(*n, ",") }
-
-func (n *namesFlag) Set(s string) error {
-	if s == "" {
-		return errors.New("empty name")
-	}
-	*n = append(*n, s)
-	return nil
 }

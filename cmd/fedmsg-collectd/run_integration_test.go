@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/fedora-infra/fedmsg-collectd/internal/cli"
 	"github.com/fedora-infra/fedmsg-collectd/internal/derive"
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
 	"github.com/fedora-infra/fedmsg-collectd/internal/putval"
@@ -96,7 +97,7 @@ func (p *plugin) stop(t *testing.T) {
 	p.cancel()
 	select {
 	case code := <-p.code:
-		if code != exitOK {
+		if code != cli.ExitOK {
 			t.Errorf("exit %d after cancel, stderr: %s", code, p.stderr)
 		}
 		p.code <- code
@@ -203,8 +204,8 @@ func TestRunClosedStdoutIntegration(t *testing.T) {
 	go func() { code <- run(context.Background(), []string{"--endpoint", hub.Endpoint}, w, &stderr) }()
 	select {
 	case c := <-code:
-		if c != exitError {
-			t.Errorf("exit %d, want %d", c, exitError)
+		if c != cli.ExitError {
+			t.Errorf("exit %d, want %d", c, cli.ExitError)
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("still running 5s after stdout was closed")

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fedora-infra/fedmsg-collectd/internal/cli"
 	"github.com/fedora-infra/fedmsg-collectd/internal/testhub"
 )
 
@@ -42,7 +43,7 @@ func backlogs(out string) map[string][]float64 {
 func TestDemo(t *testing.T) {
 	t.Parallel()
 	code, out, errs := runCmd(t, context.Background(), "demo", "--speed", "30", "--duration", "7s", "--hostname", "h")
-	if code != exitOK || errs != "" {
+	if code != cli.ExitOK || errs != "" {
 		t.Fatalf("exit %d, stderr %q", code, errs)
 	}
 	b := backlogs(out)
@@ -102,7 +103,7 @@ func TestSimulateIntegration(t *testing.T) {
 		}
 	}
 	cancel()
-	if code := <-simDone; code != exitOK {
+	if code := <-simDone; code != cli.ExitOK {
 		t.Errorf("simulate exited %d", code)
 	}
 }
@@ -136,7 +137,7 @@ func TestCaptureReplayRoundTripIntegration(t *testing.T) {
 		live = append(live, l)
 	}
 	code, replayed, errs := runCmd(t, context.Background(), "replay", "--hostname", "testhost", capFile)
-	if code != exitOK || errs != "" {
+	if code != cli.ExitOK || errs != "" {
 		t.Fatalf("replay: exit %d, stderr %q", code, errs)
 	}
 	want := strings.Join(live, "\n") + "\n"
@@ -161,7 +162,7 @@ func TestCaptureIntegration(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "c.jsonl")
 	start := time.Now()
 	code, _, errs := runCmd(t, context.Background(), "capture", "--endpoint", "fedmsg-relay="+hub.Endpoint, "--count", "6", "-o", out)
-	if code != exitOK || errs != "" {
+	if code != cli.ExitOK || errs != "" {
 		t.Fatalf("capture: exit %d, stderr %q", code, errs)
 	}
 	data, err := os.ReadFile(out)
@@ -194,7 +195,7 @@ func TestCaptureIntegration(t *testing.T) {
 		t.Errorf("%d records of garbage kept as text, want 3", texts)
 	}
 	code, replayed, errs := runCmd(t, context.Background(), "replay", "--hostname", "h", out)
-	if code != exitError || !strings.Contains(errs, "3 of 6 messages were not snapshots") || !regexp.MustCompile(`line [0-9]: decode snapshot`).MatchString(errs) {
+	if code != cli.ExitError || !strings.Contains(errs, "3 of 6 messages were not snapshots") || !regexp.MustCompile(`line [0-9]: decode snapshot`).MatchString(errs) {
 		t.Errorf("replay of a capture with garbage: exit %d, stderr %q", code, errs)
 	}
 	// Three snapshots, 0.8 s apart; the first message's values are not
@@ -224,7 +225,7 @@ func TestReplayPlain(t *testing.T) {
 	}
 	before := float64(time.Now().Unix())
 	code, out, errs := runCmd(t, context.Background(), "replay", "--hostname", "h", "--service", "moksha-hub", "--period", "10s", filepath.Join(dir, "lines.jsonl"))
-	if code != exitOK || errs != "" {
+	if code != cli.ExitOK || errs != "" {
 		t.Fatalf("exit %d, stderr %q", code, errs)
 	}
 	re := regexp.MustCompile(`"h/moksha-hub/queue_length-FMNConsumer_backlog" interval=10.000 (\d+\.\d+):188`)
@@ -242,7 +243,7 @@ func TestReplayPlain(t *testing.T) {
 		t.Error("analytics missing from the replay of three snapshots")
 	}
 	code, out, errs = runCmd(t, context.Background(), "replay", "--hostname", "h", filepath.Join(dir, "pretty.json"))
-	if code != exitOK || errs != "" || strings.Count(out, "h/fedmsg-hub/count-consumers") != 1 {
+	if code != cli.ExitOK || errs != "" || strings.Count(out, "h/fedmsg-hub/count-consumers") != 1 {
 		t.Errorf("pretty-printed document: exit %d, stderr %q, output:\n%s", code, errs, head(out))
 	}
 }
@@ -276,7 +277,7 @@ func TestReplayStdinIntegration(t *testing.T) {
 func TestDemoCounters(t *testing.T) {
 	t.Parallel()
 	code, out, errs := runCmd(t, context.Background(), "demo", "--counters", "--speed", "30", "--duration", "7s", "--hostname", "h")
-	if code != exitOK || errs != "" {
+	if code != cli.ExitOK || errs != "" {
 		t.Fatalf("exit %d, stderr %q", code, errs)
 	}
 	for _, want := range []string{`"h/pipeline/queue_length-Uploaded_to_Staged_backlog"`, `"h/pipeline/queue_length-Staged_to_Plugin_backlog"`,

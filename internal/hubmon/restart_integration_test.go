@@ -168,7 +168,8 @@ func restartAfter(sig syscall.Signal, down, bound time.Duration) func(*testing.T
 // each closed while zmq4's queue is full, leave no goroutine or file
 // descriptor behind.
 func TestSessionCyclesIntegration(t *testing.T) {
-	t.Parallel()
+	// Not parallel: it counts the process' goroutines and descriptors,
+	// which tests beside it would change.
 	testhub.Integration(t)
 	ep := "ipc://" + filepath.Join(t.TempDir(), "busy.socket")
 	testhub.Run(t, testhub.Config{Endpoint: ep, Period: time.Millisecond, Files: []string{"../model/testdata/ipc-01.json"}})

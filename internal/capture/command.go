@@ -1,4 +1,4 @@
-package main
+package capture
 
 import (
 	"context"
@@ -9,13 +9,14 @@ import (
 	"os"
 	"time"
 
-	"github.com/fedora-infra/fedmsg-collectd/internal/capture"
+	"github.com/fedora-infra/fedmsg-collectd/internal/cli"
 	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
 )
 
-// captureCmd records a hub's messages as JSON lines.
-func captureCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("capture", "Usage: fedmsg-collectd capture --endpoint E [--count N] [--duration D] [-o FILE]\n\n"+
+// CaptureCommand is the capture command: it records a hub's messages as
+// JSON lines, and returns the exit code.
+func CaptureCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := cli.NewFlags("capture", "Usage: fedmsg-collectd capture --endpoint E [--count N] [--duration D] [-o FILE]\n\n"+
 		"Records every monitoring message with its arrival time, service and\n"+
 		"endpoint, one JSON object per line, until the count or duration is reached\n"+
 		"or it is interrupted. \"fedmsg-collectd replay FILE\" prints the values\n"+
@@ -30,8 +31,8 @@ func captureCmd(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs.IntVar(&count, "count", 0, "stop after this many messages (0: no limit)")
 	fs.DurationVar(&duration, "duration", 0, "stop after this long (0: no limit)")
 	fs.StringVar(&out, "o", "-", "write to `FILE` (appending) instead of stdout")
-	if err := parseFlags(fs, args, stdout); err != nil {
-		return usageError(stderr, "capture", err)
+	if err := cli.Parse(fs, args, stdout); err != nil {
+		return cli.UsageError(stderr, "capture", err)
 	}
 	var err error
 	switch {
@@ -43,14 +44,14 @@ func captureCmd(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	if err != nil {
-		return usageError(stderr, "capture", err)
+		return cli.UsageError(stderr, "capture", err)
 	}
 	w := stdout
 	if out != "-" {
 		f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 		if err != nil {
 			fmt.Fprintf(stderr, "fedmsg-collectd: %v\n", err)
-			return exitError
+			return cli.ExitError
 		}
 		defer f.Close()
 		w = f
@@ -64,9 +65,9 @@ func captureCmd(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	// what a capture is for, not a warning.
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	src := &hubmon.Supervisor{Options: hubmon.Options{Logger: log}, List: hubmon.Static(hubs.Endpoints), Rescan: time.Hour}
-	if err := capture.Run(ctx, src, capture.NewWriter(w), count); err != nil {
+	if err := Run(ctx, src, NewWriter(w), count); err != nil {
 		log.Error("capture stopped", "err", err)
-		return exitError
+		return cli.ExitError
 	}
-	return exitOK
+	return cli.ExitOK
 }

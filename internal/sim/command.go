@@ -1,4 +1,4 @@
-package main
+package sim
 
 import (
 	"context"
@@ -11,35 +11,36 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fedora-infra/fedmsg-collectd/internal/sim"
+	"github.com/fedora-infra/fedmsg-collectd/internal/cli"
 )
 
-// simulate is the simulate command.
-func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("simulate", "Usage: fedmsg-collectd simulate --bind ENDPOINT [flags]\n\n"+
+// Command is the simulate command: it publishes simulated hubs until ctx
+// ends, and returns the exit code.
+func Command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := cli.NewFlags("simulate", "Usage: fedmsg-collectd simulate --bind ENDPOINT [flags]\n\n"+
 		"Publishes the monitoring messages of a simulated moksha hub on a real ZeroMQ\n"+
 		"PUB socket, one every period, until interrupted. Each consumer is a queue:\n"+
 		"random arrivals, a backlog, workers with random processing times, failures.\n")
 	var (
-		c     sim.Publisher
-		binds namesFlag
+		c     Publisher
+		binds cli.Strings
 		n     int
 	)
 	fs.Var(&binds, "bind", "ZeroMQ `ENDPOINT` to publish on, ipc://PATH or tcp://HOST:PORT (required;\nrepeat it for several hubs, each its own simulation)")
 	mode := fs.String("mode", "", "octal permissions of an ipc socket file, like moksha.monitoring.socket.mode")
 	fs.StringVar(&c.Group, "group", "", "`GROUP` (name or number) of an ipc socket file, as the hub's own group;\nthe socket's directory is made (mode 755) when missing")
 	fs.IntVar(&n, "consumers", 0, "give each hub this many consumers, the profiles' models in turn (for load tests)")
-	var sf sim.Flags
+	var sf Flags
 	sf.Register(fs, &c, 1)
-	if err := parseFlags(fs, args, stdout); err != nil {
-		return usageError(stderr, "simulate", err)
+	if err := cli.Parse(fs, args, stdout); err != nil {
+		return cli.UsageError(stderr, "simulate", err)
 	}
 	err := sf.Check(&c)
 	if err == nil && len(binds) == 0 {
 		err = errors.New("--bind is required")
 	}
 	if err == nil && n > 0 {
-		c.Profiles = []sim.Profile{sim.Scale(c.Profiles, n)}
+		c.Profiles = []Profile{Scale(c.Profiles, n)}
 	}
 	if err == nil && *mode != "" {
 		m, perr := strconv.ParseUint(*mode, 8, 32)
@@ -49,7 +50,7 @@ func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		c.Mode = os.FileMode(m)
 	}
 	if err != nil {
-		return usageError(stderr, "simulate", err)
+		return cli.UsageError(stderr, "simulate", err)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	names := make([]string, len(c.Profiles))
@@ -67,11 +68,11 @@ func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		hc.Phase = time.Duration(float64(c.Period) / c.Speed * float64(i) / float64(len(binds)))
 		go func() { errs <- hc.Run(ctx) }()
 	}
-	code := exitOK
+	code := cli.ExitOK
 	for range binds {
 		if err := <-errs; err != nil {
 			log.Error("simulated hub stopped", "err", err)
-			code = exitError
+			code = cli.ExitError
 			cancel()
 		}
 	}

@@ -1,4 +1,4 @@
-package main
+package capture
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/analytics"
-	"github.com/fedora-infra/fedmsg-collectd/internal/capture"
+	"github.com/fedora-infra/fedmsg-collectd/internal/cli"
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
 	"github.com/fedora-infra/fedmsg-collectd/internal/pipeline"
 	"github.com/fedora-infra/fedmsg-collectd/internal/putval"
@@ -18,9 +18,10 @@ import (
 // maxReplayErrors is how many bad lines replay reports one by one.
 const maxReplayErrors = 10
 
-// replay prints what the plugin writes for recorded or plain snapshots.
-func replay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("replay", "Usage: fedmsg-collectd replay [flags] FILE|-\n\n"+
+// ReplayCommand is the replay command: it prints what the plugin writes
+// for recorded or plain snapshots, and returns the exit code.
+func ReplayCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := cli.NewFlags("replay", "Usage: fedmsg-collectd replay [flags] FILE|-\n\n"+
 		"Feeds messages through the plugin's own decode, derive and write path and\n"+
 		"prints the PUTVAL lines it would send collectd. FILE (- for stdin) is a\n"+
 		"capture (fedmsg-collectd capture, or run --capture), replayed with its\n"+
@@ -37,8 +38,8 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&period, "period", 5*time.Second, "time between plain snapshots; the first is stamped now")
 	fs.StringVar(&host, "hostname", "", "host field of the identifiers (default $COLLECTD_HOSTNAME, else this machine's name)")
 	fs.DurationVar(&smoothing, "smoothing", analytics.DefaultSmoothing, "as for run")
-	if err := parseFlags(fs, args, stdout); err != nil {
-		return usageError(stderr, "replay", err)
+	if err := cli.Parse(fs, args, stdout); err != nil {
+		return cli.UsageError(stderr, "replay", err)
 	}
 	var err error
 	switch {
@@ -55,20 +56,20 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		host, err = putval.HostOf(host, os.Getenv, os.Hostname)
 	}
 	if err != nil {
-		return usageError(stderr, "replay", err)
+		return cli.UsageError(stderr, "replay", err)
 	}
 	in := io.Reader(os.Stdin)
 	if fs.Arg(0) != "-" {
 		f, err := os.Open(fs.Arg(0))
 		if err != nil {
 			fmt.Fprintf(stderr, "fedmsg-collectd: %v\n", err)
-			return exitError
+			return cli.ExitError
 		}
 		defer f.Close()
 		in = f
 	}
 	shown := 0
-	total, bad, err := capture.Replay(in, capture.Defaults{Service: service, Start: time.Now(), Period: period}, smoothing, stdout,
+	total, bad, err := Replay(in, Defaults{Service: service, Start: time.Now(), Period: period}, smoothing, stdout,
 		func(w io.Writer) pipeline.Sink { return putval.NewSink(w, host) },
 		func(line int, err error) {
 			if shown++; shown <= maxReplayErrors {
@@ -77,11 +78,11 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		})
 	if err != nil {
 		fmt.Fprintf(stderr, "fedmsg-collectd: %v\n", err)
-		return exitError
+		return cli.ExitError
 	}
 	if bad > 0 {
 		fmt.Fprintf(stderr, "fedmsg-collectd: %d of %d messages were not snapshots\n", bad, total)
-		return exitError
+		return cli.ExitError
 	}
-	return exitOK
+	return cli.ExitOK
 }

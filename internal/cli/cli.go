@@ -1,0 +1,93 @@
+// Package cli is what the program's commands share on the command line:
+// their flag sets, one-line usage errors (collectd logs every stderr line,
+// and restarts a plugin that exits, every interval), exit codes and the
+// version.
+package cli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"runtime"
+	"runtime/debug"
+	"strings"
+)
+
+// Exit codes.
+const (
+	ExitOK    = 0
+	ExitError = 1
+	ExitUsage = 2
+)
+
+// NewFlags returns the flag set of command name whose usage is head, then
+// "Flags:" and the flags.
+func NewFlags(name, head string) *flag.FlagSet {
+	fs := flag.NewFlagSet("fedmsg-collectd "+name, flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), head+"\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// Parse parses args with fs. Asked for help, it prints the usage to help
+// (stdout) and returns flag.ErrHelp; a bad flag is only an error, for
+// UsageError to report in one line.
+func Parse(fs *flag.FlagSet, args []string, help io.Writer) error {
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fs.SetOutput(help)
+		fs.Usage()
+	}
+	return err
+}
+
+// UsageError reports a bad command line of command name ("" for run):
+// help is ExitOK, anything else one line and ExitUsage.
+func UsageError(stderr io.Writer, name string, err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return ExitOK
+	}
+	if name != "" {
+		name += " "
+	}
+	fmt.Fprintf(stderr, "fedmsg-collectd: %v (run \"fedmsg-collectd %s-h\")\n", err, name)
+	return ExitUsage
+}
+
+// Strings is a repeatable flag of non-empty strings.
+type Strings []string
+
+func (n *Strings) String() string { return strings.Join(*n, ",") }
+
+// Set adds a value.
+func (n *Strings) Set(s string) error {
+	if s == "" {
+		return errors.New("empty value")
+	}
+	*n = append(*n, s)
+	return nil
+}
+
+// Version is the program's version: the module's, the commit it was
+// built from and the Go release.
+func Version() string {
+	v, rev, dirty := "(devel)", "", ""
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Version != "" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			switch {
+			case s.Key == "vcs.revision":
+				rev = " " + s.Value
+			case s.Key == "vcs.modified" && s.Value == "true":
+				dirty = " (modified)"
+			}
+		}
+	}
+	return "fedmsg-collectd " + v + rev + dirty + " " + runtime.Version()
+}
