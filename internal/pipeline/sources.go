@@ -49,3 +49,13 @@ func (m multi) SkippedFiles() int {
 	}
 	return n
 }
+
+// AsSources returns srcs as Sources, with err: what a kind of source's
+// Build returns from its own constructor's typed list.
+func AsSources[S Source](srcs []S, err error) ([]Source, error) {
+	out := make([]Source, len(srcs))
+	for i, s := range srcs {
+		out[i] = s
+	}
+	return out, err
+}

@@ -46,12 +46,7 @@ func (c *Config) Register(fs *flag.FlagSet) {
 
 // Build returns the sources the flags ask for, or why they are not any.
 func (c *Config) Build(log *slog.Logger) ([]pipeline.Source, error) {
-	srcs, err := c.Sources(log)
-	out := make([]pipeline.Source, len(srcs))
-	for i, s := range srcs {
-		out[i] = s
-	}
-	return out, err
+	return pipeline.AsSources(c.Sources(log))
 }
 
 // Sources returns a Source per URL, or why the configuration is not one.
