@@ -16,6 +16,10 @@ import (
 // (a hub lists the same consumers every time) and its buffers. Use one Hub
 // per hub, from one goroutine.
 type Hub struct {
+	// Histograms adds each consumer's processing times in buckets (kinds
+	// TimeCount, TimeSum and TimeLE0 on), for the sinks that want them.
+	Histograms bool
+
 	queues *analytics.Hub
 	names  []string // the consumers' then the producers' names of the previous snapshot
 	keys   []string // the consumers' analytics keys: names made distinct
@@ -32,13 +36,15 @@ func NewHub(a *analytics.Hub) *Hub {
 }
 
 // Values returns the values for one snapshot, in a fixed order: per
-// initialized consumer its backlog, exceptions, headcounts, processing
-// times and their histogram (kinds TimeCount, TimeSum and TimeLE0 on); per initialized producer its exceptions and last-run age; then the
-// hub's counts; then, with analytics, the consumers' rates, waits and drain
-// or growth, then their percentiles and utilisation. Optional fields a hub
-// did not send produce no value. subjects are the names the values' Subject
-// indexes: the consumers' then the producers'. Both slices are only valid
-// until the next call.
+// consumer whether it started, and per initialized one its backlog,
+// exceptions, headcounts, processing times and, with Histograms, their
+// buckets; per producer whether it started, and per initialized one its
+// frequency, exceptions and last-run age; then the hub's counts; then,
+// with analytics, the consumers' rates, waits and drain or growth, then
+// their percentiles and utilisation. Optional fields a hub did not send
+// produce no value. subjects are the names the values' Subject indexes:
+// the consumers' then the producers'. Both slices are only valid until
+// the next call.
 func (h *Hub) Values(s model.Snapshot) (subjects []string, values []report.Value) {
 	subjects = h.namesOf(s)
 	out := h.out[:0]
@@ -70,7 +76,9 @@ func (h *Hub) Values(s model.Snapshot) (subjects []string, values []report.Value
 			add(report.TimeMin, i, model.Some(lo))
 			add(report.TimeMax, i, model.Some(hi))
 			add(report.TimeAvg, i, model.Some(mean))
-			out = appendBuckets(out, i, c.Times)
+			if h.Histograms {
+				out = appendBuckets(out, i, c.Times)
+			}
 		}
 	}
 	for i, p := range s.Producers {

@@ -261,12 +261,19 @@ func TestInvalidUTF8Name(t *testing.T) {
 	}
 }
 
-// TestBuckets: each consumer's times are counted into cumulative buckets,
-// with their count and sum; a consumer without times has none.
+// TestBuckets: with Histograms, each consumer's times are counted into
+// cumulative buckets, with their count and sum; a consumer without times
+// has none, and without Histograms nobody has.
 func TestBuckets(t *testing.T) {
 	s := model.Snapshot{Consumers: []model.Consumer{{Name: "C", Initialized: true, HasTimes: true,
 		Backlog: model.Some(0), Times: []float64{0.0005, 0.003, 0.003, 0.7, 1000}}}}
 	h := NewHub(nil)
+	for _, v := range func() []report.Value { _, vs := h.Values(s); return vs }() {
+		if v.Kind.Info().Type == report.Bucket {
+			t.Fatalf("a histogram value %v without Histograms", v.Kind)
+		}
+	}
+	h.Histograms = true
 	_, vs := h.Values(s)
 	got := map[report.Kind]float64{}
 	buckets := 0

@@ -16,6 +16,8 @@ import (
 // analytics' state and the counters of the program's own values. Live and
 // in replay alike; use it from one goroutine.
 type Hubs struct {
+	// Histograms derives the processing-time buckets too (HistogramSink).
+	Histograms bool
 	smoothing time.Duration
 	log       *slog.Logger
 	hubs      map[model.Endpoint]*hub
@@ -45,6 +47,7 @@ func (hs *Hubs) get(ep model.Endpoint) *hub {
 	h := hs.hubs[ep]
 	if h == nil {
 		h = &hub{derive: derive.NewHub(analytics.NewHub(hs.smoothing))}
+		h.derive.Histograms = hs.Histograms
 		hs.hubs[ep] = h
 	}
 	return h

@@ -35,6 +35,14 @@ type Sink interface {
 	Write(u report.Update) error
 }
 
+// HistogramSink is a Sink that wants each snapshot's processing-time
+// buckets (kinds TimeCount, TimeSum, TimeLE0 on): the Prometheus sink.
+// The others are spared them, and the memory they take.
+type HistogramSink interface {
+	Sink
+	WantsHistograms() bool
+}
+
 // Config tunes Run.
 type Config struct {
 	// Interval is how often hub liveness and the program's own values are
@@ -90,6 +98,9 @@ func Run(ctx context.Context, cfg Config, src Source, sink Sink) error {
 	}
 	debug := log.Enabled(ctx, slog.LevelDebug)
 	hubs := NewHubs(cfg.Smoothing, log)
+	if h, ok := sink.(HistogramSink); ok {
+		hubs.Histograms = h.WantsHistograms()
+	}
 	live := &health.Tracker{IdlePeriods: cfg.IdlePeriods}
 	lat := new(latencies)
 	for {

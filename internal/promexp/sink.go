@@ -131,6 +131,10 @@ func (s *Sink) takeSelf(b report.Batch, watched []string) {
 	}
 }
 
+// WantsHistograms says the sink takes the processing-time buckets
+// (pipeline.HistogramSink).
+func (s *Sink) WantsHistograms() bool { return true }
+
 // count is v as an amount to add to a counter: counters never go back, so
 // a negative, infinite or NaN amount (a hub may send anything) adds 0.
 func count(v float64) float64 {
