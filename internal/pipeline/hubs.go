@@ -18,9 +18,9 @@ import (
 type Hubs struct {
 	// Histograms derives the processing-time buckets too (HistogramSink).
 	Histograms bool
-	smoothing time.Duration
-	log       *slog.Logger
-	hubs      map[model.Endpoint]*hub
+	smoothing  time.Duration
+	log        *slog.Logger
+	hubs       map[model.Endpoint]*hub
 }
 
 // hub is what Hubs keeps of one endpoint.
