@@ -6,9 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
+	"github.com/fedora-infra/fedmsg-collectd/internal/cli"
 	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
 	"github.com/fedora-infra/fedmsg-collectd/internal/rabbitmq"
@@ -54,18 +54,6 @@ type command struct {
 	broker   *rabbitmq.Source // instead of a hub: a broker's queues
 }
 
-type namesFlag []string
-
-func (n *namesFlag) String() string { return strings.Join(*n, ",") }
-
-func (n *namesFlag) Set(s string) error {
-	if s == "" {
-		return errors.New("empty name")
-	}
-	*n = append(*n, s)
-	return nil
-}
-
 // parse reads the command line; asked for help, it prints the usage to
 // out and returns flag.ErrHelp.
 func parse(args []string, out io.Writer) (command, error) {
@@ -76,7 +64,7 @@ func parse(args []string, out io.Writer) (command, error) {
 	var (
 		c                    command
 		endpoint, missing    string
-		consumers, producers namesFlag
+		consumers, producers cli.Strings
 	)
 	fs.StringVar(&endpoint, "endpoint", "", "hub monitoring socket, `[SERVICE=]ENDPOINT` (this or --rabbitmq is required)")
 	var b rabbitmq.Config

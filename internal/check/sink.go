@@ -22,7 +22,6 @@ type Sink struct {
 	got     int
 	last    report.Batch
 	bad     float64 // the service's decode errors, as of the latest tick
-	why     string  // why its source failed, as of the latest tick
 	done    chan struct{}
 }
 
