@@ -1,10 +1,11 @@
 // Package pipeline runs the program's one data flow: a Source yields raw
 // messages stamped with their arrival; each is decoded into a snapshot
 // (package model), derived into neutral values (packages derive,
-// analytics, report) and handed to a Sink, which names and writes them.
-// Between source and sink sit the outbox (the newest message per endpoint,
-// so a stalled sink never stalls the source), the write policy, hub
-// liveness (package health) and the program's own counters.
+// analytics, report) and handed to every Sink as one report.Update per
+// wake-up; each sink applies its own rules and names. Between source and
+// sink sit the outbox (the newest message per endpoint, so a stalled sink
+// never stalls the source), hub liveness (package health) and the
+// program's own counters.
 package pipeline
 
 import (
