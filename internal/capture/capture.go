@@ -42,8 +42,11 @@ type Writer struct {
 // NewWriter returns a Writer to w.
 func NewWriter(w io.Writer) *Writer { return &Writer{w: bufio.NewWriter(w)} }
 
-// Add records one message and flushes it.
+// Add records one message and flushes it; a heartbeat it leaves out.
 func (cw *Writer) Add(m model.Message) error {
+	if m.Heartbeat {
+		return nil // a broker's answer with nothing in it to replay
+	}
 	r := Record{Service: m.Endpoint.Service, Endpoint: m.Endpoint.Addr, Arrival: m.Arrival, Period: m.Period.Seconds(), Session: m.Session}
 	if json.Valid(m.Raw) {
 		r.Message = m.Raw

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fedora-infra/fedmsg-collectd/internal/httppoll"
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
 	"github.com/fedora-infra/fedmsg-collectd/internal/pipeline"
 )
@@ -54,13 +55,13 @@ func (c Config) Sources(log *slog.Logger) ([]*Source, error) {
 	for _, spec := range c.URLs {
 		name, raw, u, ok := model.NamedURL(spec, "")
 		if !ok {
-			return nil, fmt.Errorf("--counters %q: want [SERVICE=]http(s)://HOST:PORT/PATH", spec)
+			return nil, fmt.Errorf("--counters %s: want [SERVICE=]http(s)://HOST:PORT/PATH", httppoll.Redact(raw))
 		}
 		if name == "" {
 			name = model.ServiceWord("counters-", strings.ReplaceAll(u.Host, ":", "_"), false)
 		}
 		if err := model.CheckService(name); err != nil {
-			return nil, fmt.Errorf("--counters %s: %w", raw, err)
+			return nil, fmt.Errorf("--counters %s: %w", httppoll.Redact(raw), err)
 		}
 		if seen[name] {
 			return nil, fmt.Errorf("--counters: two services named %s: name them apart with SERVICE=", name)

@@ -57,9 +57,7 @@ type stage struct {
 
 // Run polls every Interval until ctx ends.
 func (s *Source) Run(ctx context.Context, deliver func(model.Message)) {
-	if s.Client == nil {
-		s.Client = &http.Client{}
-	}
+	s.Client = httppoll.Client(s.Client)
 	if s.MaxBody <= 0 {
 		s.MaxBody = 1 << 20
 	}
@@ -70,20 +68,28 @@ func (s *Source) Run(ctx context.Context, deliver func(model.Message)) {
 		s.Now = time.Now
 	}
 	s.mu.Lock()
-	s.watched = model.Watched{Endpoint: model.Endpoint{Service: s.Service, Addr: s.URL}, Polled: true, Sessions: 1}
+	s.watched = model.Watched{Endpoint: model.Endpoint{Service: s.Service, Addr: httppoll.Redact(s.URL)}, Polled: true, Sessions: 1}
 	s.mu.Unlock()
 	t := time.NewTicker(s.Interval)
 	defer t.Stop()
 	for {
 		stages, err := s.fetch(ctx)
 		if err == nil {
+			s.mu.Lock()
+			s.watched.LastError = ""
+			s.mu.Unlock()
 			deliver(s.snapshot(stages, s.Now()))
 		} else if ctx.Err() == nil {
+			why := httppoll.Brief(err)
 			s.mu.Lock()
 			s.watched.Failed++
+			s.watched.LastError = why
+			if errors.Is(err, httppoll.ErrOversize) {
+				s.watched.Oversize++
+			}
 			s.mu.Unlock()
 			if s.logs.Allow(time.Now()) {
-				s.Logger.Warn("cannot poll the counters", "service", s.Service, "url", s.URL, "err", err)
+				s.Logger.Warn("cannot poll the counters", "service", s.Service, "url", httppoll.Redact(s.URL), "err", why)
 			}
 		}
 		select {
@@ -109,7 +115,7 @@ func (s *Source) fetch(ctx context.Context) ([]stage, error) {
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL, nil)
 	if err != nil {
-		return nil, err
+		return nil, errors.New("cannot make a request of the URL")
 	}
 	req.Header.Set("Accept", "application/json")
 	var stages []stage

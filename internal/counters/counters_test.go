@@ -75,7 +75,9 @@ func TestRun(t *testing.T) {
 	defer srv.Close()
 	var log strings.Builder
 	var logMu sync.Mutex
-	s := &Source{Service: "counters-x", URL: srv.URL, Interval: 50 * time.Millisecond,
+	// Credentials in the URL, and a token in its query: never shown.
+	url := strings.Replace(srv.URL, "http://", "http://u:s3cret@", 1) + "/c?token=s3cret"
+	s := &Source{Service: "counters-x", URL: url, Interval: 50 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(lockedWriter{&logMu, &log}, nil))}
 	ctx, cancel := context.WithCancel(context.Background())
 	got := make(chan model.Message, 100)
@@ -100,8 +102,11 @@ func TestRun(t *testing.T) {
 	w := s.Watched()
 	logMu.Lock()
 	defer logMu.Unlock()
-	if w[0].Failed < 3 || !w[0].Polled || strings.Count(log.String(), "cannot poll") != 1 {
+	if w[0].Failed < 3 || !w[0].Polled || strings.Count(log.String(), "cannot poll") != 1 || w[0].LastError != "status 500 Internal Server Error" {
 		t.Errorf("failures %+v, log:\n%s", w, log.String())
+	}
+	if shown := log.String() + w[0].Endpoint.Addr + m.Endpoint.Addr; strings.Contains(shown, "s3cret") {
+		t.Errorf("credentials shown: %s", shown)
 	}
 }
 

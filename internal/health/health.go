@@ -28,6 +28,7 @@ type hub struct {
 	last   time.Time // arrival of the newest snapshot; zero if none
 	period time.Duration
 	state  state
+	polled bool // a polled source (a broker), not a hub
 }
 
 // Tracker follows the hubs being watched. It is not safe for concurrent
@@ -63,8 +64,11 @@ func (t *Tracker) Heard(ep model.Endpoint, arrival time.Time, period time.Durati
 	h := t.get(ep, arrival)
 	var notes []report.Notice
 	if h.state == down {
-		notes = append(notes, note(ep, report.Okay, arrival,
-			fmt.Sprintf("fedmsg hub %s is heard again on %s after %s of silence", ep.Service, ep.Addr, arrival.Sub(h.since).Round(time.Second))))
+		msg := fmt.Sprintf("fedmsg hub %s is heard again on %s after %s of silence", ep.Service, ep.Addr, arrival.Sub(h.since).Round(time.Second))
+		if h.polled {
+			msg = fmt.Sprintf("%s: fresh figures again from %s after %s without", ep.Service, ep.Addr, arrival.Sub(h.since).Round(time.Second))
+		}
+		notes = append(notes, note(ep, report.Okay, arrival, msg))
 	}
 	if arrival.After(h.last) {
 		h.last = arrival
@@ -77,29 +81,28 @@ func (t *Tracker) Heard(ep model.Endpoint, arrival time.Time, period time.Durati
 }
 
 // Check evaluates the watched endpoints at now. It returns one batch of
-// liveness values per hub (none for a hub not heard yet and still within
-// its grace time) and a failure notification for each hub just lost.
-// Hubs no longer watched are forgotten.
-func (t *Tracker) Check(now time.Time, watched []model.Endpoint, interval time.Duration) ([]report.Batch, []report.Notice) {
+// liveness values per endpoint (none for one not heard yet and still
+// within its grace time) and a failure notification for each just lost,
+// which for a polled source says why its latest poll failed. Endpoints no
+// longer watched are forgotten.
+func (t *Tracker) Check(now time.Time, watched []model.Watched, interval time.Duration) ([]report.Batch, []report.Notice) {
 	keep := make(map[model.Endpoint]bool, len(watched))
 	var (
 		batches []report.Batch
 		notes   []report.Notice
 	)
-	for _, ep := range watched {
+	for _, w := range watched {
+		ep := w.Endpoint
 		keep[ep] = true
 		h := t.get(ep, now)
+		h.polled = w.Polled
 		ref := h.last
 		if ref.IsZero() {
 			ref = h.since
 		}
 		silent := now.Sub(ref)
 		if silent > t.limit(h) && h.state != down {
-			msg := fmt.Sprintf("fedmsg hub %s: no snapshot on %s for %s", ep.Service, ep.Addr, silent.Round(time.Second))
-			if h.last.IsZero() {
-				msg = fmt.Sprintf("fedmsg hub %s: no snapshot on %s since monitoring started %s ago", ep.Service, ep.Addr, silent.Round(time.Second))
-			}
-			notes = append(notes, note(ep, report.Failure, now, msg))
+			notes = append(notes, note(ep, report.Failure, now, lost(w, silent, h.last.IsZero())))
 			h.state, h.since = down, ref
 		}
 		if h.state == unknown {
@@ -123,6 +126,26 @@ func (t *Tracker) Check(now time.Time, watched []model.Endpoint, interval time.D
 		}
 	}
 	return batches, notes
+}
+
+// lost says that w has been silent for silent (since monitoring
+// started, if never heard), and for a polled source why.
+func lost(w model.Watched, silent time.Duration, never bool) string {
+	ep, d := w.Endpoint, silent.Round(time.Second)
+	if !w.Polled {
+		if never {
+			return fmt.Sprintf("fedmsg hub %s: no snapshot on %s since monitoring started %s ago", ep.Service, ep.Addr, d)
+		}
+		return fmt.Sprintf("fedmsg hub %s: no snapshot on %s for %s", ep.Service, ep.Addr, d)
+	}
+	msg := fmt.Sprintf("%s: no fresh figures from %s for %s", ep.Service, ep.Addr, d)
+	if never {
+		msg = fmt.Sprintf("%s: no fresh figures from %s since monitoring started %s ago", ep.Service, ep.Addr, d)
+	}
+	if w.LastError != "" {
+		msg += " (" + w.LastError + ")"
+	}
+	return msg
 }
 
 func note(ep model.Endpoint, severity report.Severity, at time.Time, msg string) report.Notice {

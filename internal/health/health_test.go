@@ -67,7 +67,7 @@ func TestTracker(t *testing.T) {
 			notes = tr.Heard(testHub, at(s.heard), 5*time.Second)
 		} else {
 			var bs []report.Batch
-			bs, notes = tr.Check(at(s.check), []model.Endpoint{testHub}, 10*time.Second)
+			bs, notes = tr.Check(at(s.check), []model.Watched{{Endpoint: testHub}}, 10*time.Second)
 			got = values(t, bs)
 		}
 		if d := cmp.Diff(s.values, got); d != "" {
@@ -94,8 +94,8 @@ func TestTracker(t *testing.T) {
 // the grace time, then reports 0 and the time since monitoring began.
 func TestTrackerNeverHeard(t *testing.T) {
 	tr := &Tracker{IdlePeriods: 3}
-	tr.Check(at(0), []model.Endpoint{testHub}, time.Second)
-	bs, notes := tr.Check(at(16), []model.Endpoint{testHub}, time.Second)
+	tr.Check(at(0), []model.Watched{{Endpoint: testHub}}, time.Second)
+	bs, notes := tr.Check(at(16), []model.Watched{{Endpoint: testHub}}, time.Second)
 	if len(notes) != 1 || !strings.Contains(notes[0].Message, "since monitoring started 16s ago") {
 		t.Errorf("notifications %+v", notes)
 	}
@@ -109,14 +109,31 @@ func TestTrackerNeverHeard(t *testing.T) {
 func TestTrackerPeriodAndForget(t *testing.T) {
 	tr := &Tracker{IdlePeriods: 3}
 	tr.Heard(testHub, at(0), time.Second)
-	if _, notes := tr.Check(at(2.9), []model.Endpoint{testHub}, time.Second); len(notes) != 0 {
+	if _, notes := tr.Check(at(2.9), []model.Watched{{Endpoint: testHub}}, time.Second); len(notes) != 0 {
 		t.Errorf("alarm within 3 periods of 1s: %+v", notes)
 	}
-	if _, notes := tr.Check(at(3.1), []model.Endpoint{testHub}, time.Second); len(notes) != 1 {
+	if _, notes := tr.Check(at(3.1), []model.Watched{{Endpoint: testHub}}, time.Second); len(notes) != 1 {
 		t.Errorf("no alarm after 3 periods of 1s")
 	}
 	bs, notes := tr.Check(at(100), nil, time.Second)
 	if len(bs) != 0 || len(notes) != 0 || len(tr.hubs) != 0 {
 		t.Errorf("forgotten hub: %v %v %v", bs, notes, tr.hubs)
+	}
+}
+
+// TestTrackerPolled: a broker that never answered is lost after the
+// grace time, and its notification says why; it answering is okay.
+func TestTrackerPolled(t *testing.T) {
+	tr := &Tracker{IdlePeriods: 3}
+	broker := model.Watched{Endpoint: model.Endpoint{Service: "rabbitmq", Addr: "http://127.0.0.1:15672"}, Polled: true, LastError: "status 401 Unauthorized"}
+	tr.Check(at(0), []model.Watched{broker}, time.Second)
+	bs, notes := tr.Check(at(16), []model.Watched{broker}, time.Second)
+	if len(bs) != 1 || bs[0].Values[0].V != 0 || len(notes) != 1 || notes[0].Severity != report.Failure ||
+		notes[0].Message != "rabbitmq: no fresh figures from http://127.0.0.1:15672 since monitoring started 16s ago (status 401 Unauthorized)" {
+		t.Fatalf("batches %+v, notices %+v", bs, notes)
+	}
+	notes = tr.Heard(broker.Endpoint, at(20), 10*time.Second)
+	if len(notes) != 1 || notes[0].Severity != report.Okay || !strings.Contains(notes[0].Message, "fresh figures again from http://127.0.0.1:15672 after 20s") {
+		t.Errorf("answering again: %+v", notes)
 	}
 }

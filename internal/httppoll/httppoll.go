@@ -37,7 +37,7 @@ func Get(ctx context.Context, client *http.Client, req *http.Request, max int64,
 		if len(status) > 80 {
 			status = status[:80] + "..."
 		}
-		return fmt.Errorf("%w %s", ErrStatus, status)
+		return &StatusError{Code: resp.StatusCode, Status: status}
 	}
 	body := &limited{r: resp.Body, left: max}
 	if err := decode(body); err != nil {

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestGet(t *testing.T) {
@@ -62,5 +63,35 @@ func TestDelta(t *testing.T) {
 		if got := Delta(c.now, c.before); got != c.want {
 			t.Errorf("Delta(%v, %v) = %v, want %v", c.now, c.before, got, c.want)
 		}
+	}
+}
+
+// TestRedact: no user, password or query shown, whatever the flag held.
+func TestRedact(t *testing.T) {
+	for in, want := range map[string]string{
+		"http://mon:s3cret@host:15672/x":     "http://host:15672/x",
+		"https://host/c?token=s3cret":        "https://host/c?...",
+		"mon:s3cret@host:15672":              "...@host:15672",
+		"http//mon:s3cret@host":              "...@host",
+		"host:15672":                         "host:15672",
+		"host:15672?key=s3cret":              "host:15672?...",
+		"http://[::1:s3cret":                 "(a URL that does not parse)",
+		"http://mon:s3%cret@[::1]:15672/api": "...@[::1]:15672/api",
+	} {
+		if got := Redact(in); got != want {
+			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestBrief: one line, at most MaxErrorBytes and a mark, whole characters.
+func TestBrief(t *testing.T) {
+	long := errors.New("status 503 " + strings.Repeat("é\n", 400))
+	got := Brief(long)
+	if len(got) > MaxErrorBytes+3 || strings.Contains(got, "\n") || !strings.HasSuffix(got, "...") || !utf8.ValidString(got) {
+		t.Errorf("Brief: %d bytes %q", len(got), got)
+	}
+	if Brief(nil) != "" || Brief(errors.New("short")) != "short" {
+		t.Error("Brief of nil or a short error")
 	}
 }

@@ -35,6 +35,10 @@ type Message struct {
 	// new session (after a hub restart, a silence) may follow a gap in
 	// which messages were lost.
 	Session int64
+	// Heartbeat marks a message that only says the endpoint answered at
+	// Arrival (a broker polled): it has neither Raw nor Snapshot, and
+	// counts for the endpoint's liveness only.
+	Heartbeat bool
 }
 
 // Snapshot is one decoded monitoring message together with the time it
@@ -140,6 +144,9 @@ type Watched struct {
 	// an error status, not the JSON expected).
 	Polled bool
 	Failed int64
+	// Skipped counts the entries of a polled source's answers left out
+	// (not a queue, past a cap) that no snapshot counts.
+	Skipped int64
 	// LastError says why the latest session or poll failed; empty when
 	// it did not.
 	LastError string

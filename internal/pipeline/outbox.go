@@ -31,8 +31,10 @@ func newOutbox() *outbox {
 func (o *outbox) put(m model.Message) {
 	ep := m.Endpoint
 	o.mu.Lock()
-	if _, ok := o.pending[ep]; ok {
-		o.dropped[ep]++
+	if prev, ok := o.pending[ep]; ok {
+		if !prev.Heartbeat {
+			o.dropped[ep]++ // a heartbeat replaced loses nothing
+		}
 	} else {
 		o.order = append(o.order, ep)
 	}

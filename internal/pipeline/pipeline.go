@@ -114,6 +114,10 @@ func Run(ctx context.Context, cfg Config, src Source, sink Sink) error {
 			return nil
 		case <-box.ready:
 			for _, m := range box.take() {
+				if m.Heartbeat {
+					u.Notices = append(u.Notices, live.Heard(m.Endpoint, m.Arrival, m.Period)...)
+					continue
+				}
 				b, err := hubs.Add(m)
 				if err != nil {
 					continue
@@ -124,15 +128,13 @@ func Run(ctx context.Context, cfg Config, src Source, sink Sink) error {
 			}
 		case now := <-tick:
 			watched := src.Watched()
-			eps := make([]model.Endpoint, len(watched))
 			keep := make(map[model.Endpoint]bool, len(watched))
 			t := &report.Tick{Time: now, Interval: cfg.Interval, Watched: make([]string, len(watched))}
 			for i, w := range watched {
-				eps[i] = w.Endpoint
 				keep[w.Endpoint] = true
 				t.Watched[i] = w.Endpoint.Service
 			}
-			t.Liveness, u.Notices = live.Check(now, eps, cfg.Interval)
+			t.Liveness, u.Notices = live.Check(now, watched, cfg.Interval)
 			hubs.forget(keep)
 			box.forget(keep)
 			t.Self = selfBatch(now, cfg.Interval, src, watched, hubs, box, lat)

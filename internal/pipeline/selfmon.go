@@ -29,7 +29,7 @@ func selfBatch(now time.Time, interval time.Duration, src Source, watched []mode
 			{report.Snapshots, h.snapshots},
 			{report.Reconnects, max(w.Sessions-1, 0)},
 			{report.DecodeErrors, h.errors},
-			{report.SkippedEntries, h.skipped},
+			{report.SkippedEntries, h.skipped + w.Skipped},
 			{report.OversizeMessages, w.Oversize},
 			{report.RefusedPeers, w.Refused},
 			{report.FailedPolls, w.Failed},

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fedora-infra/fedmsg-collectd/internal/httppoll"
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
 	"github.com/fedora-infra/fedmsg-collectd/internal/pipeline"
 )
@@ -28,6 +29,8 @@ type Config struct {
 	// Queues is a regular expression selecting queues by name.
 	Queues   string
 	Interval time.Duration
+	// MaxQueues caps the queues watched per broker.
+	MaxQueues int
 }
 
 // Register registers the flags that fill c on fs: the RabbitMQ source's
@@ -42,6 +45,7 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	fs.StringVar(&c.Queues, "rabbitmq-queues", "", "poll only the queues whose name matches this `REGEXP`")
 	fs.StringVar(&c.CAFile, "rabbitmq-ca-file", "", "trust the CA certificates in `FILE` for https (default: the system's)")
 	fs.DurationVar(&c.Interval, "rabbitmq-interval", 10*time.Second, "how often to poll each broker")
+	fs.IntVar(&c.MaxQueues, "rabbitmq-max-queues", DefaultMaxQueues, "watch at most `N` queues per broker (selected ones, in the answer's order);\nthe rest are counted as skipped entries and logged once")
 }
 
 // Build returns the sources the flags ask for, or why they are not any.
@@ -57,6 +61,9 @@ func (c Config) Sources(log *slog.Logger) ([]*Source, error) {
 	if c.Interval < time.Second {
 		return nil, errors.New("--rabbitmq-interval must be at least 1s")
 	}
+	if c.MaxQueues < 0 {
+		return nil, errors.New("--rabbitmq-max-queues must not be negative")
+	}
 	var re *regexp.Regexp
 	if c.Queues != "" {
 		var err error
@@ -69,6 +76,9 @@ func (c Config) Sources(log *slog.Logger) ([]*Source, error) {
 		data, err := os.ReadFile(c.AuthFile)
 		if err != nil {
 			return nil, fmt.Errorf("--rabbitmq-auth-file: %w", err)
+		}
+		if fi, err := os.Stat(c.AuthFile); err == nil && fi.Mode().Perm()&0o004 != 0 && log != nil {
+			log.Warn("the auth file is readable by every user of this host: chmod o-r it", "path", c.AuthFile, "mode", fmt.Sprintf("%04o", fi.Mode().Perm()))
 		}
 		line, _, _ := strings.Cut(string(data), "\n")
 		var ok bool
@@ -93,7 +103,7 @@ func (c Config) Sources(log *slog.Logger) ([]*Source, error) {
 	for _, spec := range c.URLs {
 		name, raw, _, ok := model.NamedURL(spec, "rabbitmq")
 		if !ok {
-			return nil, fmt.Errorf("--rabbitmq %q: want [NAME=]http(s)://HOST:PORT", spec)
+			return nil, fmt.Errorf("--rabbitmq %s: want [NAME=]http(s)://HOST:PORT", httppoll.Redact(raw))
 		}
 		if err := model.CheckService(name); err != nil {
 			return nil, fmt.Errorf("--rabbitmq NAME: %w", err)
@@ -103,7 +113,7 @@ func (c Config) Sources(log *slog.Logger) ([]*Source, error) {
 		}
 		names[name] = true
 		out = append(out, &Source{Name: name, URL: raw, User: user, Password: pass, VHost: c.VHost,
-			Queues: re, Interval: c.Interval, Client: client, Logger: log})
+			Queues: re, Interval: c.Interval, Client: client, Logger: log, MaxQueues: c.MaxQueues})
 	}
 	return out, nil
 }

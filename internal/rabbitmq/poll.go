@@ -2,7 +2,6 @@ package rabbitmq
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -23,24 +22,11 @@ import (
 const Columns = "name,vhost,messages_ready,messages_unacknowledged,consumers," +
 	"message_stats.publish,message_stats.deliver_get"
 
-// queue is what the API answers per queue; pointers tell missing fields.
-type queue struct {
-	Name      string   `json:"name"`
-	VHost     string   `json:"vhost"`
-	Ready     *float64 `json:"messages_ready"`
-	Unacked   *float64 `json:"messages_unacknowledged"`
-	Consumers *float64 `json:"consumers"`
-	Stats     struct {
-		Publish *float64 `json:"publish"`
-		Deliver *float64 `json:"deliver_get"`
-	} `json:"message_stats"`
-}
-
 // Request returns the poll's request: GET /api/queues[/VHOST]?columns=...
 func (s *Source) Request(ctx context.Context) (*http.Request, error) {
 	u, err := url.Parse(s.URL)
 	if err != nil {
-		return nil, err
+		return nil, errors.New("the broker's URL does not parse")
 	}
 	user, pass := s.User, s.Password
 	if u.User != nil && user == "" {
@@ -57,7 +43,7 @@ func (s *Source) Request(ctx context.Context) (*http.Request, error) {
 	u.RawQuery = "columns=" + Columns
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, err
+		return nil, errors.New("cannot make a request of the broker's URL")
 	}
 	if user != "" {
 		req.SetBasicAuth(user, pass)
@@ -67,20 +53,29 @@ func (s *Source) Request(ctx context.Context) (*http.Request, error) {
 }
 
 // fetch polls the API; oversize tells an answer over MaxBody.
-func (s *Source) fetch(ctx context.Context) (qs []queue, oversize bool, err error) {
+func (s *Source) fetch(ctx context.Context) (a answer, oversize bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
 	defer cancel()
 	req, err := s.Request(ctx)
 	if err != nil {
-		return nil, false, err
+		return a, false, err
+	}
+	var keep func(string) bool
+	if s.Queues != nil {
+		keep = s.Queues.MatchString
 	}
 	err = httppoll.Get(ctx, s.Client, req, s.MaxBody, func(r io.Reader) error {
-		if err := json.NewDecoder(r).Decode(&qs); err != nil {
-			return fmt.Errorf("not the JSON list of queues expected: %w", err)
-		}
-		return nil
+		a, err = decode(r, s.MaxQueues, keep)
+		return err
 	})
-	return qs, errors.Is(err, httppoll.ErrOversize), err
+	return a, errors.Is(err, httppoll.ErrOversize), err
+}
+
+// vhost is what a poll makes of one vhost's queues.
+type vhost struct {
+	snap   model.Snapshot
+	totals map[string]totals
+	sig    []float64
 }
 
 // snapshots turns a poll's queues into one message per vhost, with the
@@ -89,96 +84,135 @@ func (s *Source) fetch(ctx context.Context) (qs []queue, oversize bool, err erro
 // since. A field negative or not finite is left out of that queue, and
 // counted; a queue without messages_ready (a queue just made) is left out.
 //
-// The broker refreshes its statistics only every collect_statistics_interval
-// (5 s by default): a poll that finds a vhost's figures all as before is
-// not a new snapshot, unless the last was stale, so that the deltas span
-// the time they were counted in and the rates come out right.
-func (s *Source) snapshots(qs []queue, at time.Time) []model.Message {
-	type vhost struct {
-		snap   model.Snapshot
-		totals map[string]totals
-		sig    []float64
-	}
+// The broker refreshes its statistics every collect_statistics_interval
+// (5 s by default), each kind of figure at its own moment in it. A poll
+// makes a new snapshot of a vhost when its figures changed since the last
+// snapshot and at least MinSpacing has passed, or when the last is older
+// than staleAfter: so however often the broker is polled, the counters'
+// deltas span the broker's whole refresh and the rates come out right.
+func (s *Source) snapshots(a answer, at time.Time) []model.Message {
 	byVHost := map[string]*vhost{}
 	var names []string
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, q := range qs {
-		if s.Queues != nil && !s.Queues.MatchString(q.Name) {
-			continue
-		}
+	for _, q := range a.queues {
 		v := byVHost[q.VHost]
 		if v == nil {
 			v = &vhost{totals: map[string]totals{}}
 			byVHost[q.VHost] = v
 			names = append(names, q.VHost)
 		}
-		if q.Ready == nil {
-			continue // just made: no statistics yet
-		}
-		c := model.Consumer{Name: q.Name, Initialized: true}
-		bad := 0
-		opt := func(p *float64) model.Opt {
-			switch {
-			case p == nil:
-				return model.Opt{}
-			case *p < 0 || math.IsNaN(*p) || math.IsInf(*p, 0):
-				bad++
-				return model.Opt{}
-			}
-			return model.Some(*p)
-		}
-		c.Backlog, c.InService, c.Workers = opt(q.Ready), opt(q.Unacked), opt(q.Consumers)
-		if !c.Backlog.Valid {
-			v.snap.Skipped++
-			if v.snap.SkipErr == nil {
-				v.snap.SkipErr = fmt.Errorf("queue %q: messages_ready is not a count", q.Name)
-			}
-			continue
-		}
-		// A queue that never had traffic has no message_stats: 0.
-		pub, del := opt(q.Stats.Publish), opt(q.Stats.Deliver)
-		now := totals{pub.V, del.V}
-		v.totals[q.Name] = now
-		if before, ok := s.prev[q.VHost][q.Name]; ok {
-			c.HeadcountIn = model.Some(httppoll.Delta(now.publish, before.publish))
-			c.HeadcountOut = model.Some(httppoll.Delta(now.deliver, before.deliver))
-		}
-		if bad > 0 {
-			v.snap.Skipped += bad
-			if v.snap.SkipErr == nil {
-				v.snap.SkipErr = fmt.Errorf("queue %q: fields negative or not finite", q.Name)
-			}
-		}
-		v.sig = append(v.sig, c.Backlog.V, c.InService.V, c.Workers.V, now.publish, now.deliver)
-		v.snap.Consumers = append(v.snap.Consumers, c)
+		s.addQueue(v, q)
 	}
 	sort.Strings(names)
+	s.forgetVHosts(byVHost)
 	out := make([]model.Message, 0, len(names))
 	for _, name := range names {
 		v := byVHost[name]
-		sv := s.service(name)
-		w := s.watched[sv]
-		if w == nil {
-			w = &model.Watched{Endpoint: model.Endpoint{Service: sv, Addr: s.Endpoint() + "#" + name}, Polled: true, Failed: s.failed}
-			s.watched[sv] = w
-			s.order = append(s.order, sv)
-		}
-		w.Sessions = 1
+		w := s.watch(name)
 		last := s.last[name]
-		if last.at.IsZero() == false && slices.Equal(v.sig, last.sig) && at.Sub(last.at) < staleAfter {
+		since := at.Sub(last.at)
+		if !last.at.IsZero() && since < staleAfter &&
+			(slices.Equal(v.sig, last.sig) || since < MinSpacing) {
 			continue // the broker's statistics are as at the last snapshot
 		}
 		period := s.Interval
 		if !last.at.IsZero() {
-			period = max(at.Sub(last.at), s.Interval)
+			period = max(since, s.Interval)
 		}
-		s.last[name] = delivered{at, v.sig}
+		s.last[name] = delivered{at: at, sig: v.sig}
 		s.prev[name] = v.totals
 		out = append(out, model.Message{Endpoint: w.Endpoint, Snapshot: &v.snap, Arrival: at, Period: period, Session: 1})
 	}
 	return out
 }
+
+// addQueue adds a queue of the answer to its vhost's snapshot.
+func (s *Source) addQueue(v *vhost, q queue) {
+	if q.Ready == nil {
+		return // just made: no statistics yet
+	}
+	c := model.Consumer{Name: q.Name, Initialized: true}
+	bad := 0
+	opt := func(p *float64) model.Opt {
+		switch {
+		case p == nil:
+			return model.Opt{}
+		case *p < 0 || math.IsNaN(*p) || math.IsInf(*p, 0):
+			bad++
+			return model.Opt{}
+		}
+		return model.Some(*p)
+	}
+	c.Backlog, c.InService, c.Workers = opt(q.Ready), opt(q.Unacked), opt(q.Consumers)
+	if !c.Backlog.Valid {
+		v.snap.Skipped++
+		if v.snap.SkipErr == nil {
+			v.snap.SkipErr = fmt.Errorf("queue %.80q: messages_ready is not a count", q.Name)
+		}
+		return
+	}
+	// A queue that never had traffic has no message_stats: 0.
+	pub, del := opt(q.Stats.Publish), opt(q.Stats.Deliver)
+	now := totals{pub.V, del.V}
+	v.totals[q.Name] = now
+	if before, ok := s.prev[q.VHost][q.Name]; ok {
+		c.HeadcountIn = model.Some(httppoll.Delta(now.publish, before.publish))
+		c.HeadcountOut = model.Some(httppoll.Delta(now.deliver, before.deliver))
+	}
+	if bad > 0 {
+		v.snap.Skipped += bad
+		if v.snap.SkipErr == nil {
+			v.snap.SkipErr = fmt.Errorf("queue %.80q: fields negative or not finite", q.Name)
+		}
+	}
+	v.sig = append(v.sig, c.Backlog.V, c.InService.V, c.Workers.V, now.publish, now.deliver)
+	v.snap.Consumers = append(v.snap.Consumers, c)
+}
+
+// watch returns the watched service of a vhost, watching it if new.
+func (s *Source) watch(name string) *model.Watched {
+	sv := s.service(name)
+	w := s.watched[sv]
+	if w == nil {
+		w = &model.Watched{Endpoint: model.Endpoint{Service: sv, Addr: s.Endpoint() + "#" + name}, Polled: true, Failed: s.failed}
+		s.watched[sv] = w
+		s.order = append(s.order, sv)
+		s.vhosts[name] = 0
+	}
+	w.Sessions = 1
+	return w
+}
+
+// forgetVHosts counts the polls each watched vhost has been absent from,
+// and forgets one (its service, counters and state) after forgetAfter.
+func (s *Source) forgetVHosts(seen map[string]*vhost) {
+	for name := range s.vhosts {
+		if seen[name] != nil {
+			s.vhosts[name] = 0
+			continue
+		}
+		if s.vhosts[name]++; s.vhosts[name] < forgetAfter {
+			continue
+		}
+		sv := s.service(name)
+		delete(s.vhosts, name)
+		delete(s.watched, sv)
+		delete(s.last, name)
+		delete(s.prev, name)
+		s.order = slices.DeleteFunc(s.order, func(o string) bool { return o == sv })
+	}
+}
+
+// forgetAfter is how many successive answered polls a vhost (all its
+// selected queues) must be absent from to be forgotten: a vhost deleted,
+// or a broker restarting that lists no queues yet, shows for one.
+const forgetAfter = 2
+
+// MinSpacing is the least time between two snapshots of a vhost whose
+// figures changed: just under RabbitMQ's default
+// collect_statistics_interval (5 s).
+const MinSpacing = 4500 * time.Millisecond
 
 // staleAfter is how long a vhost whose figures do not change is left
 // without a snapshot: twice the broker's default statistics interval.

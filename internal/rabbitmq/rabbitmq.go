@@ -11,12 +11,12 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"regexp"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/fedora-infra/fedmsg-collectd/internal/httppoll"
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
 	"github.com/fedora-infra/fedmsg-collectd/internal/ratelog"
 )
@@ -39,15 +39,21 @@ type Source struct {
 	Client *http.Client
 	// MaxBody caps an answer, default 64 MiB.
 	MaxBody int64
+	// MaxQueues caps the queues watched, default DefaultMaxQueues; those
+	// past it in the answer are counted and left out.
+	MaxQueues int
 	// Logger takes the errors, at most one a minute.
 	Logger *slog.Logger
 	// Now reads the clock, default time.Now.
 	Now func() time.Time
 
 	mu      sync.Mutex
-	watched map[string]*model.Watched // by service
+	broker  model.Watched             // the broker itself: whether it answers
+	watched map[string]*model.Watched // vhosts, by service
 	order   []string
-	failed  int64 // polls failed before any vhost was seen
+	vhosts  map[string]int // watched vhosts: the answered polls since each was last listed
+	failed  int64          // polls failed, since the start
+	over    int            // queues past MaxQueues in the latest answer
 	logs    ratelog.Limiter
 	lastErr string
 	prev    map[string]map[string]totals // by vhost and queue, as of the last snapshot
@@ -62,15 +68,14 @@ type totals struct {
 // DefaultMaxBody caps an answer.
 const DefaultMaxBody = 64 << 20
 
+// DefaultMaxQueues caps the queues watched per broker: a few times what
+// large deployments run, and what the plugin holds in 60 MiB.
+const DefaultMaxQueues = 10000
+
 // Endpoint returns the address shown for the broker: its URL without
-// credentials.
+// credentials or query.
 func (s *Source) Endpoint() string {
-	u, err := url.Parse(s.URL)
-	if err != nil {
-		return "rabbitmq"
-	}
-	u.User = nil
-	return u.String()
+	return httppoll.Redact(s.URL)
 }
 
 // Run polls every Interval until ctx ends.
@@ -92,14 +97,15 @@ func (s *Source) init() {
 	if s.Name == "" {
 		s.Name = "rabbitmq"
 	}
-	if s.Timeout <= 0 || s.Timeout >= s.Interval {
+	if s.Timeout <= 0 {
 		s.Timeout = s.Interval / 2
 	}
-	if s.Client == nil {
-		s.Client = &http.Client{}
-	}
+	s.Client = httppoll.Client(s.Client)
 	if s.MaxBody <= 0 {
 		s.MaxBody = DefaultMaxBody
+	}
+	if s.MaxQueues <= 0 {
+		s.MaxQueues = DefaultMaxQueues
 	}
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.DiscardHandler)
@@ -108,37 +114,65 @@ func (s *Source) init() {
 		s.Now = time.Now
 	}
 	s.mu.Lock()
+	s.broker = model.Watched{Endpoint: s.BrokerEndpoint(), Polled: true}
 	s.watched = map[string]*model.Watched{}
+	s.vhosts = map[string]int{}
 	s.prev = map[string]map[string]totals{}
 	s.last = map[string]delivered{}
 	s.mu.Unlock()
 }
 
-// pollOnce polls and delivers a snapshot per vhost, or counts and logs
-// why it could not.
+// BrokerEndpoint is the broker itself, watched from the start: its
+// service is NAME, up while the broker answers.
+func (s *Source) BrokerEndpoint() model.Endpoint {
+	name := s.Name
+	if name == "" {
+		name = "rabbitmq"
+	}
+	return model.Endpoint{Service: name, Addr: s.Endpoint()}
+}
+
+// pollOnce polls and delivers a snapshot per vhost and the broker's
+// heartbeat, or counts and logs why it could not.
 func (s *Source) pollOnce(ctx context.Context, deliver func(model.Message)) {
-	qs, oversize, err := s.fetch(ctx)
+	a, oversize, err := s.fetch(ctx)
 	at := s.Now()
 	if err != nil {
 		if ctx.Err() != nil {
 			return
 		}
 		s.mu.Lock()
-		s.lastErr = err.Error()
+		s.lastErr = httppoll.Brief(err)
 		s.failed++
+		s.broker.Failed++
 		for _, w := range s.watched {
 			w.Failed++
-			if oversize {
-				w.Oversize++
-			}
+		}
+		if oversize {
+			s.broker.Oversize++
 		}
 		s.mu.Unlock()
-		s.complain("cannot poll the broker", "err", err)
+		s.complain("cannot poll the broker", "err", s.lastErr)
 		return
 	}
-	for _, snap := range s.snapshots(qs, at) {
+	s.mu.Lock()
+	s.lastErr = ""
+	s.broker.Sessions = 1
+	s.broker.Skipped += int64(a.over + a.bad)
+	over := a.over > 0 && s.over == 0
+	s.over = a.over
+	s.mu.Unlock()
+	if over {
+		s.Logger.Warn("the broker lists more queues than --rabbitmq-max-queues: the first ones in its answer are watched, the rest left out and counted as skipped entries (narrow with --rabbitmq-vhost or --rabbitmq-queues, or raise the cap)",
+			"broker", s.Endpoint(), "max", s.MaxQueues, "left_out", a.over)
+	}
+	if a.bad > 0 {
+		s.complain("entries of the list of queues are not queues: left out", "count", a.bad, "first", httppoll.Brief(a.badErr))
+	}
+	for _, snap := range s.snapshots(a, at) {
 		deliver(snap)
 	}
+	deliver(model.Message{Endpoint: s.broker.Endpoint, Heartbeat: true, Arrival: at, Period: s.Interval, Session: 1})
 }
 
 // complain logs at most once per ratelog.Every.
@@ -160,7 +194,13 @@ func (s *Source) LastError() string {
 func (s *Source) Watched() []model.Watched {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]model.Watched, 0, len(s.order))
+	if s.watched == nil {
+		return nil // not running yet
+	}
+	b := s.broker
+	b.LastError = s.lastErr
+	out := make([]model.Watched, 0, 1+len(s.order))
+	out = append(out, b)
 	for _, sv := range s.order {
 		w := *s.watched[sv]
 		w.LastError = s.lastErr

@@ -55,7 +55,7 @@ func queues(pub, del float64) string {
 
 var clock = time.Unix(1796216400, 0)
 
-// poll polls once, a second after the previous poll, and returns the
+// poll polls once, MinSpacing after the previous poll, and returns the
 // snapshots by service.
 func poll(t *testing.T, s *Source) (map[string]model.Message, error) {
 	t.Helper()
@@ -63,7 +63,7 @@ func poll(t *testing.T, s *Source) (map[string]model.Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	clock = clock.Add(time.Second)
+	clock = clock.Add(MinSpacing)
 	out := map[string]model.Message{}
 	for _, m := range s.snapshots(qs, clock) {
 		out[m.Endpoint.Service] = m
@@ -111,7 +111,7 @@ func TestPoll(t *testing.T) {
 	}
 	b.set(200, queues(130, 110))
 	msgs, _ = poll(t, s)
-	if len(msgs) != 1 || msgs["rabbitmq-pubsub"].Period != 2*time.Second {
+	if len(msgs) != 1 || msgs["rabbitmq-pubsub"].Period != 2*MinSpacing {
 		t.Fatalf("after a refresh: %+v", msgs)
 	}
 	pubsub = msgs["rabbitmq-pubsub"]
@@ -178,8 +178,11 @@ func TestBadAnswers(t *testing.T) {
 	srv.Close()
 	s.pollOnce(context.Background(), func(model.Message) { delivered++ }) // down
 	w := s.Watched()
-	if delivered != 2 || len(w) != 2 || w[0].Failed != 6 || w[0].Oversize != 1 || !w[0].Polled {
-		t.Errorf("delivered %d, watched %+v", delivered, w)
+	if delivered != 3 || len(w) != 3 || w[0].Failed != 6 || w[0].Oversize != 1 || !w[0].Polled || w[1].Failed != 6 {
+		t.Errorf("delivered %d (2 snapshots and a heartbeat), watched %+v", delivered, w)
+	}
+	if !strings.Contains(w[0].LastError, "connection refused") || strings.Contains(w[0].LastError, srv.URL) {
+		t.Errorf("last error %q: want why, without the URL", w[0].LastError)
 	}
 	if n := strings.Count(log.String(), "cannot poll"); n != 1 {
 		t.Errorf("%d log lines in a minute, want 1:\n%s", n, log.String())

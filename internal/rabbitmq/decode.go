@@ -1,0 +1,128 @@
+package rabbitmq
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// queue is what the API answers per queue; pointers tell missing fields.
+type queue struct {
+	Name      string   `json:"name"`
+	VHost     string   `json:"vhost"`
+	Ready     *float64 `json:"messages_ready"`
+	Unacked   *float64 `json:"messages_unacknowledged"`
+	Consumers *float64 `json:"consumers"`
+	Stats     stats    `json:"message_stats"`
+}
+
+// stats are a queue's cumulative counters. A queue that never had
+// traffic has none: the field is missing, {} or (some versions) [].
+type stats struct {
+	Publish *float64 `json:"publish"`
+	Deliver *float64 `json:"deliver_get"`
+}
+
+func (s *stats) UnmarshalJSON(b []byte) error {
+	if b = bytes.TrimSpace(b); len(b) > 0 && b[0] == '[' {
+		*s = stats{}
+		return nil
+	}
+	type plain stats
+	return json.Unmarshal(b, (*plain)(s))
+}
+
+// answer is what a poll kept of the API's list of queues.
+type answer struct {
+	queues []queue
+	// over counts the selected queues past the cap, left out; bad the
+	// entries that are not a queue, left out, badErr the first of them.
+	over, bad int
+	badErr    error
+}
+
+// maxQueueBytes bounds one queue's entry in the answer (a few hundred
+// bytes with the columns asked for; several kilobytes from a broker that
+// ignores them): no entry makes the decoder hold more.
+const maxQueueBytes = 256 << 10
+
+// errEntry is the decoder's error for an entry over maxQueueBytes.
+var errEntry = fmt.Errorf("an entry of the list of queues is over %d KiB", maxQueueBytes>>10)
+
+// decode reads the API's JSON list of queues from r as a stream, one
+// entry at a time, keeping at most limit of those keep selects. An entry
+// that is not a queue (a field of the wrong type, a number out of range)
+// is left out and counted; the others are kept. An answer that is not a
+// JSON list is an error.
+func decode(r io.Reader, limit int, keep func(name string) bool) (answer, error) {
+	var a answer
+	g := &guard{r: r}
+	dec := json.NewDecoder(g)
+	g.dec = dec
+	if t, err := dec.Token(); err != nil || t != json.Delim('[') {
+		return a, notList(err, g)
+	}
+	for dec.More() {
+		var q queue
+		err := dec.Decode(&q)
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &te):
+			a.bad++
+			if a.badErr == nil {
+				a.badErr = fmt.Errorf("queue %.80q: %s is not the %s expected", q.Name, te.Field, te.Type)
+			}
+			continue
+		case err != nil:
+			return a, notList(err, g)
+		case q.Name == "":
+			a.bad++
+			if a.badErr == nil {
+				a.badErr = errors.New("an entry without a queue name")
+			}
+			continue
+		case keep != nil && !keep(q.Name):
+			continue
+		case len(a.queues) >= limit:
+			a.over++
+			continue
+		}
+		a.queues = append(a.queues, q)
+	}
+	if _, err := dec.Token(); err != nil {
+		return a, notList(err, g)
+	}
+	return a, nil
+}
+
+func notList(err error, g *guard) error {
+	switch {
+	case g.over:
+		return errEntry
+	case err == nil:
+		err = errors.New("it does not start with [")
+	}
+	return fmt.Errorf("not the JSON list of queues expected: %w", err)
+}
+
+// guard reads for a json.Decoder, refusing to read on once the decoder
+// holds more than maxQueueBytes of one value: so neither a huge entry nor
+// an endless one grows its buffer.
+type guard struct {
+	r    io.Reader
+	dec  *json.Decoder
+	read int64
+	over bool
+}
+
+func (g *guard) Read(p []byte) (int, error) {
+	if g.read-g.dec.InputOffset() > maxQueueBytes {
+		g.over = true
+		return 0, errEntry
+	}
+	n, err := g.r.Read(p)
+	g.read += int64(n)
+	return n, err
+}
