@@ -81,8 +81,8 @@ func (c *config) polled() []sourceKind {
 }
 
 // build builds the sources c asks for, once: the polled ones, and the
-// hubs (discovered unless only polled sources are given). Its errors are
-// the command line's.
+// hubs (discovered in --socket-dir unless --endpoint names them, or
+// --socket-dir is empty). Its errors are the command line's.
 func build(c *config, log *slog.Logger) (pipeline.Source, error) {
 	var srcs []pipeline.Source
 	for _, k := range c.polled() {
@@ -92,8 +92,11 @@ func build(c *config, log *slog.Logger) (pipeline.Source, error) {
 		}
 		srcs = append(srcs, s...)
 	}
-	if hubs := c.hubs.Build(log, len(srcs) > 0); hubs != nil {
+	if hubs := c.hubs.Build(log); hubs != nil {
 		srcs = append([]pipeline.Source{hubs}, srcs...)
+	}
+	if len(srcs) == 0 {
+		return nil, errors.New("nothing to watch: --socket-dir is empty, and no --endpoint, --rabbitmq or --counters is given")
 	}
 	return pipeline.Sources(srcs...), nil
 }

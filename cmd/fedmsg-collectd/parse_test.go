@@ -28,7 +28,7 @@ func host(name string, err error) func() (string, error) {
 func TestParse(t *testing.T) {
 	base := config{hubs: hubmon.Flags{SocketDir: "/var/run/fedmsg", Rescan: 10e9, Forget: 24 * time.Hour, IdlePeriods: 3, MaxMessage: 4 << 20},
 		host: "envhost", logLevel: 4, interval: 2500 * time.Millisecond, smoothing: time.Minute,
-		brokers: rabbitmq.Config{Interval: 10 * time.Second}, stages: counters.Config{Interval: 10 * time.Second}}
+		brokers: rabbitmq.Config{Interval: 10 * time.Second, MaxQueues: rabbitmq.DefaultMaxQueues}, stages: counters.Config{Interval: 10 * time.Second}}
 	tests := []struct {
 		name   string
 		args   []string

@@ -6,6 +6,8 @@ import (
 	"context"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -151,6 +153,21 @@ func TestRunDiscoveryIntegration(t *testing.T) {
 	if s := p.stderr.String(); s != "" {
 		t.Errorf("stderr: %s", s)
 	}
+}
+
+// TestRunDiscoveryBesidePolledIntegration: discovery stays on when a
+// polled source is given too.
+func TestRunDiscoveryBesidePolledIntegration(t *testing.T) {
+	t.Parallel()
+	testhub.Integration(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"In": 10, "Out": 4}`)
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	p := startPlugin(t, "--socket-dir", dir, "--rescan", "100ms", "--counters", "stages="+srv.URL)
+	testhub.Start(t, "ipc://"+filepath.Join(dir, "monitoring-fedmsg-hub.socket"), 200*time.Millisecond, fixtures+"ipc-01.json")
+	p.waitFor(t, "fedmsg-hub", expected(t, "fedmsg-hub", fixtures+"ipc-01.json"), 5*time.Second)
 }
 
 // TestRunBrokenNeighboursIntegration: a hub that is missing and one that

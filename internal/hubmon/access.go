@@ -46,6 +46,24 @@ func AccessHint(path string) string {
 		who, target, owner, group, fi.Mode().Perm(), need, group, group, group)
 }
 
+// DirHint explains a permission error listing dir, as AccessHint does for
+// a socket: discovering sockets needs read and search permission on it.
+func DirHint(dir string) string {
+	who := fmt.Sprintf("running as user %s (%d), groups %s", userName(os.Geteuid()), os.Geteuid(), groupNames())
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Sprintf("%s; cannot stat %s: %v", who, dir, err)
+	}
+	owner, group := "?", "?"
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		owner, group = userName(int(st.Uid)), groupName(int(st.Gid))
+	}
+	return fmt.Sprintf("%s; %s is %s:%s mode %04o and discovering the sockets in it needs read (r) and search (x) permission on it: "+
+		"run the plugin with group %s (collectd: Exec \"nobody:%s\"; a shell user: usermod -aG %s USER), "+
+		"or name the sockets with --endpoint",
+		who, dir, owner, group, fi.Mode().Perm(), group, group, group)
+}
+
 func userName(uid int) string {
 	if u, err := user.LookupId(strconv.Itoa(uid)); err == nil {
 		return u.Username

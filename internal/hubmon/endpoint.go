@@ -3,6 +3,7 @@ package hubmon
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -101,6 +102,10 @@ type Skip struct {
 	Path, Reason string
 }
 
+// readDir lists a directory: os.ReadDir, but for tests of what root
+// cannot see (a permission error).
+var readDir = os.ReadDir
+
 // Discover lists the monitoring sockets in dir, monitoring-*.socket, as
 // endpoints sorted by service, and the files so named that it skips: a
 // directory, regular file, FIFO or dangling symlink (not a socket); a
@@ -108,14 +113,23 @@ type Skip struct {
 // monitoring-a_b both give a_b: the first path in sorted order keeps
 // it); a socket giving the plugin's own service. A directory that does not
 // exist (no hub installed yet) gives no endpoints and no error.
+//
+// A directory this process may not read is an error that says so, with
+// what to change.
 func Discover(dir string) ([]model.Endpoint, []Skip, error) {
-	paths, err := filepath.Glob(filepath.Join(dir, "monitoring-*.socket"))
-	if err != nil {
-		return nil, nil, fmt.Errorf("discover sockets in %s: %w", dir, err)
+	entries, err := readDir(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, nil, nil
+	case errors.Is(err, fs.ErrPermission):
+		return nil, nil, fmt.Errorf("cannot list the sockets in %s: permission denied; %s", dir, DirHint(dir))
+	case err != nil:
+		return nil, nil, fmt.Errorf("cannot list the sockets in %s: %w", dir, err)
 	}
-	if len(paths) == 0 {
-		if _, err := os.Stat(dir); err != nil && !os.IsNotExist(err) {
-			return nil, nil, fmt.Errorf("discover sockets in %s: %w", dir, err)
+	var paths []string
+	for _, e := range entries {
+		if ok, _ := filepath.Match("monitoring-*.socket", e.Name()); ok {
+			paths = append(paths, filepath.Join(dir, e.Name()))
 		}
 	}
 	slices.Sort(paths)

@@ -21,9 +21,7 @@ type Flags struct {
 	Forget      time.Duration
 	IdlePeriods int
 	MaxMessage  int
-	// dirSet records an explicit --socket-dir.
-	dirSet     bool
-	maxMessage string
+	maxMessage  string
 }
 
 // Register registers the flags on fs, with their defaults.
@@ -33,11 +31,7 @@ func (f *Flags) Register(fs *flag.FlagSet) {
 		"of the identifiers, e.g. fedmsg-hub) defaults to what the endpoint gives:\n"+
 		"monitoring-SERVICE.socket gives SERVICE, another ipc file fedmsg-NAME,\n"+
 		"tcp://HOST:PORT fedmsg-HOST_PORT (non-alphanumerics as _)", f.AddEndpoint)
-	fs.Func("socket-dir", "where to discover `DIR`/monitoring-*.socket when no --endpoint is given\n(default "+DefaultSocketDir+")", func(s string) error {
-		f.SocketDir, f.dirSet = s, true
-		return nil
-	})
-	f.SocketDir = DefaultSocketDir
+	fs.StringVar(&f.SocketDir, "socket-dir", DefaultSocketDir, "where to discover `DIR`/monitoring-*.socket when no --endpoint is given,\nbeside any other source; empty (--socket-dir=) for no discovery")
 	fs.DurationVar(&f.Rescan, "rescan", 10*time.Second, "how often to rescan --socket-dir")
 	fs.DurationVar(&f.Forget, "forget-after", 24*time.Hour, "how long a hub whose socket went away from --socket-dir is still\nreported, lost (hub_up 0), before it is forgotten")
 	fs.IntVar(&f.IdlePeriods, "idle-periods", 3, "reconnect after this many publish periods without a message")
@@ -82,11 +76,11 @@ func (f *Flags) Check() error {
 }
 
 // Build returns the source the flags ask for: the hubs named with
-// --endpoint, else those discovered in --socket-dir. With others (other
-// sources are given), discovery runs only when --socket-dir is given.
-// Nil when there is nothing to watch.
-func (f *Flags) Build(log *slog.Logger, others bool) *Supervisor {
-	if len(f.Endpoints) == 0 && others && !f.dirSet {
+// --endpoint, else those discovered in --socket-dir, whatever other
+// sources are given; nil when --socket-dir is empty and no --endpoint is
+// given.
+func (f *Flags) Build(log *slog.Logger) *Supervisor {
+	if len(f.Endpoints) == 0 && f.SocketDir == "" {
 		return nil
 	}
 	sup := &Supervisor{

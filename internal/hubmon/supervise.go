@@ -58,10 +58,15 @@ func (s *Supervisor) Run(ctx context.Context, deliver func(model.Message)) {
 	}
 	t := time.NewTicker(rescan)
 	defer t.Stop()
+	logged := "" // the listing error logged last: each is logged once
 	for {
 		if eps, err := s.List(); err != nil {
-			s.Options.withDefaults().Logger.Warn("cannot list hub endpoints", "err", err)
+			if err.Error() != logged {
+				logged = err.Error()
+				s.Options.withDefaults().Logger.Warn("cannot list hub endpoints", "err", err)
+			}
 		} else {
+			logged = ""
 			s.set(ctx, eps, deliver)
 		}
 		select {
