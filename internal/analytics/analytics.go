@@ -141,12 +141,14 @@ func (h *Hub) Update(s model.Snapshot, cs []Consumer, out []Figures) []Figures {
 			continue
 		}
 		st.gen = h.gen
-		if c.Backlog.Valid {
-			st.queue.observe(at, c.Backlog.V, c.Times, window)
-			st.short(&out[i], c.Backlog.V)
-		}
 		if c.Backlog.Valid && c.HeadcountIn.Valid && c.HeadcountOut.Valid {
 			st.update(&out[i], c, window, alpha)
+		}
+		if c.Backlog.Valid {
+			// After update: without processing times, the expected wait
+			// takes the service rate as of this snapshot.
+			st.queue.observe(at, c.Backlog.V, c.Times, window)
+			st.short(&out[i], c.Backlog.V)
 		}
 	}
 	if len(h.consumers) > len(cs) {

@@ -18,7 +18,11 @@ const usage = `Usage: fedmsg-collectd check --endpoint E [--timeout 20s] [checks
        fedmsg-collectd check --rabbitmq URL --queue Q [checks]
 
 A Nagios / Icinga plugin: reads one snapshot from the hub (two successive
-ones for --wait-* and --drain-*), waiting at most --timeout, and checks it.
+ones for --wait-* and --drain-*), waiting at most --timeout (9s: under
+check_nrpe's 10 s), and checks it. Two snapshots of a hub take up to 10 s:
+give --timeout 15s and check_nrpe -t 20. A broker is polled every second;
+a snapshot is formed per refresh of its statistics (every 5 s), as run
+forms them; a 401, 403, refused connection or TLS error is UNKNOWN at once.
 Exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN
 (timeout, missing socket, permission denied, malformed snapshot, a named
 consumer or producer not found, a bad command line).
@@ -45,6 +49,11 @@ Examples (the old Fedora checks, then waits):
 
 Flags:
 `
+
+// DefaultTimeout is how long a check waits for its snapshots by default:
+// under check_nrpe's default of 10 s, so that its answer, not NRPE's
+// "socket timeout", is what Nagios shows.
+const DefaultTimeout = 9 * time.Second
 
 // command is the command line of
 type command struct {
@@ -74,9 +83,9 @@ func parse(args []string, out io.Writer) (command, error) {
 	})
 	fs.StringVar(&b.AuthFile, "rabbitmq-auth-file", "", "`FILE` whose first line is USER:PASSWORD for the management API")
 	fs.StringVar(&b.CAFile, "rabbitmq-ca-file", "", "trust the CA certificates in `FILE` for https")
-	vhost := fs.String("rabbitmq-vhost", "/", "the `VHOST` of the queues")
+	vhost := fs.String("rabbitmq-vhost", "/", "the `VHOST` of the queues (one: a queue's name is unique only in its vhost)")
 	fs.Var(&consumers, "queue", "`NAME` of a broker's queue to check, repeatable (as --consumer)")
-	fs.DurationVar(&c.timeout, "timeout", 20*time.Second, "UNKNOWN if no snapshot arrives within this (the hub publishes every 5s)")
+	fs.DurationVar(&c.timeout, "timeout", DefaultTimeout, "UNKNOWN if the snapshots needed do not arrive within this: the default\nfinishes under check_nrpe's 10 s; for longer, raise both (check_nrpe -t)")
 	fs.Var(&consumers, "consumer", "`NAME` of a consumer to check, repeatable; * for every consumer")
 	fs.Var(&producers, "producer", "`NAME` of a producer to check, repeatable")
 	for _, t := range []struct {
@@ -121,7 +130,10 @@ func parse(args []string, out io.Writer) (command, error) {
 		if err != nil {
 			return c, err
 		}
+		// Polled every second, each poll given up to 4 s: a snapshot per
+		// broker refresh (every 5 s), as run forms them.
 		c.broker = srcs[0]
+		c.broker.Timeout = min(4*time.Second, c.timeout/2)
 		if !c.spec.Workers.Set() {
 			c.spec.Workers.Crit, _ = ParseRange("1:") // alert below 1
 		}

@@ -46,8 +46,28 @@ func TestProbePolled(t *testing.T) {
 	if res.Status != Critical || !strings.Contains(res.Problems[0], "q consumers 0") {
 		t.Errorf("three snapshots: %v %v", res.Status, res.Problems)
 	}
+	spec.Wait.Warn, _ = ParseRange("300") // two snapshots needed
 	res = ProbePolled(context.Background(), fakePolled{n: 1}, "http://broker", 500*time.Millisecond, spec)
 	if res.Status != Unknown || !strings.Contains(res.Problems[0], "1 of the 2 polls") || !strings.Contains(res.Problems[0], "status 500") {
 		t.Errorf("one snapshot: %v %v", res.Status, res.Problems)
+	}
+}
+
+// refusing is a broker that refuses the check's credentials.
+type refusing struct{ fakePolled }
+
+func (refusing) Run(ctx context.Context, deliver func(model.Message)) { <-ctx.Done() }
+func (refusing) Hopeless() string                                     { return "status 401 Unauthorized" }
+
+// TestProbePolledHopeless: a poll failed for good is UNKNOWN at once,
+// with why, not after the time out.
+func TestProbePolledHopeless(t *testing.T) {
+	start := time.Now()
+	res := ProbePolled(context.Background(), refusing{}, "http://broker", time.Minute, Spec{Consumers: []string{All}})
+	if res.Status != Unknown || res.Problems[0] != "cannot poll http://broker#/: status 401 Unauthorized" {
+		t.Errorf("%v %q", res.Status, res.Problems)
+	}
+	if d := time.Since(start); d > 30*time.Second {
+		t.Errorf("took %v: waited for the time out", d)
 	}
 }

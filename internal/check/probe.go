@@ -25,7 +25,9 @@ func Probe(ctx context.Context, ep model.Endpoint, timeout time.Duration, spec S
 	need := spec.Snapshots()
 	return Run(ctx, src, ep.Service, need, timeout, spec, func(got int, why string) Result {
 		if need > 1 {
-			return Fail("%d of the %d successive snapshots needed from %s within %s%s", got, need, ep.Addr, timeout, why)
+			// A hub publishes every 5 s: two snapshots take up to 10 s.
+			return Fail("%d of the %d successive snapshots needed from %s within %s%s (a hub publishes every 5 s: "+
+				"for --wait-* and --drain-* give --timeout 15s, and check_nrpe -t 20)", got, need, ep.Addr, timeout, why)
 		}
 		return Fail("no snapshot from %s within %s%s", ep.Addr, timeout, why)
 	})

@@ -112,6 +112,11 @@ func Run(ctx context.Context, src pipeline.Source, service string, need int, tim
 			if e := lastError(src); e != "" {
 				why = e
 			}
+			if h := hopeless(src); h != "" {
+				cancel()
+				<-ran
+				return Fail("cannot poll %s: %s", endpointOf(src, ""), h)
+			}
 			sink.mu.Lock()
 			bad, sv := sink.bad, sink.service
 			sink.mu.Unlock()
@@ -124,10 +129,11 @@ func Run(ctx context.Context, src pipeline.Source, service string, need int, tim
 	}
 }
 
-// endpointOf is the address of a service's endpoint, for messages.
+// endpointOf is the address of a service's endpoint (any: the first),
+// for messages.
 func endpointOf(src pipeline.Source, service string) string {
 	for _, w := range src.Watched() {
-		if w.Endpoint.Service == service {
+		if w.Endpoint.Service == service || service == "" {
 			return w.Endpoint.Addr
 		}
 	}

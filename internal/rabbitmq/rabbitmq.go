@@ -47,17 +47,18 @@ type Source struct {
 	// Now reads the clock, default time.Now.
 	Now func() time.Time
 
-	mu      sync.Mutex
-	broker  model.Watched             // the broker itself: whether it answers
-	watched map[string]*model.Watched // vhosts, by service
-	order   []string
-	vhosts  map[string]int // watched vhosts: the answered polls since each was last listed
-	failed  int64          // polls failed, since the start
-	over    int            // queues past MaxQueues in the latest answer
-	logs    ratelog.Limiter
-	lastErr string
-	prev    map[string]map[string]totals // by vhost and queue, as of the last snapshot
-	last    map[string]delivered         // by vhost
+	mu       sync.Mutex
+	broker   model.Watched             // the broker itself: whether it answers
+	watched  map[string]*model.Watched // vhosts, by service
+	order    []string
+	vhosts   map[string]int // watched vhosts: the answered polls since each was last listed
+	failed   int64          // polls failed, since the start
+	over     int            // queues past MaxQueues in the latest answer
+	logs     ratelog.Limiter
+	lastErr  string
+	hopeless bool                         // the latest poll failed in a way polling again will not cure
+	prev     map[string]map[string]totals // by vhost and queue, as of the last snapshot
+	last     map[string]delivered         // by vhost
 }
 
 // totals are a queue's cumulative counters at a poll.
@@ -143,6 +144,7 @@ func (s *Source) pollOnce(ctx context.Context, deliver func(model.Message)) {
 		}
 		s.mu.Lock()
 		s.lastErr = httppoll.Brief(err)
+		s.hopeless = httppoll.Permanent(err)
 		s.failed++
 		s.broker.Failed++
 		for _, w := range s.watched {
@@ -156,7 +158,7 @@ func (s *Source) pollOnce(ctx context.Context, deliver func(model.Message)) {
 		return
 	}
 	s.mu.Lock()
-	s.lastErr = ""
+	s.lastErr, s.hopeless = "", false
 	s.broker.Sessions = 1
 	s.broker.Skipped += int64(a.over + a.bad)
 	over := a.over > 0 && s.over == 0
@@ -187,6 +189,18 @@ func (s *Source) complain(msg string, args ...any) {
 func (s *Source) LastError() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.lastErr
+}
+
+// Hopeless says why the latest poll failed when polling again will not
+// cure it (refused, 401, 403, a TLS error, a redirect elsewhere), or is
+// empty.
+func (s *Source) Hopeless() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.hopeless {
+		return ""
+	}
 	return s.lastErr
 }
 

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/testhub"
+)
+
+// TestRabbitMQCheckIntegration: check against a real broker. A wrong
+// password, a user the management API refuses, a user without access to
+// the vhost and a closed port are each UNKNOWN within 5 s, saying why; a
+// wait check on a steady queue finishes under check_nrpe's 10 s and its
+// expected wait agrees with run's within 10 %.
+func TestRabbitMQCheckIntegration(t *testing.T) {
+	t.Parallel()
+	testhub.Integration(t)
+	conn, mgmt := startRabbitMQ(t)
+	api := func(method, path, body string) {
+		req, _ := http.NewRequest(method, "http://"+mgmt+path, strings.NewReader(body))
+		req.SetBasicAuth("guest", "guest")
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode >= 300 {
+			t.Fatalf("%s %s: %v %v", method, path, err, resp)
+		}
+		resp.Body.Close()
+	}
+	api("PUT", "/api/users/plain", `{"password":"pw","tags":""}`)            // no management tag
+	api("PUT", "/api/users/outsider", `{"password":"pw","tags":"monitoring"}`) // no permission on any vhost
+	api("PUT", "/api/vhosts/other", ``)
+
+	ch, _ := conn.Channel()
+	if _, err := ch.QueueDeclare("steady", true, false, false, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// A steady queue: 500 messages waiting, 20 a second published and 20
+	// a second consumed, so its expected wait stays near 25 s.
+	for range 500 {
+		ch.PublishWithContext(ctx, "", "steady", false, false, amqp.Publishing{Body: []byte("x")})
+	}
+	sub, _ := conn.Channel()
+	sub.Qos(1, 0, false)
+	deliveries, err := sub.Consume("steady", "", false, false, false, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		tick := time.NewTicker(time.Second / 20)
+		defer tick.Stop()
+		for d := range deliveries {
+			select {
+			case <-tick.C:
+			case <-ctx.Done():
+				return
+			}
+			d.Ack(false)
+		}
+	}()
+	go func() {
+		tick := time.NewTicker(time.Second / 20)
+		defer tick.Stop()
+		for {
+			select {
+			case <-tick.C:
+			case <-ctx.Done():
+				return
+			}
+			ch.PublishWithContext(ctx, "", "steady", false, false, amqp.Publishing{Body: []byte("x")})
+		}
+	}()
+
+	check := func(args ...string) (string, time.Duration) {
+		var o, e bytes.Buffer
+		start := time.Now()
+		code := run(ctx, append([]string{"check"}, args...), &o, &e)
+		return fmt.Sprintf("%d %s%s", code, o.String(), e.String()), time.Since(start)
+	}
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	closed := ln.Addr().String()
+	ln.Close()
+	for _, tt := range []struct{ name, url, vhost, want string }{
+		{"wrong password", "http://guest:nope@" + mgmt, "/", "status 401"},
+		{"no management tag", "http://plain:pw@" + mgmt, "/", "status 401"},
+		{"no access to the vhost", "http://outsider:pw@" + mgmt, "other", "status 40"},
+		{"nothing listening", "http://guest:guest@" + closed, "/", "connection refused"},
+	} {
+		out, took := check("--rabbitmq", tt.url, "--rabbitmq-vhost", tt.vhost, "--queue", "steady")
+		if !strings.HasPrefix(out, "3 FEDMSG UNKNOWN - cannot poll") || !strings.Contains(out, tt.want) || took > 5*time.Second {
+			t.Errorf("%s: took %v: %q", tt.name, took, out)
+		}
+		if strings.Contains(out, "pw") || strings.Contains(out, "nope") {
+			t.Errorf("%s: a password shown: %q", tt.name, out)
+		}
+	}
+
+	// run beside, polling every 5 s as an operator might.
+	var out, errs testhub.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"--socket-dir=", "--rabbitmq", "http://guest:guest@" + mgmt, "--rabbitmq-interval", "5s",
+			"--interval", "1s", "--smoothing", "15s", "--hostname", "h"}, &out, &errs)
+	}()
+	defer func() { cancel(); <-done }()
+	const ident = "h/rabbitmq-default/duration-steady_expected_wait"
+	eventually(t, 60*time.Second, "run's expected waits", func() (bool, string) {
+		_, v := putvals(out.String(), ident)
+		return len(v) >= 4, fmt.Sprint(v)
+	})
+	perf := regexp.MustCompile(`steady_expected_wait'=([0-9.]+)s`)
+	for i := range 2 {
+		res, took := check("--rabbitmq", "http://guest:guest@"+mgmt, "--queue", "steady", "--wait-warning", "100000")
+		m := perf.FindStringSubmatch(res)
+		runs, ok := lastPutval(out.String(), ident)
+		if m == nil || !ok || took >= 10*time.Second {
+			t.Fatalf("check %d took %v: %q; run's %v", i, took, res, runs)
+		}
+		got, _ := strconv.ParseFloat(m[1], 64)
+		if math.Abs(got-runs) > 0.1*runs {
+			t.Errorf("check %d: expected wait %.1f s, run's %.1f s: more than 10 %% apart", i, got, runs)
+		}
+		t.Logf("check %d in %v: expected wait %.1f s, run's %.1f s", i, took.Round(10*time.Millisecond), got, runs)
+	}
+}
