@@ -37,7 +37,7 @@ func TestRabbitMQCheckIntegration(t *testing.T) {
 		}
 		resp.Body.Close()
 	}
-	api("PUT", "/api/users/plain", `{"password":"pw","tags":""}`)            // no management tag
+	api("PUT", "/api/users/plain", `{"password":"pw","tags":""}`)              // no management tag
 	api("PUT", "/api/users/outsider", `{"password":"pw","tags":"monitoring"}`) // no permission on any vhost
 	api("PUT", "/api/vhosts/other", ``)
 

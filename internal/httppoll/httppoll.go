@@ -41,8 +41,12 @@ func Get(ctx context.Context, client *http.Client, req *http.Request, max int64,
 	}
 	body := &limited{r: resp.Body, left: max}
 	if err := decode(body); err != nil {
-		if body.over {
+		switch {
+		case body.over:
 			return fmt.Errorf("%w (%d bytes)", ErrOversize, max)
+		case ctx.Err() != nil:
+			// The connection closed under the decoder says less.
+			return fmt.Errorf("no complete answer within the poll's time out (%d bytes read): %w", max-body.left, ctx.Err())
 		}
 		return err
 	}
