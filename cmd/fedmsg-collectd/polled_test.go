@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -90,4 +92,40 @@ func TestNothingToWatch(t *testing.T) {
 	if code == 0 || !strings.Contains(errs.String(), "nothing to watch") {
 		t.Errorf("exit %d, stderr %q", code, errs.String())
 	}
+}
+
+// TestNeverAnsweringElsewhere: the exporter and the Netdata plugin show a
+// broker that never answered as down too, with its failed polls.
+func TestNeverAnsweringElsewhere(t *testing.T) {
+	t.Parallel()
+	deny := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "no", http.StatusUnauthorized)
+	}))
+	defer deny.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	common := []string{"--socket-dir=", "--idle-periods", "1", "--rabbitmq", "denied=" + deny.URL, "--rabbitmq-interval", "1s"}
+	addr := "127.0.0.1:" + freePortForCheck(t)
+	var expOut, expErr, ndOut, ndErr testhub.Buffer
+	done := make(chan int, 2)
+	go func() {
+		done <- run(ctx, append([]string{"exporter", "--web.listen-address", addr, "--interval", "1s"}, common...), &expOut, &expErr)
+	}()
+	go func() { done <- run(ctx, append([]string{"netdata"}, common...), &ndOut, &ndErr) }()
+	defer func() { cancel(); <-done; <-done }()
+	eventually(t, 20*time.Second, "the exporter's series of the broker", func() (bool, string) {
+		resp, err := http.Get("http://" + addr + "/metrics")
+		if err != nil {
+			return false, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		s := string(b)
+		return strings.Contains(s, `fedmsg_hub_up{service="denied"} 0`) &&
+			regexp.MustCompile(`fedmsg_exporter_failed_polls_total\{[^}]*"denied"[^}]*\} [1-9]`).MatchString(s), s
+	})
+	eventually(t, 20*time.Second, "Netdata's chart of the broker down", func() (bool, string) {
+		s := ndOut.String()
+		i := strings.LastIndex(s, "BEGIN fedmsg.denied_up")
+		return i >= 0 && strings.Contains(s[i:], "SET up = 0"), s
+	})
 }
