@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"net/http"
 	"sync"
 	"time"
@@ -152,7 +151,7 @@ func parse(body io.Reader) ([]stage, error) {
 			return nil, fmt.Errorf("counter %q is not a number", name)
 		}
 		f, err := n.Float64()
-		if err != nil || f < 0 || math.IsInf(f, 0) {
+		if err != nil || f < 0 || f > 1<<53 {
 			return nil, fmt.Errorf("counter %q is not a count: %s", name, n)
 		}
 		out = append(out, stage{name, f})

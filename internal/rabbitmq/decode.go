@@ -43,6 +43,13 @@ type answer struct {
 	badErr    error
 }
 
+// maxName is the longest queue or vhost name taken: AMQP's limit.
+const maxName = 255
+
+// MaxVHosts is the most vhosts watched per broker (each a service);
+// queues of more are left out and counted with those past the cap.
+const MaxVHosts = 1000
+
 // maxQueueBytes bounds one queue's entry in the answer (a few hundred
 // bytes with the columns asked for; several kilobytes from a broker that
 // ignores them): no entry makes the decoder hold more.
@@ -55,9 +62,11 @@ var errEntry = fmt.Errorf("an entry of the list of queues is over %d KiB", maxQu
 // entry at a time, keeping at most limit of those keep selects. An entry
 // that is not a queue (a field of the wrong type, a number out of range)
 // is left out and counted; the others are kept. An answer that is not a
-// JSON list is an error.
+// JSON list is an error. Queues of vhosts past MaxVHosts count as past
+// the limit.
 func decode(r io.Reader, limit int, keep func(name string) bool) (answer, error) {
 	var a answer
+	vhosts := map[string]bool{}
 	g := &guard{r: r}
 	dec := json.NewDecoder(g)
 	g.dec = dec
@@ -77,10 +86,12 @@ func decode(r io.Reader, limit int, keep func(name string) bool) (answer, error)
 			continue
 		case err != nil:
 			return a, notList(err, g)
-		case q.Name == "":
+		case q.Name == "" || len(q.Name) > maxName || len(q.VHost) > maxName:
+			// AMQP names are at most 255 bytes: a longer one is not a
+			// broker's.
 			a.bad++
 			if a.badErr == nil {
-				a.badErr = errors.New("an entry without a queue name")
+				a.badErr = fmt.Errorf("an entry whose queue or vhost name is empty or over %d bytes", maxName)
 			}
 			continue
 		case keep != nil && !keep(q.Name):
@@ -88,7 +99,11 @@ func decode(r io.Reader, limit int, keep func(name string) bool) (answer, error)
 		case len(a.queues) >= limit:
 			a.over++
 			continue
+		case !vhosts[q.VHost] && len(vhosts) >= MaxVHosts:
+			a.over++
+			continue
 		}
+		vhosts[q.VHost] = true
 		a.queues = append(a.queues, q)
 	}
 	if _, err := dec.Token(); err != nil {

@@ -138,7 +138,7 @@ func (s *Source) addQueue(v *vhost, q queue) {
 		switch {
 		case p == nil:
 			return model.Opt{}
-		case *p < 0 || math.IsNaN(*p) || math.IsInf(*p, 0):
+		case *p < 0 || *p > maxCount || math.IsNaN(*p):
 			bad++
 			return model.Opt{}
 		}
@@ -163,7 +163,7 @@ func (s *Source) addQueue(v *vhost, q queue) {
 	if bad > 0 {
 		v.snap.Skipped += bad
 		if v.snap.SkipErr == nil {
-			v.snap.SkipErr = fmt.Errorf("queue %.80q: fields negative or not finite", q.Name)
+			v.snap.SkipErr = fmt.Errorf("queue %.80q: fields negative or over 2^53", q.Name)
 		}
 	}
 	v.sig = append(v.sig, c.Backlog.V, c.InService.V, c.Workers.V, now.publish, now.deliver)
@@ -203,6 +203,10 @@ func (s *Source) forgetVHosts(seen map[string]*vhost) {
 		s.order = slices.DeleteFunc(s.order, func(o string) bool { return o == sv })
 	}
 }
+
+// maxCount bounds the counts taken: above 2^53 a float64 no longer
+// counts by ones, and no broker counts so far.
+const maxCount = 1 << 53
 
 // forgetAfter is how many successive answered polls a vhost (all its
 // selected queues) must be absent from to be forgotten: a vhost deleted,

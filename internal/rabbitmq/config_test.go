@@ -1,0 +1,40 @@
+package rabbitmq
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestAuthFileWarning: an auth file every user may read is warned about;
+// one only its group may read is not.
+func TestAuthFileWarning(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "auth")
+	os.WriteFile(path, []byte("mon:s3cret\n"), 0o600)
+	for mode, warned := range map[os.FileMode]bool{0o644: true, 0o640: false} {
+		os.Chmod(path, mode)
+		var log strings.Builder
+		c := Config{URLs: []string{"http://127.0.0.1:15672"}, AuthFile: path, Interval: 10 * time.Second}
+		srcs, err := c.Sources(slogTo(&log))
+		if err != nil || srcs[0].User != "mon" || srcs[0].Password != "s3cret" {
+			t.Fatalf("mode %o: %v %+v", mode, err, srcs)
+		}
+		if got := strings.Contains(log.String(), "readable by every user"); got != warned || strings.Contains(log.String(), "s3cret") {
+			t.Errorf("mode %o: logged %q", mode, log.String())
+		}
+	}
+}
+
+// TestFlagErrorsHideCredentials: a URL refused at start is echoed without
+// its user and password.
+func TestFlagErrorsHideCredentials(t *testing.T) {
+	for _, u := range []string{"mon:s3cret@127.0.0.1:15672", "ftp://mon:s3cret@host/", "b=mon:s3cret@host"} {
+		c := Config{URLs: []string{u}, Interval: 10 * time.Second}
+		_, err := c.Sources(nil)
+		if err == nil || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("%s: %v", u, err)
+		}
+	}
+}
