@@ -143,3 +143,42 @@ func freePortForCheck(t testing.TB) string {
 	ln.Close()
 	return port
 }
+
+// TestSocketDirPermissionIntegration: run as an unprivileged user that
+// may not list the socket directory, the plugin says so once, with who it
+// runs as and what to change, however often it rescans.
+func TestSocketDirPermissionIntegration(t *testing.T) {
+	t.Parallel()
+	testhub.Integration(t)
+	bin := filepath.Join(buildPlugin(t), "fedmsg-collectd")
+	parent, err := os.MkdirTemp("", "fedmsg-dir-perm-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(parent)
+	os.Chmod(parent, 0o755)
+	dir := filepath.Join(parent, "fedmsg")
+	os.Mkdir(dir, 0o700)
+	var stderr testhub.Buffer
+	run := exec.Command("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", bin, "--socket-dir", dir, "--rescan", "100ms")
+	run.Stderr = &stderr
+	if err := run.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// The hint, then ten rescans or more watched for a repeat of it.
+	start, deadline := time.Now(), time.Now().Add(10*time.Second)
+	for !strings.Contains(stderr.String(), "permission denied") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	for time.Since(start) < time.Second {
+		time.Sleep(20 * time.Millisecond)
+	}
+	run.Process.Kill()
+	run.Wait()
+	s := stderr.String()
+	if strings.Count(s, "cannot list the sockets in "+dir+": permission denied") != 1 ||
+		!strings.Contains(s, "running as user nobody (65534), groups nogroup (65534)") ||
+		!strings.Contains(s, dir+" is root:root mode 0700 and discovering the sockets in it needs read (r) and search (x) permission") {
+		t.Errorf("stderr:\n%s", s)
+	}
+}
