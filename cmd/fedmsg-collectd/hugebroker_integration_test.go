@@ -14,7 +14,7 @@ import (
 )
 
 // TestHugeBrokersIntegration: three hostile brokers at once, beside a
-// hub publishing five times a second: one answering with a million
+// hub publishing twice a second: one answering with a million
 // queues (48 MB) in 2000 vhosts, one with 200 MB, one with an endless
 // queue name. The plugin keeps at most --rabbitmq-max-queues of the
 // million in at most 1000 vhosts (the rest counted, logged once), fails the other two polls (counted, said), never
@@ -54,7 +54,7 @@ func TestHugeBrokersIntegration(t *testing.T) {
 		}
 	}))
 	defer endless.Close()
-	hub := testhub.Start(t, "tcp://127.0.0.1:*", 200*time.Millisecond, fixtures+"ipc-01.json")
+	hub := testhub.Start(t, "tcp://127.0.0.1:*", 500*time.Millisecond, fixtures+"ipc-01.json")
 	p := startProc(t, "--socket-dir=", "--endpoint", "fedmsg-hub="+hub.Endpoint, "--interval", "1s",
 		"--rabbitmq", "huge="+huge.URL, "--rabbitmq", "big="+big.URL, "--rabbitmq", "endless="+endless.URL, "--rabbitmq-interval", "8s")
 	start := time.Now()
@@ -67,7 +67,10 @@ func TestHugeBrokersIntegration(t *testing.T) {
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
 		l := sc.Text()
-		if f := strings.Fields(l); len(f) == 4 && f[0] == "PUTVAL" && strings.Contains(f[1], "/fedmsg-collectd/") {
+		if !strings.HasPrefix(l, `PUTVAL "testhost/fedmsg-collectd/`) {
+			continue // read fast: a slow reader is a stalled collectd, whose snapshots are dropped
+		}
+		if f := strings.Fields(l); len(f) == 4 {
 			_, v, _ := strings.Cut(f[3], ":")
 			var x float64
 			fmt.Sscan(v, &x)
@@ -86,16 +89,16 @@ func TestHugeBrokersIntegration(t *testing.T) {
 	hwm := p.status(t, "VmHWM")
 	dropped := lines["testhost/fedmsg-collectd/derive-fedmsg-hub_dropped_snapshots"]
 	snapshots := lines["testhost/fedmsg-collectd/derive-fedmsg-hub_snapshots"] // as of the last tick
-	t.Logf("%d polls of a million queues and %v failed polls of 200 MB and endless answers in %v: peak RSS %d KiB; hub snapshots %v, dropped %v",
-		polls, failed, took.Round(time.Second), hwm, snapshots, dropped)
+	t.Logf("%d polls of a million queues and %v failed polls of 200 MB and endless answers in %v: peak RSS %d KiB; hub snapshots %v, dropped %v; latency max %v s",
+		polls, failed, took.Round(time.Second), hwm, snapshots, dropped, lines["testhost/fedmsg-collectd/duration-latency_max"])
 	if polls < 3 || failed < 3 {
 		t.Fatalf("not 3 polls of each within 60 s; stderr:\n%s", p.stderr)
 	}
 	if hwm > 96<<10 {
 		t.Errorf("peak RSS %d KiB, want at most 96 MiB", hwm)
 	}
-	if dropped != 0 || snapshots < 0.8*(took.Seconds()-1)/0.2 {
-		t.Errorf("hub beside: %v snapshots taken in %v (one each 200 ms published), %v dropped", snapshots, took, dropped)
+	if dropped != 0 || snapshots < 0.8*(took.Seconds()-1)/0.5 {
+		t.Errorf("hub beside: %v snapshots taken in %v (one each 500 ms published), %v dropped", snapshots, took, dropped)
 	}
 	errs := p.stderr.String()
 	// 64 MiB of the 200 MB answer may take longer than the poll's time
