@@ -53,11 +53,13 @@ func TestDemo(t *testing.T) {
 			t.Errorf("%s: %d backlog values in 7s at 30x, want about 42", c, len(b[c]))
 		}
 	}
-	// Time stamps are the hub's: 5 s apart, not 1/6 s.
+	// Time stamps are the hub's: 5 s apart, not 1/6 s. (A message's
+	// arrival, read a few tens of milliseconds late on a loaded host, is
+	// a second or two late in hub time at 30x.)
 	var prev float64
 	for i, m := range regexp.MustCompile(`FMNConsumer_backlog" interval=\S+ ([\d.]+):`).FindAllStringSubmatch(out, -1) {
 		at, _ := strconv.ParseFloat(m[1], 64)
-		if d := at - prev; i > 0 && (d < 4 || d > 6) {
+		if d := at - prev; i > 0 && (d < 2.5 || d > 7.5) {
 			t.Errorf("FMNConsumer backlog values %.3f s of hub time apart, want 5", d)
 		}
 		prev = at

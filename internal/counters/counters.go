@@ -45,6 +45,7 @@ type Source struct {
 	mu      sync.Mutex
 	watched model.Watched
 	prev    map[string]float64
+	last    time.Time // of the previous snapshot
 	logs    ratelog.Limiter
 }
 
@@ -217,5 +218,12 @@ func (s *Source) snapshot(stages []stage, at time.Time) model.Message {
 		}
 		snap.Consumers = append(snap.Consumers, c)
 	}
-	return model.Message{Endpoint: s.watched.Endpoint, Snapshot: snap, Arrival: at, Period: s.Interval, Session: 1}
+	// The counts span the time since the previous snapshot, a poll late
+	// (a slow answer, a loaded host) included.
+	period := s.Interval
+	if !s.last.IsZero() {
+		period = max(at.Sub(s.last), s.Interval)
+	}
+	s.last = at
+	return model.Message{Endpoint: s.watched.Endpoint, Snapshot: snap, Arrival: at, Period: period, Session: 1}
 }

@@ -120,3 +120,19 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.b.Write(p)
 }
+
+// TestLatePoll: a poll late by a whole interval (a slow answer, a loaded
+// host) counts over twice the time: its period says so, or its rates
+// would double.
+func TestLatePoll(t *testing.T) {
+	s := &Source{Service: "counters-x", Interval: time.Second}
+	t0 := time.Unix(1796216400, 0)
+	var periods []time.Duration
+	for i, at := range []time.Duration{0, time.Second, 3 * time.Second, 3500 * time.Millisecond} {
+		m := s.snapshot([]stage{{"In", float64(10 * i)}, {"Out", 0}}, t0.Add(at))
+		periods = append(periods, m.Period)
+	}
+	if fmt.Sprint(periods) != "[1s 1s 2s 1s]" {
+		t.Errorf("periods %v, want [1s 1s 2s 1s] (never under the interval)", periods)
+	}
+}
