@@ -220,6 +220,7 @@ func Handler(s *Sink, path, version string, log *slog.Logger) (http.Handler, err
 			Description: "Queue health of fedmsg / moksha hubs: backlogs, rates, waits, drain times",
 			Version:     version,
 			Links:       []web.LandingLinks{{Address: path, Text: "Metrics"}},
+			Profiling:   "false", // no /debug/pprof served: no links to it
 		})
 		if err != nil {
 			return nil, err

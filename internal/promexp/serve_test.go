@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -148,4 +149,35 @@ func rawStatus(t *testing.T, addr, req string) int {
 	}
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// TestLandingLinks: every link of the landing page answers 200.
+func TestLandingLinks(t *testing.T) {
+	addr := serve(t, New(nil))
+	resp, err := http.Get("http://" + addr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	links := regexp.MustCompile(`href="([^"]+)"`).FindAllStringSubmatch(string(page), -1)
+	local := 0
+	for _, l := range links {
+		href := l[1]
+		if strings.HasPrefix(href, "http") || strings.HasPrefix(href, "#") {
+			continue // elsewhere, or on the page itself
+		}
+		local++
+		u := "http://" + addr + "/" + strings.TrimPrefix(href, "/")
+		r, err := http.Get(u)
+		if err != nil || r.StatusCode != 200 {
+			t.Errorf("link %s: %v %v", href, err, r.Status)
+		}
+		if r != nil {
+			r.Body.Close()
+		}
+	}
+	if local == 0 {
+		t.Errorf("no local link on the landing page:\n%s", page)
+	}
 }
