@@ -38,3 +38,22 @@ func TestFlagErrorsHideCredentials(t *testing.T) {
 		}
 	}
 }
+
+// TestCountRest: the entries past the cap are counted without decoding
+// them, strings and nesting notwithstanding.
+func TestCountRest(t *testing.T) {
+	for in, want := range map[string]int{
+		`]`:        0,
+		` ]`:       0,
+		`{"a":1}]`: 1,
+		`{"a":[1,2,{"b":"],"}]},{"x":"\"]"} , 3 ,"s"]`: 4,
+		`{"a":"\\"}, {"b":"\\\\"}]tail`:                2,
+	} {
+		if got, err := countRest(strings.NewReader(in)); err != nil || got != want {
+			t.Errorf("countRest(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	if _, err := countRest(strings.NewReader(`{"a":1},{"b"`)); err == nil {
+		t.Error("an unterminated list: no error")
+	}
+}

@@ -74,6 +74,17 @@ func decode(r io.Reader, limit int, keep func(name string) bool) (answer, error)
 		return a, notList(err, g)
 	}
 	for dec.More() {
+		if len(a.queues) >= limit && keep == nil {
+			// Full, and every queue selected: the rest are only counted,
+			// without decoding them.
+			g.dec = nil // counting holds nothing: no bound per entry
+			n, err := countRest(io.MultiReader(dec.Buffered(), g))
+			a.over += n
+			if err != nil {
+				return a, notList(err, g)
+			}
+			return a, nil
+		}
 		var q queue
 		err := dec.Decode(&q)
 		var te *json.UnmarshalTypeError
@@ -124,7 +135,7 @@ func notList(err error, g *guard) error {
 
 // guard reads for a json.Decoder, refusing to read on once the decoder
 // holds more than maxQueueBytes of one value: so neither a huge entry nor
-// an endless one grows its buffer.
+// an endless one grows its buffer. Without a decoder it only counts.
 type guard struct {
 	r    io.Reader
 	dec  *json.Decoder
@@ -133,11 +144,68 @@ type guard struct {
 }
 
 func (g *guard) Read(p []byte) (int, error) {
-	if g.read-g.dec.InputOffset() > maxQueueBytes {
+	if g.dec != nil && g.read-g.dec.InputOffset() > maxQueueBytes {
 		g.over = true
 		return 0, errEntry
 	}
 	n, err := g.r.Read(p)
 	g.read += int64(n)
 	return n, err
+}
+
+// countRest reads the rest of a JSON list whose next entry is the one a
+// decoder stood before, up to its closing ']', and returns how many
+// entries it holds: it counts the top-level commas and the first entry,
+// and holds nothing. What lies past the ']' is not read.
+func countRest(r io.Reader) (int, error) {
+	var (
+		buf      [32 << 10]byte
+		depth    int
+		inString bool
+		escaped  bool
+		n        int
+		seen     bool // a character of the current entry
+	)
+	for {
+		k, err := r.Read(buf[:])
+		for _, c := range buf[:k] {
+			switch {
+			case inString:
+				switch {
+				case escaped:
+					escaped = false
+				case c == '\\':
+					escaped = true
+				case c == '"':
+					inString = false
+				}
+			case c == '"':
+				inString, seen = true, true
+			case c == '[' || c == '{':
+				depth++
+				seen = true
+			case c == ']' && depth == 0:
+				if seen {
+					n++
+				}
+				return n, nil
+			case c == ']' || c == '}':
+				depth--
+			case c == ',' && depth == 0:
+				if seen {
+					n++
+				}
+				seen = false
+			case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			default:
+				seen = true
+			}
+		}
+		if err == io.EOF {
+			return n, io.ErrUnexpectedEOF
+		}
+		if err != nil {
+			return n, err
+		}
+	}
 }
