@@ -56,12 +56,13 @@ func TestHugeBrokersIntegration(t *testing.T) {
 	defer endless.Close()
 	hub := testhub.Start(t, "tcp://127.0.0.1:*", 500*time.Millisecond, fixtures+"ipc-01.json")
 	p := startProc(t, "--socket-dir=", "--endpoint", "fedmsg-hub="+hub.Endpoint, "--interval", "1s",
-		"--rabbitmq", "huge="+huge.URL, "--rabbitmq", "big="+big.URL, "--rabbitmq", "endless="+endless.URL, "--rabbitmq-interval", "8s")
+		"--rabbitmq", "huge="+huge.URL, "--rabbitmq", "big="+big.URL, "--rabbitmq", "endless="+endless.URL, "--rabbitmq-interval", "4s")
 	start := time.Now()
 	var (
 		lines           = map[string]float64{}
 		skipped, failed float64
 		polls           int
+		latency         float64 // the longest from a snapshot's arrival to its lines written
 	)
 	sc := bufio.NewScanner(p.stdout)
 	sc.Buffer(nil, 1<<20)
@@ -75,6 +76,9 @@ func TestHugeBrokersIntegration(t *testing.T) {
 			var x float64
 			fmt.Sscan(v, &x)
 			lines[strings.Trim(f[1], `"`)] = x
+			if strings.Contains(f[1], "latency_max") {
+				latency = max(latency, x)
+			}
 		}
 		skipped = lines["testhost/fedmsg-collectd/derive-huge_skipped_entries"]
 		failed = min(lines["testhost/fedmsg-collectd/derive-big_failed_polls"], lines["testhost/fedmsg-collectd/derive-endless_failed_polls"])
@@ -90,7 +94,7 @@ func TestHugeBrokersIntegration(t *testing.T) {
 	dropped := lines["testhost/fedmsg-collectd/derive-fedmsg-hub_dropped_snapshots"]
 	snapshots := lines["testhost/fedmsg-collectd/derive-fedmsg-hub_snapshots"] // as of the last tick
 	t.Logf("%d polls of a million queues and %v failed polls of 200 MB and endless answers in %v: peak RSS %d KiB; hub snapshots %v, dropped %v; latency max %v s",
-		polls, failed, took.Round(time.Second), hwm, snapshots, dropped, lines["testhost/fedmsg-collectd/duration-latency_max"])
+		polls, failed, took.Round(time.Second), hwm, snapshots, dropped, latency)
 	if polls < 3 || failed < 3 {
 		t.Fatalf("not 3 polls of each within 60 s; stderr:\n%s", p.stderr)
 	}
