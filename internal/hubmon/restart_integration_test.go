@@ -221,8 +221,10 @@ func TestSessionCyclesIntegration(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if n := w.st.Sessions.Load(); n != 201 {
-		t.Errorf("%d sessions counted, want 201", n)
+	// One session a cycle, or more: on a loaded host a silence of the
+	// 1 ms publisher past the idle limit makes a session reconnect.
+	if n := w.st.Sessions.Load(); n < 201 || n > 210 {
+		t.Errorf("%d sessions counted, want 201 (a few more on a loaded host)", n)
 	}
 }
 
