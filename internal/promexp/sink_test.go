@@ -94,8 +94,9 @@ func TestCounters(t *testing.T) {
 	}
 }
 
-// TestLiveness: hub_up follows the interval batches, and a hub no longer
-// watched (not a subject of the program's own batch) is dropped.
+// TestLiveness: hub_up follows the interval batches; a lost hub's
+// values leave the exposition until it is back; a hub no longer watched
+// (not a subject of the program's own batch) is dropped.
 func TestLiveness(t *testing.T) {
 	s := New(nil)
 	s.Write(report.Update{Snapshots: []report.Batch{snap(t0, 1)}})
@@ -105,12 +106,18 @@ func TestLiveness(t *testing.T) {
 	s.Write(report.Update{Tick: &report.Tick{Time: t0, Watched: []string{"fedmsg-hub"},
 		Liveness: []report.Batch{{Service: "fedmsg-hub", Time: t0, Values: []report.Value{{Kind: report.HubUp, V: 0}}}}}})
 	out := scrape(t, s, "")
-	if !strings.Contains(out, `fedmsg_hub_up{service="fedmsg-hub"} 0`) || !strings.Contains(out, `fedmsg_consumer_backlog{service="fedmsg-hub",consumer="A"} 7`) {
-		t.Errorf("a lost hub: hub_up 0 and its last values:\n%s", out)
+	if !strings.Contains(out, `fedmsg_hub_up{service="fedmsg-hub"} 0`) || strings.Contains(out, `consumer="A"`) ||
+		!strings.Contains(out, `fedmsg_hub_last_snapshot_age_seconds{service="fedmsg-hub"}`) {
+		t.Errorf("a lost hub: hub_up 0 and its age, none of its last values (they are not current):\n%s", out)
 	}
 	s.Write(report.Update{Snapshots: []report.Batch{snap(t0.Add(5*time.Second), 1)}})
-	if out := scrape(t, s, ""); !strings.Contains(out, `fedmsg_hub_up{service="fedmsg-hub"} 0`) {
+	out = scrape(t, s, "")
+	if !strings.Contains(out, `fedmsg_hub_up{service="fedmsg-hub"} 0`) {
 		t.Errorf("hub_up lost with a snapshot")
+	}
+	if !strings.Contains(out, `fedmsg_consumer_backlog{service="fedmsg-hub",consumer="A"} 7`) ||
+		!strings.Contains(out, `fedmsg_consumer_messages_in_total{service="fedmsg-hub",consumer="A"} 2`) {
+		t.Errorf("back: its values again, its counters going on:\n%s", out)
 	}
 	s.Write(report.Update{Tick: &report.Tick{Watched: []string{"other"}, Self: report.Batch{Service: report.SelfService, Subjects: []string{"other"},
 		Values: []report.Value{{Kind: report.Snapshots, Subject: 0, V: 9}, {Kind: report.LatencyP99, V: 0.001}}}}})

@@ -16,6 +16,13 @@ func takeUp(prev *hubState, service string, up float64) *hubState {
 		*next = *prev // shared slices: never changed once made
 	}
 	next.up = up
+	if up == 0 {
+		// Lost: its last values are not current. Only hub_up (and the
+		// snapshot's age) stays; the counters go on from where they
+		// were when it is back.
+		next.series = [numFamilies][]sample{}
+		next.hists = nil
+	}
 	return next
 }
 
