@@ -3,6 +3,7 @@ package netdata
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/report"
@@ -52,14 +53,16 @@ func (s *Sink) take(h *hub, b report.Batch) {
 func (s *Sink) emit(service string, h *hub) {
 	hubID := "fedmsg." + sanitize(service)
 	for _, c := range hubCharts {
-		s.chart(hubID+"_"+c.suffix, c, clean(service), clean(service)+": "+c.title, func(d dim) (float64, bool) {
+		s.chart(hubID+"_"+c.suffix, c, clean(service), clean(service)+": "+c.title, false, func(d dim) (float64, bool) {
 			return h.up, !math.IsNaN(h.up)
 		})
 	}
 	for _, cs := range h.consumers {
 		family := clean(service) + " " + clean(cs.name)
 		for _, c := range consumerCharts {
-			s.chart(cs.id+"_"+c.suffix, c, family, family+": "+c.title, func(d dim) (float64, bool) {
+			// A lost hub's last values are not current: gaps until it
+			// is back.
+			s.chart(cs.id+"_"+c.suffix, c, family, family+": "+c.title, h.up == 0, func(d dim) (float64, bool) {
 				if d.accu {
 					return cs.acc[d.kind], true
 				}
@@ -70,39 +73,69 @@ func (s *Sink) emit(service string, h *hub) {
 	}
 }
 
-// chart writes chart id's definition if not yet written, then its values.
-// A chart none of whose dimensions ever had a value (a broker queue's
-// workers for a hub's consumer) is not made.
-func (s *Sink) chart(id string, c chart, family, title string, value func(dim) (float64, bool)) {
+// chart writes chart id's definition if not yet written, then its values
+// (none when blank: gaps). A chart none of whose dimensions ever had a
+// value (a broker queue's workers for a hub's consumer) is not made, nor
+// a dimension that never had one (a broker's unacknowledged messages on a
+// hub's backlog chart); one that gets a value later is added then.
+func (s *Sink) chart(id string, c chart, family, title string, blank bool, value func(dim) (float64, bool)) {
 	w := s.w
 	var set [8]int64
-	var has [8]bool
-	any := false
+	var has uint8
 	for i, d := range c.dims {
 		v, ok := value(d)
 		x := math.Round(v * d.div)
 		if ok && !math.IsNaN(x) && math.Abs(x) <= 1e18 {
-			set[i], has[i], any = int64(x), true, true
+			set[i], has = int64(x), has|1<<i
 		}
 	}
-	if !s.defined[id] {
-		if !any {
-			return
-		}
-		s.defined[id] = true
-		fmt.Fprintf(w, "CHART %s '' '%s' '%s' '%s' '%s' %s %d %d '' 'fedmsg-collectd' 'fedmsg'\n",
-			id, title, c.units, family, c.context, c.typ, 70000+c.prio, s.updateEvery)
-		for _, d := range c.dims {
-			fmt.Fprintf(w, "DIMENSION %s '' %s 1 %d ''\n", d.id, d.alg, int64(d.div))
+	def, ok := s.defined[id]
+	if !ok && has == 0 {
+		return
+	}
+	s.emitted[id] = true
+	if dims := def.dims | has; !ok || dims != def.dims {
+		def = defined{dims: dims, head: fmt.Sprintf("CHART %s '' '%s' '%s' '%s' '%s' %s %d %d", id, title, c.units, family, c.context, c.typ, 70000+c.prio, s.updateEvery)}
+		s.defined[id] = def
+		fmt.Fprintf(w, "%s '' 'fedmsg-collectd' 'fedmsg'\n", def.head)
+		for i, d := range c.dims {
+			if def.dims&(1<<i) != 0 {
+				fmt.Fprintf(w, "DIMENSION %s '' %s 1 %d ''\n", d.id, d.alg, int64(d.div))
+			}
 		}
 	}
 	fmt.Fprintf(w, "BEGIN %s\n", id)
 	for i, d := range c.dims {
-		if has[i] { // else a gap
+		if has&(1<<i) != 0 && !blank { // else a gap
 			fmt.Fprintf(w, "SET %s = %d\n", d.id, set[i])
 		}
 	}
 	w.WriteString("END\n")
+}
+
+// defined is a chart as defined to Netdata: its CHART line without its
+// options, and the dimensions defined (bit i: the chart's dims[i]).
+type defined struct {
+	head string
+	dims uint8
+}
+
+// obsolete tells Netdata that the charts defined but not written this
+// update (a consumer gone from its hub, a hub no longer watched) are
+// obsolete, and forgets them.
+func (s *Sink) obsolete() {
+	var gone []string
+	for id := range s.defined {
+		if !s.emitted[id] {
+			gone = append(gone, id)
+		}
+	}
+	slices.Sort(gone) // the same input, the same output
+	for _, id := range gone {
+		fmt.Fprintf(s.w, "%s 'obsolete' 'fedmsg-collectd' 'fedmsg'\n", s.defined[id].head)
+		delete(s.defined, id)
+	}
+	clear(s.emitted)
 }
 
 // sanitize keeps letters, digits and _ of a name for a chart id.

@@ -83,7 +83,8 @@ type Sink struct {
 	updateEvery int
 	hubs        map[string]*hub
 	order       []string // services, in the order first seen
-	defined     map[string]bool
+	defined     map[string]defined
+	emitted     map[string]bool // charts written this update
 }
 
 type hub struct {
@@ -97,13 +98,10 @@ type consumer struct {
 	acc      map[report.Kind]float64 // accumulated counters
 }
 
-// maxDefined bounds the chart definitions remembered.
-const maxDefined = 50000
-
 // New returns a sink writing to w, charts updated every updateEvery
 // seconds.
 func New(w io.Writer, updateEvery int) *Sink {
-	return &Sink{w: bufio.NewWriter(w), updateEvery: updateEvery, hubs: map[string]*hub{}, defined: map[string]bool{}}
+	return &Sink{w: bufio.NewWriter(w), updateEvery: updateEvery, hubs: map[string]*hub{}, defined: map[string]defined{}, emitted: map[string]bool{}}
 }
 
 // Write takes in an update: every snapshot's values (exceptions add
@@ -123,14 +121,10 @@ func (s *Sink) Write(u report.Update) error {
 			s.hub(b.Service).up = v
 		}
 	}
-	if len(s.defined) > maxDefined {
-		// A hub renaming its consumers all the time: forget the charts
-		// defined (Netdata takes a definition again).
-		clear(s.defined)
-	}
 	for _, sv := range s.order {
 		s.emit(sv, s.hubs[sv])
 	}
+	s.obsolete()
 	return s.w.Flush()
 }
 

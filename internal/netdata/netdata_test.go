@@ -71,7 +71,41 @@ func TestProtocol(t *testing.T) {
 	if strings.Contains(out.String(), "CHART") || !strings.Contains(out.String(), "SET exceptions = 7\n") {
 		t.Errorf("second interval:\n%s", out.String())
 	}
-	// A hub no longer watched is no longer written.
+	if strings.Contains(first, "DIMENSION unacked") {
+		t.Errorf("a broker's dimension on a hub's chart:\n%s", first)
+	}
+	// A lost hub: its consumers' charts have gaps, not its last values.
+	out.Reset()
+	s.Write(tick([]report.Batch{{Service: "fedmsg-hub", Values: []report.Value{{Kind: report.HubUp, V: 0}}}}, "fedmsg-hub"))
+	if lost := out.String(); !strings.Contains(lost, "BEGIN fedmsg.fedmsg_hub_A_backlog\nEND\n") || !strings.Contains(lost, "SET up = 0\n") {
+		t.Errorf("a lost hub:\n%s", lost)
+	}
+	// A consumer gone from its hub: its charts are made obsolete, once.
+	out.Reset()
+	snap.Subjects, snap.Values = snap.Subjects[1:2], []report.Value{{Kind: report.Backlog, Subject: 0, V: 1}, {Kind: report.InService, Subject: 0, V: 2}}
+	u = tick([]report.Batch{{Service: "fedmsg-hub", Values: []report.Value{{Kind: report.HubUp, V: 1}}}}, "fedmsg-hub")
+	u.Snapshots = []report.Batch{snap}
+	s.Write(u)
+	gone := out.String()
+	if n := strings.Count(gone, "'obsolete'"); n != 5 || !strings.Contains(gone, "CHART fedmsg.fedmsg_hub_A_2_backlog '' 'fedmsg-hub A: Backlog' 'messages' 'fedmsg-hub A' 'fedmsg.consumer_backlog' line 70001 2 'obsolete' 'fedmsg-collectd' 'fedmsg'\n") {
+		t.Errorf("%d charts made obsolete, want 5 (3 of one consumer, 2 of the other A):\n%s", n, gone)
+	}
+	// A dimension that gets a value later is added.
+	if !strings.Contains(gone, "DIMENSION backlog '' absolute 1 1 ''\nDIMENSION unacked '' absolute 1 1 ''\nBEGIN fedmsg.fedmsg_hub_A_backlog\nSET backlog = 1\nSET unacked = 2\nEND\n") {
+		t.Errorf("unacked not added:\n%s", gone)
+	}
+	out.Reset()
+	s.Write(u)
+	if strings.Contains(out.String(), "obsolete") || strings.Contains(out.String(), "CHART") {
+		t.Errorf("obsolete twice, or defined again:\n%s", out.String())
+	}
+	// A hub no longer watched: its charts are made obsolete, then it is
+	// no longer written.
+	out.Reset()
+	s.Write(tick(nil, "other"))
+	if n := strings.Count(out.String(), "'obsolete'"); n != strings.Count(out.String(), "\n") || n != 3 {
+		t.Errorf("a forgotten hub: %d charts made obsolete, want 3 and nothing else:\n%s", n, out.String())
+	}
 	out.Reset()
 	s.Write(tick(nil, "other"))
 	if out.Len() != 0 {
