@@ -128,7 +128,7 @@ func TestNetdataIntegration(t *testing.T) {
 		want  map[string]float64
 	}{
 		{"fedmsg.fedmsg_hub_FMNConsumer_backlog", map[string]float64{"backlog": 42}},
-		{"fedmsg.fedmsg_hub_FMNConsumer_processing", map[string]float64{"p50": 0.1, "p95": 0.1, "p99": 0.1}},
+		{"fedmsg.fedmsg_hub_FMNConsumer_processing", map[string]float64{"p50": 100, "p95": 100, "p99": 100}}, // milliseconds
 		{"fedmsg.fedmsg_hub_up", map[string]float64{"up": 1}},
 	} {
 		eventually(t, 60*time.Second, tt.chart, func() (bool, string) {

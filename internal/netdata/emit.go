@@ -84,7 +84,7 @@ func (s *Sink) chart(id string, c chart, family, title string, blank bool, value
 	var has uint8
 	for i, d := range c.dims {
 		v, ok := value(d)
-		x := math.Round(v * d.div)
+		x := math.Round(v * d.unit * d.div)
 		if ok && !math.IsNaN(x) && math.Abs(x) <= 1e18 {
 			set[i], has = int64(x), has|1<<i
 		}
