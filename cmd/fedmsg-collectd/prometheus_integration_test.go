@@ -117,8 +117,24 @@ func TestPrometheusIntegration(t *testing.T) {
 	ep := "ipc://" + filepath.Join(dir, "monitoring-fedmsg-hub.socket")
 	testhub.Start(t, ep, 500*time.Millisecond, file)
 
+	// A second hub whose backlog shrinks from 400 to 20 and grows back,
+	// for the dashboard's drain and growth panels.
+	var cycle []string
+	for i := range 40 {
+		backlog, in, out := 400-20*i, 10, 30
+		if i >= 20 {
+			backlog, in, out = 20*(i-19), 30, 10
+		}
+		f := filepath.Join(dir, fmt.Sprintf("drain-%02d.json", i))
+		os.WriteFile(f, []byte(fmt.Sprintf(`{"consumers": [{"name": "DrainConsumer", "module": "m", "topic": "t", "initialized": true,
+		  "exceptions": 0, "backlog": %d, "headcount_in": %d, "headcount_out": %d, "times": [0.01]}], "producers": []}`, backlog, in, out)), 0o644)
+		cycle = append(cycle, f)
+	}
+	epDrain := "ipc://" + filepath.Join(dir, "monitoring-fedmsg-drain.socket")
+	testhub.Run(t, testhub.Config{Endpoint: epDrain, Period: 200 * time.Millisecond, Files: cycle})
+
 	exp := "127.0.0.1:" + freePortForCheck(t)
-	startDaemon(t, dir, "exporter", bin, "exporter", "--endpoint", ep, "--web.listen-address", exp, "--interval", "1s")
+	startDaemon(t, dir, "exporter", bin, "exporter", "--endpoint", ep, "--endpoint", epDrain, "--web.listen-address", exp, "--interval", "1s")
 	prom := "127.0.0.1:" + freePortForCheck(t)
 	rules, _ := filepath.Abs("../../docs/prometheus/alerts.yml")
 	cfg := fmt.Sprintf("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files: [%q]\n"+
@@ -150,10 +166,12 @@ func TestPrometheusIntegration(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return strings.Contains(string(b), "FedmsgExpectedWaitHigh"), string(b)
 	})
-	p50, s := promQuery(prom, `histogram_quantile(0.5, rate(fedmsg_consumer_processing_seconds_bucket[10s]))`)
+	p50, s := promQuery(prom, `histogram_quantile(0.5, rate(fedmsg_consumer_processing_seconds_bucket{consumer="FMNConsumer"}[10s]))`)
 	if p50 <= 0.05 || p50 > 0.1 {
 		t.Errorf("median processing time from the histogram %v, want within its bucket (0.05, 0.1]: %s", p50, s)
 	}
+
+	checkDashboard(t, prom)
 
 	// promtool accepts the exposition as scraped.
 	resp, err := http.Get("http://" + exp + "/metrics")
