@@ -60,6 +60,12 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		ctx, cancel = context.WithTimeout(ctx, duration)
 		defer cancel()
 	}
+	if f, ok := stdout.(*os.File); ok && !stream && term.IsTerminal(int(f.Fd())) {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		defer stopKeys(os.Stdin, cancel)()
+	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	if err := runDemo(ctx, sc, stages, host, demoSink(stdout, stream, sc.Speed), log); err != nil {
 		log.Error("demo stopped", "err", err)
@@ -73,7 +79,7 @@ func demoSink(stdout io.Writer, stream bool, speed float64) func(host string, ep
 	return func(host string, epoch time.Time) pipeline.Sink {
 		if f, ok := stdout.(*os.File); ok && !stream && term.IsTerminal(int(f.Fd())) {
 			fmt.Fprint(stdout, "\x1b[2J")
-			t := top.New(stdout, fmt.Sprintf("fedmsg-collectd demo: a simulated hub at %gx, in hub time (rates per hub second); Ctrl-C stops", speed))
+			t := top.New(stdout, fmt.Sprintf("fedmsg-collectd demo: a hub simulated at %gx, in its time; q or Ctrl-C stops", speed))
 			t.Epoch = epoch
 			return t
 		}

@@ -33,13 +33,14 @@ func TestDemoTerminalIntegration(t *testing.T) {
 		}
 		return string(out)
 	}
-	tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "20", bin+" demo --duration 60s; sleep 60")
+	// 80 columns: a row that did not fit would wrap, and not match.
+	tmux("new-session", "-d", "-s", session, "-x", "80", "-y", "20", bin+" demo --duration 60s; echo EXIT=$?; sleep 60")
 	t.Cleanup(func() { exec.Command("tmux", "-S", sock, "kill-server").Run() })
 
 	// A screen with every consumer's row and the hub up; then another one
 	// drawn over it, at a later hub time.
 	row := regexp.MustCompile(`(?m)^(\S+)\s+(\d+) \S+\s+([\d.]+)\s+([\d.]+)\s.*\s([\d.]+)\s+\d+\s*$`)
-	at := regexp.MustCompile(`fedmsg-hub: up, last snapshot \+(\S+),`)
+	at := regexp.MustCompile(`fedmsg-hub: up; snapshots every 5s, the latest (\S+) into the run`)
 	var first, screen string
 	deadline := time.Now().Add(40 * time.Second)
 	for time.Now().Before(deadline) {
@@ -59,11 +60,23 @@ func TestDemoTerminalIntegration(t *testing.T) {
 	if strings.Contains(screen, "PUTVAL") {
 		t.Errorf("PUTVAL lines on a terminal:\n%s", screen)
 	}
+	defer func() {
+		// Ctrl-C is a key the demo reads: it stops, with status 0.
+		tmux("send-keys", "-t", session, "C-c")
+		deadline := time.Now().Add(10 * time.Second)
+		for !strings.Contains(screen, "EXIT=") && time.Now().Before(deadline) {
+			screen = tmux("capture-pane", "-p", "-t", session)
+			time.Sleep(50 * time.Millisecond)
+		}
+		if !strings.Contains(screen, "EXIT=0") {
+			t.Errorf("after Ctrl-C:\n%s", screen)
+		}
+	}()
 	for _, m := range row.FindAllStringSubmatch(screen, -1) {
 		in, _ := strconv.ParseFloat(m[3], 64)
 		util, _ := strconv.ParseFloat(m[5], 64)
 		switch m[1] {
-		case "FedoraBadgesConsumer": // 20 msg/s of hub time, one worker
+		case "FedoraBadges": // FedoraBadgesConsumer: 20 msg/s of hub time, one worker
 			if in < 10 || in > 30 || util > 1.2 {
 				t.Errorf("badges in hub time: in %v/s, utilisation %v; want about 20 and under 1:\n%s", in, util, screen)
 			}

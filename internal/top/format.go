@@ -28,12 +28,40 @@ func rate(v float64) string {
 	return strconv.FormatFloat(v, 'f', 2, 64)
 }
 
-// util formats busy workers.
+// util formats busy workers: 4.20, 42.0, 420.
 func util(v float64) string {
-	if math.IsNaN(v) {
+	switch {
+	case math.IsNaN(v):
 		return "-"
+	case v >= 100:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	case v >= 10:
+		return strconv.FormatFloat(v, 'f', 1, 64)
 	}
 	return strconv.FormatFloat(v, 'f', 2, 64)
+}
+
+// fit returns s when it fits in w columns, else v in fewer digits with a
+// k, M or G suffix (a growth as +12k/s), else a mark that it does not
+// fit.
+func fit(s string, v float64, w int) string {
+	if len(s) <= w {
+		return s
+	}
+	sign, suffix := "", ""
+	if strings.HasPrefix(s, "+") {
+		sign, suffix = "+", "/s"
+	}
+	a := math.Abs(v)
+	for _, u := range []struct {
+		div  float64
+		name string
+	}{{1e3, "k"}, {1e6, "M"}, {1e9, "G"}} {
+		if c := sign + strconv.FormatFloat(a/u.div, 'f', 0, 64) + u.name + suffix; a >= u.div && len(c) <= w {
+			return c
+		}
+	}
+	return strings.Repeat("#", w)
 }
 
 // duration formats seconds as a person reads them: 0.41s, 12s, 3m04s,
@@ -61,10 +89,14 @@ func duration(s float64) string {
 
 var bars = []rune("▁▂▃▄▅▆▇█")
 
-// spark draws the values as bars scaled from 0 to their maximum; no value
-// is a blank.
+// sparkFloor is the least top of a trend's scale: a backlog of a few
+// messages draws low bars, not a spike.
+const sparkFloor = 10
+
+// spark draws the values as bars scaled from 0 to their maximum (at least
+// sparkFloor); no value is a blank.
 func spark(vs []float64) string {
-	hi := 0.0
+	hi := float64(sparkFloor)
 	for _, v := range vs {
 		if v > hi {
 			hi = v
@@ -75,8 +107,6 @@ func spark(vs []float64) string {
 		switch {
 		case math.IsNaN(v):
 			b.WriteByte(' ')
-		case hi == 0:
-			b.WriteRune(bars[0])
 		default:
 			b.WriteRune(bars[int(math.Round(v/hi*float64(len(bars)-1)))])
 		}

@@ -11,13 +11,14 @@ import (
 	"io"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/report"
 )
 
 // trendLen is how many backlogs the trend column draws.
-const trendLen = 8
+const trendLen = 6
 
 // Table is the sink. Write redraws the whole table.
 type Table struct {
@@ -166,17 +167,37 @@ func (t *Table) add(h *hub, b report.Batch) {
 	}
 }
 
+// rowFormat lays out a row in 79 columns, to fit a terminal of 80; the
+// cells are cut to their widths by fit.
+const rowFormat = "%-18.18s %7s %-6s %6s %6s %6s %7s %6s %4s %4s"
+
+// width is the most columns a line takes: a terminal of 80 wraps none.
+const width = 79
+
+// shortName is a consumer's name as its column shows it: without the
+// "Consumer" that ends most fedmsg consumers' names, when it is too long.
+func shortName(n string) string {
+	if len(n) > 18 {
+		n = strings.TrimSuffix(n, "Consumer")
+	}
+	return n
+}
+
 func (t *Table) draw() {
 	b := &t.buf
 	b.Reset()
 	b.WriteString("\x1b[H") // home; each line clears its rest
 	line := func(format string, a ...any) {
-		fmt.Fprintf(b, format, a...)
+		l := fmt.Sprintf(format, a...)
+		if r := []rune(l); len(r) > width {
+			l = string(r[:width]) // a long service name or notice
+		}
+		b.WriteString(l)
 		b.WriteString("\x1b[K\n")
 	}
 	line("%s", t.Title)
 	line("")
-	line("%-28s %8s %-8s %7s %7s %8s %9s %7s %5s %4s", "CONSUMER", "BACKLOG", "TREND", "IN/s", "OUT/s", "E[WAIT]", "DRAIN", "P95", "UTIL", "EXC")
+	line(rowFormat, "CONSUMER", "BACKLOG", "TREND", "IN/s", "OUT/s", "WAIT", "DRAIN", "P95", "UTIL", "EXC")
 	names := make([]string, 0, len(t.hubs))
 	for n := range t.hubs {
 		names = append(names, n)
@@ -184,7 +205,7 @@ func (t *Table) draw() {
 	slices.Sort(names)
 	for _, n := range names {
 		h := t.hubs[n]
-		state := "waiting for liveness"
+		state := "starting"
 		switch h.up {
 		case 1:
 			state = "up"
@@ -192,11 +213,11 @@ func (t *Table) draw() {
 			state = "DOWN"
 		}
 		line("")
-		at := h.last.Format("15:04:05")
+		at := "at " + h.last.Format("15:04:05")
 		if !t.Epoch.IsZero() {
-			at = "+" + duration(h.last.Sub(t.Epoch).Round(time.Second).Seconds())
+			at = duration(h.last.Sub(t.Epoch).Round(time.Second).Seconds()) + " into the run"
 		}
-		line("%s: %s, last snapshot %s, every %s", n, state, at, h.interval.Round(time.Millisecond))
+		line("%s: %s; snapshots every %s, the latest %s", n, state, h.interval.Round(time.Millisecond), at)
 		if h.up == 0 && h.notice != "" {
 			line("  %s", h.notice)
 		}
@@ -205,9 +226,11 @@ func (t *Table) draw() {
 			if g := r.v[colGrowth]; g > 0 {
 				drain = "+" + rate(g) + "/s"
 			}
-			line("%-28.28s %8s %-8s %7s %7s %8s %9s %7s %5s %4s",
-				r.name, count(r.v[colBacklog]), spark(r.trend), rate(r.v[colIn]), rate(r.v[colOut]),
-				duration(r.v[colWait]), drain, duration(r.v[colP95]), util(r.v[colUtil]), count(r.v[colExc]))
+			line(rowFormat,
+				shortName(r.name), fit(count(r.v[colBacklog]), r.v[colBacklog], 7), spark(r.trend),
+				fit(rate(r.v[colIn]), r.v[colIn], 6), fit(rate(r.v[colOut]), r.v[colOut], 6),
+				duration(r.v[colWait]), fit(drain, r.v[colGrowth], 7), duration(r.v[colP95]),
+				fit(util(r.v[colUtil]), r.v[colUtil], 4), fit(count(r.v[colExc]), r.v[colExc], 4))
 		}
 	}
 	b.WriteString("\x1b[J") // clear below

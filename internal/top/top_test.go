@@ -3,9 +3,11 @@ package top
 import (
 	"bytes"
 	"math"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/report"
 )
@@ -25,9 +27,10 @@ func TestFormats(t *testing.T) {
 		{rate(19.74), "19.7"},
 		{rate(250.4), "250"},
 		{count(358), "358"},
-		{spark([]float64{0, 1, 2, 4, 8}), "▁▂▃▅█"},
+		{spark([]float64{0, 1, 2, 4, 8}), "▁▂▂▄▇"}, // scaled to at least 10
+		{spark([]float64{0, 10, 20, 40, 80}), "▁▂▃▅█"},
 		{spark([]float64{0, 0}), "▁▁"},
-		{spark([]float64{math.NaN(), 3}), " █"},
+		{spark([]float64{math.NaN(), 30}), " █"},
 	} {
 		if tt.got != tt.want {
 			t.Errorf("got %q, want %q", tt.got, tt.want)
@@ -60,7 +63,7 @@ func TestTable(t *testing.T) {
 	}
 	s := out.String()
 	last := s[strings.LastIndex(s, "title"):]
-	for _, want := range []string{"fedmsg-hub: waiting for liveness, last snapshot 13:00:00, every 5s", "FMNConsumer", " 200 ▁▅█ ", "9.93", "38s", "+2.50/s"} {
+	for _, want := range []string{"fedmsg-hub: starting; snapshots every 5s, the latest at 13:00:00", "FMNConsumer", " 200 ▁▅█ ", "9.93", "38s", "+2.50/s"} {
 		if !strings.Contains(last, want) {
 			t.Errorf("screen lacks %q:\n%s", want, last)
 		}
@@ -89,5 +92,34 @@ func TestColumnsCoverCatalogue(t *testing.T) {
 		if shown == notShown(k) {
 			t.Errorf("kind %v: shown %v, left out on purpose %v", k, shown, notShown(k))
 		}
+	}
+}
+
+// TestEightyColumns: every line of the table fits a terminal of 80
+// columns, whatever the names and figures.
+func TestEightyColumns(t *testing.T) {
+	var out bytes.Buffer
+	tb := New(&out, "fedmsg-collectd demo: a simulated hub at 10x, in hub time (rates per hub second)")
+	tb.Epoch = time.Date(2026, 12, 2, 13, 0, 0, 0, time.UTC)
+	b := report.Batch{Service: "fedmsg-hub", Time: tb.Epoch.Add(100 * time.Hour), Interval: 5 * time.Second,
+		Subjects: []string{"SourceTarballHashConsumer", "AVeryLongConsumerNameIndeedThatGoesOn"}}
+	for i := range b.Subjects {
+		for _, k := range []report.Kind{report.Backlog, report.ArrivalRate, report.ServiceRate, report.ExpectedWait, report.P95, report.Utilization, report.Exceptions} {
+			b.Values = append(b.Values, report.Value{Kind: k, Subject: i, V: 999999})
+		}
+		b.Values = append(b.Values, report.Value{Kind: report.GrowthRate, Subject: i, V: 99.9})
+	}
+	for range trendLen + 2 {
+		tb.Write(report.Update{Snapshots: []report.Batch{b}})
+	}
+	s := out.String()
+	s = s[strings.LastIndex(s, "fedmsg-collectd demo"):]
+	for _, l := range strings.Split(regexp.MustCompile("\x1b\\[[A-Z]").ReplaceAllString(s, ""), "\n") {
+		if n := utf8.RuneCountInString(l); n > 79 {
+			t.Errorf("%d columns: %q", n, l)
+		}
+	}
+	if !strings.Contains(s, "SourceTarballHash ") {
+		t.Errorf("a long name without its Consumer:\n%s", s)
 	}
 }
