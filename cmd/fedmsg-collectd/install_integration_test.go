@@ -33,8 +33,10 @@ func readmeBlock(t *testing.T, marker string) string {
 // started as the block's systemctl line would start it, writes the RRD
 // files of every simulated consumer. It runs in a private mount
 // namespace: the machine's /usr/local/bin, collectd drop-in directory,
-// /run and /var/lib/collectd are not touched. The group fedmsg, which a
-// hub's package would make, is made and removed again if missing.
+// /run and /var/lib/collectd are not touched. Two cases, one after the
+// other: on a host without the hub's group yet (the steps make it; the hub
+// comes after, as its package would), then with the hub running. The
+// group fedmsg is removed again if the test made it.
 func TestDebianInstallIntegration(t *testing.T) {
 	t.Parallel()
 	testhub.Integration(t)
@@ -49,12 +51,6 @@ func TestDebianInstallIntegration(t *testing.T) {
 		t.Fatalf("the README's build line is not %q", build)
 	}
 	steps := readmeBlock(t, "<!-- TestDebianInstallIntegration")
-	if err := exec.Command("getent", "group", "fedmsg").Run(); err != nil {
-		if out, err := exec.Command("groupadd", "--system", "fedmsg").CombinedOutput(); err != nil {
-			t.Fatalf("groupadd: %v %s", err, out)
-		}
-		t.Cleanup(func() { exec.Command("groupdel", "fedmsg").Run() })
-	}
 
 	// The work directory holds the built binary and collectd.d/, as the
 	// README's "in the directory holding the binary" says; every user may
@@ -79,7 +75,30 @@ func TestDebianInstallIntegration(t *testing.T) {
 	os.WriteFile(filepath.Join(work, "collectd.d", "fedmsg.conf"), dropIn, 0o644)
 	os.WriteFile(filepath.Join(work, "steps.sh"), []byte(steps), 0o644)
 
-	logFile := filepath.Join(work, "collectd.log")
+	if exec.Command("getent", "group", "fedmsg").Run() != nil {
+		t.Cleanup(func() { exec.Command("groupdel", "fedmsg").Run() })
+		installCase(t, work, false)
+		if exec.Command("getent", "group", "fedmsg").Run() != nil {
+			t.Errorf("the steps did not make the group fedmsg")
+		}
+	} else {
+		t.Log("this host has a group fedmsg: the case of a host without it is not run")
+	}
+	installCase(t, work, true)
+}
+
+// installCase runs the steps in work in a private mount namespace, the
+// hub started before them (hubFirst) or after, and waits for collectd's
+// RRD files of its consumers.
+func installCase(t *testing.T, work string, hubFirst bool) {
+	t.Helper()
+	logFile := filepath.Join(work, fmt.Sprintf("collectd-%v.log", hubFirst))
+	hub := "./fedmsg-collectd simulate --bind ipc:///var/run/fedmsg/monitoring-fedmsg-hub.socket --group fedmsg --mode 770 --speed 5 &\n" +
+		"for i in $(seq 100); do [ -S /var/run/fedmsg/monitoring-fedmsg-hub.socket ] && break; sleep 0.1; done\n"
+	before, after := hub, ""
+	if !hubFirst {
+		before, after = "", hub
+	}
 	script := fmt.Sprintf(`set -euxo pipefail
 # Private copies of what the steps write to.
 conf=$(mktemp -d)
@@ -90,8 +109,7 @@ mount -t tmpfs tmpfs /run
 mkdir -p /var/lib/collectd
 mount -t tmpfs tmpfs /var/lib/collectd
 # The hub, as its package would run it: group fedmsg, mode 770.
-./fedmsg-collectd simulate --bind ipc:///var/run/fedmsg/monitoring-fedmsg-hub.socket --group fedmsg --mode 770 --speed 5 &
-for i in $(seq 100); do [ -S /var/run/fedmsg/monitoring-fedmsg-hub.socket ] && break; sleep 0.1; done
+%s
 # systemctl restart collectd: the stock configuration plus a log file.
 systemctl() {
   printf 'LoadPlugin logfile\n<Plugin logfile>\n  File "%%s"\n</Plugin>\nInclude "/etc/collectd/collectd.conf"\n' %q > ./stock-plus-log.conf
@@ -99,8 +117,9 @@ systemctl() {
 }
 export DEBIAN_FRONTEND=noninteractive
 source ./steps.sh
+%s
 wait
-`, logFile)
+`, before, logFile, after)
 	run := exec.Command("unshare", "--mount", "--propagation", "private", "bash", "-c", script)
 	run.Dir = work
 	var out testhub.Buffer
@@ -109,10 +128,10 @@ wait
 	if err := run.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
+	defer func() {
 		syscall.Kill(-run.Process.Pid, syscall.SIGTERM)
 		run.Wait()
-	})
+	}()
 
 	// The namespace's files, seen through the shell's root.
 	root := fmt.Sprintf("/proc/%d/root", run.Process.Pid)
@@ -132,13 +151,13 @@ wait
 	}
 	log, _ := os.ReadFile(logFile)
 	if len(found) != len(consumers) {
-		t.Fatalf("RRD files of %v after 60 s: %v\nsteps:\n%s\ncollectd log:\n%s", consumers, found, out.String(), log)
+		t.Fatalf("hub first %v: RRD files of %v after 60 s: %v\nsteps:\n%s\ncollectd log:\n%s", hubFirst, consumers, found, out.String(), log)
 	}
 	if !strings.Contains(out.String(), "hub group: fedmsg") {
-		t.Errorf("the steps did not read the hub's group off its socket:\n%s", out.String())
+		t.Errorf("the steps did not take the hub's group:\n%s", out.String())
 	}
 	if strings.Contains(string(log), "[error]") || !strings.Contains(string(log), "Initialization complete") {
-		t.Errorf("collectd's log has errors or no start:\n%s", log)
+		t.Errorf("hub first %v: collectd's log has errors or no start:\n%s", hubFirst, log)
 	}
 }
 
