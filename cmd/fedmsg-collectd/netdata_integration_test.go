@@ -63,9 +63,17 @@ func TestNetdataIntegration(t *testing.T) {
 	testhub.Start(t, ep, 500*time.Millisecond, file)
 
 	addr := "127.0.0.1:" + freePortForCheck(t)
-	for _, d := range []string{"etc", "log", "cache", "lib"} {
+	for _, d := range []string{"etc", "log", "cache", "lib", "health.d", "stock-health.d"} {
 		os.Mkdir(filepath.Join(dir, d), 0o755)
 	}
+	// The health alarms shipped, and no stock ones; a hub that is not
+	// there, whose source-down alarm must be raised.
+	health, err := os.ReadFile("../../docs/netdata/fedmsg-health.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "health.d", "fedmsg.conf"), health, 0o644)
+	gone := "fedmsg-gone=tcp://127.0.0.1:" + freePortForCheck(t)
 	conf := fmt.Sprintf(`[global]
   run as user = root
   hostname = testhost
@@ -79,6 +87,8 @@ func TestNetdataIntegration(t *testing.T) {
   lib = %[1]s/lib
   plugins = %[2]s
   home = %[1]s
+  health config = %[1]s/health.d
+  stock health config = %[1]s/stock-health.d
 [logs]
   error = %[1]s/log/error.log
   access = none
@@ -102,18 +112,18 @@ func TestNetdataIntegration(t *testing.T) {
   netdata monitoring = no
 [plugin:fedmsg]
   update every = 1
-  command options = --endpoint %[3]s
+  command options = --endpoint %[3]s --endpoint %[5]s
 [web]
   bind to = %[4]s
 [health]
-  enabled = no
+  enabled = yes
 [ml]
   enabled = no
 [registry]
   enabled = no
 [statsd]
   enabled = no
-`, dir, plugins, ep, addr)
+`, dir, plugins, ep, addr, gone)
 	os.WriteFile(filepath.Join(dir, "netdata.conf"), []byte(conf), 0o644)
 	startDaemon(t, dir, "netdata", "/usr/sbin/netdata", "-D", "-c", filepath.Join(dir, "netdata.conf"))
 	t.Cleanup(func() {
@@ -146,6 +156,31 @@ func TestNetdataIntegration(t *testing.T) {
 		got, body := netdataLast(addr, "fedmsg.fedmsg_hub_FMNConsumer_exceptions")
 		v, ok := got["exceptions"]
 		return ok && v >= 1 && v <= 3, body
+	})
+	// The shipped health file is loaded, and raises the source-down alarm
+	// of the hub that is not there: read through the API.
+	eventually(t, 60*time.Second, "the fedmsg_source_down alarm of fedmsg-gone", func() (bool, string) {
+		resp, err := http.Get("http://" + addr + "/api/v1/alarms?all")
+		if err != nil {
+			return false, err.Error()
+		}
+		defer resp.Body.Close()
+		var r struct {
+			Alarms map[string]struct {
+				Name, Chart, Status string
+			} `json:"alarms"`
+		}
+		b, _ := io.ReadAll(resp.Body)
+		json.Unmarshal(b, &r)
+		names := map[string]bool{}
+		raised := false
+		for _, a := range r.Alarms {
+			names[a.Name] = true
+			if a.Name == "fedmsg_source_down" && a.Chart == "fedmsg.fedmsg_gone_up" && a.Status == "CRITICAL" {
+				raised = true
+			}
+		}
+		return raised && names["fedmsg_expected_wait"], string(b)
 	})
 	if out, err := exec.Command("pgrep", "-f", "fedmsg.plugin 1").Output(); err != nil || len(out) == 0 {
 		t.Errorf("the plugin does not run as fedmsg.plugin with update_every 1: %v", err)
