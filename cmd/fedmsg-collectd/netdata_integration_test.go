@@ -112,7 +112,7 @@ func TestNetdataIntegration(t *testing.T) {
   netdata monitoring = no
 [plugin:fedmsg]
   update every = 1
-  command options = --endpoint %[3]s --endpoint %[5]s
+  command options = --idle-periods 1 --endpoint %[3]s --endpoint %[5]s
 [web]
   bind to = %[4]s
 [health]
