@@ -77,6 +77,7 @@ var built struct {
 // TestMain runs the tests, then removes the shared binary.
 func TestMain(m *testing.M) {
 	code := m.Run()
+	stopShared()
 	if built.dir != "" {
 		os.RemoveAll(built.dir)
 	}

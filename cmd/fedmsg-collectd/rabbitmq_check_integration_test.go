@@ -26,7 +26,7 @@ import (
 func TestRabbitMQCheckIntegration(t *testing.T) {
 	t.Parallel()
 	testhub.Integration(t)
-	conn, mgmt := startRabbitMQ(t)
+	conn, mgmt := sharedRabbitMQ(t)
 	api := func(method, path, body string) {
 		req, _ := http.NewRequest(method, "http://"+mgmt+path, strings.NewReader(body))
 		req.SetBasicAuth("guest", "guest")

@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -23,18 +25,29 @@ import (
 	"github.com/fedora-infra/fedmsg-collectd/internal/testhub"
 )
 
-// startRabbitMQ starts Debian's rabbitmq-server on loopback with its own
-// node name, ports, data directory and epmd, with the management plugin;
-// it returns an AMQP connection to it and the management API's address.
-// It is stopped when the test ends.
-func startRabbitMQ(t testing.TB) (conn *amqp.Connection, mgmt string) {
-	t.Helper()
+// rabbitBroker is Debian's rabbitmq-server run on loopback with its own
+// node name, ports, data directory and epmd, with the management plugin.
+type rabbitBroker struct {
+	mgmt, amqpURL, log string
+	stop               func()
+}
+
+// launchRabbitMQ starts a broker in dir and waits for its management API.
+func launchRabbitMQ(dir string) (*rabbitBroker, error) {
 	const server = "/usr/lib/rabbitmq/bin/rabbitmq-server"
 	if _, err := os.Stat(server); err != nil {
-		t.Fatal("rabbitmq-server is not installed (scripts/test installs Debian's rabbitmq-server)")
+		return nil, errors.New("rabbitmq-server is not installed (scripts/test installs Debian's rabbitmq-server)")
 	}
-	dir := t.TempDir()
-	port, mport, dport, eport := freePortForCheck(t), freePortForCheck(t), freePortForCheck(t), freePortForCheck(t)
+	var ports [4]string
+	for i := range ports {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		_, ports[i], _ = net.SplitHostPort(ln.Addr().String())
+		ln.Close()
+	}
+	port, mport, dport, eport := ports[0], ports[1], ports[2], ports[3]
 	conf := fmt.Sprintf("listeners.tcp.default = 127.0.0.1:%s\nmanagement.tcp.port = %s\nmanagement.tcp.ip = 127.0.0.1\n", port, mport)
 	os.WriteFile(filepath.Join(dir, "rabbitmq.conf"), []byte(conf), 0o644)
 	os.WriteFile(filepath.Join(dir, "enabled_plugins"), []byte("[rabbitmq_management].\n"), 0o644)
@@ -48,34 +61,100 @@ func startRabbitMQ(t testing.TB) (conn *amqp.Connection, mgmt string) {
 	cmd.Env, cmd.Stdout, cmd.Stderr = env, log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	t.Cleanup(func() {
+	b := &rabbitBroker{mgmt: "127.0.0.1:" + mport, amqpURL: "amqp://guest:guest@127.0.0.1:" + port + "/", log: log.Name()}
+	b.stop = func() {
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
 		cmd.Wait()
 		kill := exec.Command("epmd", "-kill") // epmd leaves the process group
 		kill.Env = env
 		kill.Run()
-		if t.Failed() {
-			b, _ := os.ReadFile(log.Name())
-			t.Logf("rabbitmq-server:\n%s", b)
-		}
-	})
-	mgmt = "127.0.0.1:" + mport
-	eventually(t, 60*time.Second, "the management API", func() (bool, string) {
-		resp, err := http.Get("http://guest:guest@" + mgmt + "/api/overview")
+	}
+	last := ""
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		resp, err := http.Get("http://guest:guest@" + b.mgmt + "/api/overview")
 		if err != nil {
-			return false, err.Error()
+			last = err.Error()
+			continue
 		}
 		resp.Body.Close()
-		return resp.StatusCode == 200, resp.Status
+		if resp.StatusCode == 200 {
+			return b, nil
+		}
+		last = resp.Status
+	}
+	b.stop()
+	out, _ := os.ReadFile(b.log)
+	return nil, fmt.Errorf("the management API did not answer within 60 s (%s); rabbitmq-server:\n%s", last, out)
+}
+
+// startRabbitMQ starts a broker of the test's own, stopped when it ends,
+// and returns an AMQP connection to it and the management API's address.
+func startRabbitMQ(t testing.TB) (conn *amqp.Connection, mgmt string) {
+	t.Helper()
+	b, err := launchRabbitMQ(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		b.stop()
+		if t.Failed() {
+			out, _ := os.ReadFile(b.log)
+			t.Logf("rabbitmq-server:\n%s", out)
+		}
 	})
-	conn, err := amqp.Dial("amqp://guest:guest@127.0.0.1:" + port + "/")
+	return dialRabbitMQ(t, b)
+}
+
+// shared is the broker the RabbitMQ tests share: one broker's start is
+// 10-15 s of both cores. It is stopped by TestMain.
+var shared struct {
+	once sync.Once
+	dir  string
+	b    *rabbitBroker
+	err  error
+}
+
+// sharedRabbitMQ returns an AMQP connection of the test's own to the
+// shared broker, started on first use, and its management API's address.
+// Tests on it use queues, vhosts and users of their own.
+func sharedRabbitMQ(t testing.TB) (conn *amqp.Connection, mgmt string) {
+	t.Helper()
+	shared.once.Do(func() {
+		if shared.dir, shared.err = os.MkdirTemp("", "fedmsg-rabbitmq-"); shared.err == nil {
+			shared.b, shared.err = launchRabbitMQ(shared.dir)
+		}
+	})
+	if shared.err != nil {
+		t.Fatal(shared.err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("rabbitmq-server's log: %s", shared.b.log)
+		}
+	})
+	return dialRabbitMQ(t, shared.b)
+}
+
+// stopShared stops the shared broker, if it was started.
+func stopShared() {
+	if shared.b != nil {
+		shared.b.stop()
+	}
+	if shared.dir != "" {
+		os.RemoveAll(shared.dir)
+	}
+}
+
+func dialRabbitMQ(t testing.TB, b *rabbitBroker) (*amqp.Connection, string) {
+	t.Helper()
+	conn, err := amqp.Dial(b.amqpURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	return conn, mgmt
+	return conn, b.mgmt
 }
 
 // putvals returns the values written for an identifier, with their times.
@@ -109,7 +188,7 @@ func lastPutval(out, ident string) (float64, bool) {
 func TestRabbitMQIntegration(t *testing.T) {
 	t.Parallel()
 	testhub.Integration(t)
-	conn, mgmt := startRabbitMQ(t)
+	conn, mgmt := sharedRabbitMQ(t)
 	pubCh, _ := conn.Channel()
 	if _, err := pubCh.QueueDeclare("fmn", true, false, false, false, nil); err != nil {
 		t.Fatal(err)
