@@ -175,7 +175,7 @@ func (s *Source) watch(name string) *model.Watched {
 	sv := s.service(name)
 	w := s.watched[sv]
 	if w == nil {
-		w = &model.Watched{Endpoint: model.Endpoint{Service: sv, Addr: s.Endpoint() + "#" + name}, Polled: true, Failed: s.failed}
+		w = &model.Watched{Endpoint: model.Endpoint{Service: sv, Addr: s.Endpoint() + "#" + name}, Polled: true, Failed: s.broker.Failed}
 		s.watched[sv] = w
 		s.order = append(s.order, sv)
 		s.vhosts[name] = 0

@@ -52,7 +52,6 @@ type Source struct {
 	watched  map[string]*model.Watched // vhosts, by service
 	order    []string
 	vhosts   map[string]int // watched vhosts: the answered polls since each was last listed
-	failed   int64          // polls failed, since the start
 	over     int            // queues past MaxQueues in the latest answer
 	logs     ratelog.Limiter
 	lastErr  string
@@ -145,7 +144,6 @@ func (s *Source) pollOnce(ctx context.Context, deliver func(model.Message)) {
 		s.mu.Lock()
 		s.lastErr = httppoll.Brief(err)
 		s.hopeless = httppoll.Permanent(err)
-		s.failed++
 		s.broker.Failed++
 		for _, w := range s.watched {
 			w.Failed++
