@@ -64,7 +64,7 @@ func demo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithCancel(ctx)
 		defer cancel()
-		defer stopKeys(os.Stdin, cancel)()
+		defer top.StopKeys(os.Stdin, cancel)()
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	if err := runDemo(ctx, sc, stages, host, demoSink(stdout, stream, sc.Speed), log); err != nil {

@@ -1,4 +1,4 @@
-package main
+package top
 
 import (
 	"os"
@@ -6,13 +6,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// stopKeys makes Ctrl-C and q on the terminal f keys the demo reads, not a
-// signal: the terminal stops making SIGINT of Ctrl-C (and echoing keys),
-// and either key calls stop. So the demo stops with status 0 however it
-// was started: under "go run", a SIGINT to the terminal's process group
-// made the go command exit 1. It returns what restores the terminal; on
-// anything but a terminal it does nothing.
-func stopKeys(f *os.File, stop func()) (restore func()) {
+// StopKeys makes Ctrl-C and q on the terminal f keys that the program
+// showing the table reads, not a signal: the terminal stops making SIGINT
+// of Ctrl-C (and echoing keys), and either key calls stop. So the demo
+// stops with status 0 however it was started: under "go run", a SIGINT to
+// the terminal's process group made the go command exit 1. It returns
+// what restores the terminal; on anything but a terminal it does nothing.
+func StopKeys(f *os.File, stop func()) (restore func()) {
 	fd := int(f.Fd())
 	old, err := unix.IoctlGetTermios(fd, unix.TCGETS)
 	if err != nil {
