@@ -2,13 +2,9 @@ package main
 
 import (
 	"encoding/json"
-	"io"
 	"math"
-	"net/http"
-	"net/url"
 	"os"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -84,29 +80,12 @@ func checkDashboard(t *testing.T, prom string) {
 // promCount runs an instant query and returns how many of its series
 // have a number (not NaN), with the answer.
 func promCount(addr, q string) (int, string) {
-	resp, err := http.Get("http://" + addr + "/api/v1/query?query=" + url.QueryEscape(q))
-	if err != nil {
-		return 0, err.Error()
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	var r struct {
-		Status string
-		Data   struct {
-			Result []struct {
-				Value [2]any `json:"value"`
-			} `json:"result"`
-		} `json:"data"`
-	}
-	if err := json.Unmarshal(body, &r); err != nil || r.Status != "success" {
-		return 0, string(body)
-	}
+	vs, body := promValues(addr, q)
 	n := 0
-	for _, res := range r.Data.Result {
-		s, _ := res.Value[1].(string)
-		if v, err := strconv.ParseFloat(s, 64); err == nil && !math.IsNaN(v) {
+	for _, v := range vs {
+		if !math.IsNaN(v) {
 			n++
 		}
 	}
-	return n, string(body)
+	return n, body
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
@@ -68,28 +69,43 @@ func eventually(t testing.TB, within time.Duration, what string, f func() (bool,
 // promQuery asks Prometheus' HTTP API for an instant vector with one
 // sample and returns its value.
 func promQuery(addr, q string) (float64, string) {
+	vs, body := promValues(addr, q)
+	if len(vs) != 1 || math.IsNaN(vs[0]) {
+		return 0, body // fails the callers' ranges
+	}
+	return vs[0], body
+}
+
+// promValues runs an instant query and returns its series' values (NaN
+// for one that is not a number), with the answer; none if it failed.
+func promValues(addr, q string) ([]float64, string) {
 	resp, err := http.Get("http://" + addr + "/api/v1/query?query=" + url.QueryEscape(q))
 	if err != nil {
-		return 0, err.Error()
+		return nil, err.Error()
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	var r struct {
-		Data struct {
+		Status string
+		Data   struct {
 			Result []struct {
 				Value [2]any `json:"value"`
 			} `json:"result"`
 		} `json:"data"`
 	}
-	if err := json.Unmarshal(body, &r); err != nil || len(r.Data.Result) != 1 {
-		return 0, string(body)
+	if err := json.Unmarshal(body, &r); err != nil || r.Status != "success" {
+		return nil, string(body)
 	}
-	s, _ := r.Data.Result[0].Value[1].(string)
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		return 0, string(body)
+	vs := make([]float64, len(r.Data.Result))
+	for i, res := range r.Data.Result {
+		s, _ := res.Value[1].(string)
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			v = math.NaN()
+		}
+		vs[i] = v
 	}
-	return v, string(body)
+	return vs, string(body)
 }
 
 // TestPrometheusIntegration: Debian's Prometheus scrapes the exporter,
