@@ -15,7 +15,6 @@ import (
 // socket (or of the first directory on its path this process cannot
 // enter), and what to change. It is for a log line, once.
 func AccessHint(path string) string {
-	who := fmt.Sprintf("running as user %s (%d), groups %s", userName(os.Geteuid()), os.Geteuid(), groupNames())
 	// The first directory that cannot be entered is the obstacle, not
 	// the socket.
 	dir := filepath.Dir(path)
@@ -28,10 +27,23 @@ func AccessHint(path string) string {
 			break
 		}
 	}
-	target, need := path, "write"
 	if blocked != "" {
-		target, need = blocked, "search (x)"
+		return hint(blocked, "connecting needs search (x) permission on it", "or give the hub a wider moksha.monitoring.socket.mode")
 	}
+	return hint(path, "connecting needs write permission on it", "or give the hub a wider moksha.monitoring.socket.mode")
+}
+
+// DirHint explains a permission error listing dir, as AccessHint does for
+// a socket: discovering sockets needs read and search permission on it.
+func DirHint(dir string) string {
+	return hint(dir, "discovering the sockets in it needs read (r) and search (x) permission on it", "or name the sockets with --endpoint")
+}
+
+// hint says who this process runs as, the owner, group and mode of
+// target, what the access needs, and what to change: join target's group,
+// or else.
+func hint(target, need, orElse string) string {
+	who := fmt.Sprintf("running as user %s (%d), groups %s", userName(os.Geteuid()), os.Geteuid(), groupNames())
 	fi, err := os.Stat(target)
 	if err != nil {
 		return fmt.Sprintf("%s; cannot stat %s: %v", who, target, err)
@@ -40,28 +52,9 @@ func AccessHint(path string) string {
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
 		owner, group = userName(int(st.Uid)), groupName(int(st.Gid))
 	}
-	return fmt.Sprintf("%s; %s is %s:%s mode %04o and connecting needs %s permission on it: "+
-		"run the plugin with group %s (collectd: Exec \"nobody:%s\"; a shell user: usermod -aG %s USER), "+
-		"or give the hub a wider moksha.monitoring.socket.mode",
-		who, target, owner, group, fi.Mode().Perm(), need, group, group, group)
-}
-
-// DirHint explains a permission error listing dir, as AccessHint does for
-// a socket: discovering sockets needs read and search permission on it.
-func DirHint(dir string) string {
-	who := fmt.Sprintf("running as user %s (%d), groups %s", userName(os.Geteuid()), os.Geteuid(), groupNames())
-	fi, err := os.Stat(dir)
-	if err != nil {
-		return fmt.Sprintf("%s; cannot stat %s: %v", who, dir, err)
-	}
-	owner, group := "?", "?"
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		owner, group = userName(int(st.Uid)), groupName(int(st.Gid))
-	}
-	return fmt.Sprintf("%s; %s is %s:%s mode %04o and discovering the sockets in it needs read (r) and search (x) permission on it: "+
-		"run the plugin with group %s (collectd: Exec \"nobody:%s\"; a shell user: usermod -aG %s USER), "+
-		"or name the sockets with --endpoint",
-		who, dir, owner, group, fi.Mode().Perm(), group, group, group)
+	return fmt.Sprintf("%s; %s is %s:%s mode %04o and %s: "+
+		"run the plugin with group %s (collectd: Exec \"nobody:%s\"; a shell user: usermod -aG %s USER), %s",
+		who, target, owner, group, fi.Mode().Perm(), need, group, group, group, orElse)
 }
 
 func userName(uid int) string {
