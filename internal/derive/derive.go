@@ -6,6 +6,8 @@
 package derive
 
 import (
+	"sort"
+
 	"github.com/fedora-infra/fedmsg-collectd/internal/analytics"
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
 	"github.com/fedora-infra/fedmsg-collectd/internal/report"
@@ -185,11 +187,8 @@ func appendBuckets(out []report.Value, i int, ts []float64) []report.Value {
 	sum := 0.0
 	for _, t := range ts {
 		sum += t
-		for b, le := range report.TimeBounds {
-			if t <= le {
-				n[b]++
-				break
-			}
+		if b := sort.SearchFloat64s(report.TimeBounds[:], t); b < len(n) {
+			n[b]++
 		}
 	}
 	out = append(out, report.Value{Kind: report.TimeCount, Subject: i, V: float64(len(ts))},

@@ -11,12 +11,14 @@ import (
 )
 
 // fleet returns a sink holding hubs hubs of 50 consumers with every value
-// a snapshot with analytics and processing times has.
+// a snapshot with analytics and processing times has, the times spread
+// over a decade.
 func fleet(hubs int) *Sink {
 	s := New(nil)
 	kinds := []report.Kind{report.Backlog, report.Exceptions, report.HeadcountIn, report.HeadcountOut,
 		report.ArrivalRate, report.ServiceRate, report.Wait, report.ExpectedWait, report.DrainTime,
 		report.P50, report.P95, report.P99, report.Utilization, report.TimeCount, report.TimeSum}
+	var tick report.Tick
 	for h := range hubs {
 		b := report.Batch{Service: fmt.Sprintf("hub%03d", h), Time: time.Unix(1796216400, 0), Interval: 5 * time.Second}
 		for c := range 50 {
@@ -24,13 +26,16 @@ func fleet(hubs int) *Sink {
 			for _, k := range kinds {
 				b.Values = append(b.Values, report.Value{Kind: k, Subject: c, V: 12.345})
 			}
+			// Times spread over a decade, 8 buckets: 9 bounds exposed.
 			for i := range report.TimeBounds {
-				b.Values = append(b.Values, report.Value{Kind: report.TimeLE0 + report.Kind(i), Subject: c, V: float64(i)})
+				b.Values = append(b.Values, report.Value{Kind: report.TimeLE0 + report.Kind(i), Subject: c, V: float64(min(max(i-29, 0), 8))})
 			}
 		}
 		s.Write(report.Update{Snapshots: []report.Batch{b}})
-		s.Write(report.Update{Tick: &report.Tick{Watched: []string{b.Service}, Liveness: []report.Batch{{Service: b.Service, Values: []report.Value{{Kind: report.HubUp, V: 1}}}}}})
+		tick.Watched = append(tick.Watched, b.Service)
+		tick.Liveness = append(tick.Liveness, report.Batch{Service: b.Service, Values: []report.Value{{Kind: report.HubUp, V: 1}}})
 	}
+	s.Write(report.Update{Tick: &tick})
 	return s
 }
 

@@ -177,7 +177,9 @@ func (s *Sink) writeHubs(w *bufio.Writer, om bool) {
 				for _, x := range h.hists {
 					l := h.labels[x.l]
 					for i, le := range leLabels {
-						line(fam.name, "_bucket", l, le, float64(x.c.buckets[i]))
+						if x.c.shown(i) {
+							line(fam.name, "_bucket", l, le, float64(x.c.buckets[i]))
+						}
 					}
 					line(fam.name, "_bucket", l, `,le="+Inf"`, float64(x.c.n))
 					line(fam.name, "_sum", l, "", x.c.sum)

@@ -63,6 +63,22 @@ type counts struct {
 	times             bool // the hub lists processing times
 }
 
+// shown says whether the bucket of bound i is exposed: only when it, or
+// the bucket above it, ever counted a time. Every bound of a bucket with
+// times is there, so histogram_quantile interpolates over the same bounds
+// as with all of them, and a consumer whose times fill a few buckets does
+// not cost a series for each of the 79.
+func (c *counts) shown(i int) bool {
+	below, above := uint64(0), c.n
+	if i > 0 {
+		below = c.buckets[i-1]
+	}
+	if i+1 < len(c.buckets) {
+		above = c.buckets[i+1]
+	}
+	return c.buckets[i] > below || above > c.buckets[i]
+}
+
 // New returns an empty Sink; now reads the clock for the snapshots' age
 // at a scrape (nil: time.Now).
 func New(now func() time.Time) *Sink {

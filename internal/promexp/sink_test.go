@@ -4,6 +4,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -31,8 +32,8 @@ func snap(at time.Time, in float64) report.Batch {
 			{Kind: report.Backlog, Subject: 2, V: 0},
 			{Kind: report.TimeCount, Subject: 2, V: 2},
 			{Kind: report.TimeSum, Subject: 2, V: 0.5},
-			{Kind: report.TimeLE0 + 3, Subject: 2, V: 1}, // le=0.05
-			{Kind: report.TimeLE0 + 5, Subject: 2, V: 2}, // le=0.5
+			{Kind: report.TimeLE0 + 37, Subject: 2, V: 1}, // le=0.05
+			{Kind: report.TimeLE0 + 47, Subject: 2, V: 2}, // le=0.5
 			{Kind: report.LastRanAge, Subject: 3, V: 10},
 			{Kind: report.Consumers, V: 3},
 		}}
@@ -145,5 +146,34 @@ func TestFamiliesCoverCatalogue(t *testing.T) {
 		if exposedOf(k) == notExposed[k] {
 			t.Errorf("kind %v: exposed %v, left out on purpose %v", k, exposedOf(k), notExposed[k])
 		}
+	}
+}
+
+// TestSparseBuckets: only the bounds of buckets that counted a time are
+// exposed, both of each: 3 times in (0.04, 0.05] and 1 in (0.25, 0.315].
+func TestSparseBuckets(t *testing.T) {
+	s := New(func() time.Time { return t0 })
+	b := report.Batch{Service: "fedmsg-hub", Time: t0, Interval: 5 * time.Second, Subjects: []string{"C"},
+		Values: []report.Value{{Kind: report.TimeCount, V: 4}, {Kind: report.TimeSum, V: 0.45}}}
+	for i, le := range report.TimeBounds {
+		n := 0.0
+		switch {
+		case le >= 0.315:
+			n = 4
+		case le >= 0.05:
+			n = 3
+		}
+		b.Values = append(b.Values, report.Value{Kind: report.TimeLE0 + report.Kind(i), V: n})
+	}
+	s.Write(report.Update{Snapshots: []report.Batch{b}})
+	var got []string
+	for _, l := range strings.Split(scrape(t, s, "text/plain"), "\n") {
+		if strings.HasPrefix(l, "fedmsg_consumer_processing_seconds_bucket") {
+			got = append(got, l[strings.Index(l, "le="):])
+		}
+	}
+	want := []string{`le="0.04"} 0`, `le="0.05"} 3`, `le="0.25"} 3`, `le="0.315"} 4`, `le="+Inf"} 4`}
+	if !slices.Equal(got, want) {
+		t.Errorf("buckets %q, want %q", got, want)
 	}
 }

@@ -87,8 +87,19 @@ const (
 )
 
 // TimeBounds are the upper bounds, in seconds, of the processing-time
-// buckets (kinds TimeLE0 on): from a millisecond of work to ten minutes.
-var TimeBounds = [...]float64{0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60, 600}
+// buckets (kinds TimeLE0 on): from 10 µs of work to ten minutes, ten a
+// decade (the R10 preferred numbers), so that a quantile interpolated
+// within a bucket is at most about 25 % off the one it estimates.
+var TimeBounds = [...]float64{
+	1e-05, 1.25e-05, 1.6e-05, 2e-05, 2.5e-05, 3.15e-05, 4e-05, 5e-05, 6.3e-05, 8e-05,
+	0.0001, 0.000125, 0.00016, 0.0002, 0.00025, 0.000315, 0.0004, 0.0005, 0.00063, 0.0008,
+	0.001, 0.00125, 0.0016, 0.002, 0.0025, 0.00315, 0.004, 0.005, 0.0063, 0.008,
+	0.01, 0.0125, 0.016, 0.02, 0.025, 0.0315, 0.04, 0.05, 0.063, 0.08,
+	0.1, 0.125, 0.16, 0.2, 0.25, 0.315, 0.4, 0.5, 0.63, 0.8,
+	1, 1.25, 1.6, 2, 2.5, 3.15, 4, 5, 6.3, 8,
+	10, 12.5, 16, 20, 25, 31.5, 40, 50, 63, 80,
+	100, 125, 160, 200, 250, 315, 400, 500, 600,
+}
 
 // Value is one value of a Batch.
 type Value struct {
