@@ -103,12 +103,12 @@ func TestBrokerLost(t *testing.T) {
 		}
 	}
 	wait("the broker up", func(s string) bool {
-		_, v := putvals(s, "h/rabbitmq-default/bool-hub_up")
+		_, v := putvals(s, "h/fedmsg_rabbitmq-default/bool-hub_up")
 		return len(v) > 0 && v[len(v)-1] == 1
 	})
 	broker.Close()
 	wait("the broker lost", func(s string) bool {
-		_, v := putvals(s, "h/rabbitmq-default/bool-hub_up")
+		_, v := putvals(s, "h/fedmsg_rabbitmq-default/bool-hub_up")
 		return len(v) > 0 && v[len(v)-1] == 0 && strings.Contains(s, `PUTNOTIF severity=failure`)
 	})
 	before := strings.Count(out.String(), `"h/stages/queue_length-In_to_Out_backlog"`)

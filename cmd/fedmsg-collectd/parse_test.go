@@ -106,7 +106,7 @@ func TestParseErrors(t *testing.T) {
 		"extra":              `unknown command "extra"`,
 		"-interval 1s extra": `unexpected argument "extra"`,
 		"--rabbitmq ftp://h": "want [NAME=]http(s)://HOST:PORT",
-		"--rabbitmq http://a --rabbitmq http://b":            "two brokers named rabbitmq",
+		"--rabbitmq http://a --rabbitmq http://b":            "two brokers named fedmsg_rabbitmq",
 		"--rabbitmq x=http://a --rabbitmq y=http://b":        "",
 		`--rabbitmq my"broker=http://a`:                      `service name "my\"broker": character '"' not allowed`,
 		"--rabbitmq http://a --rabbitmq-queues (":            "--rabbitmq-queues",

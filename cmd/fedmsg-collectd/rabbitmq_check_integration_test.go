@@ -115,7 +115,7 @@ func TestRabbitMQCheckIntegration(t *testing.T) {
 			"--interval", "1s", "--smoothing", "15s", "--hostname", "h"}, &out, &errs)
 	}()
 	defer func() { cancel(); <-done }()
-	const ident = "h/rabbitmq-default/duration-steady_expected_wait"
+	const ident = "h/fedmsg_rabbitmq-default/duration-steady_expected_wait"
 	eventually(t, 60*time.Second, "run's expected waits", func() (bool, string) {
 		_, v := putvals(out.String(), ident)
 		return len(v) >= 2, fmt.Sprint(v)

@@ -287,7 +287,7 @@ func TestRabbitMQIntegration(t *testing.T) {
 	mu.Unlock()
 	// The plugin writes once more after the queue is empty.
 	eventually(t, 20*time.Second, "a snapshot of the empty queue", func() (bool, string) {
-		at, v := putvals(out.String(), "h/rabbitmq-default/queue_length-fmn_backlog")
+		at, v := putvals(out.String(), "h/fedmsg_rabbitmq-default/queue_length-fmn_backlog")
 		return len(at) > 0 && at[len(at)-1] > emptied && v[len(v)-1] == 0, "no snapshot of the empty queue"
 	})
 	cancel()
@@ -297,7 +297,7 @@ func TestRabbitMQIntegration(t *testing.T) {
 
 	// Backlog: the broker's depth asked during the run against the value
 	// written for the same refresh of its statistics (5 s apart at most).
-	bat, bv := putvals(s, "h/rabbitmq-default/queue_length-fmn_backlog")
+	bat, bv := putvals(s, "h/fedmsg_rabbitmq-default/queue_length-fmn_backlog")
 	for _, d := range depths {
 		best := math.Inf(1)
 		for i := range bat {
@@ -310,7 +310,7 @@ func TestRabbitMQIntegration(t *testing.T) {
 		}
 	}
 	// Arrival rate: the last written while publishing, 30/s published.
-	rat, rv := putvals(s, "h/rabbitmq-default/operations_per_second-fmn_arrival_rate")
+	rat, rv := putvals(s, "h/fedmsg_rabbitmq-default/operations_per_second-fmn_arrival_rate")
 	rate := 0.0
 	for i := range rat {
 		if rat[i] < stopAt {
@@ -344,7 +344,7 @@ func TestRabbitMQIntegration(t *testing.T) {
 	}
 	var lags []float64
 	var waitErr, drainErr float64 // the largest relative errors
-	wat, wv := putvals(s, "h/rabbitmq-default/duration-fmn_expected_wait")
+	wat, wv := putvals(s, "h/fedmsg_rabbitmq-default/duration-fmn_expected_wait")
 	checked := 0
 	for i := range wat {
 		j := slices.Index(bat, wat[i])
@@ -379,7 +379,7 @@ func TestRabbitMQIntegration(t *testing.T) {
 	}
 	// Drain time: each written during the drain against when the queue
 	// emptied, from the moment it describes.
-	dat, dv := putvals(s, "h/rabbitmq-default/duration-fmn_drain_time")
+	dat, dv := putvals(s, "h/fedmsg_rabbitmq-default/duration-fmn_drain_time")
 	drains := 0
 	for i := range dat {
 		j := slices.Index(bat, dat[i])

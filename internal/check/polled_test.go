@@ -25,14 +25,14 @@ func (f fakePolled) Run(ctx context.Context, deliver func(model.Message)) {
 			case <-poll.C:
 			}
 		}
-		deliver(model.Message{Endpoint: model.Endpoint{Service: "rabbitmq-default"}, Arrival: t0.Add(time.Duration(i) * 5 * time.Second),
+		deliver(model.Message{Endpoint: model.Endpoint{Service: "fedmsg_rabbitmq-default"}, Arrival: t0.Add(time.Duration(i) * 5 * time.Second),
 			Period: 5 * time.Second, Snapshot: &model.Snapshot{Consumers: []model.Consumer{{Name: "q", Initialized: true,
 				Backlog: model.Some(3), Workers: model.Some(0), HeadcountIn: model.Some(1), HeadcountOut: model.Some(0)}}}})
 	}
 	<-ctx.Done()
 }
 func (fakePolled) Watched() []model.Watched {
-	return []model.Watched{{Endpoint: model.Endpoint{Service: "rabbitmq-default", Addr: "http://broker#/"}, Polled: true, LastError: "status 500"}}
+	return []model.Watched{{Endpoint: model.Endpoint{Service: "fedmsg_rabbitmq-default", Addr: "http://broker#/"}, Polled: true, LastError: "status 500"}}
 }
 
 // TestProbePolled: enough snapshots are checked (a queue without

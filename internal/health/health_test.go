@@ -125,11 +125,11 @@ func TestTrackerPeriodAndForget(t *testing.T) {
 // grace time, and its notification says why; it answering is okay.
 func TestTrackerPolled(t *testing.T) {
 	tr := &Tracker{IdlePeriods: 3}
-	broker := model.Watched{Endpoint: model.Endpoint{Service: "rabbitmq", Addr: "http://127.0.0.1:15672"}, Polled: true, LastError: "status 401 Unauthorized"}
+	broker := model.Watched{Endpoint: model.Endpoint{Service: "fedmsg_rabbitmq", Addr: "http://127.0.0.1:15672"}, Polled: true, LastError: "status 401 Unauthorized"}
 	tr.Check(at(0), []model.Watched{broker}, time.Second)
 	bs, notes := tr.Check(at(16), []model.Watched{broker}, time.Second)
 	if len(bs) != 1 || bs[0].Values[0].V != 0 || len(notes) != 1 || notes[0].Severity != report.Failure ||
-		notes[0].Message != "rabbitmq: no fresh figures from http://127.0.0.1:15672 since monitoring started 16s ago (status 401 Unauthorized)" {
+		notes[0].Message != "fedmsg_rabbitmq: no fresh figures from http://127.0.0.1:15672 since monitoring started 16s ago (status 401 Unauthorized)" {
 		t.Fatalf("batches %+v, notices %+v", bs, notes)
 	}
 	notes = tr.Heard(broker.Endpoint, at(20), 10*time.Second)

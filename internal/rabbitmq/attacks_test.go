@@ -84,7 +84,7 @@ func TestMoreAttacks(t *testing.T) {
 	  {"name":"ok","vhost":"/","messages_ready":1},` + strings.Join(qs, ",") + `]`
 	_, s := brokerFor(t, body)
 	got := collect(s)
-	if m := got["rabbitmq-default"]; m.Snapshot == nil || len(m.Snapshot.Consumers) != 1 || m.Snapshot.Consumers[0].Name != "ok" || m.Snapshot.Skipped != 1 {
+	if m := got["fedmsg_rabbitmq-default"]; m.Snapshot == nil || len(m.Snapshot.Consumers) != 1 || m.Snapshot.Consumers[0].Name != "ok" || m.Snapshot.Skipped != 1 {
 		t.Errorf("vhost /: %+v", m.Snapshot)
 	}
 	if w := s.Watched(); w[0].Skipped != 2+6 || len(w) != 1+MaxVHosts { // "/" is one of the vhosts

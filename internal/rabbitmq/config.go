@@ -36,7 +36,7 @@ type Config struct {
 // Register registers the flags that fill c on fs: the RabbitMQ source's
 // own.
 func (c *Config) Register(fs *flag.FlagSet) {
-	fs.Func("rabbitmq", "poll a RabbitMQ broker's management API, `[NAME=]URL` such as\nhttp://127.0.0.1:15672, repeatable; each vhost is service NAME-VHOST\n(NAME defaults to rabbitmq)", func(s string) error {
+	fs.Func("rabbitmq", "poll a RabbitMQ broker's management API, `[NAME=]URL` such as\nhttp://127.0.0.1:15672, repeatable; each vhost is service NAME-VHOST\n(NAME defaults to "+DefaultName+")", func(s string) error {
 		c.URLs = append(c.URLs, s)
 		return nil
 	})
@@ -101,7 +101,7 @@ func (c Config) Sources(log *slog.Logger) ([]*Source, error) {
 	var out []*Source
 	names := map[string]bool{}
 	for _, spec := range c.URLs {
-		name, raw, _, ok := model.NamedURL(spec, "rabbitmq")
+		name, raw, _, ok := model.NamedURL(spec, DefaultName)
 		if !ok {
 			return nil, fmt.Errorf("--rabbitmq %s: want [NAME=]http(s)://HOST:PORT", httppoll.Redact(raw))
 		}

@@ -47,7 +47,7 @@ func TestBadFieldSpoilsItsQueue(t *testing.T) {
 	 {"name":"e","vhost":"/","messages_ready":3,"message_stats":{"publish":{"deep":1}}}]`
 	_, s := brokerFor(t, body)
 	got := collect(s)
-	m := got["rabbitmq-default"]
+	m := got["fedmsg_rabbitmq-default"]
 	if m.Snapshot == nil {
 		t.Fatalf("no snapshot: %+v", got)
 	}
@@ -61,7 +61,7 @@ func TestBadFieldSpoilsItsQueue(t *testing.T) {
 	if w := s.Watched()[0]; w.Skipped != 8 || w.Failed != 0 {
 		t.Errorf("broker: %d entries counted as skipped (want 8), %d failed polls", w.Skipped, w.Failed)
 	}
-	if !got["rabbitmq"].Heartbeat {
+	if !got["fedmsg_rabbitmq"].Heartbeat {
 		t.Errorf("no heartbeat of the broker: %+v", got)
 	}
 }
@@ -78,7 +78,7 @@ func TestQueueCap(t *testing.T) {
 	var log strings.Builder
 	s.Logger = slogTo(&log)
 	for range 3 {
-		m := collect(s)["rabbitmq-default"]
+		m := collect(s)["fedmsg_rabbitmq-default"]
 		if n := len(m.Snapshot.Consumers); n != 10 || m.Snapshot.Consumers[9].Name != "q09" {
 			t.Fatalf("%d queues delivered, want the first 10", n)
 		}
@@ -184,7 +184,7 @@ func TestRedirects(t *testing.T) {
 	}
 	s = &Source{URL: srv.URL + "/here", User: "mon", Password: "s3cret", Interval: time.Second}
 	s.init()
-	if m := collect(s)["rabbitmq-default"]; m.Snapshot == nil || m.Snapshot.Consumers[0].Name != "good" {
+	if m := collect(s)["fedmsg_rabbitmq-default"]; m.Snapshot == nil || m.Snapshot.Consumers[0].Name != "good" {
 		t.Errorf("a redirect on the same server was not followed: %+v", m)
 	}
 }
@@ -194,7 +194,7 @@ func TestRedirects(t *testing.T) {
 func TestNeverAnswers(t *testing.T) {
 	b, s := brokerFor(t, "")
 	b.set(401, "")
-	if w := s.Watched(); len(w) != 1 || w[0].Endpoint.Service != "rabbitmq" {
+	if w := s.Watched(); len(w) != 1 || w[0].Endpoint.Service != "fedmsg_rabbitmq" {
 		t.Fatalf("watched before the first poll: %+v", w)
 	}
 	for range 3 {
@@ -235,7 +235,7 @@ func TestVanishedVHost(t *testing.T) {
 		}
 	}
 	for _, w := range s.Watched() {
-		if w.Endpoint.Service == "rabbitmq-default" {
+		if w.Endpoint.Service == "fedmsg_rabbitmq-default" {
 			t.Errorf("still watched: %+v", w)
 		}
 	}
@@ -268,7 +268,7 @@ func TestStagedRefresh(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, m := range s.snapshots(a, at) {
-			if m.Endpoint.Service == "rabbitmq-pubsub" && i > 0 {
+			if m.Endpoint.Service == "fedmsg_rabbitmq-pubsub" && i > 0 {
 				periods = append(periods, m.Period)
 			}
 		}

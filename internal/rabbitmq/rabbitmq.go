@@ -23,7 +23,7 @@ import (
 
 // Source polls one broker. Set its fields, then Run it.
 type Source struct {
-	// Name prefixes the services, default "rabbitmq".
+	// Name prefixes the services, default DefaultName.
 	Name string
 	// URL of the management API, http(s)://[user:password@]host:15672.
 	URL string
@@ -65,6 +65,11 @@ type totals struct {
 	publish, deliver float64
 }
 
+// DefaultName is a broker's NAME when none is given: the plugin name of
+// its collectd identifiers, which must not be the "rabbitmq" of
+// collectd's own RabbitMQ plugins.
+const DefaultName = "fedmsg_rabbitmq"
+
 // DefaultMaxBody caps an answer.
 const DefaultMaxBody = 64 << 20
 
@@ -95,7 +100,7 @@ func (s *Source) Run(ctx context.Context, deliver func(model.Message)) {
 
 func (s *Source) init() {
 	if s.Name == "" {
-		s.Name = "rabbitmq"
+		s.Name = DefaultName
 	}
 	if s.Timeout <= 0 {
 		s.Timeout = s.Interval / 2
@@ -127,7 +132,7 @@ func (s *Source) init() {
 func (s *Source) BrokerEndpoint() model.Endpoint {
 	name := s.Name
 	if name == "" {
-		name = "rabbitmq"
+		name = DefaultName
 	}
 	return model.Endpoint{Service: name, Addr: s.Endpoint()}
 }

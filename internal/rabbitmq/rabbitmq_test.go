@@ -89,7 +89,7 @@ func TestPoll(t *testing.T) {
 	if u, p, _ := r.BasicAuth(); u != "mon" || p != "s3cret" || r.URL.Path != "/api/queues" || r.URL.Query().Get("columns") != Columns {
 		t.Errorf("request %s %q, auth %s:%s", r.Method, r.URL, u, p)
 	}
-	pubsub, def := msgs["rabbitmq-pubsub"], msgs["rabbitmq-default"]
+	pubsub, def := msgs["fedmsg_rabbitmq-pubsub"], msgs["fedmsg_rabbitmq-default"]
 	if len(msgs) != 2 || pubsub.Snapshot == nil || def.Snapshot == nil {
 		t.Fatalf("services: %+v", msgs)
 	}
@@ -111,10 +111,10 @@ func TestPoll(t *testing.T) {
 	}
 	b.set(200, queues(130, 110))
 	msgs, _ = poll(t, s)
-	if len(msgs) != 1 || msgs["rabbitmq-pubsub"].Period != 2*MinSpacing {
+	if len(msgs) != 1 || msgs["fedmsg_rabbitmq-pubsub"].Period != 2*MinSpacing {
 		t.Fatalf("after a refresh: %+v", msgs)
 	}
-	pubsub = msgs["rabbitmq-pubsub"]
+	pubsub = msgs["fedmsg_rabbitmq-pubsub"]
 	if fmn := pubsub.Snapshot.Consumers[0]; fmn.HeadcountIn.V != 30 || fmn.HeadcountOut.V != 20 {
 		t.Errorf("deltas: in %v out %v, want 30 and 20", fmn.HeadcountIn, fmn.HeadcountOut)
 	}
@@ -123,7 +123,7 @@ func TestPoll(t *testing.T) {
 	}
 	b.set(200, queues(5, 4)) // the broker restarted
 	msgs, _ = poll(t, s)
-	if fmn := msgs["rabbitmq-pubsub"].Snapshot.Consumers[0]; fmn.HeadcountIn.V != 5 || fmn.HeadcountOut.V != 4 {
+	if fmn := msgs["fedmsg_rabbitmq-pubsub"].Snapshot.Consumers[0]; fmn.HeadcountIn.V != 5 || fmn.HeadcountOut.V != 4 {
 		t.Errorf("after a reset: in %v out %v, want 5 and 4", fmn.HeadcountIn, fmn.HeadcountOut)
 	}
 	// Unchanged figures still give a snapshot when the last is stale.
@@ -135,7 +135,7 @@ func TestPoll(t *testing.T) {
 	s.Queues = regexp.MustCompile("^fmn$")
 	b.set(200, queues(6, 5))
 	msgs, _ = poll(t, s)
-	if m := msgs["rabbitmq-pubsub"]; m.Snapshot == nil || len(m.Snapshot.Consumers) != 1 {
+	if m := msgs["fedmsg_rabbitmq-pubsub"]; m.Snapshot == nil || len(m.Snapshot.Consumers) != 1 {
 		t.Errorf("selection: %+v", msgs)
 	}
 	s.VHost, s.User, s.Password = "/pubsub", "other", "pw"
