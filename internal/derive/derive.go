@@ -180,8 +180,8 @@ func stats(ts []float64) (lo, hi, mean float64) {
 	return lo, hi, sum / float64(len(ts))
 }
 
-// appendBuckets appends the count, the sum and the cumulative bucket
-// counts of the processing times ts of subject i.
+// appendBuckets appends the count, the sum and the counts of the buckets
+// that hold any of the processing times ts of subject i.
 func appendBuckets(out []report.Value, i int, ts []float64) []report.Value {
 	var n [len(report.TimeBounds)]float64
 	sum := 0.0
@@ -193,10 +193,10 @@ func appendBuckets(out []report.Value, i int, ts []float64) []report.Value {
 	}
 	out = append(out, report.Value{Kind: report.TimeCount, Subject: i, V: float64(len(ts))},
 		report.Value{Kind: report.TimeSum, Subject: i, V: sum})
-	acc := 0.0
 	for b := range n {
-		acc += n[b]
-		out = append(out, report.Value{Kind: report.TimeLE0 + report.Kind(b), Subject: i, V: acc})
+		if n[b] > 0 {
+			out = append(out, report.Value{Kind: report.TimeLE0 + report.Kind(b), Subject: i, V: n[b]})
+		}
 	}
 	return out
 }

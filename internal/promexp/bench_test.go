@@ -27,8 +27,8 @@ func fleet(hubs int) *Sink {
 				b.Values = append(b.Values, report.Value{Kind: k, Subject: c, V: 12.345})
 			}
 			// Times spread over a decade, 8 buckets: 9 bounds exposed.
-			for i := range report.TimeBounds {
-				b.Values = append(b.Values, report.Value{Kind: report.TimeLE0 + report.Kind(i), Subject: c, V: float64(min(max(i-29, 0), 8))})
+			for i := 30; i < 38; i++ {
+				b.Values = append(b.Values, report.Value{Kind: report.TimeLE0 + report.Kind(i), Subject: c, V: 1})
 			}
 		}
 		s.Write(report.Update{Snapshots: []report.Batch{b}})

@@ -156,14 +156,12 @@ func TestSparseBuckets(t *testing.T) {
 	b := report.Batch{Service: "fedmsg-hub", Time: t0, Interval: 5 * time.Second, Subjects: []string{"C"},
 		Values: []report.Value{{Kind: report.TimeCount, V: 4}, {Kind: report.TimeSum, V: 0.45}}}
 	for i, le := range report.TimeBounds {
-		n := 0.0
-		switch {
-		case le >= 0.315:
-			n = 4
-		case le >= 0.05:
-			n = 3
+		switch le {
+		case 0.05:
+			b.Values = append(b.Values, report.Value{Kind: report.TimeLE0 + report.Kind(i), V: 3})
+		case 0.315:
+			b.Values = append(b.Values, report.Value{Kind: report.TimeLE0 + report.Kind(i), V: 1})
 		}
-		b.Values = append(b.Values, report.Value{Kind: report.TimeLE0 + report.Kind(i), V: n})
 	}
 	s.Write(report.Update{Snapshots: []report.Batch{b}})
 	var got []string

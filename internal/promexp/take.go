@@ -91,7 +91,12 @@ func takeHub(prev *hubState, b report.Batch) *hubState {
 		case k == report.TimeSum:
 			counted(i).sum += count(v.V)
 		case k >= report.TimeLE0:
-			counted(i).buckets[k-report.TimeLE0] += uint64(count(v.V))
+			// A bucket's own count adds to it and to every bucket above:
+			// the exposition's buckets are cumulative.
+			c, n := counted(i), uint64(count(v.V))
+			for b := k - report.TimeLE0; int(b) < len(c.buckets); b++ {
+				c.buckets[b] += n
+			}
 		default:
 			if f, ok := familyOf[k]; ok {
 				counted(i) // a consumer has counters even before it counts

@@ -101,7 +101,7 @@ var catalogue = [...]Info{
 
 	TimeCount: {"processing_count", "", Entry, Bucket, "Processing times listed since the previous snapshot."},
 	TimeSum:   {"processing_sum", "seconds", Entry, Bucket, "Sum of the processing times listed since the previous snapshot."},
-	TimeLE0:   {"processing_bucket", "", Entry, Bucket, "Processing times since the previous snapshot at most a bound of TimeBounds."},
+	TimeLE0:   {"processing_bucket", "", Entry, Bucket, "Processing times since the previous snapshot within a bucket of TimeBounds (above the previous bound, at most its own)."},
 }
 
 // Info returns what the catalogue says of k. The kinds of the

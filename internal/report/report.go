@@ -81,7 +81,10 @@ const (
 	// processing times the hub listed since the previous publish.
 	TimeCount // how many
 	TimeSum   // seconds: their sum
-	TimeLE0   // how many took at most TimeBounds[0] seconds; TimeLE0+i for TimeBounds[i]
+	// TimeLE0+i: how many took more than TimeBounds[i-1] seconds (0 for
+	// i = 0) and at most TimeBounds[i]: a bucket's own count, given only
+	// when not 0; those above the last bound are in TimeCount only.
+	TimeLE0
 
 	numKinds = TimeLE0 + Kind(len(TimeBounds))
 )
