@@ -1,8 +1,8 @@
 // Package analytics derives queue figures from a hub's successive
-// snapshots, per consumer: arrival and service rates, the wait estimated by
-// Little's law from exponentially smoothed backlog and arrival rate, the time
-// to drain a shrinking backlog (or its growth rate), processing time
-// percentiles and utilisation.
+// snapshots, per consumer: arrival and service rates, the mean wait by the
+// time-varying form of Little's law, the expected wait of a message arriving
+// now, the time to drain a shrinking backlog (or its growth rate), processing
+// time percentiles and utilisation.
 //
 // Everything is computed from the snapshots' own arrival times, so a
 // sequence of snapshots with made-up times gives the same values every time.
@@ -20,10 +20,6 @@ import (
 
 // DefaultSmoothing is the default time constant of the smoothing.
 const DefaultSmoothing = 60 * time.Second
-
-// minRate is the smoothed arrival rate, in messages per second, below which
-// the wait is unknown rather than a division by almost nothing.
-const minRate = 1e-3
 
 // resetAfter is how many smoothing constants of silence discard a
 // consumer's state: what was smoothed before says nothing of now.
@@ -43,10 +39,11 @@ type Hub struct {
 }
 
 type consumer struct {
-	backlog, in, out float64 // smoothed backlog, arrival and service rate
-	primed           bool    // the smoothed values hold at least one sample
-	gen              uint64
-	queue            queue // the short-horizon figures' state
+	in, out float64 // smoothed arrival and service rate
+	primed  bool    // the smoothed values hold at least one sample
+	gen     uint64
+	queue   queue  // the short-horizon figures' state
+	little  little // the backlog and departures over the smoothing window
 }
 
 // NewHub returns an empty state with the given smoothing time constant
@@ -66,24 +63,28 @@ type Consumer struct {
 }
 
 // Figures are what the analytics derive for one consumer from one
-// snapshot. A figure is not Valid when it cannot be known: the rates on a
-// consumer's first snapshot, the wait without arrivals, the drain time of a
-// growing backlog and the growth rate of a shrinking one, the percentiles
-// without times, the utilisation on a first snapshot.
+// snapshot. A figure is not Valid when it cannot be known: the rates and
+// the wait on a consumer's first snapshot, the wait while messages wait and
+// none leaves, the expected wait while the capacity is not known, the drain
+// time of a growing backlog and the growth rate of a shrinking one, the
+// percentiles without times, the utilisation on a first snapshot.
 type Figures struct {
 	// ArrivalRate and ServiceRate are smoothed headcounts per second.
 	ArrivalRate, ServiceRate model.Opt
-	// Wait is the smoothed backlog over the smoothed arrival rate, in
-	// seconds (Little's law): the mean wait over about the smoothing
-	// constant; 0 on an empty, idle queue.
+	// Wait is the mean wait of the messages that left the queue over the
+	// trailing smoothing constant, in seconds, by the time-varying form
+	// of Little's law: the area under the backlog over the window divided
+	// by the departures in it; 0 when no message waited.
 	Wait model.Opt
 	// ExpectedWait is how long a message arriving now waits for a worker,
-	// in seconds: the backlog over the service capacity; 0 when the
-	// backlog is empty.
+	// in seconds: the backlog over the consumers' capacity (from the
+	// processing times, or, without them, learned while the queue never
+	// emptied); 0 when the backlog is empty.
 	ExpectedWait model.Opt
-	// DrainTime is the backlog over the rate at which it shrinks (its
-	// trend over the last snapshots), while it shrinks, in seconds;
-	// GrowthRate the rate at which it grows, while it grows.
+	// DrainTime is the backlog over the rate at which it shrinks (the
+	// capacity less the arrivals, or its trend over the last snapshots),
+	// while it shrinks, in seconds; GrowthRate the rate at which it grows,
+	// while it grows.
 	DrainTime, GrowthRate model.Opt
 	// P50, P95 and P99 are percentiles of the processing times of the
 	// snapshot, in seconds.
@@ -116,7 +117,7 @@ func (h *Hub) Update(s model.Snapshot, cs []Consumer, out []Figures) []Figures {
 		// The first snapshot has no interval to divide its counts by.
 		clear(h.consumers)
 		for _, c := range cs {
-			h.consumers[c.Key] = newConsumer(h.gen, c, at)
+			h.consumers[c.Key] = h.newConsumer(c, at)
 		}
 		h.distribution(out, cs, 0)
 		return out
@@ -137,18 +138,22 @@ func (h *Hub) Update(s model.Snapshot, cs []Consumer, out []Figures) []Figures {
 		st := h.consumers[c.Key]
 		if st == nil {
 			// New, or back after an absence: start from its next snapshot.
-			h.consumers[c.Key] = newConsumer(h.gen, c, at)
+			h.consumers[c.Key] = h.newConsumer(c, at)
 			continue
 		}
 		st.gen = h.gen
 		if c.Backlog.Valid && c.HeadcountIn.Valid && c.HeadcountOut.Valid {
 			st.update(&out[i], c, window, alpha)
+			// The headcounts are of the last hub period: scaled to the
+			// time since the previous snapshot.
+			st.little.add(at, c.Backlog.V, c.HeadcountOut.V*dt/window)
+			if w, ok := st.little.wait(); ok {
+				out[i].Wait = model.Some(w)
+			}
 		}
 		if c.Backlog.Valid {
-			// After update: without processing times, the expected wait
-			// takes the service rate as of this snapshot.
-			st.queue.observe(at, c.Backlog.V, c.Times, window)
-			st.short(&out[i], c.Backlog.V)
+			st.queue.observe(observation(at, c), window)
+			st.short(&out[i], c.Backlog.V, opt(c.Workers))
 		}
 	}
 	if len(h.consumers) > len(cs) {
@@ -163,50 +168,50 @@ func (h *Hub) Update(s model.Snapshot, cs []Consumer, out []Figures) []Figures {
 	return out
 }
 
-// update smooths one consumer's sample and sets its rate figures.
+// update smooths one consumer's rates and sets them.
 func (st *consumer) update(f *Figures, c Consumer, window, alpha float64) {
-	in, served, backlog := c.HeadcountIn.V/window, c.HeadcountOut.V/window, c.Backlog.V
+	in, served := c.HeadcountIn.V/window, c.HeadcountOut.V/window
 	if !st.primed {
-		st.backlog, st.in, st.out, st.primed = backlog, in, served, true
+		st.in, st.out, st.primed = in, served, true
 	} else {
-		st.backlog += alpha * (backlog - st.backlog)
 		st.in += alpha * (in - st.in)
 		st.out += alpha * (served - st.out)
 	}
 	f.ArrivalRate, f.ServiceRate = model.Some(st.in), model.Some(st.out)
-	switch {
-	case backlog == 0 && c.HeadcountIn.V == 0:
-		// Empty and idle: no message waits, whatever waited before; the
-		// smoothed backlog forgets it too, or the next lone arrival
-		// would divide what is left of it by almost nothing.
-		st.backlog = 0
-		f.Wait = model.Some(0)
-	case st.in >= minRate:
-		f.Wait = model.Some(st.backlog / st.in)
-	}
 }
 
 // newConsumer returns the state of a consumer first seen in the snapshot
 // of time at (seconds).
-func newConsumer(gen uint64, c Consumer, at float64) *consumer {
-	st := &consumer{gen: gen}
+func (h *Hub) newConsumer(c Consumer, at float64) *consumer {
+	st := &consumer{gen: h.gen, little: little{window: h.smoothing.Seconds()}}
 	if c.Backlog.Valid {
-		st.queue.observe(at, c.Backlog.V, c.Times, 0)
+		st.queue.observe(observation(at, c), 0)
+		st.little.add(at, c.Backlog.V, 0)
 	}
 	return st
 }
 
+// observation is what the snapshot of time at (seconds) says of c's
+// queue.
+func observation(at float64, c Consumer) obs {
+	return obs{t: at, backlog: c.Backlog.V, in: opt(c.HeadcountIn), out: opt(c.HeadcountOut), workers: opt(c.Workers), times: c.Times}
+}
+
+// opt is o's value, NaN when not valid.
+func opt(o model.Opt) float64 {
+	if !o.Valid {
+		return math.NaN()
+	}
+	return o.V
+}
+
 // short sets the short-horizon figures: the expected wait, and the drain
 // time or the growth rate.
-func (st *consumer) short(f *Figures, backlog float64) {
-	if w, ok := st.queue.expectedWait(backlog); ok {
+func (st *consumer) short(f *Figures, backlog, workers float64) {
+	if w, ok := st.queue.expectedWait(backlog, workers); ok {
 		f.ExpectedWait = model.Some(w)
-	} else if st.out >= minRate {
-		// No processing times (a broker's queue): the backlog over the
-		// rate at which it is served.
-		f.ExpectedWait = model.Some(backlog / st.out)
 	}
-	drain, growth, isDrain, isGrowth := st.queue.drainOrGrowth(backlog)
+	drain, growth, isDrain, isGrowth := st.queue.drainOrGrowth(backlog, workers)
 	if isDrain {
 		f.DrainTime = model.Some(drain)
 	}

@@ -21,6 +21,8 @@ type sample struct {
 	session          int64
 	name             string // default "C"
 	period           float64
+	// workers, when set, are the consumers attached (a broker's queue).
+	workers *float64
 }
 
 func (s sample) snapshot() (model.Snapshot, []Consumer) {
@@ -39,6 +41,9 @@ func (s sample) snapshot() (model.Snapshot, []Consumer) {
 	}
 	c := model.Consumer{Name: name, Initialized: true, Backlog: model.Some(s.backlog),
 		HeadcountIn: model.Some(s.in), HeadcountOut: model.Some(s.out), Times: s.times, HasTimes: true}
+	if s.workers != nil {
+		c.Workers = model.Some(*s.workers)
+	}
 	return snap, []Consumer{{Key: name, Consumer: &c}}
 }
 
@@ -158,22 +163,21 @@ func TestMissedSnapshots(t *testing.T) {
 	}
 }
 
-// TestIrregularSmoothing: time-aware smoothing reaches 1-1/e of a step
-// after one time constant whatever the sampling.
-func TestIrregularSmoothing(t *testing.T) {
+// TestIrregularSampling: whatever the sampling, once the window holds only
+// messages that came after a step of the backlog from 0 to 100 at 10
+// messages a second, the wait is theirs: 10 s.
+func TestIrregularSampling(t *testing.T) {
 	for _, gaps := range [][]float64{{5}, {10}, {2, 7, 3, 11, 1, 6}} {
-		// 10 messages/s throughout; the backlog steps from 0 to 100 at 5 s.
 		ss := []sample{{at: 0, in: 50, out: 50}, {at: 5, in: 50, out: 50}}
 		at, i := 5.0, 0
-		for at < 65 {
-			gap := min(gaps[i%len(gaps)], 65-at)
+		for at < 90 {
+			gap := min(gaps[i%len(gaps)], 90-at)
 			at += gap
 			i++
 			ss = append(ss, sample{at: at, backlog: 100, in: 10 * gap, out: 10 * gap, period: gap})
 		}
 		res := run(ss)
-		// Smoothed backlog 100*(1-1/e) after 60 s, seen through the wait.
-		within(t, "smoothed wait after one time constant", res[len(res)-1]["C_wait"]*10, 100*(1-math.Exp(-1)), 0.01)
+		within(t, "wait", res[len(res)-1]["C_wait"], 10, 0.01)
 	}
 }
 
@@ -416,20 +420,23 @@ func TestAbsentConsumer(t *testing.T) {
 	}
 }
 
-// TestLoneArrivalAfterDrain: once a drained queue has been empty and idle,
-// a lone message taken at once gives a wait of 0, not what is left of the
-// smoothed backlog over a tiny arrival rate.
-func TestLoneArrivalAfterDrain(t *testing.T) {
+// TestWaitAfterDrain: after a drain the wait is what the last messages to
+// leave waited; once the queue has been empty and idle for a window it is
+// 0, and a lone message taken at once keeps it 0.
+func TestWaitAfterDrain(t *testing.T) {
 	ss := steady(10, 5, 10, 20, 400) // draining from 400
 	at := ss[len(ss)-1].at
-	ss = append(ss, sample{at: at + 5}, sample{at: at + 10, in: 1, out: 1})
+	for i := 1; i <= 14; i++ {
+		ss = append(ss, sample{at: at + 5*float64(i)})
+	}
+	ss = append(ss, sample{at: at + 75, in: 1, out: 1})
 	res := run(ss)
-	if w, ok := res[len(res)-3]["C_wait"]; !ok || w <= 1 {
-		t.Fatalf("while draining: wait %v, %v; want the drain's wait", w, ok)
+	if w, ok := res[len(ss)-14]["C_wait"]; !ok || w <= 1 {
+		t.Fatalf("just drained: wait %v, %v; want the drain's wait", w, ok)
 	}
 	for _, m := range res[len(res)-2:] {
-		if w := m["C_wait"]; w != 0 {
-			t.Errorf("empty queue: wait %v, want 0 (%v)", w, m)
+		if w, ok := m["C_wait"]; !ok || w != 0 {
+			t.Errorf("empty queue a window later: wait %v, %v, want 0 (%v)", w, ok, m)
 		}
 	}
 }

@@ -1,6 +1,9 @@
 package analytics
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // The short-horizon figures follow a consumer within a period or two of a
 // change, where the smoothed ones lag by about the smoothing constant:
@@ -17,6 +20,20 @@ const trendPoints = 3
 // periods.
 const shortHorizon = 10.0
 
+// capHorizon is the time constant, in seconds, of the smoothing of the
+// capacity learned: mostly the latest window in which it could be seen,
+// so it follows consumers that slow down or recover within a poll or two.
+const capHorizon = 2.5
+
+// inWindows is how many recent windows' arrival rates the drain time
+// takes the median of: robust to a burst, and following a change of load
+// within half as many windows.
+const inWindows = 12
+
+// drainHorizon is the time constant, in seconds, of the smoothing of the
+// capacity that the drain time takes, unless the consumers change speed.
+const drainHorizon = 30.0
+
 // point is a backlog at a time, in seconds.
 type point struct{ t, backlog float64 }
 
@@ -32,12 +49,39 @@ type queue struct {
 	// 1 until the consumer was seen saturated.
 	workers   float64
 	saturated bool // workers has been measured
+	// capacity is how many messages a second the consumers serve when
+	// they never wait for work, per consumer attached when their number
+	// is known (perWorker), lightly smoothed: learned in the windows where
+	// the queue never emptied, and kept through quiet periods, for it
+	// belongs to the consumers, not to the load. 0 until seen.
+	capacity  float64
+	perWorker bool
+	// steadyCap is the same, smoothed over drainHorizon: the drain time
+	// divides by the capacity less the arrival rate, often a small
+	// difference that the noise of one window would swing.
+	steadyCap float64
+	// prevWorkers is the consumers attached at the previous snapshot (NaN
+	// when unknown).
+	prevWorkers float64
+	// ins are the arrival rates of the last windows, the latest last
+	// (NaN: unknown), nIn how many are held.
+	ins [inWindows]float64
+	nIn int
 }
 
-// observe adds the snapshot's backlog at time t (seconds) and what its
-// processing times say, over window seconds since the previous snapshot
-// (0 on the first).
-func (q *queue) observe(t, backlog float64, times []float64, window float64) {
+// obs is what one snapshot says of a consumer's queue.
+type obs struct {
+	t, backlog float64 // seconds; messages
+	// in and out are the arrivals and departures since the previous
+	// snapshot, over the window; workers the consumers attached. NaN when
+	// unknown.
+	in, out, workers float64
+	times            []float64
+}
+
+// observe adds a snapshot, window seconds after the previous one (0 on
+// the first).
+func (q *queue) observe(o obs, window float64) {
 	prev, hadPrev := 0.0, q.n > 0
 	if hadPrev {
 		prev = q.trend[q.n-1].backlog
@@ -46,27 +90,37 @@ func (q *queue) observe(t, backlog float64, times []float64, window float64) {
 		copy(q.trend[:], q.trend[1:])
 		q.n--
 	}
-	q.trend[q.n] = point{t, backlog}
+	q.trend[q.n] = point{o.t, o.backlog}
 	q.n++
-	if len(times) == 0 {
-		return
-	}
-	sum := 0.0
-	for _, d := range times {
-		sum += d
-	}
 	beta := 1.0
 	if window > 0 {
 		beta = 1 - math.Exp(-window/shortHorizon)
+		if q.nIn == inWindows {
+			copy(q.ins[:], q.ins[1:])
+			q.nIn--
+		}
+		q.ins[q.nIn] = o.in / window
+		q.nIn++
 	}
-	if mean := sum / float64(len(times)); q.meanTime == 0 {
+	if window > 0 && hadPrev && o.out > 0 && prev >= o.out && o.backlog > 0 {
+		q.learnCapacity(o.out/window, o.workers, window)
+	}
+	q.prevWorkers = o.workers
+	if len(o.times) == 0 {
+		return
+	}
+	sum := 0.0
+	for _, d := range o.times {
+		sum += d
+	}
+	if mean := sum / float64(len(o.times)); q.meanTime == 0 {
 		q.meanTime = mean
 	} else {
 		q.meanTime += beta * (mean - q.meanTime)
 	}
 	// With messages waiting at both ends of the window, every worker was
 	// busy throughout: the busy workers are the workers.
-	if window > 0 && hadPrev && prev > 0 && backlog > 0 {
+	if window > 0 && hadPrev && prev > 0 && o.backlog > 0 {
 		busy := max(sum/window, 1)
 		if !q.saturated {
 			q.workers, q.saturated = busy, true
@@ -76,22 +130,61 @@ func (q *queue) observe(t, backlog float64, times []float64, window float64) {
 	}
 }
 
+// learnCapacity takes the rate served over a window in which the messages
+// waiting at its start outnumbered those served: the queue never emptied,
+// so the consumers never waited for work and served at capacity. With
+// the consumers' number known, and the same at both ends, it is learned
+// per consumer.
+func (q *queue) learnCapacity(served, workers, window float64) {
+	beta := 1 - math.Exp(-window/capHorizon)
+	per := !math.IsNaN(workers)
+	if per {
+		if workers != q.prevWorkers || workers <= 0 {
+			return
+		}
+		served /= workers
+	}
+	if q.capacity == 0 || per != q.perWorker {
+		q.capacity, q.steadyCap, q.perWorker = served, served, per
+		return
+	}
+	q.capacity += beta * (served - q.capacity)
+	q.steadyCap += (1 - math.Exp(-window/drainHorizon)) * (served - q.steadyCap)
+	if math.Abs(q.capacity-q.steadyCap) > 0.3*q.steadyCap {
+		// Not noise: the consumers changed speed.
+		q.steadyCap = q.capacity
+	}
+}
+
+// capacityNow is the consumers' capacity in messages a second, c as
+// learned rescaled to the consumers attached now; 0 when not known.
+func (q *queue) capacityNow(c, workers float64) float64 {
+	if q.perWorker && !math.IsNaN(workers) {
+		return c * workers
+	}
+	return c
+}
+
 // expectedWait returns how long a message arriving now waits for a
-// worker: the backlog over the service capacity (workers over the mean
-// processing time); 0 when the backlog is empty; not valid while no
-// processing time is known.
-func (q *queue) expectedWait(backlog float64) (float64, bool) {
+// worker: the backlog over the service capacity, from the processing
+// times (workers over the mean processing time) or, without them, as
+// learned; 0 when the backlog is empty; not valid while the capacity is
+// not known, or with no consumer attached.
+func (q *queue) expectedWait(backlog, workers float64) (float64, bool) {
 	switch {
 	case backlog == 0:
 		return 0, true
-	case q.meanTime == 0:
-		return 0, false
+	case q.meanTime > 0:
+		w := q.workers
+		if !q.saturated {
+			w = 1
+		}
+		return backlog * q.meanTime / w, true
 	}
-	workers := q.workers
-	if !q.saturated {
-		workers = 1
+	if c := q.capacityNow(q.capacity, workers); c > 0 {
+		return backlog / c, true
 	}
-	return backlog * q.meanTime / workers, true
+	return 0, false
 }
 
 // slope returns the backlog's trend in messages per second (least squares
@@ -129,8 +222,22 @@ func (q *queue) slope() (perSecond, lastStep float64, ok bool) {
 // trend and the last step must agree, in direction and within a factor of
 // four in rate, so neither is given on the turn (where the trend is near
 // nothing and the drain time would be days).
-func (q *queue) drainOrGrowth(backlog float64) (drain, growth float64, isDrain, isGrowth bool) {
+//
+// Without processing times and with the capacity known, a shrinking
+// backlog (on the last step) drains at the capacity less the arrival rate
+// (the median of the last windows'): given from the first step down, so a
+// burst that empties within a few snapshots has its drain time too.
+func (q *queue) drainOrGrowth(backlog, workers float64) (drain, growth float64, isDrain, isGrowth bool) {
 	s, step, ok := q.slope()
+	if ok && step < 0 && backlog > 0 && q.meanTime == 0 && q.nIn > 0 {
+		ins := q.ins[:q.nIn]
+		var sorted [inWindows]float64
+		copy(sorted[:], ins)
+		slices.Sort(sorted[:len(ins)])
+		if r := q.capacityNow(q.steadyCap, workers) - sorted[len(ins)/2]; r > 0 {
+			return backlog / r, 0, true, false
+		}
+	}
 	switch {
 	case !ok:
 	case s < 0 && step < 0 && backlog > 0 && s <= step/4:

@@ -34,11 +34,6 @@ type transient struct {
 	// or a burst: snapshots from then until the backlog empties are the
 	// drain snapshots.
 	drainFrom float64
-	// littleHolds: messages keep arriving, so Little's law has arrivals
-	// to divide by. After a burst followed by silence it has not: the
-	// arrival rate decays while the backlog drains, and W overestimates
-	// (the table shows by how much; expected_wait is the figure then).
-	littleHolds bool
 }
 
 var transients = []transient{
@@ -47,7 +42,7 @@ var transients = []transient{
 		// The real hub of the issue: 50 ms a message, one worker; 10/s,
 		// then 30/s for 90 s, then 5/s.
 		model:   sim.Model{Name: "C", Arrivals: steps([]float64{0, 120, 210}, []float64{10, 30, 5}), Service: sim.LogNormal(0.05, 0.2), Workers: 1},
-		horizon: 400, drainFrom: 210, littleHolds: true,
+		horizon: 400, drainFrom: 210,
 	},
 	{
 		name: "burst on an idle consumer, 4 workers",
@@ -60,7 +55,7 @@ var transients = []transient{
 		// 0.1 s a message on 3 workers (capacity 30/s): 20/s, then 45/s
 		// for 60 s, then 10/s.
 		model:   sim.Model{Name: "C", Arrivals: steps([]float64{0, 100, 160}, []float64{20, 45, 10}), Service: sim.Exponential(0.1), Workers: 3},
-		horizon: 320, drainFrom: 160, littleHolds: true,
+		horizon: 320, drainFrom: 160,
 	},
 }
 
@@ -147,22 +142,10 @@ func TestTransients(t *testing.T) {
 					}
 				}
 			}
-			// The true mean wait over the trailing smoothing window, as
-			// Little's law sees it: of the messages that arrived, weighted
-			// as the smoothing weighs time (exp(-age/T)), each with the
-			// time it waited up to now.
-			sum, weight := 0.0, 0.0
-			for _, w := range waits {
-				if w.Arrived <= s.at {
-					x := math.Exp(-(s.at - w.Arrived) / smoothing)
-					sum += x * (min(w.Started, s.at) - w.Arrived)
-					weight += x
-				}
-			}
-			// An empty, idle queue reports 0 by design (no message waits
-			// in it): not compared with what waited before.
-			if weight > 0 && sum/weight > 0.5 && !(s.backlog == 0 && s.f.Wait.Valid && s.f.Wait.V == 0) {
-				wait.add(s.f.Wait.V, sum/weight, s.f.Wait.Valid)
+			// The true mean wait of the messages that left in the
+			// trailing smoothing window.
+			if mean, ok := departedMean(waits, s.at, smoothing); ok && mean > 0.5 {
+				wait.add(s.f.Wait.V, mean, s.f.Wait.Valid)
 			}
 		}
 		row := func(figure string, e errs) {
@@ -171,7 +154,7 @@ func TestTransients(t *testing.T) {
 		}
 		row("drain_time (backlog > 10, draining)", drain)
 		row("expected_wait (backlog > 10)", expected)
-		row("wait, Little's law, against the trailing 60 s mean", wait)
+		row("wait, Little's law, against the mean of the last 60 s' departures", wait)
 		fmt.Fprintf(&table, "| %s | expected_wait < 1 s on an empty backlog | %d | %.0f %% | | | |\n", sc.name, idle.evaluated, 100*float64(idle.present)/float64(max(idle.evaluated, 1)))
 
 		if drain.evaluated < 3 || float64(drain.present) < 0.7*float64(drain.evaluated) || drain.quantile(0.5) > 0.20 {
@@ -185,8 +168,8 @@ func TestTransients(t *testing.T) {
 		if idle.present != idle.evaluated {
 			t.Errorf("%s: expected wait under 1 s on %d of %d snapshots with an empty backlog", sc.name, idle.present, idle.evaluated)
 		}
-		if sc.littleHolds && wait.quantile(0.5) > 0.35 {
-			t.Errorf("%s: Little's-law wait median error %.1f %% against the trailing mean, want <= 35 %%", sc.name, 100*wait.quantile(0.5))
+		if wait.quantile(0.5) > 0.10 {
+			t.Errorf("%s: Little's-law wait median error %.1f %% against the departures' mean, want <= 10 %%", sc.name, 100*wait.quantile(0.5))
 		}
 	}
 	t.Logf("error table:\n%s", table.String())
