@@ -24,7 +24,7 @@ type cum struct{ t, dep, arr float64 }
 // maxCum bounds the points kept: close ones are merged, and when even
 // the history of the messages still to leave is longer, its oldest part
 // is thinned.
-const maxCum = 48
+const maxCum = 24
 
 // add records a snapshot at time t (seconds) with its backlog and the
 // departures since the previous snapshot.
@@ -41,6 +41,9 @@ func (l *little) add(t, backlog, out float64) {
 			l.trim()
 			return
 		}
+	}
+	if l.pts == nil {
+		l.pts = make([]cum, 0, maxCum+1)
 	}
 	l.pts = append(l.pts, c)
 	l.trim()
@@ -76,23 +79,36 @@ func (l *little) depAt(t float64) float64 {
 	return a.dep + (b.dep-a.dep)*(t-a.t)/(b.t-a.t)
 }
 
-// when returns the time at which the curve f (dep or arr) reached n,
-// interpolated; the oldest point's time if it had already.
-func (l *little) when(n float64, f func(cum) float64) float64 {
-	k := sort.Search(len(l.pts), func(i int) bool { return f(l.pts[i]) >= n })
-	switch {
-	case k == 0:
-		return l.pts[0].t
-	case k == len(l.pts):
-		return l.pts[k-1].t
+// timeSpent returns the integral over n in [n0, n1] of the time at which
+// the curve f (dep or arr) reached n, linear between the points; taken as
+// the oldest point's time below it and the newest's above.
+func (l *little) timeSpent(n0, n1 float64, f func(cum) float64) float64 {
+	first, last := l.pts[0], l.pts[len(l.pts)-1]
+	sum := 0.0
+	if f(first) > n0 {
+		sum += (min(n1, f(first)) - n0) * first.t
 	}
-	a, b := l.pts[k-1], l.pts[k]
-	return a.t + (b.t-a.t)*(n-f(a))/(f(b)-f(a))
+	// The segments that reach past n0, up to the first that starts at n1.
+	k0 := max(sort.Search(len(l.pts), func(i int) bool { return f(l.pts[i]) > n0 }), 1)
+	for k := k0; k < len(l.pts); k++ {
+		a, b := l.pts[k-1], l.pts[k]
+		fa, fb := f(a), f(b)
+		if fa >= n1 {
+			break
+		}
+		lo, hi := max(fa, n0), min(fb, n1)
+		if hi <= lo {
+			continue
+		}
+		ta := a.t + (b.t-a.t)*(lo-fa)/(fb-fa)
+		tb := a.t + (b.t-a.t)*(hi-fa)/(fb-fa)
+		sum += (hi - lo) * (ta + tb) / 2
+	}
+	if n1 > f(last) {
+		sum += (n1 - max(n0, f(last))) * last.t
+	}
+	return sum
 }
-
-// samples is how many departures of the window the mean wait is taken
-// over, evenly spaced.
-const samples = 32
 
 // wait returns the mean wait of the messages that left in the window, in
 // seconds: 0 when none left and none waits; not valid when messages wait
@@ -108,16 +124,13 @@ func (l *little) wait() (float64, bool) {
 	if n1 <= n0 {
 		return 0, now.arr == now.dep
 	}
-	dep := func(c cum) float64 { return c.dep }
-	arr := func(c cum) float64 { return c.arr }
-	sum, known := 0.0, 0
-	for i := range samples {
-		n := n0 + (float64(i)+0.5)/samples*(n1-n0)
-		if n <= l.pts[0].arr && l.pts[0].dep == 0 {
-			continue // arrived before the first snapshot
-		}
-		sum += max(l.when(n, dep)-l.when(n, arr), 0)
-		known++
+	if l.pts[0].dep == 0 {
+		n0 = max(n0, l.pts[0].arr) // arrived before the first snapshot
 	}
-	return sum / float64(max(known, 1)), known > 0
+	if n1 <= n0 {
+		return 0, false
+	}
+	dep := l.timeSpent(n0, n1, func(c cum) float64 { return c.dep })
+	arr := l.timeSpent(n0, n1, func(c cum) float64 { return c.arr })
+	return max(dep-arr, 0) / (n1 - n0), true
 }

@@ -213,7 +213,7 @@ func Evaluate(b report.Batch, spec Spec) Result {
 				if v, ok := c.get(report.ExpectedWait); ok {
 					parts = append(parts, "expected wait "+value(c.name+"_expected_wait", v, "s", spec.Wait, c.raw+" expected wait"))
 				} else {
-					parts = append(parts, "no processing time known, no expected wait")
+					parts = append(parts, "no expected wait: capacity not seen yet")
 				}
 			}
 			if spec.Drain.Set() {

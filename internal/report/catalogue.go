@@ -66,7 +66,7 @@ var catalogue = [...]Info{
 
 	ArrivalRate:  {"arrival_rate", "messages/s", Entry, Gauge, "Messages queued per second, smoothed."},
 	ServiceRate:  {"service_rate", "messages/s", Entry, Gauge, "Messages a worker started per second, smoothed."},
-	Wait:         {"wait", "seconds", Entry, Gauge, "Little's law: smoothed backlog over smoothed arrival rate."},
+	Wait:         {"wait", "seconds", Entry, Gauge, "Mean wait of the messages that left in the last minute (Little's law, time-varying form)."},
 	ExpectedWait: {"expected_wait", "seconds", Entry, Gauge, "How long a message arriving now waits for a worker."},
 	DrainTime:    {"drain_time", "seconds", Entry, Gauge, "Time until a shrinking backlog is empty, from its trend; absent unless it shrinks."},
 	GrowthRate:   {"growth_rate", "messages/s", Entry, Gauge, "How fast a growing backlog grows, from its trend; absent unless it grows."},

@@ -39,7 +39,7 @@ const (
 	// Per consumer, derived (package analytics).
 	ArrivalRate  // messages per second, smoothed
 	ServiceRate  // messages per second, smoothed
-	Wait         // seconds: Little's law on the smoothed backlog and arrival rate
+	Wait         // seconds: mean wait of the messages that left in the last minute
 	ExpectedWait // seconds a message arriving now waits for a worker
 	DrainTime    // seconds until a shrinking backlog is empty
 	GrowthRate   // messages per second by which a growing backlog grows
