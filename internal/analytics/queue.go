@@ -26,8 +26,8 @@ const shortHorizon = 10.0
 const capHorizon = 2.5
 
 // inWindows is how many recent windows' arrival rates the drain time
-// takes the median of: robust to a burst, and following a change of load
-// within half as many windows.
+// takes the median of: robust to a burst; a change of load is followed
+// within two windows (queue.addIn).
 const inWindows = 12
 
 // drainHorizon is the time constant, in seconds, of the smoothing of the
@@ -95,12 +95,7 @@ func (q *queue) observe(o obs, window float64) {
 	beta := 1.0
 	if window > 0 {
 		beta = 1 - math.Exp(-window/shortHorizon)
-		if q.nIn == inWindows {
-			copy(q.ins[:], q.ins[1:])
-			q.nIn--
-		}
-		q.ins[q.nIn] = o.in / window
-		q.nIn++
+		q.addIn(o.in, window)
 	}
 	if window > 0 && hadPrev && o.out > 0 && prev >= o.out && o.backlog > 0 {
 		q.learnCapacity(o.out/window, o.workers, window)
@@ -154,6 +149,46 @@ func (q *queue) learnCapacity(served, workers, window float64) {
 		// Not noise: the consumers changed speed.
 		q.steadyCap = q.capacity
 	}
+}
+
+// addIn adds the arrivals of the latest window. When they and those of
+// the window before both differ from what the median of the older windows
+// makes expected, in the same direction and by more than chance allows
+// (three standard deviations of a Poisson count, and three messages), the
+// load changed: the older windows are dropped.
+func (q *queue) addIn(n, window float64) {
+	rate := n / window
+	if q.nIn >= 3 {
+		m, prev := median(q.ins[:q.nIn-1]), q.ins[q.nIn-1]
+		off := func(r float64) float64 {
+			e := m * window
+			if d := (r - m) * window; math.Abs(d) > 3*math.Sqrt(e)+3 {
+				return math.Copysign(1, d)
+			}
+			return 0
+		}
+		if d := off(rate); d != 0 && d == off(prev) {
+			q.ins[0], q.nIn = prev, 1
+		}
+	}
+	if q.nIn == inWindows {
+		copy(q.ins[:], q.ins[1:])
+		q.nIn--
+	}
+	q.ins[q.nIn] = rate
+	q.nIn++
+}
+
+// arrivalRate is the arrival rate the drain time takes: the median of the
+// last windows'.
+func (q *queue) arrivalRate() float64 { return median(q.ins[:q.nIn]) }
+
+// median returns the median of xs (the upper one of an even number).
+func median(xs []float64) float64 {
+	var sorted [inWindows]float64
+	n := copy(sorted[:], xs)
+	slices.Sort(sorted[:n])
+	return sorted[n/2]
 }
 
 // capacityNow is the consumers' capacity in messages a second, c as
@@ -230,11 +265,7 @@ func (q *queue) slope() (perSecond, lastStep float64, ok bool) {
 func (q *queue) drainOrGrowth(backlog, workers float64) (drain, growth float64, isDrain, isGrowth bool) {
 	s, step, ok := q.slope()
 	if ok && step < 0 && backlog > 0 && q.meanTime == 0 && q.nIn > 0 {
-		ins := q.ins[:q.nIn]
-		var sorted [inWindows]float64
-		copy(sorted[:], ins)
-		slices.Sort(sorted[:len(ins)])
-		if r := q.capacityNow(q.steadyCap, workers) - sorted[len(ins)/2]; r > 0 {
+		if r := q.capacityNow(q.steadyCap, workers) - q.arrivalRate(); r > 0 {
 			return backlog / r, 0, true, false
 		}
 	}
