@@ -7,9 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/fedora-infra/fedmsg-collectd/internal/model"
 	"github.com/fedora-infra/fedmsg-collectd/internal/sim"
 )
 
@@ -115,27 +113,19 @@ func runPolled(t *testing.T, sc polled, seed uint64) judged {
 	service := m.Service
 	m.Service = func(r *rand.Rand) float64 { return factor * service(r) }
 	c := sim.NewConsumer(m, seed)
-	c.Record()
-	h := NewHub(DefaultSmoothing)
-	type snap struct {
-		at, backlog float64
-		f           Figures
-	}
-	var snaps []snap
-	for at := period; at <= sc.horizon; at += period {
-		c.Advance(at)
+	workers := float64(m.Workers)
+	snaps := simulate(c, sc.horizon, func(at float64, p sim.Stats) sample {
+		// No processing times; the consumers attached for a broker.
+		s := sample{at: at, backlog: float64(p.Backlog), in: float64(p.In), out: float64(p.Out)}
+		if sc.workers {
+			s.workers = &workers
+		}
+		return s
+	}, func(at float64) {
 		if f, ok := sc.slow[at]; ok {
 			factor = f
 		}
-		p := c.Publish()
-		s := model.Snapshot{Arrival: t0.Add(time.Duration(at * float64(time.Second))), Period: 5 * time.Second, Session: 1}
-		cons := model.Consumer{Name: "q", Initialized: true, Backlog: model.Some(float64(p.Backlog)),
-			HeadcountIn: model.Some(float64(p.In)), HeadcountOut: model.Some(float64(p.Out))}
-		if sc.workers {
-			cons.Workers = model.Some(float64(m.Workers))
-		}
-		snaps = append(snaps, snap{at, float64(p.Backlog), h.Update(s, []Consumer{{Key: "q", Consumer: &cons}}, nil)[0]})
-	}
+	})
 	waits, emptied := c.Waits(), c.Emptied()
 	j := judged{}
 	for i, s := range snaps {

@@ -94,19 +94,9 @@ func TestTransients(t *testing.T) {
 	fmt.Fprintf(&table, "| scenario | figure | snapshots | present | median error | 90th percentile | worst |\n|---|---|---|---|---|---|---|\n")
 	for _, sc := range transients {
 		c := sim.NewConsumer(sc.model, 7)
-		c.Record()
-		h := NewHub(DefaultSmoothing)
-		type snap struct {
-			at, backlog float64
-			f           Figures
-		}
-		var snaps []snap
-		for at := period; at <= sc.horizon; at += period {
-			c.Advance(at)
-			p := c.Publish()
-			s, cs := sample{at: at, backlog: float64(p.Backlog), in: float64(p.In), out: float64(p.Out), times: p.Times}.snapshot()
-			snaps = append(snaps, snap{at, float64(p.Backlog), h.Update(s, cs, nil)[0]})
-		}
+		snaps := simulate(c, sc.horizon, func(at float64, p sim.Stats) sample {
+			return sample{at: at, backlog: float64(p.Backlog), in: float64(p.In), out: float64(p.Out), times: p.Times}
+		}, nil)
 		waits, emptied := c.Waits(), c.Emptied()
 		var drain, expected, idle, wait errs
 		grewWhileShrinking := 0
@@ -173,6 +163,32 @@ func TestTransients(t *testing.T) {
 		}
 	}
 	t.Logf("error table:\n%s", table.String())
+}
+
+// snap is what the analytics said at one snapshot of a simulated run.
+type snap struct {
+	at, backlog float64
+	f           Figures
+}
+
+// simulate publishes c every 5 s up to horizon, recording every message,
+// each publish made a sample by mk, and returns the analytics' figures
+// at each; after, if not nil, runs once the simulation reached a publish.
+func simulate(c *sim.Consumer, horizon float64, mk func(at float64, p sim.Stats) sample, after func(at float64)) []snap {
+	const period = 5.0
+	c.Record()
+	h := NewHub(DefaultSmoothing)
+	var snaps []snap
+	for at := period; at <= horizon; at += period {
+		c.Advance(at)
+		if after != nil {
+			after(at)
+		}
+		p := c.Publish()
+		s, cs := mk(at, p).snapshot()
+		snaps = append(snaps, snap{at, float64(p.Backlog), h.Update(s, cs, nil)[0]})
+	}
+	return snaps
 }
 
 func cmpFloat(a, b float64) int {
