@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
+	"github.com/fedora-infra/fedmsg-collectd/internal/testhub"
 )
 
 // TestQueues: queues between successive stages, lengths from the counts,
@@ -73,12 +74,11 @@ func TestRun(t *testing.T) {
 		fmt.Fprint(w, body)
 	}))
 	defer srv.Close()
-	var log strings.Builder
-	var logMu sync.Mutex
+	var log testhub.Buffer
 	// Credentials in the URL, and a token in its query: never shown.
 	url := strings.Replace(srv.URL, "http://", "http://u:s3cret@", 1) + "/c?token=s3cret"
 	s := &Source{Service: "counters-x", URL: url, Interval: 50 * time.Millisecond,
-		Logger: slog.New(slog.NewTextHandler(lockedWriter{&logMu, &log}, nil))}
+		Logger: slog.New(slog.NewTextHandler(&log, nil))}
 	ctx, cancel := context.WithCancel(context.Background())
 	got := make(chan model.Message, 100)
 	done := make(chan struct{})
@@ -100,25 +100,12 @@ func TestRun(t *testing.T) {
 	cancel()
 	<-done
 	w := s.Watched()
-	logMu.Lock()
-	defer logMu.Unlock()
 	if w[0].Failed < 3 || !w[0].Polled || strings.Count(log.String(), "cannot poll") != 1 || w[0].LastError != "status 500 Internal Server Error" {
 		t.Errorf("failures %+v, log:\n%s", w, log.String())
 	}
 	if shown := log.String() + w[0].Endpoint.Addr + m.Endpoint.Addr; strings.Contains(shown, "s3cret") {
 		t.Errorf("credentials shown: %s", shown)
 	}
-}
-
-type lockedWriter struct {
-	mu *sync.Mutex
-	b  *strings.Builder
-}
-
-func (l lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
 }
 
 // TestLatePoll: a poll late by a whole interval (a slow answer, a loaded

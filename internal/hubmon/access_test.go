@@ -1,19 +1,18 @@
 package hubmon
 
 import (
-	"bytes"
 	"context"
 	"io/fs"
 	"log/slog"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
+	"github.com/fedora-infra/fedmsg-collectd/internal/testhub"
 )
 
 // TestDirPermission: a socket directory the plugin may not read is said,
@@ -26,13 +25,12 @@ func TestDirPermission(t *testing.T) {
 	}
 	defer func() { readDir = os.ReadDir }()
 	var (
-		mu    sync.Mutex
-		logs  bytes.Buffer
+		logs  testhub.Buffer
 		lists atomic.Int32
 	)
 	d := &Discovery{Dir: dir}
 	sup := &Supervisor{
-		Options: Options{Logger: slog.New(slog.NewTextHandler(lockedBuffer{&mu, &logs}, nil))},
+		Options: Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))},
 		List: func() ([]model.Endpoint, error) {
 			lists.Add(1)
 			return d.List()
@@ -47,22 +45,9 @@ func TestDirPermission(t *testing.T) {
 	}
 	cancel()
 	<-done
-	mu.Lock()
-	defer mu.Unlock()
 	out := logs.String()
 	if lists.Load() < 5 || strings.Count(out, "\n") != 1 || !strings.Contains(out, "permission denied") ||
 		!strings.Contains(out, "needs read (r) and search (x) permission on it") {
 		t.Errorf("%d listings, logged:\n%s", lists.Load(), out)
 	}
-}
-
-type lockedBuffer struct {
-	mu *sync.Mutex
-	b  *bytes.Buffer
-}
-
-func (l lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
 }
