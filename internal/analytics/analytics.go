@@ -43,7 +43,7 @@ type consumer struct {
 	primed  bool    // the smoothed values hold at least one sample
 	gen     uint64
 	queue   queue  // the short-horizon figures' state
-	little  little // the backlog and departures over the smoothing window
+	little  little // the cumulative arrivals and departures, for Wait
 }
 
 // NewHub returns an empty state with the given smoothing time constant
@@ -73,8 +73,9 @@ type Figures struct {
 	ArrivalRate, ServiceRate model.Opt
 	// Wait is the mean wait of the messages that left the queue over the
 	// trailing smoothing constant, in seconds, by the time-varying form
-	// of Little's law: the area under the backlog over the window divided
-	// by the departures in it; 0 when no message waited.
+	// of Little's law: the mean distance in time between the cumulative
+	// arrivals and departures reaching each of those messages (see
+	// little); 0 when no message waited.
 	Wait model.Opt
 	// ExpectedWait is how long a message arriving now waits for a worker,
 	// in seconds: the backlog over the consumers' capacity (from the
