@@ -78,7 +78,7 @@ var families = [numFamilies]family{
 	famService:            {"fedmsg_consumer_service_messages_per_second", "Messages a worker started per second, smoothed.", "gauge", byConsumer, report.ServiceRate},
 	famWait:               {"fedmsg_consumer_wait_seconds", "Mean wait of the messages that left in the last minute (Little's law, time-varying form).", "gauge", byConsumer, report.Wait},
 	famExpectedWait:       {"fedmsg_consumer_expected_wait_seconds", "How long a message arriving now waits for a worker: backlog over the consumers' capacity.", "gauge", byConsumer, report.ExpectedWait},
-	famDrain:              {"fedmsg_consumer_drain_seconds", "Time until a shrinking backlog is empty, from its trend; absent unless it shrinks.", "gauge", byConsumer, report.DrainTime},
+	famDrain:              {"fedmsg_consumer_drain_seconds", "Time until a shrinking backlog is empty (its trend, or the capacity less the arrivals); absent unless it shrinks.", "gauge", byConsumer, report.DrainTime},
 	famGrowth:             {"fedmsg_consumer_backlog_growth_messages_per_second", "How fast a growing backlog grows, from its trend; absent unless it grows.", "gauge", byConsumer, report.GrowthRate},
 	famBusy:               {"fedmsg_consumer_busy_workers", "Workers busy on average since the previous publish (sum of processing times over the window).", "gauge", byConsumer, report.Utilization},
 	famWorkers:            {"fedmsg_consumer_workers", "Consumers attached to a broker's queue.", "gauge", byConsumer, report.Workers},

@@ -67,7 +67,7 @@ type counts struct {
 // the bucket above it, ever counted a time. Every bound of a bucket with
 // times is there, so histogram_quantile interpolates over the same bounds
 // as with all of them, and a consumer whose times fill a few buckets does
-// not cost a series for each of the 79.
+// not cost a series for every bound of TimeBounds.
 func (c *counts) shown(i int) bool {
 	below, above := uint64(0), c.n
 	if i > 0 {

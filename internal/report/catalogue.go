@@ -68,7 +68,7 @@ var catalogue = [...]Info{
 	ServiceRate:  {"service_rate", "messages/s", Entry, Gauge, "Messages a worker started per second, smoothed."},
 	Wait:         {"wait", "seconds", Entry, Gauge, "Mean wait of the messages that left in the last minute (Little's law, time-varying form)."},
 	ExpectedWait: {"expected_wait", "seconds", Entry, Gauge, "How long a message arriving now waits for a worker."},
-	DrainTime:    {"drain_time", "seconds", Entry, Gauge, "Time until a shrinking backlog is empty, from its trend; absent unless it shrinks."},
+	DrainTime:    {"drain_time", "seconds", Entry, Gauge, "Time until a shrinking backlog is empty (its trend, or the capacity less the arrivals); absent unless it shrinks."},
 	GrowthRate:   {"growth_rate", "messages/s", Entry, Gauge, "How fast a growing backlog grows, from its trend; absent unless it grows."},
 	P50:          {"processing_p50", "seconds", Entry, Gauge, "Median processing time since the previous snapshot."},
 	P95:          {"processing_p95", "seconds", Entry, Gauge, "95th percentile of the processing times since the previous snapshot."},
