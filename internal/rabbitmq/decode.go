@@ -16,6 +16,8 @@ type queue struct {
 	Unacked   *float64 `json:"messages_unacknowledged"`
 	Consumers *float64 `json:"consumers"`
 	Stats     stats    `json:"message_stats"`
+	// live is the queue in the answer of lengths now, if there.
+	live *queue
 }
 
 // stats are a queue's cumulative counters. A queue that never had
@@ -41,6 +43,23 @@ type answer struct {
 	// entries that are not a queue, left out, badErr the first of them.
 	over, bad int
 	badErr    error
+}
+
+// setLengths points each queue at its entry in live, the answer to the
+// request of lengths now. An entry of live that is not a queue, or whose
+// queue is not in a, is left unused: its queue keeps the lengths of the
+// statistics, and the entry was counted if bad in a too.
+func (a *answer) setLengths(live answer) {
+	type key struct{ vhost, name string }
+	byName := make(map[key]*queue, len(live.queues))
+	for i := range live.queues {
+		q := &live.queues[i]
+		byName[key{q.VHost, q.Name}] = q
+	}
+	for i := range a.queues {
+		q := &a.queues[i]
+		q.live = byName[key{q.VHost, q.Name}]
+	}
 }
 
 // maxName is the longest queue or vhost name taken: AMQP's limit.

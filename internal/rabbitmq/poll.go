@@ -22,8 +22,26 @@ import (
 const Columns = "name,vhost,messages_ready,messages_unacknowledged,consumers," +
 	"message_stats.publish,message_stats.deliver_get"
 
-// Request returns the poll's request: GET /api/queues[/VHOST]?columns=...
+// LiveColumns are what the second request of a poll asks for, with
+// disable_stats=true&enable_queue_totals=true: the broker then asks each
+// queue for its lengths, so they are those of the moment of the request,
+// while the statistics of the first request describe the queue as it was
+// up to one statistics interval (5 s) earlier, by the queue's own timer.
+const LiveColumns = "name,vhost,messages_ready,messages_unacknowledged"
+
+// Request returns the poll's request of the queues' statistics:
+// GET /api/queues[/VHOST]?columns=...
 func (s *Source) Request(ctx context.Context) (*http.Request, error) {
+	return s.request(ctx, "columns="+Columns)
+}
+
+// LiveRequest returns the poll's request of the queues' lengths as they
+// are now: GET /api/queues[/VHOST]?disable_stats=true&...
+func (s *Source) LiveRequest(ctx context.Context) (*http.Request, error) {
+	return s.request(ctx, "disable_stats=true&enable_queue_totals=true&columns="+LiveColumns)
+}
+
+func (s *Source) request(ctx context.Context, query string) (*http.Request, error) {
 	u, err := url.Parse(s.URL)
 	if err != nil {
 		return nil, errors.New("the broker's URL does not parse")
@@ -40,7 +58,7 @@ func (s *Source) Request(ctx context.Context) (*http.Request, error) {
 		u.RawPath = u.Path + "/" + url.PathEscape(s.VHost)
 		u.Path += "/" + s.VHost
 	}
-	u.RawQuery = "columns=" + Columns
+	u.RawQuery = query
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return nil, errors.New("cannot make a request of the broker's URL")
@@ -52,13 +70,31 @@ func (s *Source) Request(ctx context.Context) (*http.Request, error) {
 	return req, nil
 }
 
-// fetch polls the API; oversize tells an answer over MaxBody.
-func (s *Source) fetch(ctx context.Context) (a answer, oversize bool, err error) {
+// fetch polls the API: the queues' statistics, then their lengths now,
+// which replace those of the statistics. at is the moment the lengths
+// describe: halfway through their request. oversize tells an answer over
+// MaxBody.
+func (s *Source) fetch(ctx context.Context) (a answer, at time.Time, oversize bool, err error) {
+	if a, err = s.get(ctx, s.Request); err != nil {
+		return a, at, errors.Is(err, httppoll.ErrOversize), err
+	}
+	start := s.Now()
+	live, err := s.get(ctx, s.LiveRequest)
+	at = start.Add(s.Now().Sub(start) / 2)
+	if err != nil {
+		return a, at, errors.Is(err, httppoll.ErrOversize), err
+	}
+	a.setLengths(live)
+	return a, at, false, nil
+}
+
+// get makes one request of the API and decodes its list of queues.
+func (s *Source) get(ctx context.Context, request func(context.Context) (*http.Request, error)) (a answer, err error) {
 	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
 	defer cancel()
-	req, err := s.Request(ctx)
+	req, err := request(ctx)
 	if err != nil {
-		return a, false, err
+		return a, err
 	}
 	var keep func(string) bool
 	if s.Queues != nil {
@@ -68,7 +104,7 @@ func (s *Source) fetch(ctx context.Context) (a answer, oversize bool, err error)
 		a, err = decode(r, s.MaxQueues, keep)
 		return err
 	})
-	return a, errors.Is(err, httppoll.ErrOversize), err
+	return a, err
 }
 
 // vhost is what a poll makes of one vhost's queues.
@@ -138,7 +174,7 @@ func (s *Source) addQueue(v *vhost, q queue) {
 		switch {
 		case p == nil:
 			return model.Opt{}
-		case *p < 0 || *p > maxCount || math.IsNaN(*p):
+		case !isCount(p):
 			bad++
 			return model.Opt{}
 		}
@@ -151,6 +187,15 @@ func (s *Source) addQueue(v *vhost, q queue) {
 			v.snap.SkipErr = fmt.Errorf("queue %.80q: messages_ready is not a count", q.Name)
 		}
 		return
+	}
+	// The lengths as the statistics have them tell when those changed;
+	// those of the request of lengths now are the ones reported.
+	statsReady, statsUnacked := c.Backlog.V, c.InService.V
+	if q.live != nil && isCount(q.live.Ready) {
+		c.Backlog = model.Some(*q.live.Ready)
+	}
+	if q.live != nil && isCount(q.live.Unacked) {
+		c.InService = model.Some(*q.live.Unacked)
 	}
 	// A queue that never had traffic has no message_stats: 0.
 	pub, del := opt(q.Stats.Publish), opt(q.Stats.Deliver)
@@ -166,7 +211,7 @@ func (s *Source) addQueue(v *vhost, q queue) {
 			v.snap.SkipErr = fmt.Errorf("queue %.80q: fields negative or over 2^53", q.Name)
 		}
 	}
-	v.sig = append(v.sig, c.Backlog.V, c.InService.V, c.Workers.V, now.publish, now.deliver)
+	v.sig = append(v.sig, statsReady, statsUnacked, c.Workers.V, now.publish, now.deliver)
 	v.snap.Consumers = append(v.snap.Consumers, c)
 }
 
@@ -202,6 +247,12 @@ func (s *Source) forgetVHosts(seen map[string]*vhost) {
 		delete(s.prev, name)
 		s.order = slices.DeleteFunc(s.order, func(o string) bool { return o == sv })
 	}
+}
+
+// isCount says whether p is a count taken: present, not negative, at most
+// maxCount.
+func isCount(p *float64) bool {
+	return p != nil && *p >= 0 && *p <= maxCount && !math.IsNaN(*p)
 }
 
 // maxCount bounds the counts taken: above 2^53 a float64 no longer

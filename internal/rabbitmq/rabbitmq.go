@@ -140,8 +140,7 @@ func (s *Source) BrokerEndpoint() model.Endpoint {
 // pollOnce polls and delivers a snapshot per vhost and the broker's
 // heartbeat, or counts and logs why it could not.
 func (s *Source) pollOnce(ctx context.Context, deliver func(model.Message)) {
-	a, oversize, err := s.fetch(ctx)
-	at := s.Now()
+	a, at, oversize, err := s.fetch(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
 			return

@@ -15,10 +15,12 @@ import (
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
 )
 
-// broker is a stand-in management API answering with the body set last.
+// broker is a stand-in management API answering with the body set last,
+// or live to a request of lengths now when set.
 type broker struct {
 	mu     sync.Mutex
 	body   string
+	live   string
 	status int
 	delay  time.Duration
 	reqs   []*http.Request
@@ -34,6 +36,9 @@ func (b *broker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	b.mu.Lock()
 	b.reqs = append(b.reqs, r)
 	status, body, delay := b.status, b.body, b.delay
+	if b.live != "" && r.URL.Query().Get("disable_stats") == "true" {
+		body = b.live
+	}
 	b.mu.Unlock()
 	if delay > 0 {
 		select {
@@ -59,7 +64,7 @@ var clock = time.Unix(1796216400, 0)
 // snapshots by service.
 func poll(t *testing.T, s *Source) (map[string]model.Message, error) {
 	t.Helper()
-	qs, _, err := s.fetch(context.Background())
+	qs, _, _, err := s.fetch(context.Background())
 	if err != nil {
 		return nil, err
 	}
@@ -143,6 +148,52 @@ func TestPoll(t *testing.T) {
 	r = b.reqs[len(b.reqs)-1]
 	if u, _, _ := r.BasicAuth(); r.URL.EscapedPath() != "/api/queues/%2Fpubsub" || u != "other" {
 		t.Errorf("vhost request %q as %s", r.URL.EscapedPath(), u)
+	}
+}
+
+// TestLiveLengths: a poll's lengths are those of its second request,
+// made with disable_stats, and its time the middle of that request; when
+// only those changed, the broker's statistics were not refreshed and no
+// snapshot is made. A live entry that is not a count leaves the lengths
+// of the statistics, uncounted.
+func TestLiveLengths(t *testing.T) {
+	b := &broker{}
+	srv := httptest.NewServer(b)
+	defer srv.Close()
+	var ticks []time.Time
+	s := &Source{URL: srv.URL, Interval: time.Second, Now: func() time.Time {
+		ticks = append(ticks, clock.Add(time.Duration(len(ticks))*3*time.Second))
+		return ticks[len(ticks)-1]
+	}}
+	s.init()
+	b.set(200, queues(10, 5))
+	b.live = `[{"name":"fmn","vhost":"/pubsub","messages_ready":55,"messages_unacknowledged":3},
+	  {"name":"idle","vhost":"/pubsub","messages_ready":-4,"messages_unacknowledged":"x"}]`
+	var got []model.Message
+	s.pollOnce(context.Background(), func(m model.Message) { got = append(got, m) })
+	if len(got) != 3 || got[1].Endpoint.Service != "fedmsg_rabbitmq-pubsub" {
+		t.Fatalf("delivered %+v", got)
+	}
+	fmn, idle := got[1].Snapshot.Consumers[0], got[1].Snapshot.Consumers[1]
+	if fmn.Backlog.V != 55 || fmn.InService.V != 3 || fmn.Workers.V != 1 {
+		t.Errorf("fmn: %+v, want the live lengths 55 and 3, 1 consumer", fmn)
+	}
+	if idle.Backlog.V != 0 || !idle.Backlog.Valid || got[1].Snapshot.Skipped != 0 {
+		t.Errorf("idle: %+v, skipped %d: want the statistics' 0, nothing counted", idle, got[1].Snapshot.Skipped)
+	}
+	if want := ticks[0].Add(ticks[1].Sub(ticks[0]) / 2); !got[1].Arrival.Equal(want) {
+		t.Errorf("stamped %v, want %v, halfway through the request of lengths", got[1].Arrival, want)
+	}
+	b.mu.Lock()
+	b.live = strings.Replace(b.live, "55", "70", 1)
+	b.mu.Unlock()
+	got = nil
+	s.pollOnce(context.Background(), func(m model.Message) { got = append(got, m) })
+	if len(got) != 1 || !got[0].Heartbeat {
+		t.Errorf("only the live lengths changed, %v later: delivered %+v, want the heartbeat alone", got[0].Arrival.Sub(ticks[0]), got)
+	}
+	if r := b.reqs[1]; r.URL.Query().Get("columns") != LiveColumns || r.URL.Query().Get("enable_queue_totals") != "true" {
+		t.Errorf("request of lengths now: %q", r.URL)
 	}
 }
 
