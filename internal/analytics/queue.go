@@ -21,8 +21,9 @@ const trendPoints = 3
 const shortHorizon = 10.0
 
 // capHorizon is the time constant, in seconds, of the smoothing of the
-// capacity learned: mostly the latest window in which it could be seen,
-// so it follows consumers that slow down or recover within a poll or two.
+// capacity of the latest windows: mostly the latest window in which it
+// could be seen, so that consumers that slow down or recover are noticed
+// within a poll or two.
 const capHorizon = 2.5
 
 // inWindows is how many recent windows' arrival rates the drain time
@@ -56,9 +57,11 @@ type queue struct {
 	// belongs to the consumers, not to the load. 0 until seen.
 	capacity  float64
 	perWorker bool
-	// steadyCap is the same, smoothed over drainHorizon: the drain time
-	// divides by the capacity less the arrival rate, often a small
-	// difference that the noise of one window would swing.
+	// steadyCap is the same, smoothed over drainHorizon unless capacity
+	// moves away from it by more than noise (the consumers changed speed):
+	// the expected wait divides by it, and the drain time by it less the
+	// arrival rate, often a small difference that the noise of one window
+	// (a few slow messages in it) would swing.
 	steadyCap float64
 	// prevWorkers is the consumers attached at the previous snapshot (NaN
 	// when unknown).
@@ -183,11 +186,15 @@ func (q *queue) addIn(n, window float64) {
 // last windows'.
 func (q *queue) arrivalRate() float64 { return median(q.ins[:q.nIn]) }
 
-// median returns the median of xs (the upper one of an even number).
+// median returns the median of xs: of an even number, the mean of the
+// middle two.
 func median(xs []float64) float64 {
 	var sorted [inWindows]float64
 	n := copy(sorted[:], xs)
 	slices.Sort(sorted[:n])
+	if n%2 == 0 {
+		return (sorted[n/2-1] + sorted[n/2]) / 2
+	}
 	return sorted[n/2]
 }
 
@@ -216,7 +223,7 @@ func (q *queue) expectedWait(backlog, workers float64) (float64, bool) {
 		}
 		return backlog * q.meanTime / w, true
 	}
-	if c := q.capacityNow(q.capacity, workers); c > 0 {
+	if c := q.capacityNow(q.steadyCap, workers); c > 0 {
 		return backlog / c, true
 	}
 	return 0, false
