@@ -60,12 +60,13 @@ var polledScenarios = []polled{
 	{
 		name: "broker, 3 consumers",
 		// Capacity about 30/s: 18/s, 45/s for 90 s, 9/s, ten minutes of
-		// 0.2/s, then 300 messages at once.
+		// 0.2/s, then 300 messages at once; each change between polls,
+		// as a load's changes are.
 		model: sim.Model{Name: "q", Workers: 3, Service: skewed,
-			Arrivals: burstOf(steps([]float64{0, 120, 210, 330}, []float64{18, 45, 9, 0.2}), 932.5, 300)},
+			Arrivals: burstOf(steps([]float64{0, 122.5, 212.5, 332.5}, []float64{18, 45, 9, 0.2}), 932.5, 300)},
 		workers: true,
-		phases: []phase{{0, "steady", false}, {120, "overload", false}, {210, "drain", false},
-			{330, "quiet", false}, {932.5, "burst after 10 min of quiet", true}},
+		phases: []phase{{0, "steady", false}, {122.5, "overload", false}, {212.5, "drain", false},
+			{332.5, "quiet", false}, {932.5, "burst after 10 min of quiet", true}},
 		horizon: 1000,
 	},
 	{
@@ -162,7 +163,15 @@ func runPolled(t *testing.T, sc polled, seed uint64) judged {
 			// The consumers' speed changes before this message is taken,
 			// which no figure of now can know.
 		case s.backlog > 10 && w > 0:
-			j.add(name+"|expected_wait", s.f.ExpectedWait.V, max(waits[w-1].Started-s.at, 0), s.f.ExpectedWait.Valid)
+			truth := max(waits[w-1].Started-s.at, 0)
+			j.add(name+"|expected_wait", s.f.ExpectedWait.V, truth, s.f.ExpectedWait.Valid)
+			if ph.burst && sc.workers {
+				// After the quiet spell: within 1.5x, or a second when a few
+				// slow messages among a few dozen make the truth.
+				got := s.f.ExpectedWait.V
+				ok := s.f.ExpectedWait.Valid && (got <= 1.5*truth && truth <= 1.5*got || math.Abs(got-truth) <= 1)
+				j.add(name+"|expected_wait within 1.5x or 1 s", boolf(ok), 1, true)
+			}
 		case s.backlog == 0:
 			j.add(name+"|expected_wait 0 on an empty queue", boolf(s.f.ExpectedWait.Valid && s.f.ExpectedWait.V == 0), 1, true)
 		}
@@ -190,7 +199,7 @@ func boolf(b bool) float64 {
 	return 0
 }
 
-// TestPolledTransients runs each polled scenario with ten seeds and
+// TestPolledTransients runs each polled scenario with fifty seeds and
 // checks the figures against every message's true times, per phase. It
 // prints the error table of docs/analytics.md:
 // go test -v -run PolledTransients ./internal/analytics
@@ -199,7 +208,7 @@ func TestPolledTransients(t *testing.T) {
 	fmt.Fprintf(&table, "| scenario | phase | figure | snapshots | present | median error | 90th percentile | worst |\n|---|---|---|---|---|---|---|---|\n")
 	for _, sc := range polledScenarios {
 		all := judged{}
-		for seed := uint64(1); seed <= 10; seed++ {
+		for seed := uint64(1); seed <= 50; seed++ {
 			for k, e := range runPolled(t, sc, seed) {
 				if all[k] == nil {
 					all[k] = &errs{}
@@ -234,10 +243,14 @@ func target(scenario, phase, figure string, e *errs) string {
 		if e.quantile(1) != 0 {
 			return "not 0 on an empty queue"
 		}
+	case "expected_wait within 1.5x or 1 s":
+		if e.quantile(1) != 0 {
+			return fmt.Sprintf("%d of %d snapshots not within 1.5x of the truth nor within 1 s", len(slices.DeleteFunc(e.rel, func(r float64) bool { return r == 0 })), e.evaluated)
+		}
 	case "expected_wait":
 		switch {
-		case phase == "burst after 10 min of quiet, first two snapshots" && (present < 1 || e.quantile(1) > 1.0/3):
-			return fmt.Sprintf("present %.0f %%, worst %.0f %%: want all, within 1.5x", 100*present, 100*e.quantile(1))
+		case phase == "burst after 10 min of quiet, first two snapshots" && present < 1:
+			return fmt.Sprintf("present %.0f %%, want all", 100*present)
 		case first && med > 0.30:
 			return fmt.Sprintf("median %.1f %%, want <= 30 %%", 100*med)
 		case !first && (med > 0.15 || p90 > 0.40):

@@ -158,7 +158,8 @@ func (q *queue) learnCapacity(served, workers, window float64) {
 // the window before both differ from what the median of the older windows
 // makes expected, in the same direction and by more than chance allows
 // (three standard deviations of a Poisson count, and three messages), the
-// load changed: the older windows are dropped.
+// load changed: only the latest window is kept, for the one before it
+// most likely straddles the change (a load changes between polls).
 func (q *queue) addIn(n, window float64) {
 	rate := n / window
 	if q.nIn >= 3 {
@@ -171,7 +172,7 @@ func (q *queue) addIn(n, window float64) {
 			return 0
 		}
 		if d := off(rate); d != 0 && d == off(prev) {
-			q.ins[0], q.nIn = prev, 1
+			q.nIn = 0
 		}
 	}
 	if q.nIn == inWindows {
