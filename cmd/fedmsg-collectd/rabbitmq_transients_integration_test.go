@@ -1,0 +1,436 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/testhub"
+)
+
+// brokerPhase is a stretch of TestRabbitMQIntegration: from its start
+// (seconds into the run), messages published at rate a second, and burst
+// messages at once at its start. Phases start between the plugin's polls.
+type brokerPhase struct {
+	name       string
+	from, rate float64
+	burst      int
+}
+
+var brokerPhases = []brokerPhase{
+	{name: "steady", from: 0, rate: 18},
+	{name: "overload", from: 7.5, rate: 45},
+	{name: "drain", from: 32.5, rate: 9},
+	{name: "quiet", from: 52.5, rate: 0.2},
+	{name: "burst", from: 62.5, rate: 0.2, burst: 300},
+	{name: "after", from: 77.5},
+}
+
+// messageLog is every message's publication and delivery, by sequence.
+type messageLog struct {
+	mu        sync.Mutex
+	published []float64 // unix seconds, in sequence order
+	delivered []float64 // unix seconds by sequence; 0 until delivered
+}
+
+func (l *messageLog) publish(at float64) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.published = append(l.published, at)
+	l.delivered = append(l.delivered, 0)
+	return len(l.published) - 1
+}
+
+func (l *messageLog) deliver(seq int, at float64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.delivered[seq] = at
+}
+
+// undelivered counts the messages not delivered yet.
+func (l *messageLog) undelivered() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, d := range l.delivered {
+		if d == 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// skewedTime draws a processing time of mean 0.1 s: log-normal, and 1 %
+// take a full second.
+func skewedTime(r *rand.Rand) time.Duration {
+	if r.Float64() < 0.01 {
+		return time.Second
+	}
+	return time.Duration(0.0803 * math.Exp(0.5*r.NormFloat64()) * float64(time.Second))
+}
+
+func unixNow() float64 { return float64(time.Now().UnixNano()) / 1e9 }
+
+// TestRabbitMQIntegration: a real broker's durable queue with three
+// consumers of skewed processing times (prefetch 1, about 30 msg/s in
+// all), Poisson publishing through a steady state, an overload, a drain,
+// a quiet spell and a burst of 300 at once, every message's publication
+// and delivery logged; and a queue nobody consumes. The plugin polls every
+// 5 s; each figure it writes is judged at its own time stamp against that
+// truth, per phase, and the table logged (docs/rabbitmq.md quotes it). The
+// Nagios check runs during the overload.
+func TestRabbitMQIntegration(t *testing.T) {
+	t.Parallel()
+	testhub.Integration(t)
+	conn, mgmt := sharedRabbitMQ(t)
+	pubCh, _ := conn.Channel()
+	for _, q := range []string{"transient", "orphan"} {
+		if _, err := pubCh.QueueDeclare(q, true, false, false, false, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pubCh.PublishWithContext(t.Context(), "", "orphan", false, false, amqp.Publishing{Body: []byte("0")})
+	var log messageLog
+	for i := range 3 {
+		ch, _ := conn.Channel()
+		ch.Qos(1, 0, false)
+		deliveries, err := ch.Consume("transient", fmt.Sprint("c", i), false, false, false, false, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rng := rand.New(rand.NewPCG(uint64(i), 23))
+		go func() {
+			for d := range deliveries {
+				seq, _ := strconv.Atoi(string(d.Body))
+				log.deliver(seq, unixNow())
+				time.Sleep(skewedTime(rng)) // the consumer's work
+				d.Ack(false)
+			}
+		}()
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errs testhub.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"--socket-dir=", "--rabbitmq", "http://guest:guest@" + mgmt, "--rabbitmq-interval", "5s",
+			"--interval", "1s", "--hostname", "h"}, &out, &errs)
+	}()
+	checkOut := make(chan string, 1)
+	counterLags := make(chan []float64, 1)
+	start := time.Now()
+	go func() {
+		// Pacing: the check runs in the overload, once more messages wait
+		// than the consumers serve between its two snapshots (5 s): below
+		// that its expected wait is under 5 s, and it says it has not seen
+		// the consumers' capacity.
+		time.Sleep(time.Until(start.Add(24 * time.Second)))
+		var o, e testhub.Buffer
+		code := run(ctx, []string{"check", "--rabbitmq", "http://guest:guest@" + mgmt, "--queue", "transient", "--queue", "orphan",
+			"--wait-warning", "1000", "--timeout", "40s"}, &o, &e)
+		checkOut <- fmt.Sprintf("%d %s%s", code, o.String(), e.String())
+	}()
+	go func() { counterLags <- publishCounterLags(ctx, mgmt, &log) }()
+
+	// Publishing: Poisson arrivals at each phase's rate.
+	rng := rand.New(rand.NewPCG(7, 23))
+	publish := func() {
+		seq := log.publish(unixNow())
+		if err := pubCh.PublishWithContext(ctx, "", "transient", false, false, amqp.Publishing{Body: []byte(strconv.Itoa(seq))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, ph := range brokerPhases[:len(brokerPhases)-1] {
+		time.Sleep(time.Until(start.Add(time.Duration(ph.from * float64(time.Second)))))
+		for range ph.burst {
+			publish()
+		}
+		end := start.Add(time.Duration(brokerPhases[i+1].from * float64(time.Second)))
+		for next := time.Now(); ; {
+			next = next.Add(time.Duration(rng.ExpFloat64() / ph.rate * float64(time.Second)))
+			if next.After(end) {
+				break
+			}
+			time.Sleep(time.Until(next)) // pacing the publisher, not synchronising
+			publish()
+		}
+	}
+	eventually(t, 60*time.Second, "every message delivered", func() (bool, string) {
+		n := log.undelivered()
+		return n == 0, fmt.Sprintf("%d undelivered", n)
+	})
+	const backlogID = "h/fedmsg_rabbitmq-default/queue_length-transient_backlog"
+	emptyAt := unixNow()
+	eventually(t, 30*time.Second, "a snapshot of the empty queue", func() (bool, string) {
+		at, v := putvals(out.String(), backlogID)
+		return len(at) > 0 && at[len(at)-1] > emptyAt && v[len(v)-1] == 0, "none yet"
+	})
+	cancel()
+	<-done
+	if c := <-checkOut; !strings.HasPrefix(c, "2 FEDMSG CRITICAL - orphan consumers 0") || !strings.Contains(c, "transient: backlog") || !strings.Contains(c, "consumers 3, expected wait ") {
+		t.Errorf("check: exit and output %q", c)
+	} else {
+		t.Logf("check: %s", c)
+	}
+	for _, l := range strings.Split(strings.TrimSpace(errs.String()), "\n") {
+		if l != "" && !strings.Contains(l, "cannot poll the broker") {
+			t.Errorf("stderr: %s", l) // a broker answers 500 while it starts
+		}
+	}
+	s := out.String()
+	rateErr := judgeArrivalRate(t, s, &log)
+	lags := <-counterLags
+	slices.Sort(lags)
+	if len(lags) == 0 {
+		t.Fatal("the publish counter read never matched a publication")
+	}
+	t.Logf("arrival rate within %.1f %% of its definition (median); the broker's publish counter describes the queue %.1f s before it is read (median of %d reads; %.1f-%.1f s)",
+		100*rateErr, lags[len(lags)/2], len(lags), lags[0], lags[len(lags)-1])
+	judgeBroker(t, s, &log, float64(start.UnixNano())/1e9)
+}
+
+// publishCounterLags reads the queue's publish counter once a second
+// until ctx ends, and returns how long before each read the counter's
+// value was the true count of messages published.
+func publishCounterLags(ctx context.Context, mgmt string, log *messageLog) []float64 {
+	var lags []float64
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return lags
+		case <-tick.C:
+		}
+		resp, err := http.Get("http://guest:guest@" + mgmt + "/api/queues/%2F/transient?columns=message_stats.publish")
+		if err != nil {
+			continue
+		}
+		var q struct {
+			Stats struct{ Publish int } `json:"message_stats"`
+		}
+		json.NewDecoder(resp.Body).Decode(&q)
+		resp.Body.Close()
+		at := unixNow()
+		log.mu.Lock()
+		// The counter said n: true from the n-th publication to the next
+		// (or the read); taken where that is known within 0.5 s.
+		if n := q.Stats.Publish; n > 0 && n <= len(log.published) {
+			lo, hi := log.published[n-1], at
+			if n < len(log.published) {
+				hi = min(at, log.published[n])
+			}
+			if hi-lo < 0.5 {
+				lags = append(lags, at-(lo+hi)/2)
+			}
+		}
+		log.mu.Unlock()
+	}
+}
+
+// judgeArrivalRate compares the arrival rates written with their
+// definition: the rate of each window between snapshots, exponentially
+// smoothed over 60 s, from the messages published in them. It returns
+// the median relative error over the snapshots with a rate over 1/s.
+func judgeArrivalRate(t *testing.T, s string, log *messageLog) float64 {
+	t.Helper()
+	snaps, _ := putvals(s, "h/fedmsg_rabbitmq-default/queue_length-transient_backlog")
+	at, v := putvals(s, "h/fedmsg_rabbitmq-default/operations_per_second-transient_arrival_rate")
+	var rel []float64
+	smoothed := math.NaN()
+	for i := range at {
+		k := slices.Index(snaps, at[i])
+		if k < 1 {
+			t.Fatalf("an arrival rate at %v, with no snapshot before", at[i])
+		}
+		lo, _ := slices.BinarySearch(log.published, snaps[k-1])
+		hi, _ := slices.BinarySearch(log.published, at[i])
+		dt := at[i] - snaps[k-1]
+		rate := float64(hi-lo) / dt
+		if math.IsNaN(smoothed) {
+			smoothed = rate
+		} else {
+			smoothed += (1 - math.Exp(-dt/60)) * (rate - smoothed)
+		}
+		if smoothed > 1 {
+			rel = append(rel, math.Abs(v[i]-smoothed)/smoothed)
+		}
+	}
+	slices.Sort(rel)
+	if len(rel) == 0 || rel[len(rel)/2] > 0.1 {
+		t.Errorf("arrival rates: median error over 10 %% (%v)", rel)
+		return math.NaN()
+	}
+	return rel[len(rel)/2]
+}
+
+// written returns the values written for a figure of the queue, by time.
+func written(s, fig string) map[float64]float64 {
+	at, v := putvals(s, "h/fedmsg_rabbitmq-default/"+fig)
+	m := map[float64]float64{}
+	for i := range at {
+		m[at[i]] = v[i]
+	}
+	return m
+}
+
+// judgeBroker compares what the plugin wrote with the logged truth, each
+// value at its own time stamp, asserts bounds per phase and logs the
+// table of errors.
+func judgeBroker(t *testing.T, s string, log *messageLog, start float64) {
+	t.Helper()
+	bat, bv := putvals(s, "h/fedmsg_rabbitmq-default/queue_length-transient_backlog")
+	expected, wait, drain, growth := written(s, "duration-transient_expected_wait"), written(s, "duration-transient_wait"),
+		written(s, "duration-transient_drain_time"), written(s, "operations_per_second-transient_growth_rate")
+	pubs := log.published
+	dels := slices.Sorted(slices.Values(log.delivered))
+	backlogAt := func(at float64) float64 {
+		n, _ := slices.BinarySearch(pubs, at)
+		m, _ := slices.BinarySearch(dels, at)
+		return float64(n - m)
+	}
+	// When the queue next emptied after at.
+	emptiedAfter := func(at float64) float64 {
+		for _, d := range dels {
+			if d > at && backlogAt(d+1e-6) == 0 {
+				return d
+			}
+		}
+		return math.NaN()
+	}
+	// The wait of a message published at at: FIFO, it is delivered just
+	// after the last one published before it.
+	waitFrom := func(at float64) float64 {
+		k, _ := slices.BinarySearch(pubs, at)
+		if k == 0 {
+			return 0
+		}
+		return max(0, log.delivered[k-1]-at)
+	}
+	// The mean wait of the messages delivered in the smoothing window (60 s).
+	departedMean := func(at float64) (float64, bool) {
+		sum, n := 0.0, 0
+		for k, d := range log.delivered {
+			if d > at-60 && d <= at {
+				sum += d - pubs[k]
+				n++
+			}
+		}
+		return sum / float64(max(n, 1)), n > 0
+	}
+
+	type row struct{ figure, phase string }
+	all := map[row]*errs{}
+	add := func(r row, got, want float64, present bool) {
+		if all[r] == nil {
+			all[r] = &errs{}
+		}
+		all[r].add(got, want, present)
+	}
+	var lags []float64
+	burstSeen := 0
+	for i, at := range bat {
+		k := len(brokerPhases) - 1
+		for at-start < brokerPhases[k].from {
+			k--
+		}
+		ph := brokerPhases[k].name
+		// The moment the backlog written was true, nearest its time stamp.
+		if bv[i] > 10 {
+			when, best := at, math.Inf(1)
+			for x := at - 10; x <= at+1; x += 0.01 {
+				if d := math.Abs(backlogAt(x) - bv[i]); d < best || d == best && math.Abs(x-at) < math.Abs(when-at) {
+					when, best = x, d
+				}
+			}
+			lags = append(lags, at-when)
+		}
+		if truth := backlogAt(at); truth > 10 {
+			add(row{"backlog", ph}, bv[i], truth, true)
+		}
+		if g, ok := growth[at]; ok && i > 0 && bv[i] < bv[i-1] && g > 0 {
+			t.Errorf("at %.1f s the backlog written shrank %g -> %g, growth rate %g written", at-start, bv[i-1], bv[i], g)
+		}
+		if bv[i] > 10 {
+			w, ok := expected[at]
+			fig := "expected_wait"
+			if ph == "burst" && burstSeen < 2 {
+				fig, burstSeen = "expected_wait (burst, first two)", burstSeen+1
+			}
+			add(row{fig, ph}, w, waitFrom(at), ok)
+		}
+		if i > 0 && bv[i] < bv[i-1] && bv[i] > 10 {
+			d, ok := drain[at]
+			add(row{"drain_time", ph}, d, emptiedAfter(at)-at, ok)
+		}
+		if mean, ok := departedMean(at); ok && mean > 0.5 {
+			w, ok := wait[at]
+			add(row{"wait (Little)", ph}, w, mean, ok)
+		}
+	}
+	// Bounds: the issue's targets, loosened for a single run of a few
+	// snapshots a phase (docs/analytics.md has the simulated ones).
+	bounds := map[string]float64{"backlog": 0.05, "expected_wait": 0.3, "wait (Little)": 0.4, "drain_time": 0.5,
+		"expected_wait (burst, first two)": 0.5}
+	var table strings.Builder
+	fmt.Fprintf(&table, "| phase | figure | snapshots | present | median error | largest |\n|---|---|---|---|---|---|\n")
+	for _, ph := range brokerPhases {
+		for _, fig := range []string{"backlog", "expected_wait", "expected_wait (burst, first two)", "wait (Little)", "drain_time"} {
+			e := all[row{fig, ph.name}]
+			if e == nil {
+				continue
+			}
+			fmt.Fprintf(&table, "| %s | %s | %d | %.0f %% | %.1f %% | %.1f %% |\n", ph.name, fig, e.evaluated,
+				100*float64(e.present)/float64(e.evaluated), 100*e.quantile(0.5), 100*e.quantile(1))
+			if e.present > 0 && e.quantile(0.5) > bounds[fig] {
+				t.Errorf("%s: %s median error %.1f %%, over %.0f %%", ph.name, fig, 100*e.quantile(0.5), 100*bounds[fig])
+			}
+		}
+	}
+	for _, r := range []row{{"expected_wait", "overload"}, {"expected_wait", "drain"}, {"drain_time", "drain"}, {"expected_wait (burst, first two)", "burst"}} {
+		if e := all[r]; e == nil || e.present == 0 {
+			t.Errorf("%s: no %s written", r.phase, r.figure)
+		}
+	}
+	slices.Sort(lags)
+	if len(lags) == 0 || math.Abs(lags[len(lags)/2]) > 0.5 {
+		t.Errorf("the backlog written is the true one %v s before its time stamp: want within 0.5 s", lags)
+	}
+	t.Logf("the backlog written was true %.2f s before its time stamp (median of %d; %.2f to %.2f s); errors at each value's time stamp:\n%s",
+		lags[len(lags)/2], len(lags), lags[0], lags[len(lags)-1], table.String())
+}
+
+// errs collects relative errors of one figure.
+type errs struct {
+	evaluated, present int
+	rel                []float64
+}
+
+func (e *errs) add(got, want float64, present bool) {
+	e.evaluated++
+	if present && want > 0 && !math.IsNaN(want) {
+		e.present++
+		e.rel = append(e.rel, math.Abs(got-want)/want)
+	}
+}
+
+// quantile returns the q-quantile of the errors, nearest rank.
+func (e *errs) quantile(q float64) float64 {
+	if len(e.rel) == 0 {
+		return math.NaN()
+	}
+	s := slices.Sorted(slices.Values(e.rel))
+	return s[min(len(s)-1, int(q*float64(len(s))))]
+}
