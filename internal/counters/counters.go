@@ -73,12 +73,15 @@ func (s *Source) Run(ctx context.Context, deliver func(model.Message)) {
 	t := time.NewTicker(s.Interval)
 	defer t.Stop()
 	for {
+		// The counts are those of the moment the service answers: the
+		// middle of the request.
+		start := s.Now()
 		stages, err := s.fetch(ctx)
 		if err == nil {
 			s.mu.Lock()
 			s.watched.LastError = ""
 			s.mu.Unlock()
-			deliver(s.snapshot(stages, s.Now()))
+			deliver(s.snapshot(stages, start.Add(s.Now().Sub(start)/2)))
 		} else if ctx.Err() == nil {
 			why := httppoll.Brief(err)
 			s.mu.Lock()

@@ -77,8 +77,15 @@ func TestRun(t *testing.T) {
 	var log testhub.Buffer
 	// Credentials in the URL, and a token in its query: never shown.
 	url := strings.Replace(srv.URL, "http://", "http://u:s3cret@", 1) + "/c?token=s3cret"
+	var clock sync.Mutex
+	t0, calls := time.Unix(1796216400, 0), 0
 	s := &Source{Service: "counters-x", URL: url, Interval: 50 * time.Millisecond,
-		Logger: slog.New(slog.NewTextHandler(&log, nil))}
+		Logger: slog.New(slog.NewTextHandler(&log, nil)), Now: func() time.Time {
+			clock.Lock()
+			defer clock.Unlock()
+			calls++
+			return t0.Add(time.Duration(calls-1) * 2 * time.Second)
+		}}
 	ctx, cancel := context.WithCancel(context.Background())
 	got := make(chan model.Message, 100)
 	done := make(chan struct{})
@@ -86,6 +93,9 @@ func TestRun(t *testing.T) {
 	m := <-got
 	if m.Snapshot.Consumers[0].Backlog.V != 6 || m.Endpoint.Service != "counters-x" {
 		t.Errorf("snapshot %+v", m)
+	}
+	if want := t0.Add(time.Second); !m.Arrival.Equal(want) {
+		t.Errorf("stamped %v, want %v: the middle of the request", m.Arrival, want)
 	}
 	mu.Lock()
 	status, body = 500, "oops"
