@@ -34,7 +34,7 @@ func subcommand(args []string) func(context.Context, []string, io.Writer, io.Wri
 		return nil
 	}
 	return map[string]func(context.Context, []string, io.Writer, io.Writer) int{
-		"demo": demo, "simulate": sim.Command, "exporter": exporterCmd, "netdata": netdataCmd, "capture": capture.CaptureCommand, "replay": capture.ReplayCommand, "check": checkCmd,
+		"demo": demo, "simulate": sim.Command, "exporter": exporterCmd, "netdata": netdataCmd, "capture": capture.CaptureCommand, "replay": capture.ReplayCommand, "check": checkCmd, "zabbix": zabbixCmd,
 	}[args[0]]
 }
 

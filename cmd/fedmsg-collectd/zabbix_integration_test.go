@@ -1,0 +1,207 @@
+package main
+
+import (
+	"context"
+	"crypto/rsa"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/testhub"
+)
+
+// TestZabbixIntegration: Debian's Zabbix 6.0 server, its database and its
+// frontend's API on loopback. The template that "zabbix --template" prints
+// is imported through the API, two hosts are made with it linked, and the
+// zabbix command pushes a hub's values to them, to one over TLS with
+// certificates (TLSAccept=cert). Read back through the API: the items the
+// discovery made, history values equal to those the hub published, the
+// trigger of a queue whose expected wait is over its macro in PROBLEM and
+// that of an idle one not, and a hub nothing publishes on down.
+func TestZabbixIntegration(t *testing.T) {
+	t.Parallel()
+	testhub.Integration(t)
+	certs := t.TempDir()
+	serverTLS, client := makeCerts(t, certs)
+	z := startZabbix(t, serverTLS)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var tpl, errs testhub.Buffer
+	if code := run(ctx, []string{"zabbix", "--template"}, &tpl, &errs); code != 0 {
+		t.Fatalf("zabbix --template: exit %d: %s", code, errs.String())
+	}
+	z.must(t, "configuration.import", map[string]any{"format": "yaml", "source": tpl.String(), "rules": map[string]any{
+		"groups":         map[string]bool{"createMissing": true},
+		"templates":      map[string]bool{"createMissing": true, "updateExisting": true},
+		"items":          map[string]bool{"createMissing": true, "updateExisting": true},
+		"discoveryRules": map[string]bool{"createMissing": true, "updateExisting": true},
+		"triggers":       map[string]bool{"createMissing": true, "updateExisting": true},
+		"graphs":         map[string]bool{"createMissing": true, "updateExisting": true},
+	}}, nil)
+	var tpls []struct{ Templateid string }
+	z.must(t, "template.get", map[string]any{"filter": map[string]any{"host": []string{"fedmsg-collectd"}}}, &tpls)
+	var groups []struct{ Groupid string }
+	z.must(t, "hostgroup.get", map[string]any{"filter": map[string]any{"name": []string{"Linux servers"}}}, &groups)
+	if len(tpls) != 1 || len(groups) != 1 {
+		t.Fatalf("template %v, group %v", tpls, groups)
+	}
+	for _, h := range []struct {
+		name   string
+		accept int
+	}{{"hubhost", 1}, {"tlshost", 4}} {
+		z.must(t, "host.create", map[string]any{"host": h.name, "groups": []any{map[string]string{"groupid": groups[0].Groupid}},
+			"templates": []any{map[string]string{"templateid": tpls[0].Templateid}}, "tls_accept": h.accept,
+			"macros": []any{map[string]string{"macro": `{$FEDMSG.WAIT.WARN:"FMNConsumer"}`, "value": "0.5"}}}, nil)
+	}
+
+	// A hub whose FMNConsumer has 42 then 40 messages waiting, its idle
+	// consumer none; and a hub nothing publishes on.
+	dir := t.TempDir()
+	var files []string
+	for i, backlog := range []int{42, 40} {
+		msg := fmt.Sprintf(`{"consumers": [{"name": "FMNConsumer", "module": "fmn.consumer", "topic": "t", "initialized": true,
+		  "exceptions": %d, "backlog": %d, "headcount_in": 25, "headcount_out": 20, "times": [%s]},
+		  {"name": "Idle", "module": "m", "topic": "t", "initialized": true, "exceptions": 0, "backlog": 0,
+		  "headcount_in": 0, "headcount_out": 0, "times": []}], "producers": []}`, i, backlog, strings.TrimSuffix(strings.Repeat("0.1, ", 20), ", "))
+		files = append(files, filepath.Join(dir, fmt.Sprint(i, ".json")))
+		os.WriteFile(files[i], []byte(msg), 0o644)
+	}
+	ep := "ipc://" + filepath.Join(dir, "monitoring-fedmsg-hub.socket")
+	testhub.Start(t, ep, 500*time.Millisecond, files...)
+	gone := "fedmsg-gone=tcp://127.0.0.1:" + freePortForCheck(t)
+	common := []string{"zabbix", "--socket-dir=", "--endpoint", "fedmsg-hub=" + ep, "--endpoint", gone, "--zabbix-server", z.trapper, "--interval", "1s"}
+	outs := make([]*testhub.Buffer, 3)
+	done := make(chan int, 3)
+	for i, extra := range [][]string{
+		{"--zabbix-host", "hubhost"},
+		{"--zabbix-host", "tlshost", "--zabbix-tls-connect", "cert", "--zabbix-tls-ca-file", client.ca,
+			"--zabbix-tls-cert-file", client.cert, "--zabbix-tls-key-file", client.key},
+		{"--zabbix-host", "tlshost", "--log-level", "warn"}, // unencrypted: refused
+	} {
+		outs[i] = &testhub.Buffer{}
+		go func() { done <- run(ctx, append(slices.Clone(common), extra...), outs[i], outs[i]) }()
+	}
+
+	item := func(host, key string) (id string, ok bool) {
+		var items []struct{ Itemid string }
+		z.must(t, "item.get", map[string]any{"host": host, "filter": map[string]any{"key_": key}}, &items)
+		if len(items) != 1 {
+			return "", false
+		}
+		return items[0].Itemid, true
+	}
+	history := func(id string) []float64 {
+		var h []struct{ Value string }
+		z.must(t, "history.get", map[string]any{"history": 0, "itemids": []string{id}, "sortfield": "clock", "limit": 1000}, &h)
+		var vs []float64
+		for _, v := range h {
+			f, _ := strconv.ParseFloat(v.Value, 64)
+			vs = append(vs, f)
+		}
+		return vs
+	}
+	backlog := `fedmsg.consumer.backlog["fedmsg-hub","FMNConsumer"]`
+	for _, host := range []string{"hubhost", "tlshost"} {
+		eventually(t, 90*time.Second, host+": FMNConsumer's backlog history", func() (bool, string) {
+			id, ok := item(host, backlog)
+			if !ok {
+				return false, "no item yet"
+			}
+			vs := history(id)
+			return len(vs) >= 4, fmt.Sprint(vs)
+		})
+	}
+	id, _ := item("hubhost", backlog)
+	for _, v := range history(id) {
+		if v != 42 && v != 40 {
+			t.Errorf("FMNConsumer's backlog history holds %g: the hub published 42 and 40", v)
+		}
+	}
+	idle, ok := item("hubhost", `fedmsg.consumer.backlog["fedmsg-hub","Idle"]`)
+	if !ok {
+		t.Fatal("no item for the idle consumer")
+	}
+	for _, v := range history(idle) {
+		if v != 0 {
+			t.Errorf("Idle's backlog history holds %g: the hub published 0", v)
+		}
+	}
+	problems := func() []string {
+		var tr []struct{ Description string }
+		z.must(t, "trigger.get", map[string]any{"host": "hubhost", "filter": map[string]any{"value": 1}, "expandDescription": true,
+			"output": []string{"description"}}, &tr)
+		var names []string
+		for _, x := range tr {
+			names = append(names, x.Description)
+		}
+		slices.Sort(names)
+		return names
+	}
+	eventually(t, 60*time.Second, "FMNConsumer's wait trigger and the lost hub's in PROBLEM", func() (bool, string) {
+		p := strings.Join(problems(), "\n")
+		return strings.Contains(p, "fedmsg-hub FMNConsumer: a message arriving now waits over 0.5 s") &&
+			strings.Contains(p, "fedmsg-gone is down"), p
+	})
+	if p := strings.Join(problems(), "\n"); strings.Contains(p, "Idle") {
+		t.Errorf("a trigger of the idle consumer in PROBLEM:\n%s", p)
+	}
+	eventually(t, 60*time.Second, "the unencrypted push to the TLS-only host refused, and said", func() (bool, string) {
+		return strings.Contains(outs[2].String(), "failed values"), outs[2].String()
+	})
+	cancel()
+	for range outs {
+		if code := <-done; code != 0 {
+			t.Errorf("zabbix exit %d", code)
+		}
+	}
+	for i, o := range outs[:2] {
+		if s := o.String(); strings.Contains(s, "level=ERROR") {
+			t.Errorf("instance %d logged:\n%s", i, s)
+		}
+	}
+}
+
+// makeCerts writes a CA, a certificate and key signed by it for the
+// server and another for the client, in dir.
+func makeCerts(t *testing.T, dir string) (server, client *zabbixTLS) {
+	t.Helper()
+	// RSA: Zabbix's TLS with certificates takes RSA and ECDHE-RSA key
+	// exchanges only.
+	caKey, _ := rsa.GenerateKey(rand.Reader, 2048)
+	ca := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"}, NotBefore: time.Now().Add(-time.Hour),
+		NotAfter: time.Now().Add(24 * time.Hour), IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caCert, _ := x509.ParseCertificate(caDER)
+	write := func(name, typ string, der []byte) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o644)
+		return p
+	}
+	caFile := write("ca.pem", "CERTIFICATE", caDER)
+	leaf := func(name string, serial int64, usage x509.ExtKeyUsage) *zabbixTLS {
+		key, _ := rsa.GenerateKey(rand.Reader, 2048)
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: name}, NotBefore: time.Now().Add(-time.Hour),
+			NotAfter: time.Now().Add(24 * time.Hour), KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment, ExtKeyUsage: []x509.ExtKeyUsage{usage}}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kder, _ := x509.MarshalPKCS8PrivateKey(key)
+		return &zabbixTLS{ca: caFile, cert: write(name+".pem", "CERTIFICATE", der), key: write(name+".key", "PRIVATE KEY", kder)}
+	}
+	return leaf("zabbix-server", 2, x509.ExtKeyUsageServerAuth), leaf("fedmsg-collectd", 3, x509.ExtKeyUsageClientAuth)
+}

@@ -1,0 +1,257 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// zabbixServer is Debian's Zabbix 6.0 on loopback: PostgreSQL with a data
+// directory and port of its own, zabbix_server with its trapper on a port
+// of its own, and a copy of the frontend served by PHP's built-in server
+// for its API. All are stopped when the test ends.
+type zabbixServer struct {
+	trapper, web string // host:port
+	dir          string
+	auth         string
+	logs         []string
+}
+
+// zabbixTLS are the files of the server's TLS: the CA, its certificate
+// and key.
+type zabbixTLS struct{ ca, cert, key string }
+
+const pgBin = "/usr/lib/postgresql/15/bin"
+
+// startZabbix starts the three; tls, when not nil, is the server's TLS.
+func startZabbix(t *testing.T, tls *zabbixTLS) *zabbixServer {
+	t.Helper()
+	for _, f := range []string{pgBin + "/postgres", "/usr/sbin/zabbix_server", "/usr/share/zabbix/api_jsonrpc.php", "/usr/bin/php"} {
+		if _, err := os.Stat(f); err != nil {
+			t.Fatalf("%s is missing (scripts/test installs postgresql, zabbix-server-pgsql, zabbix-frontend-php, php-pgsql and php-cli)", f)
+		}
+	}
+	pg, err := user.Lookup("postgres")
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid, _ := strconv.Atoi(pg.Uid)
+	gid, _ := strconv.Atoi(pg.Gid)
+	// PostgreSQL refuses to run as root: its directory is the postgres
+	// user's, outside the test's own (mode 0700, root's).
+	dir, err := os.MkdirTemp("", "fedmsg-zabbix-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	os.Chmod(dir, 0o755)
+	os.Chown(dir, uid, gid)
+	z := &zabbixServer{dir: dir, trapper: "127.0.0.1:" + lowPort(t), web: "127.0.0.1:" + freePortForCheck(t)}
+	pgPort := freePortForCheck(t)
+	asPostgres := &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, Setpgid: true}
+
+	initdb := exec.Command(pgBin+"/initdb", "-D", filepath.Join(dir, "pg"), "-U", "zabbix", "-A", "trust", "-E", "UTF8")
+	initdb.SysProcAttr, initdb.Dir = asPostgres, dir
+	if out, err := initdb.CombinedOutput(); err != nil {
+		t.Fatalf("initdb: %v\n%s", err, out)
+	}
+	// Durability is not what the test is about: off, the schema loads in
+	// a few seconds.
+	z.start(t, "postgres", asPostgres, pgBin+"/postgres", "-D", filepath.Join(dir, "pg"), "-p", pgPort, "-k", dir,
+		"-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
+	psql := func(db string, stdin io.Reader, args ...string) {
+		t.Helper()
+		cmd := exec.Command("psql", append([]string{"-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", pgPort, "-U", "zabbix", "-d", db}, args...)...)
+		cmd.Stdin = stdin
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("psql %v: %v\n%.2000s", args, err, out)
+		}
+	}
+	eventually(t, 30*time.Second, "PostgreSQL up", func() (bool, string) {
+		out, err := exec.Command("psql", "-h", "127.0.0.1", "-p", pgPort, "-U", "zabbix", "-d", "postgres", "-c", "select 1").CombinedOutput()
+		return err == nil, string(out)
+	})
+	psql("postgres", nil, "-c", "create database zabbix")
+	var sql bytes.Buffer
+	for _, f := range []string{"schema", "images", "data"} {
+		b, err := os.ReadFile("/usr/share/zabbix-server-pgsql/" + f + ".sql.gz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := gzip.NewReader(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(&sql, r)
+	}
+	psql("zabbix", &sql)
+
+	conf := fmt.Sprintf(`ListenIP=127.0.0.1
+ListenPort=%s
+LogType=console
+PidFile=%s/zabbix_server.pid
+SocketDir=%s
+DBHost=127.0.0.1
+DBPort=%s
+DBName=zabbix
+DBUser=zabbix
+AllowRoot=1
+CacheUpdateFrequency=1
+StartPollers=1
+StartPollersUnreachable=1
+StartPingers=0
+StartDiscoverers=0
+StartHTTPPollers=0
+StartTrappers=2
+StartDBSyncers=1
+StartLLDProcessors=1
+`, strings.Split(z.trapper, ":")[1], dir, dir, pgPort)
+	if tls != nil {
+		conf += fmt.Sprintf("TLSCAFile=%s\nTLSCertFile=%s\nTLSKeyFile=%s\n", tls.ca, tls.cert, tls.key)
+	}
+	os.WriteFile(filepath.Join(dir, "zabbix_server.conf"), []byte(conf), 0o644)
+	z.start(t, "zabbix_server", &syscall.SysProcAttr{Setpgid: true}, "/usr/sbin/zabbix_server", "-f", "-c", filepath.Join(dir, "zabbix_server.conf"))
+
+	// The frontend reads its configuration from a path built into it
+	// (Debian's /etc/zabbix/zabbix.conf.php): a copy of it reads the
+	// test's own.
+	web := filepath.Join(dir, "web")
+	if out, err := exec.Command("cp", "-a", "/usr/share/zabbix", web).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v %s", err, out)
+	}
+	cf := filepath.Join(web, "include/classes/core/CConfigFile.php")
+	src, _ := os.ReadFile(cf)
+	patched := strings.Replace(string(src), "'/etc/zabbix/zabbix.conf.php'", "'"+filepath.Join(dir, "zabbix.conf.php")+"'", 1)
+	if patched == string(src) {
+		t.Fatal("the frontend's configuration path is not where it was (CConfigFile::CONFIG_FILE_PATH)")
+	}
+	os.WriteFile(cf, []byte(patched), 0o644)
+	os.WriteFile(filepath.Join(dir, "zabbix.conf.php"), []byte(fmt.Sprintf(`<?php
+$DB['TYPE'] = 'POSTGRESQL';
+$DB['SERVER'] = '127.0.0.1';
+$DB['PORT'] = '%s';
+$DB['DATABASE'] = 'zabbix';
+$DB['USER'] = 'zabbix';
+$DB['PASSWORD'] = '';
+$DB['SCHEMA'] = '';
+$DB['ENCRYPTION'] = false;
+$DB['KEY_FILE'] = '';
+$DB['CERT_FILE'] = '';
+$DB['CA_FILE'] = '';
+$DB['VERIFY_HOST'] = false;
+$DB['CIPHER_LIST'] = '';
+$DB['VAULT_URL'] = '';
+$DB['VAULT_DB_PATH'] = '';
+$DB['VAULT_TOKEN'] = '';
+$DB['DOUBLE_IEEE754'] = true;
+$ZBX_SERVER = '127.0.0.1';
+$ZBX_SERVER_PORT = '%s';
+$ZBX_SERVER_NAME = 'test';
+$IMAGE_FORMAT_DEFAULT = IMAGE_FORMAT_PNG;
+`, pgPort, strings.Split(z.trapper, ":")[1])), 0o644)
+	z.start(t, "php", &syscall.SysProcAttr{Setpgid: true}, "/usr/bin/php", "-S", z.web, "-t", web)
+	eventually(t, 30*time.Second, "the frontend's API answers", func() (bool, string) {
+		var token string
+		err := z.call("user.login", map[string]string{"username": "Admin", "password": "zabbix"}, &token)
+		z.auth = token
+		return err == nil && token != "", fmt.Sprint(err)
+	})
+	return z
+}
+
+// start runs a server process of the test, logging to a file, stopped
+// (its process group) when the test ends.
+func (z *zabbixServer) start(t *testing.T, name string, attr *syscall.SysProcAttr, argv ...string) {
+	t.Helper()
+	log := filepath.Join(z.dir, name+".log")
+	f, _ := os.Create(log)
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stdout, cmd.Stderr, cmd.SysProcAttr, cmd.Dir = f, f, attr, z.dir
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	z.logs = append(z.logs, log)
+	t.Cleanup(func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-done
+		}
+		f.Close()
+		if t.Failed() && name != "php" {
+			b, _ := os.ReadFile(log)
+			if len(b) > 4000 {
+				b = b[len(b)-4000:]
+			}
+			t.Logf("%s's log, its end:\n%s", name, b)
+		}
+	})
+}
+
+// lowPort returns a free port from 1024 to 32767, the range Zabbix's
+// ListenPort takes.
+func lowPort(t *testing.T) string {
+	t.Helper()
+	for p := 20000 + os.Getpid()%10000; ; p = 1024 + (p+7919)%31744 {
+		ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
+		if err == nil {
+			ln.Close()
+			return strconv.Itoa(p)
+		}
+	}
+}
+
+// call calls the API; result, when not nil, takes the result.
+func (z *zabbixServer) call(method string, params, result any) error {
+	req := map[string]any{"jsonrpc": "2.0", "method": method, "params": params, "id": 1}
+	if z.auth != "" {
+		req["auth"] = z.auth
+	}
+	body, _ := json.Marshal(req)
+	resp, err := http.Post("http://"+z.web+"/api_jsonrpc.php", "application/json-rpc", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	var r struct {
+		Result json.RawMessage
+		Error  *struct {
+			Message, Data string
+		}
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		return fmt.Errorf("%s: %s, not JSON-RPC: %w", method, resp.Status, err)
+	}
+	if r.Error != nil {
+		return fmt.Errorf("%s: %s %s", method, r.Error.Message, r.Error.Data)
+	}
+	if result == nil {
+		return nil
+	}
+	return json.Unmarshal(r.Result, result)
+}
+
+// must calls the API and fails the test on an error.
+func (z *zabbixServer) must(t *testing.T, method string, params, result any) {
+	t.Helper()
+	if err := z.call(method, params, result); err != nil {
+		t.Fatal(err)
+	}
+}

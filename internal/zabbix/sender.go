@@ -1,0 +1,114 @@
+package zabbix
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/ratelog"
+)
+
+// Sender pushes a sink's values to a server. Set its fields, then Run.
+type Sender struct {
+	// Server is host:port of the Zabbix server or proxy (port 10051).
+	Server string
+	// TLS, when set, is the client side of TLSConnect=cert.
+	TLS *tls.Config
+	// Interval is the longest time values wait to be sent; Timeout bounds
+	// each request (default Interval, at most 10 s).
+	Interval, Timeout time.Duration
+	// Batch is the most values a request carries (default 1000).
+	Batch int
+	// Logger takes the errors, at most one a minute of each kind.
+	Logger *slog.Logger
+	// Now reads the clock for the requests' own time, default time.Now.
+	Now func() time.Time
+
+	down, refused ratelog.Limiter
+}
+
+// Run sends the sink's values whenever it has some, until ctx ends. A
+// server that cannot be reached or answers wrong keeps them queued; it is
+// tried again every Interval.
+func (c *Sender) Run(ctx context.Context, s *Sink) {
+	if c.Timeout <= 0 {
+		c.Timeout = min(c.Interval, 10*time.Second)
+	}
+	if c.Batch <= 0 {
+		c.Batch = 1000
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	t := time.NewTicker(c.Interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.kick:
+		case <-t.C:
+		}
+		for ctx.Err() == nil {
+			batch, first := s.take(c.Batch)
+			if len(batch) == 0 {
+				break
+			}
+			failed, err := c.send(ctx, batch)
+			if err != nil {
+				if ctx.Err() == nil && c.down.Allow(time.Now()) {
+					_, _, queued := s.Counts()
+					c.Logger.Warn("cannot push to the Zabbix server: values kept", "server", c.Server, "err", err, "queued", queued)
+				}
+				break // again on the next tick
+			}
+			s.done(first, len(batch), failed)
+			if failed > 0 && c.refused.Allow(time.Now()) {
+				c.Logger.Warn("the Zabbix server failed values: items it does not have (is the template linked to the host, and have its discovery rules run?) or values it refused",
+					"server", c.Server, "failed", failed, "of", len(batch), "first_key", batch[0].Key)
+			}
+		}
+	}
+}
+
+// send makes one request of the server and returns how many of the
+// values it failed.
+func (c *Sender) send(ctx context.Context, batch []value) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
+	defer cancel()
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", c.Server)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close()
+	deadline, _ := ctx.Deadline()
+	conn.SetDeadline(deadline)
+	if c.TLS != nil {
+		tc := tls.Client(conn, c.TLS)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			return 0, fmt.Errorf("TLS: %w", err)
+		}
+		conn = tc
+	}
+	now := c.Now()
+	data, err := json.Marshal(request{Request: "sender data", Data: batch, Clock: now.Unix(), NS: int64(now.Nanosecond())})
+	if err != nil {
+		return 0, err
+	}
+	if _, err := conn.Write(frame(data)); err != nil {
+		return 0, err
+	}
+	answer, err := readFrame(conn, maxAnswer)
+	if err != nil {
+		return 0, err
+	}
+	return parseAnswer(answer, len(batch))
+}

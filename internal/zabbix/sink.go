@@ -1,0 +1,257 @@
+package zabbix
+
+import (
+	"encoding/json"
+	"math"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/report"
+)
+
+// DefaultBuffer is how many values the sink keeps while the server cannot
+// take them: at 100 values a snapshot every 5 s, about 80 minutes.
+const DefaultBuffer = 100000
+
+// lldEvery is how often the discovery values are pushed again though
+// nothing changed: a server that lost them (restored, or a new one)
+// learns the items again.
+const lldEvery = 10 * time.Minute
+
+// Sink turns the pipeline's updates into values for the items of host
+// Host and keeps them, at most Buffer of them (the oldest dropped and
+// counted past that), until Sender takes them. Write never blocks on the
+// network.
+type Sink struct {
+	host   string
+	buffer int
+
+	mu       sync.Mutex
+	queue    []value
+	head     int64 // the number of queue[0]: values queued before it, sent or dropped
+	dropped  int64
+	failed   int64
+	kick     chan struct{}
+	services map[string]bool
+	pairs    map[[2]string]bool
+	lldSent  time.Time
+	lldDirty bool
+}
+
+// NewSink returns a sink of the values of host, keeping at most buffer
+// of them (DefaultBuffer when 0).
+func NewSink(host string, buffer int) *Sink {
+	if buffer <= 0 {
+		buffer = DefaultBuffer
+	}
+	return &Sink{host: host, buffer: buffer, kick: make(chan struct{}, 1), services: map[string]bool{}, pairs: map[[2]string]bool{}}
+}
+
+// Write takes an update: every snapshot's values at its own time; on a
+// tick, the services' liveness, the program's counters and the sink's
+// own, the discovery when it changed or every lldEvery; then it wakes the
+// sender.
+func (s *Sink) Write(u report.Update) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, b := range u.Snapshots {
+		s.snapshot(b)
+	}
+	if t := u.Tick; t != nil {
+		s.tick(t)
+	}
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// snapshot adds the values of one snapshot: the service's and those of
+// its consumers (a
+// backlog that does not grow has a growth rate of 0, so that a trigger
+// over ten minutes of it sees every snapshot).
+func (s *Sink) snapshot(b report.Batch) {
+	s.see(b.Service, "")
+	growth := make([]bool, b.Consumers)
+	hasBacklog := make([]bool, b.Consumers)
+	for _, v := range b.Values {
+		if v.Kind.Scope() == report.Hub && pushed(v.Kind) {
+			s.add(key(v.Kind, b.Service, ""), v.V, b.Time)
+		}
+		if v.Kind.Scope() != report.Entry || v.Subject >= b.Consumers || !pushed(v.Kind) {
+			continue
+		}
+		consumer := b.Subjects[v.Subject]
+		s.see(b.Service, consumer)
+		s.add(key(v.Kind, b.Service, consumer), v.V, b.Time)
+		switch v.Kind {
+		case report.GrowthRate:
+			growth[v.Subject] = true
+		case report.Backlog:
+			hasBacklog[v.Subject] = true
+		}
+	}
+	for i := range b.Consumers {
+		if hasBacklog[i] && !growth[i] {
+			s.add(key(report.GrowthRate, b.Service, b.Subjects[i]), 0, b.Time)
+		}
+	}
+}
+
+// tick adds the values of an interval.
+func (s *Sink) tick(t *report.Tick) {
+	s.forget(t.Watched)
+	for _, b := range t.Liveness {
+		s.see(b.Service, "")
+		for _, v := range b.Values {
+			if pushed(v.Kind) {
+				s.add(key(v.Kind, b.Service, ""), v.V, t.Time)
+			}
+		}
+	}
+	for _, v := range t.Self.Values {
+		sv := ""
+		if v.Kind.Scope() == report.Endpoint {
+			if v.Subject >= len(t.Self.Subjects) {
+				continue
+			}
+			sv = t.Self.Subjects[v.Subject]
+		}
+		if pushed(v.Kind) {
+			s.add(key(v.Kind, sv, ""), v.V, t.Time)
+		}
+	}
+	s.add(keyDropped, float64(s.dropped), t.Time)
+	s.add(keyFailed, float64(s.failed), t.Time)
+	if s.lldDirty || t.Time.Sub(s.lldSent) >= lldEvery {
+		s.discovery(t.Time)
+	}
+}
+
+// see notes a service, and a consumer of it when not "".
+func (s *Sink) see(service, consumer string) {
+	if !s.services[service] {
+		s.services[service], s.lldDirty = true, true
+	}
+	if consumer != "" && !s.pairs[[2]string{service, consumer}] {
+		s.pairs[[2]string{service, consumer}], s.lldDirty = true, true
+	}
+}
+
+// forget drops the services no longer watched, and their consumers: the
+// next discovery leaves them out, and Zabbix deletes their items after
+// the rule's lifetime.
+func (s *Sink) forget(watched []string) {
+	w := make(map[string]bool, len(watched))
+	for _, sv := range watched {
+		w[sv] = true
+	}
+	for sv := range s.services {
+		if !w[sv] {
+			delete(s.services, sv)
+			s.lldDirty = true
+		}
+	}
+	for p := range s.pairs {
+		if !w[p[0]] {
+			delete(s.pairs, p)
+		}
+	}
+}
+
+// discovery adds the values of both discovery rules, sorted.
+func (s *Sink) discovery(at time.Time) {
+	services := make([]map[string]string, 0, len(s.services))
+	for _, sv := range slices.Sorted(mapKeys(s.services)) {
+		services = append(services, map[string]string{"{#SERVICE}": sv})
+	}
+	pairs := make([][2]string, 0, len(s.pairs))
+	for p := range s.pairs {
+		pairs = append(pairs, p)
+	}
+	slices.SortFunc(pairs, func(a, b [2]string) int {
+		if a[0] != b[0] {
+			return cmpString(a[0], b[0])
+		}
+		return cmpString(a[1], b[1])
+	})
+	consumers := make([]map[string]string, 0, len(pairs))
+	for _, p := range pairs {
+		consumers = append(consumers, map[string]string{"{#SERVICE}": p[0], "{#CONSUMER}": p[1]})
+	}
+	sj, _ := json.Marshal(services)
+	cj, _ := json.Marshal(consumers)
+	s.queue = append(s.queue, value{Host: s.host, Key: ServicesDiscovery, Value: string(sj), Clock: at.Unix(), NS: int64(at.Nanosecond())},
+		value{Host: s.host, Key: ConsumersDiscovery, Value: string(cj), Clock: at.Unix(), NS: int64(at.Nanosecond())})
+	s.lldSent, s.lldDirty = at, false
+	s.trim()
+}
+
+// add queues one value; a value not finite is not one.
+func (s *Sink) add(k string, v float64, at time.Time) {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return
+	}
+	s.queue = append(s.queue, value{Host: s.host, Key: k, Value: strconv.FormatFloat(v, 'f', -1, 64), Clock: at.Unix(), NS: int64(at.Nanosecond())})
+	s.trim()
+}
+
+// trim drops the oldest values past the buffer's size, and counts them.
+func (s *Sink) trim() {
+	if over := len(s.queue) - s.buffer; over > 0 {
+		s.dropped += int64(over)
+		s.queue = slices.Delete(s.queue, 0, over)
+		s.head += int64(over)
+	}
+}
+
+// take returns up to n of the oldest values queued, without removing
+// them, and the number of the first.
+func (s *Sink) take(n int) ([]value, int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.queue[:min(n, len(s.queue))]), s.head
+}
+
+// done removes the n values from number first on, sent, of which the
+// server failed failed; those of them dropped meanwhile are gone already.
+func (s *Sink) done(first int64, n, failed int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if k := int(min(first+int64(n)-s.head, int64(len(s.queue)))); k > 0 {
+		s.queue = slices.Delete(s.queue, 0, k)
+		s.head += int64(k)
+	}
+	s.failed += int64(failed)
+}
+
+// Counts returns the values dropped from a full buffer and those the
+// server failed, since the start, and how many are queued.
+func (s *Sink) Counts() (dropped, failed int64, queued int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.dropped, s.failed, len(s.queue)
+}
+
+func mapKeys[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+func cmpString(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
