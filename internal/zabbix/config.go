@@ -20,7 +20,7 @@ type Config struct {
 	// TLSConnect is "unencrypted" or "cert", as Zabbix's agents and
 	// zabbix_sender say it; with cert, the CA, certificate and key files,
 	// and the server certificate's subject when it is to be checked.
-	TLSConnect                        string
+	TLSConnect                         string
 	CAFile, CertFile, KeyFile, Subject string
 	// Template asks for the template to be printed instead.
 	Template bool
