@@ -44,9 +44,6 @@ func (c *Sender) Run(ctx context.Context, s *Sink) {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
-	if c.Now == nil {
-		c.Now = time.Now
-	}
 	t := time.NewTicker(c.Interval)
 	defer t.Stop()
 	for {
@@ -98,7 +95,10 @@ func (c *Sender) send(ctx context.Context, batch []value) (int, error) {
 		}
 		conn = tc
 	}
-	now := c.Now()
+	now := time.Now()
+	if c.Now != nil {
+		now = c.Now()
+	}
 	data, err := json.Marshal(request{Request: "sender data", Data: batch, Clock: now.Unix(), NS: int64(now.Nanosecond())})
 	if err != nil {
 		return 0, err
