@@ -66,13 +66,14 @@ func TestZabbixIntegration(t *testing.T) {
 	}
 
 	// A hub whose FMNConsumer has 42 then 40 messages waiting, its idle
-	// consumer none; and a hub nothing publishes on.
+	// consumer (named with a quote, a comma and brackets) none; and a hub
+	// nothing publishes on.
 	dir := t.TempDir()
 	var files []string
 	for i, backlog := range []int{42, 40} {
 		msg := fmt.Sprintf(`{"consumers": [{"name": "FMNConsumer", "module": "fmn.consumer", "topic": "t", "initialized": true,
 		  "exceptions": %d, "backlog": %d, "headcount_in": 25, "headcount_out": 20, "times": [%s]},
-		  {"name": "Idle", "module": "m", "topic": "t", "initialized": true, "exceptions": 0, "backlog": 0,
+		  {"name": "Idle \"x\", [y]", "module": "m", "topic": "t", "initialized": true, "exceptions": 0, "backlog": 0,
 		  "headcount_in": 0, "headcount_out": 0, "times": []}], "producers": []}`, i, backlog, strings.TrimSuffix(strings.Repeat("0.1, ", 20), ", "))
 		files = append(files, filepath.Join(dir, fmt.Sprint(i, ".json")))
 		os.WriteFile(files[i], []byte(msg), 0o644)
@@ -128,7 +129,8 @@ func TestZabbixIntegration(t *testing.T) {
 			t.Errorf("FMNConsumer's backlog history holds %g: the hub published 42 and 40", v)
 		}
 	}
-	idle, ok := item("hubhost", `fedmsg.consumer.backlog["fedmsg-hub","Idle"]`)
+	// A name with a quote, a comma and brackets: one parameter.
+	idle, ok := item("hubhost", `fedmsg.consumer.backlog["fedmsg-hub","Idle \"x\", [y]"]`)
 	if !ok {
 		t.Fatal("no item for the idle consumer")
 	}
