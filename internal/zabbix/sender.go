@@ -46,13 +46,18 @@ func (c *Sender) Run(ctx context.Context, s *Sink) {
 	}
 	t := time.NewTicker(c.Interval)
 	defer t.Stop()
+	failing := false // the last push failed: wait for the ticker, not every snapshot
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-s.kick:
+			if failing {
+				continue
+			}
 		case <-t.C:
 		}
+		failing = false
 		for ctx.Err() == nil {
 			batch, first := s.take(c.Batch)
 			if len(batch) == 0 {
@@ -64,6 +69,7 @@ func (c *Sender) Run(ctx context.Context, s *Sink) {
 					_, _, queued := s.Counts()
 					c.Logger.Warn("cannot push to the Zabbix server: values kept", "server", c.Server, "err", err, "queued", queued)
 				}
+				failing = true
 				break // again on the next tick
 			}
 			s.done(first, len(batch), failed)

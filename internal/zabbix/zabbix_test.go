@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"regexp"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/report"
+	"github.com/fedora-infra/fedmsg-collectd/internal/testhub"
 )
 
 var update = flag.Bool("update", false, "rewrite docs/zabbix/fedmsg-collectd.yaml")
@@ -218,7 +220,9 @@ func TestSender(t *testing.T) {
 		{"a length that lies", func([]byte) []byte { return compressed([]byte(`{"response":"success"}`), 5) }, "not the one its header says"},
 		{"not JSON", func([]byte) []byte { return frame([]byte("<html>")) }, "not JSON"},
 		{"failed", func([]byte) []byte { return frame([]byte(`{"response":"failed","info":"host not found"}`)) }, "answered"},
-		{"wrong counts", func([]byte) []byte { return frame([]byte(`{"response":"success","info":"processed: 9; failed: 0; total: 9"}`)) }, "counted"},
+		{"wrong counts", func([]byte) []byte {
+			return frame([]byte(`{"response":"success","info":"processed: 9; failed: 0; total: 9"}`))
+		}, "counted"},
 		{"silence", func([]byte) []byte { time.Sleep(2 * time.Second); return nil }, "timeout"},
 	} {
 		addr := trapper(t, tt.reply)
@@ -286,6 +290,73 @@ func TestConfig(t *testing.T) {
 	} {
 		if err := tt.c.Check(host); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%+v: %v, want %q", tt.c, err, tt.want)
+		}
+	}
+}
+
+// TestServerBack: values queued while the server does not answer (it
+// takes connections and says nothing) go once it does; the snapshots
+// meanwhile are kept.
+func TestServerBack(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	s := NewSink("h", 0)
+	var log testhub.Buffer
+	c := &Sender{Server: ln.Addr().String(), Interval: 100 * time.Millisecond, Timeout: 100 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(&log, nil))}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go c.Run(ctx, s)
+	for range 3 {
+		s.Write(report.Update{Snapshots: []report.Batch{batch(7, false)}})
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(log.String(), "cannot push") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, _, queued := s.Counts(); queued != 12 || !strings.Contains(log.String(), "queued=12") {
+		t.Fatalf("%d queued, want 12; log:\n%s", queued, log.String())
+	}
+	got := make(chan int, 10)
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			// The attempts while it was not answering: closed by now.
+			req, err := readFrame(conn, 1<<20)
+			if err != nil {
+				conn.Close()
+				continue
+			}
+			var r request
+			json.Unmarshal(req, &r)
+			got <- len(r.Data)
+			conn.Write(frame([]byte(fmt.Sprintf(`{"response":"success","info":"processed: %d; failed: 0; total: %d"}`, len(r.Data), len(r.Data)))))
+			conn.Close()
+		}
+	}()
+	// The frames of the attempts that timed out are read too, answered to
+	// no one: wait for the one with every value queued, and the queue empty.
+	timeout := time.After(5 * time.Second)
+	for {
+		select {
+		case n := <-got:
+			if n != 12 {
+				continue
+			}
+			for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+				if _, _, queued := s.Counts(); queued == 0 {
+					return
+				}
+			}
+		case <-timeout:
+			_, _, queued := s.Counts()
+			t.Fatalf("%d values still queued 5 s after the server answers", queued)
 		}
 	}
 }
