@@ -42,6 +42,7 @@ func backlogs(out string) map[string][]float64 {
 // the notifications burst shows within seconds.
 func TestDemo(t *testing.T) {
 	t.Parallel()
+	wallClock(t)
 	code, out, errs := runCmd(t, context.Background(), "demo", "--speed", "30", "--duration", "7s", "--hostname", "h")
 	if code != cli.ExitOK || errs != "" {
 		t.Fatalf("exit %d, stderr %q", code, errs)
@@ -115,6 +116,7 @@ func TestSimulateIntegration(t *testing.T) {
 func TestCaptureReplayRoundTripIntegration(t *testing.T) {
 	t.Parallel()
 	testhub.Integration(t)
+	wallClock(t)
 	dir := t.TempDir()
 	capFile := filepath.Join(dir, "capture.jsonl")
 	hub := testhub.Start(t, "tcp://127.0.0.1:*", 100*time.Millisecond,
@@ -144,7 +146,7 @@ func TestCaptureReplayRoundTripIntegration(t *testing.T) {
 	}
 	want := strings.Join(live, "\n") + "\n"
 	if replayed != want {
-		t.Errorf("replay differs from the live output:\nlive (%d bytes):\n%s\nreplay (%d bytes):\n%s", len(want), head(want), len(replayed), head(replayed))
+		t.Errorf("replay differs from the live output (%d bytes, replay %d), first at:\nlive:   %s\nreplay: %s", len(want), len(replayed), firstDiff(want, replayed), firstDiff(replayed, want))
 	}
 }
 
@@ -153,6 +155,18 @@ func head(s string) string {
 		return s[:3000] + "..."
 	}
 	return s
+}
+
+// firstDiff returns the lines of a from the first that differs from b's,
+// three at most.
+func firstDiff(a, b string) string {
+	la, lb := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := range la {
+		if i >= len(lb) || la[i] != lb[i] {
+			return strings.Join(la[i:min(i+3, len(la))], "\n        ")
+		}
+	}
+	return "(none)"
 }
 
 // TestCaptureIntegration: capture records N messages with arrival times,

@@ -56,13 +56,16 @@ func TestZabbixIntegration(t *testing.T) {
 	if len(tpls) != 1 || len(groups) != 1 {
 		t.Fatalf("template %v, group %v", tpls, groups)
 	}
+	hostids := map[string]string{}
 	for _, h := range []struct {
 		name   string
 		accept int
 	}{{"hubhost", 1}, {"tlshost", 4}} {
+		var made struct{ Hostids []string }
 		z.must(t, "host.create", map[string]any{"host": h.name, "groups": []any{map[string]string{"groupid": groups[0].Groupid}},
 			"templates": []any{map[string]string{"templateid": tpls[0].Templateid}}, "tls_accept": h.accept,
-			"macros": []any{map[string]string{"macro": `{$FEDMSG.WAIT.WARN:"FMNConsumer"}`, "value": "0.5"}}}, nil)
+			"macros": []any{map[string]string{"macro": `{$FEDMSG.WAIT.WARN:"FMNConsumer"}`, "value": "0.5"}}}, &made)
+		hostids[h.name] = made.Hostids[0]
 	}
 
 	// A hub whose FMNConsumer has 42 then 40 messages waiting, its idle
@@ -96,7 +99,7 @@ func TestZabbixIntegration(t *testing.T) {
 
 	item := func(host, key string) (id string, ok bool) {
 		var items []struct{ Itemid string }
-		z.must(t, "item.get", map[string]any{"host": host, "filter": map[string]any{"key_": key}}, &items)
+		z.must(t, "item.get", map[string]any{"hostids": hostids[host], "filter": map[string]any{"key_": key}}, &items)
 		if len(items) != 1 {
 			return "", false
 		}
@@ -141,7 +144,7 @@ func TestZabbixIntegration(t *testing.T) {
 	}
 	problems := func() []string {
 		var tr []struct{ Description string }
-		z.must(t, "trigger.get", map[string]any{"host": "hubhost", "filter": map[string]any{"value": 1}, "expandDescription": true,
+		z.must(t, "trigger.get", map[string]any{"hostids": hostids["hubhost"], "filter": map[string]any{"value": 1}, "expandDescription": true,
 			"output": []string{"description"}}, &tr)
 		var names []string
 		for _, x := range tr {
