@@ -166,7 +166,7 @@ func sourceFlags(fs *flag.FlagSet, c *config) func() error {
 	}
 	level := fs.String("log-level", "warn", "stderr log level: error, warn, info or debug")
 	fs.DurationVar(&c.smoothing, "smoothing", analytics.DefaultSmoothing, "time constant of the exponential smoothing behind the wait, rate\nand drain-time values")
-	fs.StringVar(&c.capture, "capture", "", "also record every message received, with its arrival time, as JSON\nlines in `FILE` (for bug reports: \"fedmsg-collectd replay FILE\" prints\nthe same values again)")
+	fs.StringVar(&c.capture, "capture", "", "also record every message taken in, with its arrival time, as JSON\nlines in `FILE` (for bug reports: \"fedmsg-collectd replay FILE\" prints\nthe same values again)")
 	return func() error {
 		if err := c.logLevel.UnmarshalText([]byte(*level)); err != nil {
 			return fmt.Errorf("--log-level: %w", err)

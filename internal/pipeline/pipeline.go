@@ -61,8 +61,11 @@ type Config struct {
 	// Now reads the clock for the latency of each snapshot, from its
 	// arrival to its values written; default time.Now.
 	Now func() time.Time
-	// OnMessage, if set, sees every message as the source delivers it,
-	// from the source's goroutines (run --capture records them).
+	// OnMessage, if set, sees every message the pipeline takes in, in
+	// its order, from the pipeline's goroutine (run --capture records
+	// them). A message replaced before it was taken in (a slow sink) is
+	// neither derived nor seen: a replay of what it saw gives what was
+	// written.
 	OnMessage func(model.Message)
 }
 
@@ -77,9 +80,6 @@ func Run(ctx context.Context, cfg Config, src Source, sink Sink) error {
 	}
 	box := newOutbox()
 	deliver := box.put
-	if cfg.OnMessage != nil {
-		deliver = func(m model.Message) { cfg.OnMessage(m); box.put(m) }
-	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -114,6 +114,9 @@ func Run(ctx context.Context, cfg Config, src Source, sink Sink) error {
 			return nil
 		case <-box.ready:
 			for _, m := range box.take() {
+				if cfg.OnMessage != nil {
+					cfg.OnMessage(m)
+				}
 				if m.Heartbeat {
 					u.Notices = append(u.Notices, live.Heard(m.Endpoint, m.Arrival, m.Period)...)
 					continue

@@ -314,7 +314,14 @@ func TestRunStalledSink(t *testing.T) {
 	src, sink := newChanSource(testEP), newRecordSink()
 	sink.block, sink.blocked = make(chan struct{}), make(chan struct{})
 	tick := make(chan time.Time, 1)
-	stop := run(t, Config{Interval: 10 * time.Second, IdlePeriods: 3, Smoothing: time.Minute, Tick: tick}, src, sink)
+	var mu sync.Mutex
+	var seen []model.Message
+	onMessage := func(m model.Message) {
+		mu.Lock()
+		seen = append(seen, m)
+		mu.Unlock()
+	}
+	stop := run(t, Config{Interval: 10 * time.Second, IdlePeriods: 3, Smoothing: time.Minute, Tick: tick, OnMessage: onMessage}, src, sink)
 	tick <- t0 // a write, which blocks
 	select {
 	case <-sink.blocked:
@@ -342,6 +349,12 @@ func TestRunStalledSink(t *testing.T) {
 	if !strings.Contains(self, `derive-fedmsg-hub_dropped_snapshots" interval=10.000 1795516110.250:49`) {
 		t.Errorf("want 49 dropped snapshots in\n%s", self)
 	}
+	// What a capture records is what was taken in: the newest alone.
+	mu.Lock()
+	if len(seen) != 1 || !seen[0].Arrival.Equal(msgs[len(msgs)-1].Arrival) {
+		t.Errorf("OnMessage saw %d messages, want the newest alone", len(seen))
+	}
+	mu.Unlock()
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
