@@ -1,7 +1,9 @@
 package zabbix
 
 import (
+	"cmp"
 	"encoding/json"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -165,7 +167,7 @@ func (s *Sink) forget(watched []string) {
 // discovery adds the values of both discovery rules, sorted.
 func (s *Sink) discovery(at time.Time) {
 	services := make([]map[string]string, 0, len(s.services))
-	for _, sv := range slices.Sorted(mapKeys(s.services)) {
+	for _, sv := range slices.Sorted(maps.Keys(s.services)) {
 		services = append(services, map[string]string{"{#SERVICE}": sv})
 	}
 	pairs := make([][2]string, 0, len(s.pairs))
@@ -173,10 +175,7 @@ func (s *Sink) discovery(at time.Time) {
 		pairs = append(pairs, p)
 	}
 	slices.SortFunc(pairs, func(a, b [2]string) int {
-		if a[0] != b[0] {
-			return cmpString(a[0], b[0])
-		}
-		return cmpString(a[1], b[1])
+		return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1]))
 	})
 	consumers := make([]map[string]string, 0, len(pairs))
 	for _, p := range pairs {
@@ -234,24 +233,4 @@ func (s *Sink) Counts() (dropped, failed int64, queued int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.dropped, s.failed, len(s.queue)
-}
-
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

@@ -76,15 +76,7 @@ func Template(w io.Writer) error {
 
 // services writes the discovery rule of the services.
 func services(y *yamlWriter) {
-	y.item(4)
-	y.kv(5, "uuid", uuid("rule services"))
-	y.kv(5, "name", "fedmsg services")
-	y.kv(5, "type", "TRAP")
-	y.kv(5, "key", ServicesDiscovery)
-	y.kv(5, "delay", "0")
-	y.kv(5, "lifetime", "7d")
-	y.kv(5, "description", "The services fedmsg-collectd watches: hubs, broker vhosts, counters services.")
-	y.line(5, "item_prototypes:")
+	y.rule("services", ServicesDiscovery, "The services fedmsg-collectd watches: hubs, broker vhosts, counters services.")
 	for _, k := range report.Kinds() {
 		if !pushed(k) || k.Scope() != report.Hub && k.Scope() != report.Endpoint {
 			continue
@@ -107,16 +99,8 @@ func services(y *yamlWriter) {
 
 // consumers writes the discovery rule of the consumers.
 func consumers(y *yamlWriter) {
-	y.item(4)
-	y.kv(5, "uuid", uuid("rule consumers"))
-	y.kv(5, "name", "fedmsg consumers")
-	y.kv(5, "type", "TRAP")
-	y.kv(5, "key", ConsumersDiscovery)
-	y.kv(5, "delay", "0")
-	y.kv(5, "lifetime", "7d")
-	y.kv(5, "description", "The consumers of each service: a hub's consumers, a broker's queues, the queues between a counters service's stages.")
+	y.rule("consumers", ConsumersDiscovery, "The consumers of each service: a hub's consumers, a broker's queues, the queues between a counters service's stages.")
 	k := func(kind report.Kind) string { return key(kind, "{#SERVICE}", "{#CONSUMER}") }
-	y.line(5, "item_prototypes:")
 	for _, kind := range report.Kinds() {
 		if !pushed(kind) || kind.Scope() != report.Entry {
 			continue
@@ -164,6 +148,20 @@ func consumers(y *yamlWriter) {
 			y.kv(10, "key", k(kind))
 		}
 	}
+}
+
+// rule starts a trapper discovery rule of the template, its item
+// prototypes next.
+func (y *yamlWriter) rule(what, key, help string) {
+	y.item(4)
+	y.kv(5, "uuid", uuid("rule "+what))
+	y.kv(5, "name", "fedmsg "+what)
+	y.kv(5, "type", "TRAP")
+	y.kv(5, "key", key)
+	y.kv(5, "delay", "0")
+	y.kv(5, "lifetime", "7d")
+	y.kv(5, "description", help)
+	y.line(5, "item_prototypes:")
 }
 
 // trigger is a trigger (prototype): its expression, name and severity;
