@@ -1,0 +1,219 @@
+package main
+
+// The judging of TestRabbitMQIntegration: what the plugin wrote against
+// every message's logged times.
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// judgeArrivalRate compares the arrival rates written with their
+// definition: the rate of each window between snapshots, exponentially
+// smoothed over 60 s from the first value written, from the messages
+// published in them; the windows the broker's counters describe, lag
+// seconds before the snapshots. It returns the median relative error
+// over the snapshots with a rate over 1/s.
+func judgeArrivalRate(t *testing.T, s string, log *messageLog, lag float64) float64 {
+	t.Helper()
+	snaps, _ := putvals(s, "h/fedmsg_rabbitmq-default/queue_length-transient_backlog")
+	at, v := putvals(s, "h/fedmsg_rabbitmq-default/operations_per_second-transient_arrival_rate")
+	var rel []float64
+	var rows []string
+	smoothed := math.NaN()
+	for i := range at {
+		k := slices.Index(snaps, at[i])
+		if k < 1 {
+			t.Fatalf("an arrival rate at %v, with no snapshot before", at[i])
+		}
+		lo, _ := slices.BinarySearch(log.published, snaps[k-1]-lag)
+		hi, _ := slices.BinarySearch(log.published, at[i]-lag)
+		dt := at[i] - snaps[k-1]
+		rate := float64(hi-lo) / dt
+		if math.IsNaN(smoothed) {
+			// The first window's count depends on how old the counter
+			// was at its two ends (0.2 to 4.5 s, channel by channel): the
+			// smoothing starts from the value written, and what follows
+			// is judged.
+			smoothed = v[i]
+		} else {
+			smoothed += (1 - math.Exp(-dt/60)) * (rate - smoothed)
+		}
+		if smoothed > 1 {
+			rel = append(rel, math.Abs(v[i]-smoothed)/smoothed)
+		}
+		rows = append(rows, fmt.Sprintf("%.2f: written %.2f, definition %.2f (window %.2f s: %.2f/s)", at[i]-at[0], v[i], smoothed, dt, rate))
+	}
+	slices.Sort(rel)
+	if len(rel) == 0 || rel[len(rel)/2] > 0.1 {
+		t.Errorf("arrival rates: median error over 10 %%:\n%s", strings.Join(rows, "\n"))
+		return math.NaN()
+	}
+	return rel[len(rel)/2]
+}
+
+// written returns the values written for a figure of the queue, by time.
+func written(s, fig string) map[float64]float64 {
+	at, v := putvals(s, "h/fedmsg_rabbitmq-default/"+fig)
+	m := map[float64]float64{}
+	for i := range at {
+		m[at[i]] = v[i]
+	}
+	return m
+}
+
+// judgeBroker compares what the plugin wrote with the logged truth, each
+// value at its own time stamp, asserts bounds per phase and logs the
+// table of errors.
+func judgeBroker(t *testing.T, s string, log *messageLog, start float64) {
+	t.Helper()
+	bat, bv := putvals(s, "h/fedmsg_rabbitmq-default/queue_length-transient_backlog")
+	expected, wait, drain, growth := written(s, "duration-transient_expected_wait"), written(s, "duration-transient_wait"),
+		written(s, "duration-transient_drain_time"), written(s, "operations_per_second-transient_growth_rate")
+	pubs := log.published
+	dels := slices.Sorted(slices.Values(log.delivered))
+	backlogAt := func(at float64) float64 {
+		n, _ := slices.BinarySearch(pubs, at)
+		m, _ := slices.BinarySearch(dels, at)
+		return float64(n - m)
+	}
+	// When the queue next emptied after at.
+	emptiedAfter := func(at float64) float64 {
+		for _, d := range dels {
+			if d > at && backlogAt(d+1e-6) == 0 {
+				return d
+			}
+		}
+		return math.NaN()
+	}
+	// The wait of a message published at at: FIFO, it is delivered just
+	// after the last one published before it.
+	waitFrom := func(at float64) float64 {
+		k, _ := slices.BinarySearch(pubs, at)
+		if k == 0 {
+			return 0
+		}
+		return max(0, log.delivered[k-1]-at)
+	}
+	// The mean wait of the messages delivered in the smoothing window (60 s).
+	departedMean := func(at float64) (float64, bool) {
+		sum, n := 0.0, 0
+		for k, d := range log.delivered {
+			if d > at-60 && d <= at {
+				sum += d - pubs[k]
+				n++
+			}
+		}
+		return sum / float64(max(n, 1)), n > 0
+	}
+
+	type row struct{ figure, phase string }
+	all := map[row]*errs{}
+	add := func(r row, got, want float64, present bool) {
+		if all[r] == nil {
+			all[r] = &errs{}
+		}
+		all[r].add(got, want, present)
+	}
+	var lags []float64
+	burstSeen := 0
+	for i, at := range bat {
+		if at < start {
+			continue // before the load
+		}
+		k := len(brokerPhases) - 1
+		for at-start < brokerPhases[k].from {
+			k--
+		}
+		ph := brokerPhases[k].name
+		// The moment the backlog written was true, nearest its time stamp.
+		if bv[i] > 10 {
+			when, best := at, math.Inf(1)
+			for x := at - 10; x <= at+1; x += 0.01 {
+				if d := math.Abs(backlogAt(x) - bv[i]); d < best || d == best && math.Abs(x-at) < math.Abs(when-at) {
+					when, best = x, d
+				}
+			}
+			lags = append(lags, at-when)
+		}
+		if truth := backlogAt(at); truth > 10 {
+			add(row{"backlog", ph}, bv[i], truth, true)
+		}
+		if g, ok := growth[at]; ok && i > 0 && bv[i] < bv[i-1] && g > 0 {
+			t.Errorf("at %.1f s the backlog written shrank %g -> %g, growth rate %g written", at-start, bv[i-1], bv[i], g)
+		}
+		if bv[i] > 10 {
+			w, ok := expected[at]
+			fig := "expected_wait"
+			if ph == "burst" && burstSeen < 2 {
+				fig, burstSeen = "expected_wait (burst, first two)", burstSeen+1
+			}
+			add(row{fig, ph}, w, waitFrom(at), ok)
+		}
+		if i > 0 && bv[i] < bv[i-1] && bv[i] > 10 {
+			d, ok := drain[at]
+			add(row{"drain_time", ph}, d, emptiedAfter(at)-at, ok)
+		}
+		if mean, ok := departedMean(at); ok && mean > 0.5 {
+			w, ok := wait[at]
+			add(row{"wait (Little)", ph}, w, mean, ok)
+		}
+	}
+	// Bounds: the targets, loosened for a single run of a few
+	// snapshots a phase (docs/analytics.md has the simulated ones).
+	bounds := map[string]float64{"backlog": 0.05, "expected_wait": 0.3, "wait (Little)": 0.4, "drain_time": 0.5,
+		"expected_wait (burst, first two)": 0.5}
+	var table strings.Builder
+	fmt.Fprintf(&table, "| phase | figure | snapshots | present | median error | largest |\n|---|---|---|---|---|---|\n")
+	for _, ph := range brokerPhases {
+		for _, fig := range []string{"backlog", "expected_wait", "expected_wait (burst, first two)", "wait (Little)", "drain_time"} {
+			e := all[row{fig, ph.name}]
+			if e == nil {
+				continue
+			}
+			fmt.Fprintf(&table, "| %s | %s | %d | %.0f %% | %.1f %% | %.1f %% |\n", ph.name, fig, e.evaluated,
+				100*float64(e.present)/float64(e.evaluated), 100*e.quantile(0.5), 100*e.quantile(1))
+			bound := bounds[fig]
+			if e.present > 0 && e.quantile(0.5) > bound {
+				t.Errorf("%s: %s median error %.1f %%, over %.0f %%", ph.name, fig, 100*e.quantile(0.5), 100*bound)
+			}
+		}
+	}
+	for _, r := range []row{{"expected_wait", "overload"}, {"expected_wait", "drain"}, {"drain_time", "drain"}, {"expected_wait (burst, first two)", "burst"}} {
+		if e := all[r]; e == nil || e.present == 0 {
+			t.Errorf("%s: no %s written", r.phase, r.figure)
+		}
+	}
+	slices.Sort(lags)
+	if len(lags) == 0 || math.Abs(lags[len(lags)/2]) > 0.5 {
+		t.Errorf("the backlog written is the true one %v s before its time stamp: want within 0.5 s", lags)
+	}
+	t.Logf("the backlog written was true %.2f s before its time stamp (median of %d; %.2f to %.2f s); errors at each value's time stamp:\n%s",
+		lags[len(lags)/2], len(lags), lags[0], lags[len(lags)-1], table.String())
+}
+
+// errs collects relative errors of one figure.
+type errs struct {
+	evaluated, present int
+	rel                []float64
+}
+
+func (e *errs) add(got, want float64, present bool) {
+	e.evaluated++
+	if present && want > 0 && !math.IsNaN(want) {
+		e.present++
+		e.rel = append(e.rel, math.Abs(got-want)/want)
+	}
+}
+
+// quantile returns the q-quantile of the errors, nearest rank.
+func (e *errs) quantile(q float64) float64 {
+	if len(e.rel) == 0 {
+		return math.NaN()
+	}
+	s := slices.Sorted(slices.Values(e.rel))
+	return s[min(len(s)-1, int(q*float64(len(s))))]
+}
