@@ -164,7 +164,10 @@ func judgeBroker(t *testing.T, s string, log *messageLog, start float64) {
 	}
 	// Bounds: the targets, loosened for a single run of a few
 	// snapshots a phase (docs/analytics.md has the simulated ones).
-	bounds := map[string]float64{"backlog": 0.05, "expected_wait": 0.3, "wait (Little)": 0.4, "drain_time": 0.5,
+	// Little's wait in an overload reads high by about the counters' age
+	// times (1 - service/arrival) (docs/rabbitmq.md): 7 % alone, up to
+	// 52 % beside the rest of a CI run, where the counters are older.
+	bounds := map[string]float64{"backlog": 0.05, "expected_wait": 0.3, "wait (Little)": 0.4, "wait (Little) overload": 0.7, "drain_time": 0.5,
 		"expected_wait (burst, first two)": 0.5}
 	var table strings.Builder
 	fmt.Fprintf(&table, "| phase | figure | snapshots | present | median error | largest |\n|---|---|---|---|---|---|\n")
@@ -177,6 +180,9 @@ func judgeBroker(t *testing.T, s string, log *messageLog, start float64) {
 			fmt.Fprintf(&table, "| %s | %s | %d | %.0f %% | %.1f %% | %.1f %% |\n", ph.name, fig, e.evaluated,
 				100*float64(e.present)/float64(e.evaluated), 100*e.quantile(0.5), 100*e.quantile(1))
 			bound := bounds[fig]
+			if b, ok := bounds[fig+" "+ph.name]; ok {
+				bound = b
+			}
 			if e.present > 0 && e.quantile(0.5) > bound {
 				t.Errorf("%s: %s median error %.1f %%, over %.0f %%", ph.name, fig, 100*e.quantile(0.5), 100*bound)
 			}
