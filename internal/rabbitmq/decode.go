@@ -15,7 +15,9 @@ type queue struct {
 	Ready     *float64 `json:"messages_ready"`
 	Unacked   *float64 `json:"messages_unacknowledged"`
 	Consumers *float64 `json:"consumers"`
-	Stats     stats    `json:"message_stats"`
+	// Type is classic, quorum or stream; empty when not told.
+	Type  string `json:"type"`
+	Stats stats  `json:"message_stats"`
 	// live is the queue in the answer of lengths now, if there.
 	live *queue
 }
@@ -60,6 +62,20 @@ func (a *answer) setLengths(live answer) {
 		q := &a.queues[i]
 		q.live = byName[key{q.VHost, q.Name}]
 	}
+}
+
+// withheld tells an answer of queues none of which has statistics, some
+// with lengths now: a broker whose management plugin collects no
+// statistics.
+func (a *answer) withheld() bool {
+	live := false
+	for _, q := range a.queues {
+		if q.Ready != nil {
+			return false
+		}
+		live = live || q.live != nil && q.live.Ready != nil
+	}
+	return live
 }
 
 // maxName is the longest queue or vhost name taken: AMQP's limit.

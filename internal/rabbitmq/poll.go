@@ -27,7 +27,7 @@ const Columns = "name,vhost,messages_ready,messages_unacknowledged,consumers," +
 // queue for its lengths, so they are those of the moment of the request,
 // while the statistics of the first request describe the queue as it was
 // up to one statistics interval (5 s) earlier, by the queue's own timer.
-const LiveColumns = "name,vhost,messages_ready,messages_unacknowledged"
+const LiveColumns = "name,vhost,type,messages_ready,messages_unacknowledged"
 
 // Request returns the poll's request of the queues' statistics:
 // GET /api/queues[/VHOST]?columns=...
@@ -75,6 +75,9 @@ func (s *Source) request(ctx context.Context, query string) (*http.Request, erro
 // describe: halfway through their request. oversize tells an answer over
 // MaxBody.
 func (s *Source) fetch(ctx context.Context) (a answer, at time.Time, oversize bool, err error) {
+	if s.prom != nil {
+		return s.fetchPrometheus(ctx)
+	}
 	if a, err = s.get(ctx, s.Request); err != nil {
 		return a, at, errors.Is(err, httppoll.ErrOversize), err
 	}
@@ -112,6 +115,8 @@ type vhost struct {
 	snap   model.Snapshot
 	totals map[string]totals
 	sig    []float64
+	// withheld counts its queues without statistics.
+	withheld int
 }
 
 // snapshots turns a poll's queues into one message per vhost, with the
@@ -165,8 +170,14 @@ func (s *Source) snapshots(a answer, at time.Time) []model.Message {
 
 // addQueue adds a queue of the answer to its vhost's snapshot.
 func (s *Source) addQueue(v *vhost, q queue) {
-	if q.Ready == nil {
-		return // just made: no statistics yet
+	// A queue without statistics (just made, or a broker that withholds
+	// them) has its lengths now only: no counters.
+	withheld := q.Ready == nil
+	if withheld {
+		if q.live == nil || q.live.Ready == nil {
+			return
+		}
+		q.Ready, q.Unacked = q.live.Ready, q.live.Unacked
 	}
 	c := model.Consumer{Name: q.Name, Initialized: true}
 	bad := 0
@@ -197,19 +208,25 @@ func (s *Source) addQueue(v *vhost, q queue) {
 	if q.live != nil && isCount(q.live.Unacked) {
 		c.InService = model.Some(*q.live.Unacked)
 	}
-	// A queue that never had traffic has no message_stats: 0.
-	pub, del := opt(q.Stats.Publish), opt(q.Stats.Deliver)
-	now := totals{pub.V, del.V}
-	v.totals[q.Name] = now
-	if before, ok := s.prev[q.VHost][q.Name]; ok {
-		c.HeadcountIn = model.Some(httppoll.Delta(now.publish, before.publish))
-		c.HeadcountOut = model.Some(httppoll.Delta(now.deliver, before.deliver))
+	var now totals
+	if !withheld {
+		// A queue that never had traffic has no message_stats: 0.
+		pub, del := opt(q.Stats.Publish), opt(q.Stats.Deliver)
+		now = totals{pub.V, del.V}
+		v.totals[q.Name] = now
+		if before, ok := s.prev[q.VHost][q.Name]; ok {
+			c.HeadcountIn = model.Some(httppoll.Delta(now.publish, before.publish))
+			c.HeadcountOut = model.Some(httppoll.Delta(now.deliver, before.deliver))
+		}
 	}
 	if bad > 0 {
 		v.snap.Skipped += bad
 		if v.snap.SkipErr == nil {
 			v.snap.SkipErr = fmt.Errorf("queue %.80q: fields negative or over 2^53", q.Name)
 		}
+	}
+	if withheld {
+		v.withheld++
 	}
 	v.sig = append(v.sig, statsReady, statsUnacked, c.Workers.V, now.publish, now.deliver)
 	v.snap.Consumers = append(v.snap.Consumers, c)
