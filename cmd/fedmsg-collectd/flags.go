@@ -96,7 +96,7 @@ func build(c *config, log *slog.Logger) (pipeline.Source, error) {
 		srcs = append([]pipeline.Source{hubs}, srcs...)
 	}
 	if len(srcs) == 0 {
-		return nil, errors.New("nothing to watch: --socket-dir is empty, and no --endpoint, --rabbitmq or --counters is given")
+		return nil, errors.New("nothing to watch: --socket-dir is empty, and no --endpoint, --rabbitmq, --rabbitmq-prometheus or --counters is given")
 	}
 	return pipeline.Sources(srcs...), nil
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -22,16 +23,35 @@ import (
 // node name, ports, data directory and epmd, with the management plugin.
 type rabbitBroker struct {
 	mgmt, amqpURL, log string
-	stop               func()
+	// prom is the address of the Prometheus listener, node the node's
+	// name, env its environment (for rabbitmqctl).
+	prom, node string
+	env        []string
+	stop       func()
+}
+
+// rabbitOptions are what a test asks of its broker beyond the defaults.
+type rabbitOptions struct {
+	// conf is more lines of rabbitmq.conf.
+	conf string
+	// join names a running broker this one joins as a cluster node: it
+	// shares that one's epmd and Erlang cookie.
+	join *rabbitBroker
 }
 
 // launchRabbitMQ starts a broker in dir and waits for its management API.
 func launchRabbitMQ(dir string) (*rabbitBroker, error) {
+	return launchRabbitMQWith(dir, rabbitOptions{})
+}
+
+// launchRabbitMQWith starts a broker in dir with the management and
+// Prometheus plugins, as o asks, and waits for its management API.
+func launchRabbitMQWith(dir string, o rabbitOptions) (*rabbitBroker, error) {
 	const server = "/usr/lib/rabbitmq/bin/rabbitmq-server"
 	if _, err := os.Stat(server); err != nil {
 		return nil, errors.New("rabbitmq-server is not installed (scripts/test installs Debian's rabbitmq-server)")
 	}
-	var ports [4]string
+	var ports [5]string
 	for i := range ports {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -40,11 +60,21 @@ func launchRabbitMQ(dir string) (*rabbitBroker, error) {
 		_, ports[i], _ = net.SplitHostPort(ln.Addr().String())
 		ln.Close()
 	}
-	port, mport, dport, eport := ports[0], ports[1], ports[2], ports[3]
-	conf := fmt.Sprintf("listeners.tcp.default = 127.0.0.1:%s\nmanagement.tcp.port = %s\nmanagement.tcp.ip = 127.0.0.1\n", port, mport)
+	port, mport, dport, eport, pport := ports[0], ports[1], ports[2], ports[3], ports[4]
+	home, node := dir, "fedmsgtest"+port+"@localhost"
+	conf := fmt.Sprintf("listeners.tcp.default = 127.0.0.1:%s\nmanagement.tcp.port = %s\nmanagement.tcp.ip = 127.0.0.1\n"+
+		"prometheus.tcp.port = %s\nprometheus.tcp.ip = 127.0.0.1\n", port, mport, pport)
+	if o.join != nil {
+		// The same epmd and cookie (in the same HOME) as the node joined;
+		// classic peer discovery joins it on the first start.
+		home = envOf(o.join.env, "HOME")
+		eport = envOf(o.join.env, "ERL_EPMD_PORT")
+		conf += "cluster_formation.peer_discovery_backend = classic_config\ncluster_formation.classic_config.nodes.1 = " + o.join.node + "\n"
+	}
+	conf += o.conf
 	os.WriteFile(filepath.Join(dir, "rabbitmq.conf"), []byte(conf), 0o644)
-	os.WriteFile(filepath.Join(dir, "enabled_plugins"), []byte("[rabbitmq_management].\n"), 0o644)
-	env := append(os.Environ(), "HOME="+dir, "RABBITMQ_NODENAME=fedmsgtest"+port+"@localhost",
+	os.WriteFile(filepath.Join(dir, "enabled_plugins"), []byte("[rabbitmq_management,rabbitmq_prometheus].\n"), 0o644)
+	env := append(os.Environ(), "HOME="+home, "RABBITMQ_NODENAME="+node,
 		"RABBITMQ_NODE_IP_ADDRESS=127.0.0.1", "RABBITMQ_DIST_PORT="+dport, "ERL_EPMD_PORT="+eport,
 		"RABBITMQ_MNESIA_BASE="+filepath.Join(dir, "mnesia"), "RABBITMQ_LOG_BASE="+filepath.Join(dir, "log"),
 		"RABBITMQ_CONFIG_FILE="+filepath.Join(dir, "rabbitmq.conf"),
@@ -56,10 +86,14 @@ func launchRabbitMQ(dir string) (*rabbitBroker, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	b := &rabbitBroker{mgmt: "127.0.0.1:" + mport, amqpURL: "amqp://guest:guest@127.0.0.1:" + port + "/", log: log.Name()}
+	b := &rabbitBroker{mgmt: "127.0.0.1:" + mport, amqpURL: "amqp://guest:guest@127.0.0.1:" + port + "/", log: log.Name(),
+		prom: "127.0.0.1:" + pport, node: node, env: env}
 	b.stop = func() {
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
 		cmd.Wait()
+		if o.join != nil {
+			return // the epmd is the joined node's, killed with it
+		}
 		kill := exec.Command("epmd", "-kill") // epmd leaves the process group
 		kill.Env = env
 		kill.Run()
@@ -80,6 +114,16 @@ func launchRabbitMQ(dir string) (*rabbitBroker, error) {
 	b.stop()
 	out, _ := os.ReadFile(b.log)
 	return nil, fmt.Errorf("the management API did not answer within 60 s (%s); rabbitmq-server:\n%s", last, out)
+}
+
+// envOf returns the value of key in env.
+func envOf(env []string, key string) string {
+	for i := len(env) - 1; i >= 0; i-- {
+		if v, ok := strings.CutPrefix(env[i], key+"="); ok {
+			return v
+		}
+	}
+	return ""
 }
 
 // startRabbitMQ starts a broker of the test's own, stopped when it ends,

@@ -16,6 +16,7 @@ import (
 
 const usage = `Usage: fedmsg-collectd check --endpoint E [--timeout 20s] [checks]
        fedmsg-collectd check --rabbitmq URL --queue Q [checks]
+       fedmsg-collectd check --rabbitmq-prometheus URL... --queue Q [checks]
 
 A Nagios / Icinga plugin: reads one snapshot from the hub (two successive
 ones for --wait-* and --drain-*), waiting at most --timeout (9s: under
@@ -81,6 +82,10 @@ func parse(args []string, out io.Writer) (command, error) {
 		b.URLs = append(b.URLs, s)
 		return nil
 	})
+	fs.Func("rabbitmq-prometheus", "or read its nodes' Prometheus listeners: `URL` of one, repeatable for\nevery node of a cluster", func(s string) error {
+		b.PromURLs = append(b.PromURLs, s)
+		return nil
+	})
 	fs.StringVar(&b.AuthFile, "rabbitmq-auth-file", "", "`FILE` whose first line is USER:PASSWORD for the management API")
 	fs.StringVar(&b.CAFile, "rabbitmq-ca-file", "", "trust the CA certificates in `FILE` for https")
 	vhost := fs.String("rabbitmq-vhost", "/", "the `VHOST` of the queues (one: a queue's name is unique only in its vhost)")
@@ -116,15 +121,15 @@ func parse(args []string, out io.Writer) (command, error) {
 	switch {
 	case fs.NArg() > 0:
 		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	case endpoint == "" && len(b.URLs) == 0:
-		return c, errors.New("--endpoint or --rabbitmq is required")
-	case endpoint != "" && len(b.URLs) > 0, len(b.URLs) > 1:
-		return c, errors.New("one --endpoint or one --rabbitmq")
+	case endpoint == "" && len(b.URLs)+len(b.PromURLs) == 0:
+		return c, errors.New("--endpoint, --rabbitmq or --rabbitmq-prometheus is required")
+	case endpoint != "" && len(b.URLs)+len(b.PromURLs) > 0, len(b.URLs) > 1, len(b.URLs) > 0 && len(b.PromURLs) > 0:
+		return c, errors.New("one --endpoint, one --rabbitmq, or the --rabbitmq-prometheus nodes of one cluster")
 	case c.timeout <= 0:
 		return c, errors.New("--timeout must be positive")
 	}
 	var err error
-	if len(b.URLs) > 0 {
+	if len(b.URLs)+len(b.PromURLs) > 0 {
 		b.VHost, b.Interval = *vhost, time.Second
 		srcs, err := b.Sources(nil)
 		if err != nil {

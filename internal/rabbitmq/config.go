@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,6 +23,9 @@ import (
 type Config struct {
 	// URLs are [NAME=]URL of the management APIs.
 	URLs []string
+	// PromURLs are [NAME=]URL of nodes' Prometheus listeners; the nodes
+	// of one NAME are one cluster.
+	PromURLs []string
 	// AuthFile holds USER:PASSWORD on its first line; CAFile the CA
 	// certificates for https.
 	AuthFile, CAFile string
@@ -40,6 +44,10 @@ func (c *Config) Register(fs *flag.FlagSet) {
 		c.URLs = append(c.URLs, s)
 		return nil
 	})
+	fs.Func("rabbitmq-prometheus", "read a RabbitMQ node's Prometheus listener (rabbitmq_prometheus) instead,\n`[NAME=]URL` such as http://127.0.0.1:15692, repeatable: the URLs of one\nNAME are the nodes of one cluster, merged (NAME defaults to "+DefaultName+")", func(s string) error {
+		c.PromURLs = append(c.PromURLs, s)
+		return nil
+	})
 	fs.StringVar(&c.AuthFile, "rabbitmq-auth-file", "", "`FILE` whose first line is USER:PASSWORD for the management API\n(rather than in the URL, which ps and collectd's configuration show)")
 	fs.StringVar(&c.VHost, "rabbitmq-vhost", "", "poll only this `VHOST`")
 	fs.StringVar(&c.Queues, "rabbitmq-queues", "", "poll only the queues whose name matches this `REGEXP`")
@@ -55,7 +63,7 @@ func (c *Config) Build(log *slog.Logger) ([]pipeline.Source, error) {
 
 // Sources returns a Source per URL, or why the configuration is not one.
 func (c Config) Sources(log *slog.Logger) ([]*Source, error) {
-	if len(c.URLs) == 0 {
+	if len(c.URLs)+len(c.PromURLs) == 0 {
 		return nil, nil
 	}
 	if c.Interval < time.Second {
@@ -114,6 +122,31 @@ func (c Config) Sources(log *slog.Logger) ([]*Source, error) {
 		names[name] = true
 		out = append(out, &Source{Name: name, URL: raw, User: user, Password: pass, VHost: c.VHost,
 			Queues: re, Interval: c.Interval, Client: client, Logger: log, MaxQueues: c.MaxQueues})
+	}
+	clusters := map[string]*Source{}
+	for _, spec := range c.PromURLs {
+		name, raw, _, ok := model.NamedURL(spec, DefaultName)
+		if !ok {
+			return nil, fmt.Errorf("--rabbitmq-prometheus %s: want [NAME=]http(s)://HOST:PORT", httppoll.Redact(raw))
+		}
+		if err := model.CheckService(name); err != nil {
+			return nil, fmt.Errorf("--rabbitmq-prometheus NAME: %w", err)
+		}
+		if s := clusters[name]; s != nil {
+			if slices.Contains(s.Nodes, raw) {
+				return nil, fmt.Errorf("--rabbitmq-prometheus: %s twice", httppoll.Redact(raw))
+			}
+			s.Nodes = append(s.Nodes, raw)
+			continue
+		}
+		if names[name] {
+			return nil, fmt.Errorf("--rabbitmq-prometheus: %s also names a --rabbitmq broker: name them apart with NAME=", name)
+		}
+		names[name] = true
+		s := &Source{Name: name, Nodes: []string{raw}, VHost: c.VHost, Queues: re, Interval: c.Interval,
+			Client: client, Logger: log, MaxQueues: c.MaxQueues}
+		clusters[name] = s
+		out = append(out, s)
 	}
 	return out, nil
 }

@@ -57,3 +57,30 @@ func TestCountRest(t *testing.T) {
 		t.Error("an unterminated list: no error")
 	}
 }
+
+// TestPrometheusClusters: the URLs of one NAME are one source whose
+// nodes they are; a NAME of a management source too, or a URL twice, is
+// refused.
+func TestPrometheusClusters(t *testing.T) {
+	c := Config{PromURLs: []string{"http://a:15692", "http://b:15692", "other=http://c:15692"}, Interval: 10 * time.Second}
+	srcs, err := c.Sources(nil)
+	if err != nil || len(srcs) != 2 {
+		t.Fatalf("%v, %d sources", err, len(srcs))
+	}
+	if srcs[0].Name != DefaultName || len(srcs[0].Nodes) != 2 || srcs[1].Name != "other" || len(srcs[1].Nodes) != 1 {
+		t.Errorf("%s %v, %s %v", srcs[0].Name, srcs[0].Nodes, srcs[1].Name, srcs[1].Nodes)
+	}
+	if got := srcs[0].Endpoint(); got != "http://a:15692 (and 1 more node)" {
+		t.Errorf("endpoint %q", got)
+	}
+	for _, bad := range []Config{
+		{URLs: []string{"http://a:15672"}, PromURLs: []string{"http://a:15692"}},
+		{PromURLs: []string{"http://a:15692", "http://a:15692"}},
+		{PromURLs: []string{"x=ftp://a"}},
+	} {
+		bad.Interval = 10 * time.Second
+		if _, err := bad.Sources(nil); err == nil {
+			t.Errorf("%+v: no error", bad)
+		}
+	}
+}

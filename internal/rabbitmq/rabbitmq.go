@@ -9,6 +9,7 @@ package rabbitmq
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -27,6 +28,11 @@ type Source struct {
 	Name string
 	// URL of the management API, http(s)://[user:password@]host:15672.
 	URL string
+	// Nodes, when set, are the URLs of the Prometheus listeners
+	// (rabbitmq_prometheus, http(s)://host:15692) of a broker's nodes,
+	// read instead of the management API: one node, or every node of a
+	// cluster.
+	Nodes []string
 	// User and Password, when set, replace those of the URL.
 	User, Password string
 	// VHost, when set, limits the poll to that vhost.
@@ -58,6 +64,9 @@ type Source struct {
 	hopeless bool                         // the latest poll failed in a way polling again will not cure
 	prev     map[string]map[string]totals // by vhost and queue, as of the last snapshot
 	last     map[string]delivered         // by vhost
+	prom     *promState                   // with Nodes
+	// saidWithheld tells the statistics withheld were logged.
+	saidWithheld bool
 }
 
 // totals are a queue's cumulative counters at a poll.
@@ -80,6 +89,14 @@ const DefaultMaxQueues = 10000
 // Endpoint returns the address shown for the broker: its URL without
 // credentials or query.
 func (s *Source) Endpoint() string {
+	switch {
+	case len(s.Nodes) == 1:
+		return httppoll.Redact(s.Nodes[0])
+	case len(s.Nodes) == 2:
+		return httppoll.Redact(s.Nodes[0]) + " (and 1 more node)"
+	case len(s.Nodes) > 2:
+		return fmt.Sprintf("%s (and %d more nodes)", httppoll.Redact(s.Nodes[0]), len(s.Nodes)-1)
+	}
 	return httppoll.Redact(s.URL)
 }
 
@@ -124,6 +141,12 @@ func (s *Source) init() {
 	s.vhosts = map[string]int{}
 	s.prev = map[string]map[string]totals{}
 	s.last = map[string]delivered{}
+	if len(s.Nodes) > 0 {
+		s.prom = &promState{acc: map[qkey]totals{}}
+		for _, u := range s.Nodes {
+			s.prom.nodes = append(s.prom.nodes, &node{url: u})
+		}
+	}
 	s.mu.Unlock()
 }
 
@@ -172,6 +195,13 @@ func (s *Source) pollOnce(ctx context.Context, deliver func(model.Message)) {
 	}
 	if a.bad > 0 {
 		s.complain("entries of the list of queues are not queues: left out", "count", a.bad, "first", httppoll.Brief(a.badErr))
+	}
+	if a.withheld() && !s.saidWithheld {
+		s.saidWithheld = true
+		s.Logger.Warn("the broker withholds its statistics (management_agent.disable_metrics_collector): "+
+			"its queues' lengths are reported, but not their consumers, messages in and out, rates, waits or drain times, "+
+			"nor streams; --rabbitmq-prometheus reads them from the broker's Prometheus plugin",
+			"broker", s.Endpoint())
 	}
 	for _, snap := range s.snapshots(a, at) {
 		deliver(snap)

@@ -1,0 +1,133 @@
+package rabbitmq
+
+import (
+	"cmp"
+	"maps"
+	"slices"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/httppoll"
+)
+
+// merge makes one list of queues of the nodes' answers (errs[i] not nil:
+// node i did not answer), at most limit of them in the order of their
+// vhost and name, and updates the state: each node's counters, and each
+// queue's totals.
+//
+// A queue's lengths and consumers are those of the node that leads it
+// (4.x says which), else of the first node in order that reports them.
+// Its counters in and out are the sum, over the nodes, of its series:
+// the counters of each channel (3.x) or of the queue (4.x) that the node
+// keeps. Each series adds its own increment since the node's previous
+// answer (a series that went backwards restarted at 0), so series that
+// vanish (a channel closed) take nothing away, and totals never go back.
+// A node that does not answer keeps its previous counters: when it
+// answers again, its series add all they counted meanwhile. A series
+// first seen adds its whole value (it began since the node's previous
+// answer), except in the node's first answer, where every series only
+// sets its baseline.
+func (st *promState) merge(exps []exposition, errs []error, limit int) answer {
+	var a answer
+	keys := map[qkey]bool{}
+	for i, e := range exps {
+		if errs[i] != nil {
+			continue
+		}
+		a.bad += e.bad
+		if a.badErr == nil {
+			a.badErr = e.badErr
+		}
+		for k := range e.queues {
+			keys[k] = true
+		}
+	}
+	all := true
+	for i, n := range st.nodes {
+		if errs[i] != nil {
+			all = false
+			continue
+		}
+		st.count(n, exps[i])
+	}
+	if all {
+		// Every node answered: the totals of queues no node reports
+		// are forgotten.
+		maps.DeleteFunc(st.acc, func(k qkey, _ totals) bool { return !keys[k] })
+	}
+	sorted := slices.SortedFunc(maps.Keys(keys), func(x, y qkey) int {
+		return cmp.Or(cmp.Compare(x.vhost, y.vhost), cmp.Compare(x.name, y.name))
+	})
+	vhosts := map[string]bool{}
+	for _, k := range sorted {
+		q, ok := st.lengths(k, exps, errs)
+		switch {
+		case !ok:
+			continue // counters only: a queue whose node is not heard, or deleted
+		case len(a.queues) >= limit, !vhosts[k.vhost] && len(vhosts) >= MaxVHosts:
+			a.over++
+			continue
+		}
+		vhosts[k.vhost] = true
+		t := st.acc[k]
+		q.Stats = stats{Publish: &t.publish, Deliver: &t.deliver}
+		a.queues = append(a.queues, q)
+	}
+	return a
+}
+
+// count adds the increments of a node's series to the totals of their
+// queues, and keeps the series as the node's new previous ones.
+func (st *promState) count(n *node, e exposition) {
+	next := make(map[qkey]map[string]float64, len(e.queues))
+	for k, q := range e.queues {
+		if len(q.in)+len(q.out) == 0 {
+			continue
+		}
+		before := n.prev[k]
+		now := make(map[string]float64, len(q.in)+len(q.out))
+		t := st.acc[k]
+		add := func(s series) float64 {
+			now[s.key] = s.v
+			if v, ok := before[s.key]; ok {
+				return httppoll.Delta(s.v, v)
+			}
+			if n.heard {
+				return s.v
+			}
+			return 0
+		}
+		for _, s := range q.in {
+			t.publish += add(s)
+		}
+		for _, s := range q.out {
+			t.deliver += add(s)
+		}
+		st.acc[k] = t
+		next[k] = now
+	}
+	n.prev, n.heard = next, true
+}
+
+// lengths returns a queue's entry with the lengths and consumers of the
+// node that leads it, or of the first that reports them, and whether one
+// does.
+func (st *promState) lengths(k qkey, exps []exposition, errs []error) (queue, bool) {
+	var from *nodeQueue
+	typ := ""
+	for i := range exps {
+		if errs[i] != nil {
+			continue
+		}
+		q := exps[i].queues[k]
+		if q == nil {
+			continue
+		}
+		typ = cmp.Or(typ, q.typ)
+		if q.ready != nil && (from == nil || q.leader && !from.leader) {
+			from = q
+		}
+	}
+	if from == nil {
+		return queue{}, false
+	}
+	return queue{Name: k.name, VHost: k.vhost, Ready: from.ready, Unacked: from.unacked, Consumers: from.consumers, Type: typ}, true
+}

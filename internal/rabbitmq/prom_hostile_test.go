@@ -1,0 +1,89 @@
+package rabbitmq
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/model"
+)
+
+// TestHostileExpositions: answers no node gives. Each is an error of the
+// poll or a sample left out and counted; none crashes or is held whole.
+func TestHostileExpositions(t *testing.T) {
+	for _, tc := range []struct {
+		name, body, err string
+		bad             int
+	}{
+		{"JSON", `[{"name":"q"}]`, "not the Prometheus text format", 0},
+		{"HTML", "<html><body>login</body></html>", "not the Prometheus text format", 0},
+		{"two types", "# TYPE a gauge\n# TYPE a counter\na 1\n", "not the Prometheus text format", 0},
+		{"endless lines", strings.Repeat("x 1\n", 70000), "more lines than", 0},
+		{"negative", `rabbitmq_detailed_queue_messages_ready{vhost="/",queue="q"} -3` + "\n", "", 1},
+		{"NaN", `rabbitmq_detailed_queue_messages_ready{vhost="/",queue="q"} NaN` + "\n", "", 1},
+		{"huge", `rabbitmq_detailed_queue_messages_ready{vhost="/",queue="q"} 1e300` + "\n", "", 1},
+		{"no queue", `rabbitmq_detailed_queue_messages_ready{vhost="/"} 3` + "\n", "", 1},
+		{"long name", `rabbitmq_detailed_queue_messages_ready{vhost="/",queue="` + strings.Repeat("q", 300) + `"} 3` + "\n", "", 1},
+		{"counter NaN", `rabbitmq_detailed_channel_get_total{channel="c",vhost="/",queue="q"} NaN` + "\n", "", 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, err := decodeExposition(strings.NewReader(tc.body), 1000*maxLinesPerQueue, nil)
+			switch {
+			case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+				t.Errorf("error %v: want one saying %q", err, tc.err)
+			case tc.err == "" && err != nil:
+				t.Errorf("error %v", err)
+			case tc.err == "" && e.bad != tc.bad:
+				t.Errorf("%d samples left out, want %d (%v)", e.bad, tc.bad, e.badErr)
+			}
+		})
+	}
+}
+
+// TestHostileNode: a node's bad answer fails its poll with a clear
+// error, and the samples left out of a good one are counted as skipped.
+func TestHostileNode(t *testing.T) {
+	b := &broker{body: "<html>"}
+	s := promSource(t, b)
+	if _, err := poll(t, s); err == nil || !strings.Contains(err.Error(), "Prometheus text format") {
+		t.Errorf("a page not the format: %v", err)
+	}
+	b.set(http.StatusOK, expo(3, nil, nil)+`rabbitmq_detailed_queue_messages_ready{vhost="/",queue="bad"} -1`+"\n")
+	s.pollOnce(t.Context(), func(m model.Message) {})
+	if w := s.Watched(); w[0].Skipped != 1 {
+		t.Errorf("skipped %d, want the bad sample", w[0].Skipped)
+	}
+}
+
+// FuzzExposition: whatever a node answers, the decoder returns an error
+// or queues whose names and values are those a broker can have.
+func FuzzExposition(f *testing.F) {
+	f.Add(expo(3, map[string]float64{"<0.1.0>": 5}, map[string]float64{"<0.2.0>": 4}))
+	f.Add("# TYPE rabbitmq_detailed_queue_info gauge\nrabbitmq_detailed_queue_info{vhost=\"/\",queue=\"q\",queue_type=\"rabbit_quorum_queue\",membership=\"leader\"} 1\n")
+	f.Add("rabbitmq_detailed_queue_messages_ready{vhost=\"/\",queue=\"q\\\"\\n\"} 1e3\n")
+	f.Fuzz(func(t *testing.T, body string) {
+		e, err := decodeExposition(strings.NewReader(body), 10000, nil)
+		if err != nil {
+			if errors.Is(err, errLines) || strings.Contains(err.Error(), "format") || strings.Contains(err.Error(), "parser") {
+				return
+			}
+			t.Fatalf("unexpected error %v", err)
+		}
+		for k, q := range e.queues {
+			if k.name == "" || len(k.name) > maxName || len(k.vhost) > maxName {
+				t.Fatalf("queue %q of vhost %q kept", k.name, k.vhost)
+			}
+			for _, p := range []*float64{q.ready, q.unacked, q.consumers} {
+				if p != nil && !isCount(p) {
+					t.Fatalf("%v kept", *p)
+				}
+			}
+			for _, s := range append(q.in, q.out...) {
+				if !isCount(&s.v) {
+					t.Fatalf("counter %v kept", s.v)
+				}
+			}
+		}
+	})
+}

@@ -1,0 +1,135 @@
+package rabbitmq
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/httppoll"
+)
+
+// node is a cluster node's Prometheus listener, as the source knows it
+// between polls.
+type node struct {
+	url string
+	// major is the broker's major version, 0 until an answer told it.
+	major int
+	// heard tells whether the node ever answered; prev holds its
+	// counters as of its last answer, by queue and series.
+	heard bool
+	prev  map[qkey]map[string]float64
+}
+
+// promState is what the Prometheus source keeps between polls: its
+// nodes, and per queue the sums of its counters' increments, which are
+// the cumulative totals the snapshots take deltas of.
+type promState struct {
+	nodes []*node
+	acc   map[qkey]totals
+}
+
+// PrometheusRequest returns the request of a node's queue figures:
+// GET URL/metrics/detailed?family=...[&vhost=VHOST], with the counters
+// of its version (both kinds while it is not known).
+func (s *Source) PrometheusRequest(ctx context.Context, nodeURL string, major int) (*http.Request, error) {
+	u, err := url.Parse(nodeURL)
+	if err != nil {
+		return nil, errors.New("the node's URL does not parse")
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/") + "/metrics/detailed"
+	u.RawPath = ""
+	fams := slices.Clone(queueFamilies)
+	switch {
+	case major >= 4:
+		fams = append(fams, counters4...)
+	case major > 0:
+		fams = append(fams, countersChannel...)
+	default:
+		fams = append(append(fams, counters4...), countersChannel...)
+	}
+	q := url.Values{"family": fams}
+	if s.VHost != "" {
+		q.Set("vhost", s.VHost)
+	}
+	u.RawQuery = q.Encode()
+	user, pass := "", ""
+	if u.User != nil {
+		user = u.User.Username()
+		pass, _ = u.User.Password()
+	}
+	u.User = nil
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, errors.New("cannot make a request of the node's URL")
+	}
+	if user != "" {
+		req.SetBasicAuth(user, pass)
+	}
+	req.Header.Set("Accept", "text/plain;version=0.0.4")
+	return req, nil
+}
+
+// fetchPrometheus polls every node at once and merges their answers
+// into one list of queues, each with totals that add up the counters of
+// every node. at is halfway through the polls. A node that does not
+// answer is logged and left out; when none answers, the poll failed.
+func (s *Source) fetchPrometheus(ctx context.Context) (a answer, at time.Time, oversize bool, err error) {
+	st := s.prom
+	exps := make([]exposition, len(st.nodes))
+	errs := make([]error, len(st.nodes))
+	start := s.Now()
+	var wg sync.WaitGroup
+	for i, n := range st.nodes {
+		wg.Go(func() { exps[i], errs[i] = s.getExposition(ctx, n) })
+	}
+	wg.Wait()
+	at = start.Add(s.Now().Sub(start) / 2)
+	answered := 0
+	for i, n := range st.nodes {
+		if errs[i] == nil {
+			answered++
+			if exps[i].major > 0 {
+				n.major = exps[i].major
+			}
+			continue
+		}
+		oversize = oversize || errors.Is(errs[i], httppoll.ErrOversize)
+		if len(st.nodes) > 1 && ctx.Err() == nil {
+			s.complain("a node of the cluster does not answer: its counters wait for it", "node", httppoll.Redact(n.url), "err", httppoll.Brief(errs[i]))
+		}
+	}
+	if answered == 0 {
+		err := errs[0]
+		if len(st.nodes) > 1 {
+			err = fmt.Errorf("no node of the cluster answers; %s: %w", httppoll.Redact(st.nodes[0].url), errs[0])
+		}
+		return a, at, oversize, err
+	}
+	return st.merge(exps, errs, s.MaxQueues), at, false, nil
+}
+
+// getExposition makes one request of a node and decodes its answer.
+func (s *Source) getExposition(ctx context.Context, n *node) (e exposition, err error) {
+	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
+	defer cancel()
+	req, err := s.PrometheusRequest(ctx, n.url, n.major)
+	if err != nil {
+		return e, err
+	}
+	keep := func(vhost, name string) bool {
+		return (s.VHost == "" || vhost == s.VHost) && (s.Queues == nil || s.Queues.MatchString(name))
+	}
+	maxLines := max(s.MaxQueues, 1000) * maxLinesPerQueue
+	err = httppoll.Get(ctx, s.Client, req, s.MaxBody, func(r io.Reader) error {
+		e, err = decodeExposition(r, maxLines, keep)
+		return err
+	})
+	return e, err
+}
