@@ -92,6 +92,9 @@ type Consumer struct {
 	// and the messages delivered to them but not yet acknowledged. A
 	// moksha hub sends neither.
 	Workers, InService Opt
+	// Type is a broker queue's type: classic, quorum or stream, or empty
+	// when the broker does not say (a hub's consumers have none).
+	Type string
 	// Dropped counts the times past MaxTimes and topics past MaxTopics
 	// left out (not kept in memory).
 	Dropped int

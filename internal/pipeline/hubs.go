@@ -81,7 +81,23 @@ func (hs *Hubs) Add(m model.Message) (report.Batch, error) {
 	h.snapshots++
 	s.Period, s.Session = m.Period, m.Session
 	subjects, values := h.derive.Values(s)
-	return report.Batch{Service: m.Endpoint.Service, Time: m.Arrival, Interval: m.Period, Subjects: subjects, Consumers: len(s.Consumers), Values: values}, nil
+	return report.Batch{Service: m.Endpoint.Service, Time: m.Arrival, Interval: m.Period, Subjects: subjects,
+		Consumers: len(s.Consumers), Types: types(s.Consumers), Values: values}, nil
+}
+
+// types returns the queue types of a snapshot's consumers, or nil when
+// none has one.
+func types(cs []model.Consumer) []string {
+	var out []string
+	for i, c := range cs {
+		if c.Type != "" && out == nil {
+			out = make([]string, len(cs))
+		}
+		if out != nil {
+			out[i] = c.Type
+		}
+	}
+	return out
 }
 
 // complain logs at most once per ratelog.Every for an endpoint.

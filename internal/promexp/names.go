@@ -42,6 +42,7 @@ const (
 	famBusy
 	famWorkers
 	famInService
+	famQueueInfo
 	famProducerExceptions
 	famLastRan
 	famUp
@@ -83,6 +84,7 @@ var families = [numFamilies]family{
 	famBusy:               {"fedmsg_consumer_busy_workers", "Workers busy on average since the previous publish (sum of processing times over the window).", "gauge", byConsumer, report.Utilization},
 	famWorkers:            {"fedmsg_consumer_workers", "Consumers attached to a broker's queue.", "gauge", byConsumer, report.Workers},
 	famInService:          {"fedmsg_consumer_unacked_messages", "Messages of a broker's queue delivered and not yet acknowledged.", "gauge", byConsumer, report.InService},
+	famQueueInfo:          {"fedmsg_consumer_queue_info", "1 for each queue of a broker that tells its type, labelled type: classic, quorum or stream.", "gauge", byConsumer, noKind},
 	famProducerExceptions: {"fedmsg_producer_exceptions", "Consecutive failed polls of the producer.", "gauge", byProducer, report.ProducerExceptions},
 	famLastRan:            {"fedmsg_producer_last_ran_timestamp_seconds", "When the producer's latest poll started, Unix time.", "gauge", byProducer, report.LastRanAge},
 	famUp:                 {"fedmsg_hub_up", "1 while the hub's snapshots arrive, 0 once it is lost.", "gauge", byHub, report.HubUp},

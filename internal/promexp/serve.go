@@ -185,6 +185,10 @@ func (s *Sink) writeHubs(w *bufio.Writer, om bool) {
 					line(fam.name, "_sum", l, "", x.c.sum)
 					line(fam.name, "_count", l, "", float64(x.c.n))
 				}
+			case famQueueInfo:
+				for _, x := range h.series[f] {
+					line(fam.name, "", h.labels[x.l], h.types[x.l], x.v)
+				}
 			default:
 				for _, x := range h.series[f] {
 					l := h.label

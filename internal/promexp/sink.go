@@ -40,6 +40,7 @@ type hubState struct {
 	series [numFamilies][]sample
 	hists  []hist
 	counts map[string]counts // by consumer label value
+	types  []string          // ,type="..." of each entry with a queue type
 }
 
 // sample is a value of a family; l indexes hubState.labels, or is -1 for

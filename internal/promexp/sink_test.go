@@ -175,3 +175,26 @@ func TestSparseBuckets(t *testing.T) {
 		t.Errorf("buckets %q, want %q", got, want)
 	}
 }
+
+// TestQueueInfo: a broker's queues with a type have an info series
+// labelled with it; those without, and hubs, have none.
+func TestQueueInfo(t *testing.T) {
+	s := New(func() time.Time { return t0 })
+	b := report.Batch{Service: "mq-default", Time: t0, Interval: 10 * time.Second,
+		Subjects: []string{"fmn", "audit", "old"}, Consumers: 3, Types: []string{"quorum", "stream", ""},
+		Values: []report.Value{{Kind: report.Backlog, Subject: 0, V: 4}}}
+	s.Write(report.Update{Snapshots: []report.Batch{b, snap(t0, 1)}})
+	body := scrape(t, s, "text/plain")
+	for _, want := range []string{
+		"# TYPE fedmsg_consumer_queue_info gauge\n",
+		`fedmsg_consumer_queue_info{service="mq-default",consumer="fmn",type="quorum"} 1` + "\n",
+		`fedmsg_consumer_queue_info{service="mq-default",consumer="audit",type="stream"} 1` + "\n",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("no %q in\n%s", want, body)
+		}
+	}
+	if n := strings.Count(body, "fedmsg_consumer_queue_info{"); n != 2 {
+		t.Errorf("%d info series, want 2", n)
+	}
+}

@@ -104,6 +104,17 @@ func takeHub(prev *hubState, b report.Batch) *hubState {
 			}
 		}
 	}
+	// The queue types, as an info family.
+	next.types = nil
+	if len(b.Types) > 0 {
+		next.types = make([]string, len(names))
+		for i, t := range b.Types {
+			if t != "" && i < len(names) {
+				next.types[i] = "," + label("type", t)
+				next.series[famQueueInfo] = append(next.series[famQueueInfo], sample{labelOf(i, "consumer"), 1})
+			}
+		}
+	}
 	// The counters, in the consumers' order.
 	for i := range names {
 		c := sums[i]

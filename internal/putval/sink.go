@@ -22,6 +22,7 @@ type Sink struct {
 	vs     []Value
 	ns     []Notification
 	in     []report.Batch
+	types  map[string]string // per broker service, its queue types as last notified
 }
 
 // names are the identifier names of a hub's subjects, kept while the hub
@@ -62,7 +63,11 @@ func (s *Sink) Write(u report.Update) error {
 		s.forget(t.Watched)
 	}
 	s.in = in
-	return s.write(in, u.Notices)
+	notes := u.Notices
+	if tn := s.typeNotices(u.Snapshots); tn != nil {
+		notes = append(slices.Clip(notes), tn...)
+	}
+	return s.write(in, notes)
 }
 
 // forget drops what the sink keeps of services no longer watched.

@@ -19,7 +19,7 @@ import (
 
 // Columns are all the API is asked for: a broker with thousands of queues
 // answers with a few hundred bytes each instead of several kilobytes.
-const Columns = "name,vhost,messages_ready,messages_unacknowledged,consumers," +
+const Columns = "name,vhost,type,messages_ready,messages_unacknowledged,consumers," +
 	"message_stats.publish,message_stats.deliver_get"
 
 // LiveColumns are what the second request of a poll asks for, with
@@ -179,7 +179,10 @@ func (s *Source) addQueue(v *vhost, q queue) {
 		}
 		q.Ready, q.Unacked = q.live.Ready, q.live.Unacked
 	}
-	c := model.Consumer{Name: q.Name, Initialized: true}
+	c := model.Consumer{Name: q.Name, Initialized: true, Type: queueType(q.Type)}
+	if q.live != nil && c.Type == "" {
+		c.Type = queueType(q.live.Type)
+	}
 	bad := 0
 	opt := func(p *float64) model.Opt {
 		switch {

@@ -135,7 +135,11 @@ type Batch struct {
 	// Consumers is how many of a snapshot's Subjects are consumers: the
 	// rest are producers.
 	Consumers int
-	Values    []Value
+	// Types are the queue types of the consumers of a broker's snapshot
+	// (classic, quorum, stream; empty when not told), by subject; nil
+	// when none is told.
+	Types  []string
+	Values []Value
 }
 
 // Severity of a Notice.
