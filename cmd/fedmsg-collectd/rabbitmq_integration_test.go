@@ -106,14 +106,22 @@ func launchRabbitMQWith(dir string, o rabbitOptions) (*rabbitBroker, error) {
 			continue
 		}
 		resp.Body.Close()
-		if resp.StatusCode == 200 {
-			return b, nil
+		if resp.StatusCode != 200 {
+			last = resp.Status
+			continue
 		}
-		last = resp.Status
+		// The management API can answer before the AMQP listener does.
+		c, err := net.Dial("tcp", "127.0.0.1:"+port)
+		if err != nil {
+			last = "AMQP: " + err.Error()
+			continue
+		}
+		c.Close()
+		return b, nil
 	}
 	b.stop()
 	out, _ := os.ReadFile(b.log)
-	return nil, fmt.Errorf("the management API did not answer within 60 s (%s); rabbitmq-server:\n%s", last, out)
+	return nil, fmt.Errorf("the broker did not answer within 60 s (%s); rabbitmq-server:\n%s", last, out)
 }
 
 // envOf returns the value of key in env.

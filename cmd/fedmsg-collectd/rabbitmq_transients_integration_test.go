@@ -102,23 +102,7 @@ func TestRabbitMQIntegration(t *testing.T) {
 	}
 	pubCh.PublishWithContext(t.Context(), "", "orphan", false, false, amqp.Publishing{Body: []byte("0")})
 	var log messageLog
-	for i := range 3 {
-		ch, _ := conn.Channel()
-		ch.Qos(1, 0, false)
-		deliveries, err := ch.Consume("transient", fmt.Sprint("c", i), false, false, false, false, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rng := rand.New(rand.NewPCG(uint64(i), 23))
-		go func() {
-			for d := range deliveries {
-				seq, _ := strconv.Atoi(string(d.Body))
-				log.deliver(seq, unixNow())
-				time.Sleep(skewedTime(rng)) // the consumer's work
-				d.Ack(false)
-			}
-		}()
-	}
+	consumeLogged(t, conn, "transient", 3, &log)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -150,31 +134,9 @@ func TestRabbitMQIntegration(t *testing.T) {
 			"--wait-warning", "1000", "--timeout", "40s"}, &o, &e)
 		checkOut <- fmt.Sprintf("%d %s%s", code, o.String(), e.String())
 	}()
-	go func() { counterLags <- publishCounterLags(ctx, mgmt, &log) }()
+	go func() { counterLags <- publishCounterLags(ctx, managementPublished(mgmt), &log) }()
 
-	// Publishing: Poisson arrivals at each phase's rate.
-	rng := rand.New(rand.NewPCG(7, 23))
-	publish := func() {
-		seq := log.publish(unixNow())
-		if err := pubCh.PublishWithContext(ctx, "", "transient", false, false, amqp.Publishing{Body: []byte(strconv.Itoa(seq))}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for i, ph := range brokerPhases[:len(brokerPhases)-1] {
-		time.Sleep(time.Until(start.Add(time.Duration(ph.from * float64(time.Second)))))
-		for range ph.burst {
-			publish()
-		}
-		end := start.Add(time.Duration(brokerPhases[i+1].from * float64(time.Second)))
-		for next := time.Now(); ; {
-			next = next.Add(time.Duration(rng.ExpFloat64() / ph.rate * float64(time.Second)))
-			if next.After(end) {
-				break
-			}
-			time.Sleep(time.Until(next)) // pacing the publisher, not synchronising
-			publish()
-		}
-	}
+	publishPhases(t, ctx, pubCh, "transient", brokerPhases, start, &log)
 	eventually(t, 60*time.Second, "every message delivered", func() (bool, string) {
 		n := log.undelivered()
 		return n == 0, fmt.Sprintf("%d undelivered", n)
@@ -202,16 +164,33 @@ func TestRabbitMQIntegration(t *testing.T) {
 	if len(lags) == 0 {
 		t.Fatal("the publish counter read never matched a publication")
 	}
-	rateErr := judgeArrivalRate(t, s, &log, lags[len(lags)/2])
+	rateErr := judgeArrivalRate(t, s, transientJudged, &log, lags[len(lags)/2])
 	t.Logf("arrival rate within %.1f %% of its definition (median); the broker's publish counter describes the queue %.1f s before it is read (median of %d reads; %.1f-%.1f s)",
 		100*rateErr, lags[len(lags)/2], len(lags), lags[0], lags[len(lags)-1])
-	judgeBroker(t, s, &log, float64(start.UnixNano())/1e9)
+	judgeBroker(t, s, transientJudged, &log, float64(start.UnixNano())/1e9)
 }
 
-// publishCounterLags reads the queue's publish counter once a second
+// managementPublished reads the queue transient's publish counter from
+// the management API.
+func managementPublished(mgmt string) func() int {
+	return func() int {
+		resp, err := http.Get("http://guest:guest@" + mgmt + "/api/queues/%2F/transient?columns=message_stats.publish")
+		if err != nil {
+			return 0
+		}
+		defer resp.Body.Close()
+		var q struct {
+			Stats struct{ Publish int } `json:"message_stats"`
+		}
+		json.NewDecoder(resp.Body).Decode(&q)
+		return q.Stats.Publish
+	}
+}
+
+// publishCounterLags reads a queue's publish counter once a second
 // until ctx ends, and returns how long before each read the counter's
 // value was the true count of messages published.
-func publishCounterLags(ctx context.Context, mgmt string, log *messageLog) []float64 {
+func publishCounterLags(ctx context.Context, read func() int, log *messageLog) []float64 {
 	var lags []float64
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
@@ -221,20 +200,12 @@ func publishCounterLags(ctx context.Context, mgmt string, log *messageLog) []flo
 			return lags
 		case <-tick.C:
 		}
-		resp, err := http.Get("http://guest:guest@" + mgmt + "/api/queues/%2F/transient?columns=message_stats.publish")
-		if err != nil {
-			continue
-		}
-		var q struct {
-			Stats struct{ Publish int } `json:"message_stats"`
-		}
-		json.NewDecoder(resp.Body).Decode(&q)
-		resp.Body.Close()
+		n := read()
 		at := unixNow()
 		log.mu.Lock()
 		// The counter said n: true from the n-th publication to the next
 		// (or the read); taken where that is known within 0.5 s.
-		if n := q.Stats.Publish; n > 0 && n <= len(log.published) {
+		if n > 0 && n <= len(log.published) {
 			lo, hi := log.published[n-1], at
 			if n < len(log.published) {
 				hi = min(at, log.published[n])
@@ -244,5 +215,57 @@ func publishCounterLags(ctx context.Context, mgmt string, log *messageLog) []flo
 			}
 		}
 		log.mu.Unlock()
+	}
+}
+
+// consumeLogged starts n consumers of a queue, each on a channel of its
+// own with prefetch 1 and skewed processing times, logging each delivery.
+func consumeLogged(t *testing.T, conn *amqp.Connection, queue string, n int, log *messageLog) {
+	t.Helper()
+	for i := range n {
+		ch, _ := conn.Channel()
+		ch.Qos(1, 0, false)
+		deliveries, err := ch.Consume(queue, fmt.Sprint("c", i), false, false, false, false, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rng := rand.New(rand.NewPCG(uint64(i), 23))
+		go func() {
+			for d := range deliveries {
+				seq, _ := strconv.Atoi(string(d.Body))
+				log.deliver(seq, unixNow())
+				time.Sleep(skewedTime(rng)) // the consumer's work
+				d.Ack(false)
+			}
+		}()
+	}
+}
+
+// publishPhases publishes to a queue through the phases from start,
+// Poisson at each phase's rate, logging each publication; it returns at
+// the start of the last phase.
+func publishPhases(t *testing.T, ctx context.Context, ch *amqp.Channel, queue string, phases []brokerPhase, start time.Time, log *messageLog) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(7, 23))
+	publish := func() {
+		seq := log.publish(unixNow())
+		if err := ch.PublishWithContext(ctx, "", queue, false, false, amqp.Publishing{Body: []byte(strconv.Itoa(seq))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, ph := range phases[:len(phases)-1] {
+		time.Sleep(time.Until(start.Add(time.Duration(ph.from * float64(time.Second)))))
+		for range ph.burst {
+			publish()
+		}
+		end := start.Add(time.Duration(phases[i+1].from * float64(time.Second)))
+		for next := time.Now(); ; {
+			next = next.Add(time.Duration(rng.ExpFloat64() / ph.rate * float64(time.Second)))
+			if next.After(end) {
+				break
+			}
+			time.Sleep(time.Until(next)) // pacing the publisher, not synchronising
+			publish()
+		}
 	}
 }

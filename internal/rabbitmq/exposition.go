@@ -29,8 +29,11 @@ const (
 	metricReady     = "rabbitmq_detailed_queue_messages_ready"
 	metricUnacked   = "rabbitmq_detailed_queue_messages_unacked"
 	metricConsumers = "rabbitmq_detailed_queue_consumers"
-	metricInfo      = "rabbitmq_detailed_queue_info"
-	metricBuild     = "rabbitmq_build_info"
+	// metricReductions changes at each of a queue's reports of its
+	// lengths: it tells when they were reported (refresh.go).
+	metricReductions = "rabbitmq_detailed_queue_process_reductions_total"
+	metricInfo       = "rabbitmq_detailed_queue_info"
+	metricBuild      = "rabbitmq_build_info"
 	// In: per queue (4.x), per channel, queue and exchange (3.x and 4.x).
 	metricIn4       = "rabbitmq_detailed_queue_exchange_messages_published_total"
 	metricInChannel = "rabbitmq_detailed_queue_messages_published_total"
@@ -63,6 +66,7 @@ type series struct {
 // nodeQueue is what one node's exposition says of a queue.
 type nodeQueue struct {
 	ready, unacked, consumers *float64
+	reductions                *float64
 	typ                       string
 	leader                    bool // queue_info says this node leads it
 	in, out                   []series
@@ -121,6 +125,7 @@ func decodeExposition(r io.Reader, maxLines int, keep func(vhost, name string) b
 	d.gauge(fams[metricReady], func(q *nodeQueue, v *float64) { q.ready = v })
 	d.gauge(fams[metricUnacked], func(q *nodeQueue, v *float64) { q.unacked = v })
 	d.gauge(fams[metricConsumers], func(q *nodeQueue, v *float64) { q.consumers = v })
+	d.gauge(fams[metricReductions], func(q *nodeQueue, v *float64) { q.reductions = v })
 	d.info(fams[metricInfo])
 	if e.queueLevel {
 		d.counter(fams[metricIn4], "vhost", true)

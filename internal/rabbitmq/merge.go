@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/httppoll"
 )
@@ -25,7 +26,7 @@ import (
 // first seen adds its whole value (it began since the node's previous
 // answer), except in the node's first answer, where every series only
 // sets its baseline.
-func (st *promState) merge(exps []exposition, errs []error, limit int) answer {
+func (st *promState) merge(exps []exposition, errs []error, limit int, at time.Time) answer {
 	var a answer
 	keys := map[qkey]bool{}
 	for i, e := range exps {
@@ -57,8 +58,9 @@ func (st *promState) merge(exps []exposition, errs []error, limit int) answer {
 		return cmp.Or(cmp.Compare(x.vhost, y.vhost), cmp.Compare(x.name, y.name))
 	})
 	vhosts := map[string]bool{}
+	ready := make(map[qkey]forwarded, len(sorted))
 	for _, k := range sorted {
-		q, ok := st.lengths(k, exps, errs)
+		q, from, ok := st.lengths(k, exps, errs)
 		switch {
 		case !ok:
 			continue // counters only: a queue whose node is not heard, or deleted
@@ -69,8 +71,20 @@ func (st *promState) merge(exps []exposition, errs []error, limit int) answer {
 		vhosts[k.vhost] = true
 		t := st.acc[k]
 		q.Stats = stats{Publish: &t.publish, Deliver: &t.deliver}
+		if isCount(q.Ready) {
+			raw, reported := *q.Ready, st.nodes[from].refresh.reported(k)
+			r := bringForward(raw, reported, st.prevAt, at, st.prevAcc[k], t)
+			if p, ok := st.prevReady[k]; ok && p.raw == raw && !reported.After(st.prevAt) {
+				// The same report as at the previous poll, brought
+				// forward then: on from there, over the whole window.
+				r = bringForward(p.forward, st.prevAt.Add(-1), st.prevAt, at, st.prevAcc[k], t)
+			}
+			ready[k] = forwarded{raw, r}
+			q.Ready = &r
+		}
 		a.queues = append(a.queues, q)
 	}
+	st.prevAcc, st.prevAt, st.prevReady = maps.Clone(st.acc), at, ready
 	return a
 }
 
@@ -108,10 +122,11 @@ func (st *promState) count(n *node, e exposition) {
 }
 
 // lengths returns a queue's entry with the lengths and consumers of the
-// node that leads it, or of the first that reports them, and whether one
-// does.
-func (st *promState) lengths(k qkey, exps []exposition, errs []error) (queue, bool) {
+// node that leads it, or of the first that reports them, that node's
+// index, and whether one does.
+func (st *promState) lengths(k qkey, exps []exposition, errs []error) (queue, int, bool) {
 	var from *nodeQueue
+	node := 0
 	typ := ""
 	for i := range exps {
 		if errs[i] != nil {
@@ -123,11 +138,11 @@ func (st *promState) lengths(k qkey, exps []exposition, errs []error) (queue, bo
 		}
 		typ = cmp.Or(typ, q.typ)
 		if q.ready != nil && (from == nil || q.leader && !from.leader) {
-			from = q
+			from, node = q, i
 		}
 	}
 	if from == nil {
-		return queue{}, false
+		return queue{}, 0, false
 	}
-	return queue{Name: k.name, VHost: k.vhost, Ready: from.ready, Unacked: from.unacked, Consumers: from.consumers, Type: typ}, true
+	return queue{Name: k.name, VHost: k.vhost, Ready: from.ready, Unacked: from.unacked, Consumers: from.consumers, Type: typ}, node, true
 }

@@ -105,8 +105,12 @@ func (s *Source) Run(ctx context.Context, deliver func(model.Message)) {
 	s.init()
 	t := time.NewTicker(s.Interval)
 	defer t.Stop()
-	for {
+	for next := time.Now(); ; {
+		next = next.Add(s.Interval)
 		s.pollOnce(ctx, deliver)
+		if s.prom != nil {
+			s.refreshBetween(ctx, next)
+		}
 		select {
 		case <-ctx.Done():
 			return
