@@ -27,7 +27,9 @@ type rabbitBroker struct {
 	// name, env its environment (for rabbitmqctl).
 	prom, node string
 	env        []string
-	stop       func()
+	// pgid is the process group of the broker's processes.
+	pgid int
+	stop func()
 }
 
 // rabbitOptions are what a test asks of its broker beyond the defaults.
@@ -87,7 +89,7 @@ func launchRabbitMQWith(dir string, o rabbitOptions) (*rabbitBroker, error) {
 		return nil, err
 	}
 	b := &rabbitBroker{mgmt: "127.0.0.1:" + mport, amqpURL: "amqp://guest:guest@127.0.0.1:" + port + "/", log: log.Name(),
-		prom: "127.0.0.1:" + pport, node: node, env: env}
+		prom: "127.0.0.1:" + pport, node: node, env: env, pgid: cmd.Process.Pid}
 	b.stop = func() {
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
 		cmd.Wait()

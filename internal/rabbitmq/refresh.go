@@ -19,9 +19,9 @@ import (
 // counters' growth over the poll's window, as if even over it).
 
 // RefreshEvery is how often the queues' lengths are read between polls
-// to tell when each queue reported them: half the broker's default
-// statistics interval.
-const RefreshEvery = 2500 * time.Millisecond
+// to tell when each queue reported them, within 1.25 s: a quarter of the
+// broker's default statistics interval.
+const RefreshEvery = 1250 * time.Millisecond
 
 // seen is what a node's requests tell of when a queue reported.
 type seen struct {
