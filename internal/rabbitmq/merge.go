@@ -58,7 +58,6 @@ func (st *promState) merge(exps []exposition, errs []error, limit int, at time.T
 		return cmp.Or(cmp.Compare(x.vhost, y.vhost), cmp.Compare(x.name, y.name))
 	})
 	vhosts := map[string]bool{}
-	ready := make(map[qkey]forwarded, len(sorted))
 	for _, k := range sorted {
 		q, from, ok := st.lengths(k, exps, errs)
 		switch {
@@ -72,19 +71,12 @@ func (st *promState) merge(exps []exposition, errs []error, limit int, at time.T
 		t := st.acc[k]
 		q.Stats = stats{Publish: &t.publish, Deliver: &t.deliver}
 		if isCount(q.Ready) {
-			raw, reported := *q.Ready, st.nodes[from].refresh.reported(k)
-			r := bringForward(raw, reported, st.prevAt, at, st.prevAcc[k], t)
-			if p, ok := st.prevReady[k]; ok && p.raw == raw && !reported.After(st.prevAt) {
-				// The same report as at the previous poll, brought
-				// forward then: on from there, over the whole window.
-				r = bringForward(p.forward, st.prevAt.Add(-1), st.prevAt, at, st.prevAcc[k], t)
-			}
-			ready[k] = forwarded{raw, r}
+			r := st.history.bringForward(k, *q.Ready, st.nodes[from].refresh.reported(k), at, t)
 			q.Ready = &r
 		}
 		a.queues = append(a.queues, q)
 	}
-	st.prevAcc, st.prevAt, st.prevReady = maps.Clone(st.acc), at, ready
+	st.history.add(at, st.acc)
 	return a
 }
 

@@ -89,11 +89,10 @@ func TestExposition310(t *testing.T) {
 		t.Errorf("a 3.10 node is asked for %v", fams)
 	}
 	c := consumerOf(t, snaps, "mq-default", "classic")
-	// The queue has not reported its lengths since (its reductions are
-	// the same): its 13 ready messages are brought forward by the 4 in
-	// and 3 out.
-	if c.Backlog.V != 14 || c.InService.V != 1 || c.Workers.V != 1 || c.HeadcountIn.V != 4 || c.HeadcountOut.V != 3 {
-		t.Errorf("classic: backlog %v unacked %v consumers %v in %v out %v; want 14, 1, 1, 4, 3",
+	// When the queue reported is not known yet (its reductions have not
+	// changed since the first answer): its lengths as reported.
+	if c.Backlog.V != 13 || c.InService.V != 1 || c.Workers.V != 1 || c.HeadcountIn.V != 4 || c.HeadcountOut.V != 3 {
+		t.Errorf("classic: backlog %v unacked %v consumers %v in %v out %v; want 13, 1, 1, 4, 3",
 			c.Backlog.V, c.InService.V, c.Workers.V, c.HeadcountIn.V, c.HeadcountOut.V)
 	}
 }

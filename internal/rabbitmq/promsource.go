@@ -35,18 +35,8 @@ type node struct {
 type promState struct {
 	nodes []*node
 	acc   map[qkey]totals
-	// prevAcc are the totals as of the previous poll, at prevAt.
-	prevAcc map[qkey]totals
-	prevAt  time.Time
-	// prevReady are the ready messages of the previous poll, as reported
-	// and as brought forward.
-	prevReady map[qkey]forwarded
-}
-
-// forwarded is a queue's ready messages as reported, and as brought
-// forward to a poll's moment.
-type forwarded struct {
-	raw, forward float64
+	// history holds the totals of the last polls.
+	history history
 }
 
 // PrometheusRequest returns the request of a node's queue figures:

@@ -2,6 +2,8 @@ package rabbitmq
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 )
@@ -93,20 +95,70 @@ func (s *Source) refreshBetween(ctx context.Context, next time.Time) {
 	}
 }
 
+// statisticsInterval is how often a queue with messages passing reports
+// its lengths: RabbitMQ's default collect_statistics_interval. A queue
+// starts its timer at its first message after a quiet spell, so the
+// report after a message comes within this.
+const statisticsInterval = 5 * time.Second
+
+// history is the queues' totals at the last polls, back over a
+// statisticsInterval and a RefreshEvery.
+type history []polled
+
+// polled is the queues' totals at a poll.
+type polled struct {
+	at  time.Time
+	acc map[qkey]totals
+}
+
+// add keeps the totals of a poll at at, and forgets those no longer
+// needed: the newest one older than the span, and those after it.
+func (h *history) add(at time.Time, acc map[qkey]totals) {
+	*h = append(*h, polled{at, maps.Clone(acc)})
+	span := at.Add(-statisticsInterval - RefreshEvery)
+	keep := 0
+	for i, p := range *h {
+		if !p.at.After(span) {
+			keep = i
+		}
+	}
+	*h = slices.Delete(*h, 0, keep)
+}
+
 // bringForward returns a queue's ready messages brought from its latest
-// report to now: plus the messages in, less those out, since then, as
-// the growth of its totals from the previous poll (at prevAt) to now
-// spreads over the window. Without a known report, or a previous poll,
-// it returns ready.
-func bringForward(ready float64, reported, prevAt, now time.Time, prev, cur totals) float64 {
-	if reported.IsZero() || prevAt.IsZero() || !now.After(prevAt) || !reported.Before(now) {
+// report (at reported, zero when not known) to now, when its totals are
+// cur: plus the messages in, less those out, since then. The totals at
+// the report are interpolated between the polls around it, as if
+// messages passed evenly between them; a report before the oldest poll
+// kept takes that poll's totals (no message passed between them, or a
+// report would have followed). A queue through which no message passed
+// since before a statisticsInterval and a RefreshEvery ago has reported
+// since its last message: its ready messages are those reported.
+func (h history) bringForward(k qkey, ready float64, reported, now time.Time, cur totals) float64 {
+	if reported.IsZero() || len(h) == 0 || !reported.Before(now) {
 		return ready
 	}
-	after := 1.0 // the share of the window after the report
-	if reported.After(prevAt) {
-		after = float64(now.Sub(reported)) / float64(now.Sub(prevAt))
+	quietSince := now.Add(-statisticsInterval - RefreshEvery)
+	for i := len(h) - 1; i >= 0; i-- {
+		if !h[i].at.After(quietSince) {
+			if h[i].acc[k] == cur {
+				return ready
+			}
+			break
+		}
 	}
-	in := (cur.publish - prev.publish) * after
-	out := (cur.deliver - prev.deliver) * after
-	return max(0, ready+in-out)
+	then := h[0].acc[k]
+	for i, p := range h {
+		if p.at.After(reported) {
+			break
+		}
+		next, nextAt := cur, now
+		if i+1 < len(h) {
+			next, nextAt = h[i+1].acc[k], h[i+1].at
+		}
+		f := float64(reported.Sub(p.at)) / float64(nextAt.Sub(p.at))
+		f = min(1, max(0, f))
+		then = totals{p.acc[k].publish + f*(next.publish-p.acc[k].publish), p.acc[k].deliver + f*(next.deliver-p.acc[k].deliver)}
+	}
+	return max(0, ready+(cur.publish-then.publish)-(cur.deliver-then.deliver))
 }

@@ -59,3 +59,25 @@ func TestLengthsBroughtForward(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestQuietAfterBurst: 300 messages in at once, 200 out, then nothing:
+// the report after them is exact, and once no message passed for a
+// statistics interval and more, it is taken as it is, not brought
+// forward as if the burst had spread over the poll's window.
+func TestQuietAfterBurst(t *testing.T) {
+	k := qkey{"/", "q"}
+	t0 := time.Unix(1796216400, 0)
+	var h history
+	h.add(t0, map[qkey]totals{k: {0, 0}})
+	// The burst at 1 s, the report at 4 s: placed at 4 s, but the even
+	// spread puts 60 % of the burst after it.
+	cur := totals{300, 200}
+	first := h.bringForward(k, 100, t0.Add(4*time.Second), t0.Add(10*time.Second), cur)
+	if first != 100+0.6*100 {
+		t.Errorf("first poll after the burst: %v, want 160 (the even spread)", first)
+	}
+	h.add(t0.Add(10*time.Second), map[qkey]totals{k: cur})
+	if got := h.bringForward(k, 100, t0.Add(4*time.Second), t0.Add(20*time.Second), cur); got != 100 {
+		t.Errorf("a poll later, nothing passed for 10 s: %v, want the 100 reported", got)
+	}
+}
