@@ -43,7 +43,9 @@ const (
 // API's count of messages out: deliveries and basic.gets, acknowledged
 // or not (redeliveries are among the deliveries).
 var (
-	metricsOut4 = []string{
+	metricRedeliver4       = "rabbitmq_detailed_queue_messages_redelivered_total"
+	metricRedeliverChannel = "rabbitmq_detailed_channel_messages_redelivered_total"
+	metricsOut4            = []string{
 		"rabbitmq_detailed_queue_messages_delivered_ack_total", "rabbitmq_detailed_queue_messages_delivered_total",
 		"rabbitmq_detailed_queue_get_ack_total", "rabbitmq_detailed_queue_get_total",
 	}
@@ -69,7 +71,7 @@ type nodeQueue struct {
 	reductions                *float64
 	typ                       string
 	leader                    bool // queue_info says this node leads it
-	in, out                   []series
+	in, out, redeliver        []series
 }
 
 // exposition is what a poll kept of one node's answer.
@@ -127,16 +129,21 @@ func decodeExposition(r io.Reader, maxLines int, keep func(vhost, name string) b
 	d.gauge(fams[metricConsumers], func(q *nodeQueue, v *float64) { q.consumers = v })
 	d.gauge(fams[metricReductions], func(q *nodeQueue, v *float64) { q.reductions = v })
 	d.info(fams[metricInfo])
+	in := func(q *nodeQueue, s series) { q.in = append(q.in, s) }
+	out := func(q *nodeQueue, s series) { q.out = append(q.out, s) }
+	redeliver := func(q *nodeQueue, s series) { q.redeliver = append(q.redeliver, s) }
 	if e.queueLevel {
-		d.counter(fams[metricIn4], "vhost", true)
+		d.counter(fams[metricIn4], "vhost", in)
 		for _, name := range metricsOut4 {
-			d.counter(fams[name], "vhost", false)
+			d.counter(fams[name], "vhost", out)
 		}
+		d.counter(fams[metricRedeliver4], "vhost", redeliver)
 	} else {
-		d.counter(fams[metricInChannel], "queue_vhost", true)
+		d.counter(fams[metricInChannel], "queue_vhost", in)
 		for _, name := range metricsOutChannel {
-			d.counter(fams[name], "vhost", false)
+			d.counter(fams[name], "vhost", out)
 		}
+		d.counter(fams[metricRedeliverChannel], "vhost", redeliver)
 	}
 	return e, nil
 }
@@ -234,10 +241,10 @@ func (d *decoder) info(f *dto.MetricFamily) {
 	}
 }
 
-// counter reads a family of counters of queues, adding each sample to its
-// queue's counters in or out. A sample's key is its family and the labels
-// other than the queue's.
-func (d *decoder) counter(f *dto.MetricFamily, vhostLabel string, in bool) {
+// counter reads a family of counters of queues, adding each sample to
+// its queue's counters with add. A sample's key is its family and the
+// labels other than the queue's.
+func (d *decoder) counter(f *dto.MetricFamily, vhostLabel string, add func(*nodeQueue, series)) {
 	for _, m := range f.GetMetric() {
 		q := d.queue(m, vhostLabel)
 		if q == nil {
@@ -256,12 +263,7 @@ func (d *decoder) counter(f *dto.MetricFamily, vhostLabel string, in bool) {
 				key.WriteString("\xff" + n + "=" + l.GetValue())
 			}
 		}
-		s := series{key: key.String(), v: v}
-		if in {
-			q.in = append(q.in, s)
-		} else {
-			q.out = append(q.out, s)
-		}
+		add(q, series{key: key.String(), v: v})
 	}
 }
 

@@ -53,6 +53,7 @@ func (st *promState) merge(exps []exposition, errs []error, limit int, at time.T
 		// Every node answered: the totals of queues no node reports
 		// are forgotten.
 		maps.DeleteFunc(st.acc, func(k qkey, _ totals) bool { return !keys[k] })
+		maps.DeleteFunc(st.anchors, func(k qkey, _ anchor) bool { return !keys[k] })
 	}
 	sorted := slices.SortedFunc(maps.Keys(keys), func(x, y qkey) int {
 		return cmp.Or(cmp.Compare(x.vhost, y.vhost), cmp.Compare(x.name, y.name))
@@ -71,12 +72,14 @@ func (st *promState) merge(exps []exposition, errs []error, limit int, at time.T
 		t := st.acc[k]
 		q.Stats = stats{Publish: &t.publish, Deliver: &t.deliver}
 		if isCount(q.Ready) {
-			r := st.history.bringForward(k, *q.Ready, st.nodes[from].refresh.reported(k), at, t)
+			a := st.anchors[k]
+			r := readyNow(&a, *q.Ready, st.nodes[from].reports.changed[k], st.prevAt, at, st.prevAcc[k], t)
+			st.anchors[k] = a
 			q.Ready = &r
 		}
 		a.queues = append(a.queues, q)
 	}
-	st.history.add(at, st.acc)
+	st.prevAcc, st.prevAt = maps.Clone(st.acc), at
 	return a
 }
 
@@ -85,7 +88,7 @@ func (st *promState) merge(exps []exposition, errs []error, limit int, at time.T
 func (st *promState) count(n *node, e exposition) {
 	next := make(map[qkey]map[string]float64, len(e.queues))
 	for k, q := range e.queues {
-		if len(q.in)+len(q.out) == 0 {
+		if len(q.in)+len(q.out)+len(q.redeliver) == 0 {
 			continue
 		}
 		before := n.prev[k]
@@ -106,6 +109,9 @@ func (st *promState) count(n *node, e exposition) {
 		}
 		for _, s := range q.out {
 			t.deliver += add(s)
+		}
+		for _, s := range q.redeliver {
+			t.redeliver += add(s)
 		}
 		st.acc[k] = t
 		next[k] = now

@@ -215,7 +215,7 @@ func (s *Source) addQueue(v *vhost, q queue) {
 	if !withheld {
 		// A queue that never had traffic has no message_stats: 0.
 		pub, del := opt(q.Stats.Publish), opt(q.Stats.Deliver)
-		now = totals{pub.V, del.V}
+		now = totals{publish: pub.V, deliver: del.V}
 		v.totals[q.Name] = now
 		if before, ok := s.prev[q.VHost][q.Name]; ok {
 			c.HeadcountIn = model.Some(httppoll.Delta(now.publish, before.publish))

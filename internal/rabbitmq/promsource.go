@@ -25,8 +25,9 @@ type node struct {
 	// counters as of its last answer, by queue and series.
 	heard bool
 	prev  map[qkey]map[string]float64
-	// refresh tells when its queues last reported their lengths.
-	refresh refreshes
+	// reports tells which queues reported their lengths since its
+	// previous answer.
+	reports reports
 }
 
 // promState is what the Prometheus source keeps between polls: its
@@ -35,15 +36,17 @@ type node struct {
 type promState struct {
 	nodes []*node
 	acc   map[qkey]totals
-	// history holds the totals of the last polls.
-	history history
+	// prevAcc are the totals as of the previous poll, at prevAt.
+	prevAcc map[qkey]totals
+	prevAt  time.Time
+	// anchors place each queue's ready messages against its totals.
+	anchors map[qkey]anchor
 }
 
 // PrometheusRequest returns the request of a node's queue figures:
 // GET URL/metrics/detailed?family=...[&vhost=VHOST], with the counters
-// of its version (both kinds while it is not known), or none when
-// lengthsOnly.
-func (s *Source) PrometheusRequest(ctx context.Context, nodeURL string, major int, lengthsOnly bool) (*http.Request, error) {
+// of its version (both kinds while it is not known).
+func (s *Source) PrometheusRequest(ctx context.Context, nodeURL string, major int) (*http.Request, error) {
 	u, err := url.Parse(nodeURL)
 	if err != nil {
 		return nil, errors.New("the node's URL does not parse")
@@ -52,8 +55,6 @@ func (s *Source) PrometheusRequest(ctx context.Context, nodeURL string, major in
 	u.RawPath = ""
 	fams := slices.Clone(queueFamilies)
 	switch {
-	case lengthsOnly:
-		fams = fams[:1]
 	case major >= 4:
 		fams = append(fams, counters4...)
 	case major > 0:
@@ -94,14 +95,14 @@ func (s *Source) fetchPrometheus(ctx context.Context) (a answer, at time.Time, o
 	start := s.Now()
 	var wg sync.WaitGroup
 	for i, n := range st.nodes {
-		wg.Go(func() { exps[i], errs[i] = s.getExposition(ctx, n, false) })
+		wg.Go(func() { exps[i], errs[i] = s.getExposition(ctx, n) })
 	}
 	wg.Wait()
 	at = start.Add(s.Now().Sub(start) / 2)
 	answered := 0
 	for i, n := range st.nodes {
 		if errs[i] == nil {
-			n.refresh.observe(exps[i], at)
+			n.reports.observe(exps[i])
 			answered++
 			if exps[i].major > 0 {
 				n.major = exps[i].major
@@ -124,10 +125,10 @@ func (s *Source) fetchPrometheus(ctx context.Context) (a answer, at time.Time, o
 }
 
 // getExposition makes one request of a node and decodes its answer.
-func (s *Source) getExposition(ctx context.Context, n *node, lengthsOnly bool) (e exposition, err error) {
+func (s *Source) getExposition(ctx context.Context, n *node) (e exposition, err error) {
 	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
 	defer cancel()
-	req, err := s.PrometheusRequest(ctx, n.url, n.major, lengthsOnly)
+	req, err := s.PrometheusRequest(ctx, n.url, n.major)
 	if err != nil {
 		return e, err
 	}

@@ -72,6 +72,9 @@ type Source struct {
 // totals are a queue's cumulative counters at a poll.
 type totals struct {
 	publish, deliver float64
+	// redeliver, of the Prometheus source, counts the deliveries that
+	// were redeliveries.
+	redeliver float64
 }
 
 // DefaultName is a broker's NAME when none is given: the plugin name of
@@ -105,12 +108,8 @@ func (s *Source) Run(ctx context.Context, deliver func(model.Message)) {
 	s.init()
 	t := time.NewTicker(s.Interval)
 	defer t.Stop()
-	for next := time.Now(); ; {
-		next = next.Add(s.Interval)
+	for {
 		s.pollOnce(ctx, deliver)
-		if s.prom != nil {
-			s.refreshBetween(ctx, next)
-		}
 		select {
 		case <-ctx.Done():
 			return
@@ -146,7 +145,7 @@ func (s *Source) init() {
 	s.prev = map[string]map[string]totals{}
 	s.last = map[string]delivered{}
 	if len(s.Nodes) > 0 {
-		s.prom = &promState{acc: map[qkey]totals{}}
+		s.prom = &promState{acc: map[qkey]totals{}, anchors: map[qkey]anchor{}}
 		for _, u := range s.Nodes {
 			s.prom.nodes = append(s.prom.nodes, &node{url: u})
 		}

@@ -1,164 +1,116 @@
 package rabbitmq
 
 import (
-	"context"
-	"maps"
-	"slices"
-	"sync"
 	"time"
 )
 
 // A queue's lengths in rabbitmq_prometheus's answers are those the queue
 // last reported, every collect_statistics_interval (5 s by default) on a
-// timer of its own, while its counters of messages in and out are
-// counted as messages pass: so the lengths are up to 5 s older than the
-// counters, by an age that differs from queue to queue (measured on
-// 3.10: 4.9 s for one queue, polled every 5 s, at every poll). The
-// source finds when each queue last reported: its reductions counter
-// changes at each report, and between polls the source reads the queue
-// family alone every RefreshEvery. The lengths are then brought to the
-// poll's moment with the messages in and out since that report (the
-// counters' growth over the poll's window, as if even over it).
+// timer of its own, while its counters of messages in and out count as
+// messages pass: so the lengths are up to 5 s older than the counters
+// (measured on 3.10: 4.9 s, at every poll, for a queue polled every
+// 5 s). The source brings them to the poll's moment with the counters.
+//
+// A queue's ready messages change only as messages come in, go out for
+// the first time, or leave or come back otherwise (expire, are purged,
+// dead-lettered in or out, requeued, or counted by a channel that closed
+// before a poll saw it):
+//
+//	ready(t) = V + N(t),  N = in - first
+//
+// where in and first (deliveries and gets, less redeliveries) are the
+// counters' totals and V changes only with the rarer events. So the
+// ready messages now are V + N(now), and V is learned from the reports.
+// A report of r since the previous poll (the queue's reductions counter
+// changes at each report) was made at a moment of the window: at most a
+// statistics interval ago, so V is about r - N at the middle of that
+// (N interpolated between the polls), within the change of N over it:
+// exactly, when N did not move (no message passed, or as many went out
+// as came in). Each report's estimate is weighed against the one before
+// by how far each can be off (a Kalman filter of one value). And since
+// N can only have been between N before less the first deliveries and N
+// before plus the messages in, V lies between r less the latter and r
+// less the former: a report outside that moves V there at once. A queue
+// through which nothing passed for a statistics interval has reported
+// after its last message (its timer runs from its first message after a
+// quiet spell), so its lengths are as they are now, and V exact.
 
-// RefreshEvery is how often the queues' lengths are read between polls
-// to tell when each queue reported them, within 1.25 s: a quarter of the
-// broker's default statistics interval.
-const RefreshEvery = 1250 * time.Millisecond
+// statisticsInterval is how often a queue through which messages pass
+// reports its lengths: RabbitMQ's default collect_statistics_interval.
+const statisticsInterval = 5 * time.Second
 
-// seen is what a node's requests tell of when a queue reported.
-type seen struct {
-	reductions float64
-	// reported is the estimated moment of the queue's latest report;
-	// zero while not known.
-	reported time.Time
+// reports tells, per node, which queues reported their lengths since the
+// node's previous answer.
+type reports struct {
+	reductions map[qkey]float64
+	changed    map[qkey]bool
 }
 
-// refreshes tracks, per node, each queue's reports.
-type refreshes struct {
-	mu      sync.Mutex
-	last    time.Time // the middle of the node's previous request
-	byQueue map[qkey]seen
-}
-
-// observe takes the reductions of a node's answer at at (the middle of
-// its request): a queue whose reductions changed since the previous
-// request reported in between, estimated halfway.
-func (r *refreshes) observe(e exposition, at time.Time) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	next := make(map[qkey]seen, len(e.queues))
+// observe takes the reductions of a node's answer.
+func (r *reports) observe(e exposition) {
+	next := make(map[qkey]float64, len(e.queues))
+	changed := make(map[qkey]bool)
 	for k, q := range e.queues {
 		if q.reductions == nil {
 			continue
 		}
-		s, ok := r.byQueue[k]
-		switch {
-		case !ok:
-			s = seen{}
-		case s.reductions != *q.reductions && !r.last.IsZero():
-			s.reported = r.last.Add(at.Sub(r.last) / 2)
-		}
-		s.reductions = *q.reductions
-		next[k] = s
-	}
-	r.byQueue, r.last = next, at
-}
-
-// reported returns the estimated moment of a queue's latest report, or
-// zero.
-func (r *refreshes) reported(k qkey) time.Time {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.byQueue[k].reported
-}
-
-// refreshBetween reads the nodes' queue lengths every RefreshEvery until
-// half a RefreshEvery before the next poll, due at next.
-func (s *Source) refreshBetween(ctx context.Context, next time.Time) {
-	for at := time.Now().Add(RefreshEvery); at.Before(next.Add(-RefreshEvery / 2)); at = at.Add(RefreshEvery) {
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(time.Until(at)):
-		}
-		var wg sync.WaitGroup
-		for _, n := range s.prom.nodes {
-			wg.Go(func() {
-				start := s.Now()
-				e, err := s.getExposition(ctx, n, true)
-				if err == nil {
-					n.refresh.observe(e, start.Add(s.Now().Sub(start)/2))
-				}
-			})
-		}
-		wg.Wait()
-	}
-}
-
-// statisticsInterval is how often a queue with messages passing reports
-// its lengths: RabbitMQ's default collect_statistics_interval. A queue
-// starts its timer at its first message after a quiet spell, so the
-// report after a message comes within this.
-const statisticsInterval = 5 * time.Second
-
-// history is the queues' totals at the last polls, back over a
-// statisticsInterval and a RefreshEvery.
-type history []polled
-
-// polled is the queues' totals at a poll.
-type polled struct {
-	at  time.Time
-	acc map[qkey]totals
-}
-
-// add keeps the totals of a poll at at, and forgets those no longer
-// needed: the newest one older than the span, and those after it.
-func (h *history) add(at time.Time, acc map[qkey]totals) {
-	*h = append(*h, polled{at, maps.Clone(acc)})
-	span := at.Add(-statisticsInterval - RefreshEvery)
-	keep := 0
-	for i, p := range *h {
-		if !p.at.After(span) {
-			keep = i
+		next[k] = *q.reductions
+		if v, ok := r.reductions[k]; ok && v != *q.reductions {
+			changed[k] = true
 		}
 	}
-	*h = slices.Delete(*h, 0, keep)
+	r.reductions, r.changed = next, changed
 }
 
-// bringForward returns a queue's ready messages brought from its latest
-// report (at reported, zero when not known) to now, when its totals are
-// cur: plus the messages in, less those out, since then. The totals at
-// the report are interpolated between the polls around it, as if
-// messages passed evenly between them; a report before the oldest poll
-// kept takes that poll's totals (no message passed between them, or a
-// report would have followed). A queue through which no message passed
-// since before a statisticsInterval and a RefreshEvery ago has reported
-// since its last message: its ready messages are those reported.
-func (h history) bringForward(k qkey, ready float64, reported, now time.Time, cur totals) float64 {
-	if reported.IsZero() || len(h) == 0 || !reported.Before(now) {
+// net is N: the messages in less those delivered for the first time.
+func (t totals) net() float64 { return t.publish - (t.deliver - t.redeliver) }
+
+// anchor is a queue's estimate of V, with its variance, once a report
+// has placed it.
+type anchor struct {
+	v, variance float64
+	known       bool
+	// quietFrom is the first poll since which no message passed.
+	quietFrom time.Time
+}
+
+// drift is how much V's variance grows at each report (messages²): the
+// rarer events move it.
+const drift = 1.0
+
+// readyNow returns a queue's ready messages at now, from ready as last
+// reported, and updates its anchor a: reported tells the queue reported
+// since the previous poll, at prevAt, when its totals were prev; cur are
+// its totals now. Until a report has placed the anchor, it returns ready.
+func readyNow(a *anchor, ready float64, reported bool, prevAt, now time.Time, prev, cur totals) float64 {
+	if cur != prev || a.quietFrom.IsZero() {
+		a.quietFrom = now
+	}
+	switch {
+	case !now.Add(-statisticsInterval).Before(a.quietFrom):
+		// Nothing passed for a statistics interval: the queue reported
+		// after the last message, so its report is as it is now.
+		a.v, a.variance, a.known = ready-cur.net(), 0, true
+	case reported && !prevAt.IsZero() && now.After(prevAt):
+		window := now.Sub(prevAt)
+		f := max(0, float64(window-statisticsInterval)/float64(window))
+		nFrom := prev.net() + f*(cur.net()-prev.net())
+		guess := ready - (nFrom+cur.net())/2
+		spread := cur.net() - nFrom
+		variance := spread*spread/12 + 0.25 // uniform over the window; counts are whole
+		if !a.known {
+			a.v, a.variance, a.known = guess, variance, true
+		} else {
+			a.variance += drift
+			k := a.variance / (a.variance + variance)
+			a.v += k * (guess - a.v)
+			a.variance *= 1 - k
+		}
+		in, first := cur.publish-prev.publish, (cur.deliver-cur.redeliver)-(prev.deliver-prev.redeliver)
+		a.v = min(ready-(prev.net()-first), max(ready-(prev.net()+in), a.v))
+	}
+	if !a.known {
 		return ready
 	}
-	quietSince := now.Add(-statisticsInterval - RefreshEvery)
-	for i := len(h) - 1; i >= 0; i-- {
-		if !h[i].at.After(quietSince) {
-			if h[i].acc[k] == cur {
-				return ready
-			}
-			break
-		}
-	}
-	then := h[0].acc[k]
-	for i, p := range h {
-		if p.at.After(reported) {
-			break
-		}
-		next, nextAt := cur, now
-		if i+1 < len(h) {
-			next, nextAt = h[i+1].acc[k], h[i+1].at
-		}
-		f := float64(reported.Sub(p.at)) / float64(nextAt.Sub(p.at))
-		f = min(1, max(0, f))
-		then = totals{p.acc[k].publish + f*(next.publish-p.acc[k].publish), p.acc[k].deliver + f*(next.deliver-p.acc[k].deliver)}
-	}
-	return max(0, ready+(cur.publish-then.publish)-(cur.deliver-then.deliver))
+	return max(0, a.v+cur.net())
 }
