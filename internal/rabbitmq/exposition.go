@@ -2,10 +2,12 @@ package rabbitmq
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -72,6 +74,7 @@ type nodeQueue struct {
 	typ                       string
 	leader                    bool // queue_info says this node leads it
 	in, out, redeliver        []series
+	lv                        [2]counters // while decoding, by level
 }
 
 // exposition is what a poll kept of one node's answer.
@@ -98,60 +101,218 @@ const maxLinesPerQueue = 64
 var errLines = errors.New("the exposition has more lines than the queues watched can need (raise --rabbitmq-max-queues)")
 
 // decodeExposition reads a node's answer in the Prometheus text format
-// with expfmt's parser, keeping the queues keep selects. A sample that is
-// not a queue's figure is left out and counted; an answer that does not
-// parse is an error, as is one of more than maxLines lines. The parser is
-// a third party's: a panic of it is an error here.
+// with expfmt's parser, a part of at most chunkLines lines at a time (a
+// family, or a share of a large one), so that what the parser holds
+// stays small whatever the queues; it keeps the queues keep selects. A
+// sample that is not a queue's figure is left out and counted; an answer
+// that does not parse is an error, as is one of more than maxLines
+// lines, or with a line over maxLineBytes. The parser is a third
+// party's: a panic of it is an error here.
 func decodeExposition(r io.Reader, maxLines int, keep func(vhost, name string) bool) (e exposition, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("the exposition parser failed: %v", p)
 		}
 	}()
-	lr := &lineLimit{r: bufio.NewReaderSize(r, 32<<10), left: maxLines}
-	p := expfmt.NewTextParser(pmodel.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(lr)
-	if lr.over {
-		return e, errLines
-	}
-	if err != nil {
-		return e, fmt.Errorf("not the Prometheus text format expected: %w", err)
-	}
 	e.queues = map[qkey]*nodeQueue{}
-	e.major = buildMajor(fams[metricBuild])
-	e.queueLevel = fams[metricIn4] != nil
-	for _, name := range metricsOut4 {
-		e.queueLevel = e.queueLevel || fams[name] != nil
-	}
 	d := &decoder{e: &e, keep: keep}
-	d.gauge(fams[metricReady], func(q *nodeQueue, v *float64) { q.ready = v })
-	d.gauge(fams[metricUnacked], func(q *nodeQueue, v *float64) { q.unacked = v })
-	d.gauge(fams[metricConsumers], func(q *nodeQueue, v *float64) { q.consumers = v })
-	d.gauge(fams[metricReductions], func(q *nodeQueue, v *float64) { q.reductions = v })
-	d.info(fams[metricInfo])
-	in := func(q *nodeQueue, s series) { q.in = append(q.in, s) }
-	out := func(q *nodeQueue, s series) { q.out = append(q.out, s) }
-	redeliver := func(q *nodeQueue, s series) { q.redeliver = append(q.redeliver, s) }
+	p := expfmt.NewTextParser(pmodel.UTF8Validation)
+	err = splitFamilies(r, maxLines, func(chunk []byte) error {
+		fams, err := p.TextToMetricFamilies(bytes.NewReader(chunk))
+		if err != nil {
+			return fmt.Errorf("not the Prometheus text format expected: %w", err)
+		}
+		for name, f := range fams {
+			d.family(name, f)
+		}
+		return nil
+	})
+	if err != nil {
+		return e, err
+	}
+	if !d.build {
+		return e, errors.New("not a RabbitMQ node's answer: no rabbitmq_build_info (the URL is that of the node's Prometheus listener, port 15692?)")
+	}
+	// 4.x's per-queue counters, when there, rather than its per-channel
+	// ones.
+	lv := perChannel
 	if e.queueLevel {
-		d.counter(fams[metricIn4], "vhost", in)
-		for _, name := range metricsOut4 {
-			d.counter(fams[name], "vhost", out)
-		}
-		d.counter(fams[metricRedeliver4], "vhost", redeliver)
-	} else {
-		d.counter(fams[metricInChannel], "queue_vhost", in)
-		for _, name := range metricsOutChannel {
-			d.counter(fams[name], "vhost", out)
-		}
-		d.counter(fams[metricRedeliverChannel], "vhost", redeliver)
+		lv = perQueue
+	}
+	for _, q := range e.queues {
+		q.in, q.out, q.redeliver = q.lv[lv].in, q.lv[lv].out, q.lv[lv].redeliver
+		q.lv = [2]counters{}
 	}
 	return e, nil
 }
 
+// The levels of counters: 4.x's per queue, 3.x's (and 4.x's) per channel.
+const (
+	perQueue = iota
+	perChannel
+)
+
+// counters are a queue's counters of one level.
+type counters struct {
+	in, out, redeliver []series
+}
+
+// family takes one parsed family.
+func (d *decoder) family(name string, f *dto.MetricFamily) {
+	in := func(lv int) func(*nodeQueue, series) {
+		return func(q *nodeQueue, s series) { q.lv[lv].in = append(q.lv[lv].in, s) }
+	}
+	out := func(lv int) func(*nodeQueue, series) {
+		return func(q *nodeQueue, s series) { q.lv[lv].out = append(q.lv[lv].out, s) }
+	}
+	redeliver := func(lv int) func(*nodeQueue, series) {
+		return func(q *nodeQueue, s series) { q.lv[lv].redeliver = append(q.lv[lv].redeliver, s) }
+	}
+	switch {
+	case name == metricReady:
+		d.gauge(f, func(q *nodeQueue, v *float64) { q.ready = v })
+	case name == metricUnacked:
+		d.gauge(f, func(q *nodeQueue, v *float64) { q.unacked = v })
+	case name == metricConsumers:
+		d.gauge(f, func(q *nodeQueue, v *float64) { q.consumers = v })
+	case name == metricReductions:
+		d.gauge(f, func(q *nodeQueue, v *float64) { q.reductions = v })
+	case name == metricInfo:
+		d.info(f)
+	case name == metricBuild:
+		d.e.major, d.build = buildMajor(f), true
+	case name == metricIn4:
+		d.e.queueLevel = true
+		d.counter(f, "vhost", in(perQueue))
+	case slices.Contains(metricsOut4, name):
+		d.e.queueLevel = true
+		d.counter(f, "vhost", out(perQueue))
+	case name == metricRedeliver4:
+		d.counter(f, "vhost", redeliver(perQueue))
+	case name == metricInChannel:
+		d.counter(f, "queue_vhost", in(perChannel))
+	case slices.Contains(metricsOutChannel, name):
+		d.counter(f, "vhost", out(perChannel))
+	case name == metricRedeliverChannel:
+		d.counter(f, "vhost", redeliver(perChannel))
+	}
+}
+
+// chunkLines is the most lines handed to the parser at once.
+const chunkLines = 20000
+
+// maxLineBytes bounds a line of an exposition: a sample's labels are a
+// few names of at most 255 bytes.
+const maxLineBytes = 64 << 10
+
+// splitFamilies reads an exposition line by line and hands it to fn in
+// parts: a part ends before a # HELP or # TYPE line of another family,
+// or at chunkLines lines.
+func splitFamilies(r io.Reader, maxLines int, fn func([]byte) error) error {
+	br := bufio.NewReaderSize(r, maxLineBytes)
+	var chunk []byte
+	family, lines, total := "", 0, 0
+	flush := func() error {
+		if len(chunk) == 0 {
+			return nil
+		}
+		err := fn(chunk)
+		chunk, family, lines = chunk[:0], "", 0
+		return err
+	}
+	for {
+		line, err := br.ReadSlice('\n')
+		switch {
+		case errors.Is(err, bufio.ErrBufferFull):
+			return fmt.Errorf("not the Prometheus text format expected: a line over %d KiB", maxLineBytes>>10)
+		case err != nil && err != io.EOF:
+			return err
+		}
+		if len(line) > 0 {
+			if total++; total > maxLines {
+				return errLines
+			}
+			if !read(line) {
+				continue
+			}
+			if name, ok := metadataOf(line); ok && name != family {
+				if family != "" || lines > 0 {
+					if err := flush(); err != nil {
+						return err
+					}
+				}
+				family = name
+			}
+			chunk = append(chunk, line...)
+			if lines++; lines >= chunkLines {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		}
+		if err == io.EOF {
+			if len(chunk) > 0 && chunk[len(chunk)-1] != '\n' {
+				chunk = append(chunk, '\n')
+			}
+			return flush()
+		}
+	}
+}
+
+// wanted are the metrics decodeExposition reads: the lines of others
+// (the families asked for hold a few more) are not parsed.
+var wanted = func() map[string]bool {
+	m := map[string]bool{}
+	for _, name := range append(append([]string{metricReady, metricUnacked, metricConsumers, metricReductions, metricInfo,
+		metricBuild, metricIn4, metricRedeliver4, metricInChannel, metricRedeliverChannel}, metricsOut4...), metricsOutChannel...) {
+		m[name] = true
+	}
+	return m
+}()
+
+// read says whether a line is one of a wanted metric (or a comment, or
+// blank: the parser judges those).
+func read(line []byte) bool {
+	if name, ok := metadataOf(line); ok {
+		return wanted[name]
+	}
+	if len(line) == 0 || line[0] == '#' {
+		return true
+	}
+	end := bytes.IndexAny(line, "{ \t\n")
+	if end < 0 {
+		end = len(line)
+	}
+	// A line that is no metric's is left to the parser to refuse.
+	return wanted[string(line[:end])] || !isMetricName(line[:end])
+}
+
+// isMetricName says whether b is a metric name of the text format.
+func isMetricName(b []byte) bool {
+	for i, c := range b {
+		if !(c == '_' || c == ':' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return len(b) > 0
+}
+
+// metadataOf returns the family a # HELP or # TYPE line names.
+func metadataOf(line []byte) (string, bool) {
+	for _, p := range []string{"# HELP ", "# TYPE "} {
+		if rest, ok := bytes.CutPrefix(line, []byte(p)); ok {
+			name, _, _ := bytes.Cut(rest, []byte(" "))
+			return string(bytes.TrimSpace(name)), true
+		}
+	}
+	return "", false
+}
+
 // decoder fills an exposition from the parsed families.
 type decoder struct {
-	e    *exposition
-	keep func(vhost, name string) bool
+	e     *exposition
+	keep  func(vhost, name string) bool
+	build bool // rabbitmq_build_info was there
 }
 
 // queue returns the queue a sample names by its labels vhostLabel and
@@ -291,25 +452,4 @@ func queueType(t string) string {
 		return t
 	}
 	return ""
-}
-
-// lineLimit reads until left newlines have passed, then fails.
-type lineLimit struct {
-	r    *bufio.Reader
-	left int
-	over bool
-}
-
-func (l *lineLimit) Read(p []byte) (int, error) {
-	if l.left < 0 {
-		l.over = true
-		return 0, errLines
-	}
-	n, err := l.r.Read(p)
-	for _, c := range p[:n] {
-		if c == '\n' {
-			l.left--
-		}
-	}
-	return n, err
 }

@@ -2,6 +2,7 @@ package rabbitmq
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -18,8 +19,10 @@ func TestHostileExpositions(t *testing.T) {
 	}{
 		{"JSON", `[{"name":"q"}]`, "not the Prometheus text format", 0},
 		{"HTML", "<html><body>login</body></html>", "not the Prometheus text format", 0},
-		{"two types", "# TYPE a gauge\n# TYPE a counter\na 1\n", "not the Prometheus text format", 0},
+		{"two types", "# TYPE rabbitmq_detailed_queue_consumers gauge\n# TYPE rabbitmq_detailed_queue_consumers counter\n", "not the Prometheus text format", 0},
+		{"another exporter's", "# TYPE node_load1 gauge\nnode_load1 0.5\n", "no rabbitmq_build_info", 0},
 		{"endless lines", strings.Repeat("x 1\n", 70000), "more lines than", 0},
+		{"long line", strings.Repeat("x", 70<<10) + " 1\n", "a line over 64 KiB", 0},
 		{"negative", `rabbitmq_detailed_queue_messages_ready{vhost="/",queue="q"} -3` + "\n", "", 1},
 		{"NaN", `rabbitmq_detailed_queue_messages_ready{vhost="/",queue="q"} NaN` + "\n", "", 1},
 		{"huge", `rabbitmq_detailed_queue_messages_ready{vhost="/",queue="q"} 1e300` + "\n", "", 1},
@@ -28,7 +31,11 @@ func TestHostileExpositions(t *testing.T) {
 		{"counter NaN", `rabbitmq_detailed_channel_get_total{channel="c",vhost="/",queue="q"} NaN` + "\n", "", 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e, err := decodeExposition(strings.NewReader(tc.body), 1000*maxLinesPerQueue, nil)
+			body := tc.body
+			if tc.err == "" {
+				body += build
+			}
+			e, err := decodeExposition(strings.NewReader(body), 1000*maxLinesPerQueue, nil)
 			switch {
 			case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
 				t.Errorf("error %v: want one saying %q", err, tc.err)
@@ -40,6 +47,9 @@ func TestHostileExpositions(t *testing.T) {
 		})
 	}
 }
+
+// build is the line every node's answer ends with.
+const build = `rabbitmq_build_info{rabbitmq_version="3.10.8"} 1` + "\n"
 
 // TestHostileNode: a node's bad answer fails its poll with a clear
 // error, and the samples left out of a good one are counted as skipped.
@@ -60,12 +70,13 @@ func TestHostileNode(t *testing.T) {
 // or queues whose names and values are those a broker can have.
 func FuzzExposition(f *testing.F) {
 	f.Add(expo(3, map[string]float64{"<0.1.0>": 5}, map[string]float64{"<0.2.0>": 4}))
-	f.Add("# TYPE rabbitmq_detailed_queue_info gauge\nrabbitmq_detailed_queue_info{vhost=\"/\",queue=\"q\",queue_type=\"rabbit_quorum_queue\",membership=\"leader\"} 1\n")
-	f.Add("rabbitmq_detailed_queue_messages_ready{vhost=\"/\",queue=\"q\\\"\\n\"} 1e3\n")
+	f.Add("# TYPE rabbitmq_detailed_queue_info gauge\nrabbitmq_detailed_queue_info{vhost=\"/\",queue=\"q\",queue_type=\"rabbit_quorum_queue\",membership=\"leader\"} 1\n" + build)
+	f.Add("rabbitmq_detailed_queue_messages_ready{vhost=\"/\",queue=\"q\\\"\\n\"} 1e3\n" + build)
 	f.Fuzz(func(t *testing.T, body string) {
 		e, err := decodeExposition(strings.NewReader(body), 10000, nil)
 		if err != nil {
-			if errors.Is(err, errLines) || strings.Contains(err.Error(), "format") || strings.Contains(err.Error(), "parser") {
+			if errors.Is(err, errLines) || strings.Contains(err.Error(), "format") || strings.Contains(err.Error(), "parser") ||
+				strings.Contains(err.Error(), "rabbitmq_build_info") {
 				return
 			}
 			t.Fatalf("unexpected error %v", err)
@@ -86,4 +97,25 @@ func FuzzExposition(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestLargeFamily: a family of more lines than the parser is handed at
+// once is read whole, its type kept across the parts.
+func TestLargeFamily(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("# HELP rabbitmq_detailed_queue_messages_ready Ready\n# TYPE rabbitmq_detailed_queue_messages_ready gauge\n")
+	for i := range 2*chunkLines + 10 {
+		fmt.Fprintf(&b, "rabbitmq_detailed_queue_messages_ready{vhost=\"/\",queue=\"q%d\"} %d\n", i, i)
+	}
+	b.WriteString("# TYPE rabbitmq_build_info untyped\nrabbitmq_build_info{rabbitmq_version=\"3.10.8\"} 1")
+	e, err := decodeExposition(strings.NewReader(b.String()), 1<<20, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(e.queues) != 2*chunkLines+10 || e.bad != 0 || e.major != 3 {
+		t.Errorf("%d queues, %d bad, major %d", len(e.queues), e.bad, e.major)
+	}
+	if q := e.queues[qkey{"/", "q30000"}]; q == nil || *q.ready != 30000 {
+		t.Errorf("q30000: %+v", q)
+	}
 }
