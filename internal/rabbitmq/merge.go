@@ -5,8 +5,6 @@ import (
 	"maps"
 	"slices"
 	"time"
-
-	"github.com/fedora-infra/fedmsg-collectd/internal/httppoll"
 )
 
 // merge makes one list of queues of the nodes' answers (errs[i] not nil:
@@ -16,16 +14,13 @@ import (
 //
 // A queue's lengths and consumers are those of the node that leads it
 // (4.x says which), else of the first node in order that reports them.
-// Its counters in and out are the sum, over the nodes, of its series:
-// the counters of each channel (3.x) or of the queue (4.x) that the node
-// keeps. Each series adds its own increment since the node's previous
+// Its counters in and out add up, over the nodes, the increments of its
+// series (decodeExposition): the counters of each channel (3.x) or of
+// the queue (4.x) that the node keeps, each since the node's previous
 // answer (a series that went backwards restarted at 0), so series that
 // vanish (a channel closed) take nothing away, and totals never go back.
-// A node that does not answer keeps its previous counters: when it
-// answers again, its series add all they counted meanwhile. A series
-// first seen adds its whole value (it began since the node's previous
-// answer), except in the node's first answer, where every series only
-// sets its baseline.
+// A node that does not answer keeps its series: when it answers again,
+// they add all they counted meanwhile.
 func (st *promState) merge(exps []exposition, errs []error, limit int, at time.Time) answer {
 	var a answer
 	keys := map[qkey]bool{}
@@ -42,12 +37,12 @@ func (st *promState) merge(exps []exposition, errs []error, limit int, at time.T
 		}
 	}
 	all := true
-	for i, n := range st.nodes {
+	for i := range st.nodes {
 		if errs[i] != nil {
 			all = false
 			continue
 		}
-		st.count(n, exps[i])
+		st.count(exps[i])
 	}
 	if all {
 		// Every node answered: the totals of queues no node reports
@@ -83,40 +78,19 @@ func (st *promState) merge(exps []exposition, errs []error, limit int, at time.T
 	return a
 }
 
-// count adds the increments of a node's series to the totals of their
-// queues, and keeps the series as the node's new previous ones.
-func (st *promState) count(n *node, e exposition) {
-	next := make(map[qkey]map[string]float64, len(e.queues))
+// count adds the increments of a node's counters to the totals of their
+// queues.
+func (st *promState) count(e exposition) {
 	for k, q := range e.queues {
-		if len(q.in)+len(q.out)+len(q.redeliver) == 0 {
+		if q.in+q.out+q.redeliver == 0 {
 			continue
 		}
-		before := n.prev[k]
-		now := make(map[string]float64, len(q.in)+len(q.out))
 		t := st.acc[k]
-		add := func(s series) float64 {
-			now[s.key] = s.v
-			if v, ok := before[s.key]; ok {
-				return httppoll.Delta(s.v, v)
-			}
-			if n.heard {
-				return s.v
-			}
-			return 0
-		}
-		for _, s := range q.in {
-			t.publish += add(s)
-		}
-		for _, s := range q.out {
-			t.deliver += add(s)
-		}
-		for _, s := range q.redeliver {
-			t.redeliver += add(s)
-		}
+		t.publish += q.in
+		t.deliver += q.out
+		t.redeliver += q.redeliver
 		st.acc[k] = t
-		next[k] = now
 	}
-	n.prev, n.heard = next, true
 }
 
 // lengths returns a queue's entry with the lengths and consumers of the
@@ -135,12 +109,12 @@ func (st *promState) lengths(k qkey, exps []exposition, errs []error) (queue, in
 			continue
 		}
 		typ = cmp.Or(typ, q.typ)
-		if q.ready != nil && (from == nil || q.leader && !from.leader) {
+		if q.ready.ok && (from == nil || q.leader && !from.leader) {
 			from, node = q, i
 		}
 	}
 	if from == nil {
 		return queue{}, 0, false
 	}
-	return queue{Name: k.name, VHost: k.vhost, Ready: from.ready, Unacked: from.unacked, Consumers: from.consumers, Type: typ}, node, true
+	return queue{Name: k.name, VHost: k.vhost, Ready: from.ready.ptr(), Unacked: from.unacked.ptr(), Consumers: from.consumers.ptr(), Type: typ}, node, true
 }

@@ -19,7 +19,8 @@ func TestHostileExpositions(t *testing.T) {
 	}{
 		{"JSON", `[{"name":"q"}]`, "not the Prometheus text format", 0},
 		{"HTML", "<html><body>login</body></html>", "not the Prometheus text format", 0},
-		{"two types", "# TYPE rabbitmq_detailed_queue_consumers gauge\n# TYPE rabbitmq_detailed_queue_consumers counter\n", "not the Prometheus text format", 0},
+		{"unclosed label", `rabbitmq_detailed_queue_consumers{vhost="/",queue="q} 1` + "\n", "not the Prometheus text format", 0},
+		{"not a number", `rabbitmq_detailed_queue_consumers{vhost="/",queue="q"} many` + "\n", "not the Prometheus text format", 0},
 		{"another exporter's", "# TYPE node_load1 gauge\nnode_load1 0.5\n", "no rabbitmq_build_info", 0},
 		{"endless lines", strings.Repeat("x 1\n", 70000), "more lines than", 0},
 		{"long line", strings.Repeat("x", 70<<10) + " 1\n", "a line over 64 KiB", 0},
@@ -35,7 +36,7 @@ func TestHostileExpositions(t *testing.T) {
 			if tc.err == "" {
 				body += build
 			}
-			e, err := decodeExposition(strings.NewReader(body), 1000*maxLinesPerQueue, nil)
+			e, err := decodeExposition(strings.NewReader(body), 1000*maxLinesPerQueue, nil, nil, perChannel, true)
 			switch {
 			case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
 				t.Errorf("error %v: want one saying %q", err, tc.err)
@@ -50,6 +51,19 @@ func TestHostileExpositions(t *testing.T) {
 
 // build is the line every node's answer ends with.
 const build = `rabbitmq_build_info{rabbitmq_version="3.10.8"} 1` + "\n"
+
+// TestValueTurnsBad: a series parsed before whose value turns to garbage
+// fails the answer.
+func TestValueTurnsBad(t *testing.T) {
+	c := &seriesCache{}
+	line := `rabbitmq_detailed_queue_consumers{vhost="/",queue="q"} `
+	if _, err := decodeExposition(strings.NewReader(line+"1\n"+build), 1000, nil, c, perChannel, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := decodeExposition(strings.NewReader(line+"0x1p-2garbage\n"+build), 1000, nil, c, perChannel, true); err == nil || !strings.Contains(err.Error(), "not the Prometheus text format") {
+		t.Errorf("error %v", err)
+	}
+}
 
 // TestHostileNode: a node's bad answer fails its poll with a clear
 // error, and the samples left out of a good one are counted as skipped.
@@ -73,7 +87,7 @@ func FuzzExposition(f *testing.F) {
 	f.Add("# TYPE rabbitmq_detailed_queue_info gauge\nrabbitmq_detailed_queue_info{vhost=\"/\",queue=\"q\",queue_type=\"rabbit_quorum_queue\",membership=\"leader\"} 1\n" + build)
 	f.Add("rabbitmq_detailed_queue_messages_ready{vhost=\"/\",queue=\"q\\\"\\n\"} 1e3\n" + build)
 	f.Fuzz(func(t *testing.T, body string) {
-		e, err := decodeExposition(strings.NewReader(body), 10000, nil)
+		e, err := decodeExposition(strings.NewReader(body), 10000, nil, nil, perChannel, true)
 		if err != nil {
 			if errors.Is(err, errLines) || strings.Contains(err.Error(), "format") || strings.Contains(err.Error(), "parser") ||
 				strings.Contains(err.Error(), "rabbitmq_build_info") {
@@ -85,37 +99,31 @@ func FuzzExposition(f *testing.F) {
 			if k.name == "" || len(k.name) > maxName || len(k.vhost) > maxName {
 				t.Fatalf("queue %q of vhost %q kept", k.name, k.vhost)
 			}
-			for _, p := range []*float64{q.ready, q.unacked, q.consumers} {
-				if p != nil && !isCount(p) {
-					t.Fatalf("%v kept", *p)
-				}
-			}
-			for _, s := range append(q.in, q.out...) {
-				if !isCount(&s.v) {
-					t.Fatalf("counter %v kept", s.v)
+			for _, o := range []opt{q.ready, q.unacked, q.consumers, {q.in, true}, {q.out, true}, {q.redeliver, true}} {
+				if o.ok && !isCount(&o.v) {
+					t.Fatalf("%v kept", o.v)
 				}
 			}
 		}
 	})
 }
 
-// TestLargeFamily: a family of more lines than the parser is handed at
-// once is read whole, its type kept across the parts.
+// TestLargeFamily: a family of 40010 queues is read whole.
 func TestLargeFamily(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("# HELP rabbitmq_detailed_queue_messages_ready Ready\n# TYPE rabbitmq_detailed_queue_messages_ready gauge\n")
-	for i := range 2*chunkLines + 10 {
+	for i := range 40010 {
 		fmt.Fprintf(&b, "rabbitmq_detailed_queue_messages_ready{vhost=\"/\",queue=\"q%d\"} %d\n", i, i)
 	}
 	b.WriteString("# TYPE rabbitmq_build_info untyped\nrabbitmq_build_info{rabbitmq_version=\"3.10.8\"} 1")
-	e, err := decodeExposition(strings.NewReader(b.String()), 1<<20, nil)
+	e, err := decodeExposition(strings.NewReader(b.String()), 1<<20, nil, nil, perChannel, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(e.queues) != 2*chunkLines+10 || e.bad != 0 || e.major != 3 {
+	if len(e.queues) != 40010 || e.bad != 0 || e.major != 3 {
 		t.Errorf("%d queues, %d bad, major %d", len(e.queues), e.bad, e.major)
 	}
-	if q := e.queues[qkey{"/", "q30000"}]; q == nil || *q.ready != 30000 {
+	if q := e.queues[qkey{"/", "q30000"}]; q == nil || q.ready.v != 30000 {
 		t.Errorf("q30000: %+v", q)
 	}
 }

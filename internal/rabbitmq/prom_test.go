@@ -100,22 +100,17 @@ func TestExposition310(t *testing.T) {
 // TestExposition4: 4.x's per-queue counters (an exposition written after
 // its collector's source) are read, and its queue types told.
 func TestExposition4(t *testing.T) {
-	e, err := decodeExposition(strings.NewReader(readFile(t, "testdata/detailed-4.x.txt")), 1000, nil)
+	e, err := decodeExposition(strings.NewReader(readFile(t, "testdata/detailed-4.x.txt")), 1000, nil, nil, perQueue, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.major != 4 || !e.queueLevel {
-		t.Fatalf("major %d, queue level %v", e.major, e.queueLevel)
+	if e.major != 4 {
+		t.Fatalf("major %d", e.major)
 	}
+	// Every series new, of a node heard before: counted whole.
 	q := e.queues[qkey{"/", "classic"}]
-	sum := func(ss []series) (n float64) {
-		for _, s := range ss {
-			n += s.v
-		}
-		return n
-	}
-	if sum(q.in) != 22 || sum(q.out) != 9 || q.typ != "classic" || !q.leader {
-		t.Errorf("classic: in %v out %v type %q leader %v; want 22, 9 (2+4+3), classic, leader", sum(q.in), sum(q.out), q.typ, q.leader)
+	if q.in != 22 || q.out != 9 || q.redeliver != 1 || q.typ != "classic" || !q.leader {
+		t.Errorf("classic: in %v out %v redelivered %v type %q leader %v; want 22, 9 (2+4+3), 1, classic, leader", q.in, q.out, q.redeliver, q.typ, q.leader)
 	}
 	if e.queues[qkey{"/", "quorum"}].typ != "quorum" || e.queues[qkey{"/", "stream"}].typ != "stream" {
 		t.Error("the quorum queue's or stream's type is not told")

@@ -21,10 +21,10 @@ type node struct {
 	url string
 	// major is the broker's major version, 0 until an answer told it.
 	major int
-	// heard tells whether the node ever answered; prev holds its
-	// counters as of its last answer, by queue and series.
-	heard bool
-	prev  map[qkey]map[string]float64
+	// heard tells whether the node ever answered; series holds what
+	// its answers said, series by series.
+	heard  bool
+	series seriesCache
 	// reports tells which queues reported their lengths since its
 	// previous answer.
 	reports reports
@@ -136,9 +136,19 @@ func (s *Source) getExposition(ctx context.Context, n *node) (e exposition, err 
 		return (s.VHost == "" || vhost == s.VHost) && (s.Queues == nil || s.Queues.MatchString(name))
 	}
 	maxLines := max(s.MaxQueues, 1000) * maxLinesPerQueue
+	level := -1 // the first answer: baselines only
+	switch {
+	case n.heard && n.major >= 4:
+		level = perQueue
+	case n.heard:
+		level = perChannel
+	}
 	err = httppoll.Get(ctx, s.Client, req, s.MaxBody, func(r io.Reader) error {
-		e, err = decodeExposition(r, maxLines, keep)
+		e, err = decodeExposition(r, maxLines, keep, &n.series, level, n.heard)
 		return err
 	})
+	if err == nil {
+		n.heard = true
+	}
 	return e, err
 }

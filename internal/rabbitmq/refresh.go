@@ -51,11 +51,11 @@ func (r *reports) observe(e exposition) {
 	next := make(map[qkey]float64, len(e.queues))
 	changed := make(map[qkey]bool)
 	for k, q := range e.queues {
-		if q.reductions == nil {
+		if !q.reductions.ok {
 			continue
 		}
-		next[k] = *q.reductions
-		if v, ok := r.reductions[k]; ok && v != *q.reductions {
+		next[k] = q.reductions.v
+		if v, ok := r.reductions[k]; ok && v != q.reductions.v {
 			changed[k] = true
 		}
 	}
