@@ -5,8 +5,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
-	"maps"
 	"strconv"
 	"strings"
 
@@ -104,10 +104,13 @@ func (o opt) ptr() *float64 {
 // nodeQueue is what one node's exposition says of a queue: its figures,
 // and its counters' increments since the node's previous answer.
 type nodeQueue struct {
-	ready, unacked, consumers, reductions opt
-	typ                                   string
-	leader                                bool // queue_info says this node leads it
-	in, out, redeliver                    float64
+	ready, unacked, consumers opt
+	typ                       string
+	leader                    bool // queue_info says this node leads it
+	// reported tells the queue reported its lengths since the node's
+	// previous answer: its reductions changed.
+	reported           bool
+	in, out, redeliver float64
 }
 
 // exposition is what a poll kept of one node's answer.
@@ -135,32 +138,51 @@ const maxLineBytes = 64 << 10
 
 // series is a line of a node's answer, kept from one answer to the next:
 // the series it names is parsed once, by expfmt's parser; on later
-// answers only its value, and only when its text changed. It holds a
-// counter's value as of the node's previous answer.
+// answers only its value, by strconv. It holds a counter's value as of
+// the node's previous answer. Kept for every series of every queue (ten
+// of them a queue on 3.x), it is small: its queue is an index.
 type series struct {
-	kind   int
-	q      qkey
-	typ    string // kindInfo: the queue type
-	leader bool   // kindInfo: this node leads the queue
-	major  int    // kindBuild
-	skip   bool   // a queue not selected
-	bad    error  // not a queue's series
-	text   string // the value's text
-	v      float64
-	// last is a counter's value at the node's previous answer; seen
-	// the answer it was last in.
-	last     float64
-	hasLast  bool
-	seen     uint64
-	next     float64
-	countNow bool
+	v, last, next float64
+	queue         int32
+	seen          uint32
+	kind, typ     uint8
+	flags         uint8
 }
 
-// seriesCache is what a node's answers said, series by series.
+// The flags of a series.
+const (
+	skipped  = 1 << iota // a queue not selected
+	bad                  // not a queue's series
+	leader               // kindInfo: this node leads the queue
+	hasLast              // last holds the value at the previous answer
+	countNow             // next holds the value of this answer
+)
+
+// The queue types, as kept: "" (not told), classic, quorum, stream.
+var queueTypes = []string{"", "classic", "quorum", "stream"}
+
+// seriesCache is what a node's answers said, series by series, and of
+// each queue.
 type seriesCache struct {
-	byID   map[string]*series // by the line up to its value
-	answer uint64
+	seed   maphash.Seed
+	byID   map[uint64]int32 // a series by the hash of its line up to its value
+	series []series
+	free   []int32
+	queues []cachedQueue
+	qfree  []int32
+	byName map[qkey]int32
+	answer uint32
 	parser *expfmt.TextParser
+	major  int
+}
+
+// cachedQueue is a queue of a node: its name, and its reductions at the
+// previous answer.
+type cachedQueue struct {
+	key           qkey
+	reductions    float64
+	hasReductions bool
+	seen          uint32
 }
 
 // decodeExposition reads a node's answer in the Prometheus text format,
@@ -168,20 +190,22 @@ type seriesCache struct {
 // since the node's previous answer to its queue: the counters of level
 // (perQueue, perChannel, or -1: none, the node's first answer), each
 // whole when first seen if heard (the node answered before: the series
-// began since) and nothing otherwise. The series of c (nil: none kept)
-// are taken up only once the whole answer is decoded; a new series is
-// parsed by expfmt's parser, a known one's value by strconv. A sample
-// that is not a queue's figure is left out and counted; an answer that
-// does not parse is an error, as is one of more than maxLines lines, a
-// line over maxLineBytes, or no rabbitmq_build_info.
+// began since) and nothing otherwise. The series of c are taken up only
+// once the whole answer is decoded; a new series is parsed by expfmt's
+// parser, a known one's value by strconv. A sample that is not a queue's
+// figure is left out and counted; an answer that does not parse is an
+// error, as is one of more than maxLines lines or series, a line over
+// maxLineBytes, or no rabbitmq_build_info.
 func decodeExposition(r io.Reader, maxLines int, keep func(vhost, name string) bool, c *seriesCache, level int, heard bool) (e exposition, err error) {
 	if c == nil {
 		c = &seriesCache{}
 	}
 	if c.byID == nil {
-		c.byID = map[string]*series{}
+		c.seed, c.byID, c.byName = maphash.MakeSeed(), map[uint64]int32{}, map[qkey]int32{}
 	}
 	c.answer++
+	c.major = 0
+	d := decoding{c: c, e: &e, level: level, heard: heard, at: make([]*nodeQueue, len(c.queues))}
 	e.queues = map[qkey]*nodeQueue{}
 	br := bufio.NewReaderSize(r, maxLineBytes)
 	build := false
@@ -196,11 +220,13 @@ func decodeExposition(r io.Reader, maxLines int, keep func(vhost, name string) b
 		if total++; total > maxLines {
 			return e, errLines
 		}
-		if s, err := c.take(bytes.TrimRight(line, "\r\n"), keep, maxLines); err != nil {
+		i, err := c.take(bytes.TrimRight(line, "\r\n"), keep, maxLines)
+		if err != nil {
 			return e, err
-		} else if s != nil {
-			build = build || s.kind == kindBuild
-			e.apply(s, level, heard)
+		}
+		if i >= 0 {
+			build = build || c.series[i].kind == kindBuild
+			d.apply(i)
 		}
 		if rerr == io.EOF {
 			break
@@ -209,74 +235,151 @@ func decodeExposition(r io.Reader, maxLines int, keep func(vhost, name string) b
 	if !build {
 		return e, errors.New("not a RabbitMQ node's answer: no rabbitmq_build_info (the URL is that of the node's Prometheus listener, port 15692?)")
 	}
-	maps.DeleteFunc(c.byID, func(_ string, s *series) bool {
-		s.last, s.hasLast = s.next, s.countNow
-		return s.seen != c.answer
-	})
+	e.major = c.major
+	c.sweep()
 	return e, nil
 }
 
-// take returns the series of a line, parsing it if new, its value if
-// changed; nil for a line of no metric read (a comment, another metric).
-func (c *seriesCache) take(line []byte, keep func(vhost, name string) bool, maxSeries int) (*series, error) {
+// sweep takes up an answer's series, and forgets those and the queues it
+// did not have.
+func (c *seriesCache) sweep() {
+	for id, i := range c.byID {
+		s := &c.series[i]
+		if s.seen != c.answer {
+			delete(c.byID, id)
+			*s = series{}
+			c.free = append(c.free, i)
+			continue
+		}
+		s.last = s.next
+		s.flags &^= hasLast
+		if s.flags&countNow != 0 {
+			s.flags |= hasLast
+		}
+		s.flags &^= countNow
+	}
+	for i := range c.queues {
+		q := &c.queues[i]
+		if q.seen != c.answer && q.key != (qkey{}) && c.byName[q.key] == int32(i) {
+			delete(c.byName, q.key)
+			*q = cachedQueue{}
+			c.qfree = append(c.qfree, int32(i))
+		}
+	}
+}
+
+// take returns the index of a line's series, parsing it if new, its
+// value otherwise; -1 for a line of no metric read (a comment, another
+// metric).
+func (c *seriesCache) take(line []byte, keep func(vhost, name string) bool, maxSeries int) (int32, error) {
 	if len(bytes.TrimSpace(line)) == 0 || line[0] == '#' {
-		return nil, nil
+		return -1, nil
 	}
 	end := bytes.IndexAny(line, "{ \t")
 	if end < 0 || !isMetricName(line[:end]) {
-		return nil, fmt.Errorf("not the Prometheus text format expected: a line that is no sample: %.40q", line)
+		return -1, fmt.Errorf("not the Prometheus text format expected: a line that is no sample: %.40q", line)
 	}
 	kind, ok := kinds[string(line[:end])]
 	if !ok {
-		return nil, nil
+		return -1, nil
 	}
 	sp := bytes.LastIndexAny(line, " \t")
-	id, value := line[:sp], bytes.TrimSpace(line[sp+1:])
-	s := c.byID[string(id)]
-	switch {
-	case s == nil:
+	id := maphash.Bytes(c.seed, line[:sp])
+	i, ok := c.byID[id]
+	if !ok {
 		if len(c.byID) >= maxSeries {
-			return nil, errLines
+			return -1, errLines
 		}
-		var err error
-		if s, err = c.parseSeries(line, kind, keep); err != nil {
-			return nil, err
-		}
-		c.byID[string(id)] = s
-	case s.text != string(value):
-		v, err := strconv.ParseFloat(string(value), 64)
+		s, err := c.parseSeries(line, kind, keep)
 		if err != nil {
-			return nil, fmt.Errorf("not the Prometheus text format expected: value %.40q", value)
+			return -1, err
 		}
-		s.v, s.text = v, string(value)
+		if n := len(c.free); n > 0 {
+			i, c.free = c.free[n-1], c.free[:n-1]
+			c.series[i] = s
+		} else {
+			i = int32(len(c.series))
+			c.series = append(c.series, s)
+		}
+		c.byID[id] = i
+	} else {
+		v, err := strconv.ParseFloat(string(bytes.TrimSpace(line[sp+1:])), 64)
+		if err != nil {
+			return -1, fmt.Errorf("not the Prometheus text format expected: value %.40q", line[sp+1:])
+		}
+		c.series[i].v = v
 	}
-	s.seen = c.answer
-	return s, nil
+	c.series[i].seen = c.answer
+	return i, nil
+}
+
+// queue returns the index of a queue, kept if new.
+func (c *seriesCache) queue(k qkey) int32 {
+	if i, ok := c.byName[k]; ok {
+		return i
+	}
+	if n := len(c.qfree); n > 0 {
+		i := c.qfree[n-1]
+		c.qfree = c.qfree[:n-1]
+		c.queues[i] = cachedQueue{key: k}
+		c.byName[k] = i
+		return i
+	}
+	c.queues = append(c.queues, cachedQueue{key: k})
+	c.byName[k] = int32(len(c.queues) - 1)
+	return int32(len(c.queues) - 1)
+}
+
+// decoding is one answer being decoded.
+type decoding struct {
+	c     *seriesCache
+	e     *exposition
+	level int
+	heard bool
+	at    []*nodeQueue // by queue index: its entry in e.queues
+	qs    []nodeQueue
+}
+
+// nodeQueue returns the answer's entry of a queue.
+func (d *decoding) nodeQueue(i int32) *nodeQueue {
+	for int(i) >= len(d.at) {
+		d.at = append(d.at, nil)
+	}
+	if d.at[i] == nil {
+		if len(d.qs) == cap(d.qs) {
+			// A new block: the entries already handed out stay put.
+			d.qs = make([]nodeQueue, 0, max(64, len(d.c.queues)-len(d.e.queues)))
+		}
+		d.qs = append(d.qs, nodeQueue{})
+		q := &d.qs[len(d.qs)-1]
+		cq := &d.c.queues[i]
+		d.e.queues[cq.key] = q
+		d.at[i] = q
+		cq.seen = d.c.answer
+	}
+	return d.at[i]
 }
 
 // apply adds a series of the answer to the exposition.
-func (e *exposition) apply(s *series, level int, heard bool) {
+func (d *decoding) apply(i int32) {
+	s := &d.c.series[i]
 	switch {
-	case s.skip:
+	case s.flags&skipped != 0:
 		return
 	case s.kind == kindBuild:
-		e.major = s.major
+		d.c.major = int(s.typ)
 		return
-	case s.bad != nil:
-		e.skip(s.bad)
+	case s.flags&bad != 0:
+		d.e.skip(fmt.Errorf("a sample without a queue and vhost of at most %d bytes", maxName))
 		return
 	}
-	q := e.queues[s.q]
-	if q == nil {
-		q = &nodeQueue{}
-		e.queues[s.q] = q
-	}
+	q := d.nodeQueue(s.queue)
 	if s.kind == kindInfo {
-		q.typ, q.leader = s.typ, s.leader
+		q.typ, q.leader = queueTypes[s.typ], s.flags&leader != 0
 		return
 	}
 	if !isCount(&s.v) {
-		e.skip(fmt.Errorf("%s of queue %.80q: %v is not a count", kindName(s.kind), s.q.name, s.v))
+		d.e.skip(fmt.Errorf("%s of queue %.80q: %v is not a count", kindName(int(s.kind)), d.c.queues[s.queue].key.name, s.v))
 		return
 	}
 	switch s.kind {
@@ -287,26 +390,29 @@ func (e *exposition) apply(s *series, level int, heard bool) {
 	case kindConsumers:
 		q.consumers = opt{s.v, true}
 	case kindReductions:
-		q.reductions = opt{s.v, true}
+		cq := &d.c.queues[s.queue]
+		q.reported = cq.hasReductions && cq.reductions != s.v
+		cq.reductions, cq.hasReductions = s.v, true
 	default:
-		s.next, s.countNow = s.v, true
-		if (s.kind-kindIn)/3 != level {
+		s.next = s.v
+		s.flags |= countNow
+		if (int(s.kind)-kindIn)/3 != d.level {
 			return // another level's, or a node's first answer: a baseline
 		}
-		d := 0.0
+		delta := 0.0
 		switch {
-		case s.hasLast:
-			d = httppoll.Delta(s.v, s.last)
-		case heard:
-			d = s.v
+		case s.flags&hasLast != 0:
+			delta = httppoll.Delta(s.v, s.last)
+		case d.heard:
+			delta = s.v
 		}
-		switch (s.kind - kindIn) % 3 {
+		switch (int(s.kind) - kindIn) % 3 {
 		case 0:
-			q.in += d
+			q.in += delta
 		case 1:
-			q.out += d
+			q.out += delta
 		case 2:
-			q.redeliver += d
+			q.redeliver += delta
 		}
 	}
 }

@@ -68,7 +68,7 @@ func (st *promState) merge(exps []exposition, errs []error, limit int, at time.T
 		q.Stats = stats{Publish: &t.publish, Deliver: &t.deliver}
 		if isCount(q.Ready) {
 			a := st.anchors[k]
-			r := readyNow(&a, *q.Ready, st.nodes[from].reports.changed[k], st.prevAt, at, st.prevAcc[k], t)
+			r := readyNow(&a, *q.Ready, from.reported, st.prevAt, at, st.prevAcc[k], t)
 			st.anchors[k] = a
 			q.Ready = &r
 		}
@@ -95,10 +95,9 @@ func (st *promState) count(e exposition) {
 
 // lengths returns a queue's entry with the lengths and consumers of the
 // node that leads it, or of the first that reports them, that node's
-// index, and whether one does.
-func (st *promState) lengths(k qkey, exps []exposition, errs []error) (queue, int, bool) {
+// entry, and whether one does.
+func (st *promState) lengths(k qkey, exps []exposition, errs []error) (queue, *nodeQueue, bool) {
 	var from *nodeQueue
-	node := 0
 	typ := ""
 	for i := range exps {
 		if errs[i] != nil {
@@ -110,11 +109,11 @@ func (st *promState) lengths(k qkey, exps []exposition, errs []error) (queue, in
 		}
 		typ = cmp.Or(typ, q.typ)
 		if q.ready.ok && (from == nil || q.leader && !from.leader) {
-			from, node = q, i
+			from = q
 		}
 	}
 	if from == nil {
-		return queue{}, 0, false
+		return queue{}, nil, false
 	}
-	return queue{Name: k.name, VHost: k.vhost, Ready: from.ready.ptr(), Unacked: from.unacked.ptr(), Consumers: from.consumers.ptr(), Type: typ}, node, true
+	return queue{Name: k.name, VHost: k.vhost, Ready: from.ready.ptr(), Unacked: from.unacked.ptr(), Consumers: from.consumers.ptr(), Type: typ}, from, true
 }

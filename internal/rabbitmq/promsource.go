@@ -25,9 +25,6 @@ type node struct {
 	// its answers said, series by series.
 	heard  bool
 	series seriesCache
-	// reports tells which queues reported their lengths since its
-	// previous answer.
-	reports reports
 }
 
 // promState is what the Prometheus source keeps between polls: its
@@ -102,7 +99,6 @@ func (s *Source) fetchPrometheus(ctx context.Context) (a answer, at time.Time, o
 	answered := 0
 	for i, n := range st.nodes {
 		if errs[i] == nil {
-			n.reports.observe(exps[i])
 			answered++
 			if exps[i].major > 0 {
 				n.major = exps[i].major

@@ -39,29 +39,6 @@ import (
 // reports its lengths: RabbitMQ's default collect_statistics_interval.
 const statisticsInterval = 5 * time.Second
 
-// reports tells, per node, which queues reported their lengths since the
-// node's previous answer.
-type reports struct {
-	reductions map[qkey]float64
-	changed    map[qkey]bool
-}
-
-// observe takes the reductions of a node's answer.
-func (r *reports) observe(e exposition) {
-	next := make(map[qkey]float64, len(e.queues))
-	changed := make(map[qkey]bool)
-	for k, q := range e.queues {
-		if !q.reductions.ok {
-			continue
-		}
-		next[k] = q.reductions.v
-		if v, ok := r.reductions[k]; ok && v != q.reductions.v {
-			changed[k] = true
-		}
-	}
-	r.reductions, r.changed = next, changed
-}
-
 // net is N: the messages in less those delivered for the first time.
 func (t totals) net() float64 { return t.publish - (t.deliver - t.redeliver) }
 

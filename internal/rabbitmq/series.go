@@ -3,6 +3,7 @@ package rabbitmq
 import (
 	"bytes"
 	"fmt"
+	"slices"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -14,10 +15,10 @@ import (
 // queue's is kept as bad, to be counted each answer), its value, and for
 // queue_info and build_info what their labels tell. The parser is a
 // third party's: a panic of it is an error here.
-func (c *seriesCache) parseSeries(line []byte, kind int, keep func(vhost, name string) bool) (s *series, err error) {
+func (c *seriesCache) parseSeries(line []byte, kind int, keep func(vhost, name string) bool) (s series, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			s, err = nil, fmt.Errorf("the exposition parser failed: %v", p)
+			err = fmt.Errorf("the exposition parser failed: %v", p)
 		}
 	}()
 	if c.parser == nil {
@@ -26,7 +27,7 @@ func (c *seriesCache) parseSeries(line []byte, kind int, keep func(vhost, name s
 	}
 	fams, err := c.parser.TextToMetricFamilies(bytes.NewReader(append(line[:len(line):len(line)], '\n')))
 	if err != nil {
-		return nil, fmt.Errorf("not the Prometheus text format expected: %w", err)
+		return s, fmt.Errorf("not the Prometheus text format expected: %w", err)
 	}
 	var m *dto.Metric
 	for _, f := range fams {
@@ -35,9 +36,9 @@ func (c *seriesCache) parseSeries(line []byte, kind int, keep func(vhost, name s
 		}
 	}
 	if m == nil {
-		return nil, fmt.Errorf("not the Prometheus text format expected: %.40q", line)
+		return s, fmt.Errorf("not the Prometheus text format expected: %.40q", line)
 	}
-	s = &series{kind: kind}
+	s.kind = uint8(kind)
 	switch {
 	case m.GetUntyped() != nil:
 		s.v = m.GetUntyped().GetValue()
@@ -46,11 +47,8 @@ func (c *seriesCache) parseSeries(line []byte, kind int, keep func(vhost, name s
 	case m.GetCounter() != nil:
 		s.v = m.GetCounter().GetValue()
 	}
-	if i := bytes.LastIndexAny(line, " \t"); i >= 0 {
-		s.text = string(bytes.TrimSpace(line[i+1:]))
-	}
 	if kind == kindBuild {
-		s.major = buildMajor(m)
+		s.typ = uint8(min(255, buildMajor(m)))
 		return s, nil
 	}
 	vhostLabel := "vhost"
@@ -66,17 +64,20 @@ func (c *seriesCache) parseSeries(line []byte, kind int, keep func(vhost, name s
 		case "queue":
 			name, hasQ = l.GetValue(), true
 		case "queue_type":
-			s.typ = queueType(l.GetValue())
+			s.typ = uint8(slices.Index(queueTypes, queueType(l.GetValue())))
 		case "membership":
-			s.leader = l.GetValue() == "leader"
+			if l.GetValue() == "leader" {
+				s.flags |= leader
+			}
 		}
 	}
 	switch {
 	case !hasV || !hasQ || name == "" || len(name) > maxName || len(vhost) > maxName:
-		s.bad = fmt.Errorf("a sample without a queue and vhost of at most %d bytes", maxName)
+		s.flags |= bad
 	case keep != nil && !keep(vhost, name):
-		s.skip = true
+		s.flags |= skipped
+	default:
+		s.queue = c.queue(qkey{vhost, name})
 	}
-	s.q = qkey{vhost, name}
 	return s, nil
 }
