@@ -142,11 +142,11 @@ const maxLineBytes = 64 << 10
 // the node's previous answer. Kept for every series of every queue (ten
 // of them a queue on 3.x), it is small: its queue is an index.
 type series struct {
-	v, last, next float64
-	queue         int32
-	seen          uint32
-	kind, typ     uint8
-	flags         uint8
+	v, last   float64
+	queue     int32
+	seen      uint32
+	kind, typ uint8
+	flags     uint8
 }
 
 // The flags of a series.
@@ -155,7 +155,7 @@ const (
 	bad                  // not a queue's series
 	leader               // kindInfo: this node leads the queue
 	hasLast              // last holds the value at the previous answer
-	countNow             // next holds the value of this answer
+	countNow             // v is a counter's value of this answer
 )
 
 // The queue types, as kept: "" (not told), classic, quorum, stream.
@@ -206,7 +206,7 @@ func decodeExposition(r io.Reader, maxLines int, keep func(vhost, name string) b
 	c.answer++
 	c.major = 0
 	d := decoding{c: c, e: &e, level: level, heard: heard, at: make([]*nodeQueue, len(c.queues))}
-	e.queues = map[qkey]*nodeQueue{}
+	e.queues = make(map[qkey]*nodeQueue, len(c.byName))
 	br := bufio.NewReaderSize(r, maxLineBytes)
 	build := false
 	for total := 0; ; {
@@ -251,9 +251,8 @@ func (c *seriesCache) sweep() {
 			c.free = append(c.free, i)
 			continue
 		}
-		s.last = s.next
-		s.flags &^= hasLast
 		if s.flags&countNow != 0 {
+			s.last = s.v
 			s.flags |= hasLast
 		}
 		s.flags &^= countNow
@@ -394,7 +393,6 @@ func (d *decoding) apply(i int32) {
 		q.reported = cq.hasReductions && cq.reductions != s.v
 		cq.reductions, cq.hasReductions = s.v, true
 	default:
-		s.next = s.v
 		s.flags |= countNow
 		if (int(s.kind)-kindIn)/3 != d.level {
 			return // another level's, or a node's first answer: a baseline

@@ -23,34 +23,33 @@ import (
 // they add all they counted meanwhile.
 func (st *promState) merge(exps []exposition, errs []error, limit int, at time.Time) answer {
 	var a answer
-	keys := map[qkey]bool{}
+	for _, q := range st.queues {
+		q.prev, q.seen = q.acc, false
+	}
+	all := true
 	for i, e := range exps {
 		if errs[i] != nil {
+			all = false
 			continue
 		}
 		a.bad += e.bad
 		if a.badErr == nil {
 			a.badErr = e.badErr
 		}
-		for k := range e.queues {
-			keys[k] = true
-		}
-	}
-	all := true
-	for i := range st.nodes {
-		if errs[i] != nil {
-			all = false
-			continue
-		}
-		st.count(exps[i])
+		st.count(e)
 	}
 	if all {
 		// Every node answered: the totals of queues no node reports
 		// are forgotten.
-		maps.DeleteFunc(st.acc, func(k qkey, _ totals) bool { return !keys[k] })
-		maps.DeleteFunc(st.anchors, func(k qkey, _ anchor) bool { return !keys[k] })
+		maps.DeleteFunc(st.queues, func(_ qkey, q *queueState) bool { return !q.seen })
 	}
-	sorted := slices.SortedFunc(maps.Keys(keys), func(x, y qkey) int {
+	sorted := make([]qkey, 0, len(st.queues))
+	for k, q := range st.queues {
+		if q.seen {
+			sorted = append(sorted, k)
+		}
+	}
+	slices.SortFunc(sorted, func(x, y qkey) int {
 		return cmp.Or(cmp.Compare(x.vhost, y.vhost), cmp.Compare(x.name, y.name))
 	})
 	vhosts := map[string]bool{}
@@ -64,17 +63,16 @@ func (st *promState) merge(exps []exposition, errs []error, limit int, at time.T
 			continue
 		}
 		vhosts[k.vhost] = true
-		t := st.acc[k]
+		qs := st.queues[k]
+		t := qs.acc
 		q.Stats = stats{Publish: &t.publish, Deliver: &t.deliver}
 		if isCount(q.Ready) {
-			a := st.anchors[k]
-			r := readyNow(&a, *q.Ready, from.reported, st.prevAt, at, st.prevAcc[k], t)
-			st.anchors[k] = a
+			r := readyNow(&qs.anchor, *q.Ready, from.reported, st.prevAt, at, qs.prev, t)
 			q.Ready = &r
 		}
 		a.queues = append(a.queues, q)
 	}
-	st.prevAcc, st.prevAt = maps.Clone(st.acc), at
+	st.prevAt = at
 	return a
 }
 
@@ -82,14 +80,15 @@ func (st *promState) merge(exps []exposition, errs []error, limit int, at time.T
 // queues.
 func (st *promState) count(e exposition) {
 	for k, q := range e.queues {
-		if q.in+q.out+q.redeliver == 0 {
-			continue
+		qs := st.queues[k]
+		if qs == nil {
+			qs = &queueState{}
+			st.queues[k] = qs
 		}
-		t := st.acc[k]
-		t.publish += q.in
-		t.deliver += q.out
-		t.redeliver += q.redeliver
-		st.acc[k] = t
+		qs.seen = true
+		qs.acc.publish += q.in
+		qs.acc.deliver += q.out
+		qs.acc.redeliver += q.redeliver
 	}
 }
 

@@ -145,7 +145,7 @@ func (s *Source) init() {
 	s.prev = map[string]map[string]totals{}
 	s.last = map[string]delivered{}
 	if len(s.Nodes) > 0 {
-		s.prom = &promState{acc: map[qkey]totals{}, anchors: map[qkey]anchor{}}
+		s.prom = &promState{queues: map[qkey]*queueState{}}
 		for _, u := range s.Nodes {
 			s.prom.nodes = append(s.prom.nodes, &node{url: u})
 		}
