@@ -1,10 +1,12 @@
 // Package rabbitmq is a polled source: the queues of a RabbitMQ broker,
-// read from its management HTTP API. Each queue is a consumer of the
-// model: its ready messages the backlog, the deltas of its cumulative
-// publish and deliver counters the headcounts in and out, its consumers
-// the workers, its unacknowledged messages those in service; so the same
-// analytics (rates, Little's wait, expected wait, drain time) and sinks
-// apply. Each vhost is a service, NAME-VHOST (NAME defaults to rabbitmq).
+// read from its management HTTP API, or from its nodes' Prometheus
+// listeners (rabbitmq_prometheus; every node of a cluster, merged). Each
+// queue is a consumer of the model: its ready messages the backlog, the
+// deltas of its cumulative publish and deliver counters the headcounts in
+// and out, its consumers the workers, its unacknowledged messages those
+// in service; so the same analytics (rates, Little's wait, expected
+// wait, drain time) and sinks apply. Each vhost is a service, NAME-VHOST
+// (NAME defaults to fedmsg_rabbitmq).
 package rabbitmq
 
 import (
