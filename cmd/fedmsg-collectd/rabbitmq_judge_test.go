@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // judged is what the judging reads: a queue's identifiers, the phases
@@ -36,6 +37,21 @@ var transientJudged = judged{prefix: "h/fedmsg_rabbitmq-default/", queue: "trans
 	// the rest of a CI run, where the counters are older.
 	bounds: map[string]float64{"backlog": 0.05, "expected_wait": 0.3, "wait (Little)": 0.4, "wait (Little) overload": 0.7, "drain_time": 0.5,
 		"expected_wait (burst, first two)": 0.5}}
+
+// judgeRun judges a run's output against its log: the arrival rate, with
+// the counters' age measured by lags (seconds, one a read), then every
+// figure (judgeBroker). start is when the load started.
+func judgeRun(t *testing.T, out string, j judged, log *messageLog, lags []float64, start time.Time) {
+	t.Helper()
+	slices.Sort(lags)
+	if len(lags) == 0 {
+		t.Fatal("the publish counter read never matched a publication")
+	}
+	rateErr := judgeArrivalRate(t, out, j, log, lags[len(lags)/2])
+	t.Logf("arrival rate within %.1f %% of its definition (median); the broker's publish counter describes the queue %.1f s before it is read (median of %d reads; %.1f-%.1f s)",
+		100*rateErr, lags[len(lags)/2], len(lags), lags[0], lags[len(lags)-1])
+	judgeBroker(t, out, j, log, float64(start.UnixNano())/1e9)
+}
 
 // judgeArrivalRate compares the arrival rates written with their
 // definition: the rate of each window between snapshots, exponentially

@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -75,15 +73,7 @@ func TestRabbitMQPrometheusIntegration(t *testing.T) {
 	go func() { counterLags <- publishCounterLags(ctx, prometheusPublished(b.prom), &log) }()
 	start := time.Now()
 	publishPhases(t, ctx, pubCh, "transient", promPhases, start, &log)
-	eventually(t, 60*time.Second, "every message delivered", func() (bool, string) {
-		n := log.undelivered()
-		return n == 0, fmt.Sprintf("%d undelivered", n)
-	})
-	emptyAt := unixNow()
-	eventually(t, 30*time.Second, "a snapshot of the empty queue", func() (bool, string) {
-		at, v := putvals(out.String(), backlogID)
-		return len(at) > 0 && at[len(at)-1] > emptyAt && v[len(v)-1] == 0, "none yet"
-	})
+	awaitDrained(t, &log, &out, backlogID)
 	cancel()
 	<-done
 	<-done
@@ -92,16 +82,7 @@ func TestRabbitMQPrometheusIntegration(t *testing.T) {
 			t.Errorf("stderr: %s", l)
 		}
 	}
-	s := out.String()
-	lags := <-counterLags
-	slices.Sort(lags)
-	if len(lags) == 0 {
-		t.Fatal("the publish counter read never matched a publication")
-	}
-	rateErr := judgeArrivalRate(t, s, j, &log, lags[len(lags)/2])
-	t.Logf("arrival rate within %.1f %% of its definition (median); the broker's publish counter describes the queue %.1f s before it is read (median of %d reads; %.1f-%.1f s)",
-		100*rateErr, lags[len(lags)/2], len(lags), lags[0], lags[len(lags)-1])
-	judgeBroker(t, s, j, &log, float64(start.UnixNano())/1e9)
+	judgeRun(t, out.String(), j, &log, <-counterLags, start)
 
 	// The management source: lengths only, and why.
 	ms := mout.String()

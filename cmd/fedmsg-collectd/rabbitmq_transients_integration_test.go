@@ -7,7 +7,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -137,15 +136,7 @@ func TestRabbitMQIntegration(t *testing.T) {
 	go func() { counterLags <- publishCounterLags(ctx, managementPublished(mgmt), &log) }()
 
 	publishPhases(t, ctx, pubCh, "transient", brokerPhases, start, &log)
-	eventually(t, 60*time.Second, "every message delivered", func() (bool, string) {
-		n := log.undelivered()
-		return n == 0, fmt.Sprintf("%d undelivered", n)
-	})
-	emptyAt := unixNow()
-	eventually(t, 30*time.Second, "a snapshot of the empty queue", func() (bool, string) {
-		at, v := putvals(out.String(), backlogID)
-		return len(at) > 0 && at[len(at)-1] > emptyAt && v[len(v)-1] == 0, "none yet"
-	})
+	awaitDrained(t, &log, &out, backlogID)
 	cancel()
 	<-done
 	if c := <-checkOut; !strings.HasPrefix(c, "2 FEDMSG CRITICAL - orphan consumers 0") || !strings.Contains(c, "transient: backlog") || !strings.Contains(c, "consumers 3, expected wait ") {
@@ -158,16 +149,7 @@ func TestRabbitMQIntegration(t *testing.T) {
 			t.Errorf("stderr: %s", l) // a broker answers 500 while it starts
 		}
 	}
-	s := out.String()
-	lags := <-counterLags
-	slices.Sort(lags)
-	if len(lags) == 0 {
-		t.Fatal("the publish counter read never matched a publication")
-	}
-	rateErr := judgeArrivalRate(t, s, transientJudged, &log, lags[len(lags)/2])
-	t.Logf("arrival rate within %.1f %% of its definition (median); the broker's publish counter describes the queue %.1f s before it is read (median of %d reads; %.1f-%.1f s)",
-		100*rateErr, lags[len(lags)/2], len(lags), lags[0], lags[len(lags)-1])
-	judgeBroker(t, s, transientJudged, &log, float64(start.UnixNano())/1e9)
+	judgeRun(t, out.String(), transientJudged, &log, <-counterLags, start)
 }
 
 // managementPublished reads the queue transient's publish counter from
@@ -268,4 +250,19 @@ func publishPhases(t *testing.T, ctx context.Context, ch *amqp.Channel, queue st
 			publish()
 		}
 	}
+}
+
+// awaitDrained waits for every message of the log delivered, then for
+// the plugin's snapshot of the empty queue.
+func awaitDrained(t *testing.T, log *messageLog, out *testhub.Buffer, backlogID string) {
+	t.Helper()
+	eventually(t, 60*time.Second, "every message delivered", func() (bool, string) {
+		n := log.undelivered()
+		return n == 0, fmt.Sprintf("%d undelivered", n)
+	})
+	emptyAt := unixNow()
+	eventually(t, 30*time.Second, "a snapshot of the empty queue", func() (bool, string) {
+		at, v := putvals(out.String(), backlogID)
+		return len(at) > 0 && at[len(at)-1] > emptyAt && v[len(v)-1] == 0, "none yet"
+	})
 }
