@@ -67,8 +67,28 @@ type Source struct {
 	prev     map[string]map[string]totals // by vhost and queue, as of the last snapshot
 	last     map[string]delivered         // by vhost
 	prom     *promState                   // with Nodes
-	// saidWithheld tells the statistics withheld were logged.
-	saidWithheld bool
+	// withheldSince is the first poll of a run of polls whose answers
+	// had no statistics; saidWithheld tells it was logged.
+	withheldSince time.Time
+	saidWithheld  bool
+}
+
+// withheldAfter is how long answers without statistics must last to be a
+// broker that withholds them, not queues just made (a queue's first
+// statistics come within the broker's 5-s interval).
+const withheldAfter = 15 * time.Second
+
+// withheldFor returns for how long the answers have had no statistics,
+// this one at at included (withheld).
+func (s *Source) withheldFor(withheld bool, at time.Time) time.Duration {
+	if !withheld {
+		s.withheldSince = time.Time{}
+		return 0
+	}
+	if s.withheldSince.IsZero() {
+		s.withheldSince = at
+	}
+	return at.Sub(s.withheldSince)
 }
 
 // totals are a queue's cumulative counters at a poll.
@@ -201,7 +221,7 @@ func (s *Source) pollOnce(ctx context.Context, deliver func(model.Message)) {
 	if a.bad > 0 {
 		s.complain("entries of the list of queues are not queues: left out", "count", a.bad, "first", httppoll.Brief(a.badErr))
 	}
-	if a.withheld() && !s.saidWithheld {
+	if s.withheldFor(a.withheld(), at) >= withheldAfter && !s.saidWithheld {
 		s.saidWithheld = true
 		s.Logger.Warn("the broker withholds its statistics (management_agent.disable_metrics_collector): "+
 			"its queues' lengths are reported, but not their consumers, messages in and out, rates, waits or drain times, "+

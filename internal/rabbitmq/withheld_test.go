@@ -16,14 +16,18 @@ import (
 // request of lengths. The lengths are reported, without consumers or
 // counts in and out (not zeros); the stream, of which the broker tells
 // no length, is left out; the log says once what is withheld and what
-// gives it.
+// gives it, once the answers have lacked statistics for 15 s.
 func TestStatisticsWithheld(t *testing.T) {
 	b := &broker{live: readFile(t, "testdata/queues-nostats-live-3.10.json")}
 	b.set(http.StatusOK, readFile(t, "testdata/queues-nostats-3.10.json"))
 	srv := httptest.NewServer(b)
 	defer srv.Close()
 	var log strings.Builder
-	s := &Source{URL: srv.URL, Interval: time.Second, Now: func() time.Time { return clock }, Logger: slogTo(&log)}
+	tick := clock
+	s := &Source{URL: srv.URL, Interval: time.Second, Logger: slogTo(&log), Now: func() time.Time {
+		tick = tick.Add(2500 * time.Millisecond) // a poll reads it twice: 5 s a poll
+		return tick
+	}}
 	s.init()
 	for range 3 {
 		snaps, err := poll(t, s)
@@ -47,9 +51,16 @@ func TestStatisticsWithheld(t *testing.T) {
 			}
 		}
 	}
-	s.pollOnce(t.Context(), func(m model.Message) {})
-	s.pollOnce(t.Context(), func(m model.Message) {})
-	if n := strings.Count(log.String(), "withholds its statistics"); n != 1 || !strings.Contains(log.String(), "--rabbitmq-prometheus") {
-		t.Errorf("logged %d times: %q", n, log.String())
+	// Queues just made have no statistics for up to 5 s: said only once
+	// the answers had none for 15 s, then never again.
+	for i := range 6 {
+		s.pollOnce(t.Context(), func(m model.Message) {})
+		n := strings.Count(log.String(), "withholds its statistics")
+		if want := min(1, max(0, i-2)); n != want {
+			t.Errorf("after %d polls 5 s apart logged %d times, want %d: %q", i+1, n, want, log.String())
+		}
+	}
+	if !strings.Contains(log.String(), "--rabbitmq-prometheus") {
+		t.Errorf("logged %q", log.String())
 	}
 }
