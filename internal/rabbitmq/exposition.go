@@ -283,6 +283,9 @@ func (c *seriesCache) take(line []byte, keep func(vhost, name string) bool, maxS
 		return -1, nil
 	}
 	sp := bytes.LastIndexAny(line, " \t")
+	if sp < end {
+		return -1, fmt.Errorf("not the Prometheus text format expected: a sample without a value: %.40q", line)
+	}
 	id := maphash.Bytes(c.seed, line[:sp])
 	i, ok := c.byID[id]
 	if !ok {

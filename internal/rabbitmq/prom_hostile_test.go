@@ -20,6 +20,8 @@ func TestHostileExpositions(t *testing.T) {
 		{"JSON", `[{"name":"q"}]`, "not the Prometheus text format", 0},
 		{"HTML", "<html><body>login</body></html>", "not the Prometheus text format", 0},
 		{"unclosed label", `rabbitmq_detailed_queue_consumers{vhost="/",queue="q} 1` + "\n", "not the Prometheus text format", 0},
+		{"no value", `rabbitmq_detailed_queue_consumers{` + "\n", "a sample without a value", 0},
+		{"no labels", "rabbitmq_detailed_queue_consumers 3\n", "", 1},
 		{"not a number", `rabbitmq_detailed_queue_consumers{vhost="/",queue="q"} many` + "\n", "not the Prometheus text format", 0},
 		{"another exporter's", "# TYPE node_load1 gauge\nnode_load1 0.5\n", "no rabbitmq_build_info", 0},
 		{"endless lines", strings.Repeat("x 1\n", 70000), "more lines than", 0},
