@@ -1,14 +1,215 @@
 package rabbitmq
 
 import (
+	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
+	"hash/maphash"
+	"io"
 	"slices"
+	"strconv"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	pmodel "github.com/prometheus/common/model"
 )
+
+// series is a line of a node's answer, kept from one answer to the next:
+// the series it names is parsed once, by expfmt's parser; on later
+// answers only its value, by strconv. It holds a counter's value as of
+// the node's previous answer. Kept for every series of every queue (ten
+// of them a queue on 3.x), it is small: its queue is an index.
+type series struct {
+	v, last   float64
+	queue     int32
+	seen      uint32
+	kind, typ uint8
+	flags     uint8
+}
+
+// The flags of a series.
+const (
+	skipped  = 1 << iota // a queue not selected
+	bad                  // not a queue's series
+	leader               // kindInfo: this node leads the queue
+	hasLast              // last holds the value at the previous answer
+	countNow             // v is a counter's value of this answer
+)
+
+// The queue types, as kept: "" (not told), classic, quorum, stream.
+var queueTypes = []string{"", "classic", "quorum", "stream"}
+
+// seriesCache is what a node's answers said, series by series, and of
+// each queue.
+type seriesCache struct {
+	seed   maphash.Seed
+	byID   map[uint64]int32 // a series by the hash of its line up to its value
+	series []series
+	free   []int32
+	queues []cachedQueue
+	qfree  []int32
+	byName map[qkey]int32
+	answer uint32
+	parser *expfmt.TextParser
+	major  int
+}
+
+// cachedQueue is a queue of a node: its name, and its reductions at the
+// previous answer.
+type cachedQueue struct {
+	key           qkey
+	reductions    float64
+	hasReductions bool
+	seen          uint32
+}
+
+// decodeExposition reads a node's answer in the Prometheus text format,
+// keeping the queues keep selects, and adds each counter's increment
+// since the node's previous answer to its queue: the counters of level
+// (perQueue, perChannel, or -1: none, the node's first answer), each
+// whole when first seen if heard (the node answered before: the series
+// began since) and nothing otherwise. The series of c are taken up only
+// once the whole answer is decoded; a new series is parsed by expfmt's
+// parser, a known one's value by strconv. A sample that is not a queue's
+// figure is left out and counted; an answer that does not parse is an
+// error, as is one of more than maxLines lines or series, a line over
+// maxLineBytes, or no rabbitmq_build_info.
+func decodeExposition(r io.Reader, maxLines int, keep func(vhost, name string) bool, c *seriesCache, level int, heard bool) (e exposition, err error) {
+	if c == nil {
+		c = &seriesCache{}
+	}
+	if c.byID == nil {
+		c.seed, c.byID, c.byName = maphash.MakeSeed(), map[uint64]int32{}, map[qkey]int32{}
+	}
+	c.answer++
+	c.major = 0
+	d := decoding{c: c, e: &e, level: level, heard: heard, at: make([]*nodeQueue, len(c.queues))}
+	e.queues = make(map[qkey]*nodeQueue, len(c.byName))
+	br := bufio.NewReaderSize(r, maxLineBytes)
+	build := false
+	for total := 0; ; {
+		line, rerr := br.ReadSlice('\n')
+		switch {
+		case errors.Is(rerr, bufio.ErrBufferFull):
+			return e, fmt.Errorf("not the Prometheus text format expected: a line over %d KiB", maxLineBytes>>10)
+		case rerr != nil && rerr != io.EOF:
+			return e, rerr
+		}
+		if total++; total > maxLines {
+			return e, errLines
+		}
+		i, err := c.take(bytes.TrimRight(line, "\r\n"), keep, maxLines)
+		if err != nil {
+			return e, err
+		}
+		if i >= 0 {
+			build = build || c.series[i].kind == kindBuild
+			d.apply(i)
+		}
+		if rerr == io.EOF {
+			break
+		}
+	}
+	if !build {
+		return e, errors.New("not a RabbitMQ node's answer: no rabbitmq_build_info (the URL is that of the node's Prometheus listener, port 15692?)")
+	}
+	e.major = c.major
+	c.sweep()
+	return e, nil
+}
+
+// sweep takes up an answer's series, and forgets those and the queues it
+// did not have.
+func (c *seriesCache) sweep() {
+	for id, i := range c.byID {
+		s := &c.series[i]
+		if s.seen != c.answer {
+			delete(c.byID, id)
+			*s = series{}
+			c.free = append(c.free, i)
+			continue
+		}
+		if s.flags&countNow != 0 {
+			s.last = s.v
+			s.flags |= hasLast
+		}
+		s.flags &^= countNow
+	}
+	for i := range c.queues {
+		q := &c.queues[i]
+		if q.seen != c.answer && q.key != (qkey{}) && c.byName[q.key] == int32(i) {
+			delete(c.byName, q.key)
+			*q = cachedQueue{}
+			c.qfree = append(c.qfree, int32(i))
+		}
+	}
+}
+
+// take returns the index of a line's series, parsing it if new, its
+// value otherwise; -1 for a line of no metric read (a comment, another
+// metric).
+func (c *seriesCache) take(line []byte, keep func(vhost, name string) bool, maxSeries int) (int32, error) {
+	if len(bytes.TrimSpace(line)) == 0 || line[0] == '#' {
+		return -1, nil
+	}
+	end := bytes.IndexAny(line, "{ \t")
+	if end < 0 || !isMetricName(line[:end]) {
+		return -1, fmt.Errorf("not the Prometheus text format expected: a line that is no sample: %.40q", line)
+	}
+	kind, ok := kinds[string(line[:end])]
+	if !ok {
+		return -1, nil
+	}
+	sp := bytes.LastIndexAny(line, " \t")
+	if sp < end {
+		return -1, fmt.Errorf("not the Prometheus text format expected: a sample without a value: %.40q", line)
+	}
+	id := maphash.Bytes(c.seed, line[:sp])
+	i, ok := c.byID[id]
+	if !ok {
+		if len(c.byID) >= maxSeries {
+			return -1, errLines
+		}
+		s, err := c.parseSeries(line, kind, keep)
+		if err != nil {
+			return -1, err
+		}
+		if n := len(c.free); n > 0 {
+			i, c.free = c.free[n-1], c.free[:n-1]
+			c.series[i] = s
+		} else {
+			i = int32(len(c.series))
+			c.series = append(c.series, s)
+		}
+		c.byID[id] = i
+	} else {
+		v, err := strconv.ParseFloat(string(bytes.TrimSpace(line[sp+1:])), 64)
+		if err != nil {
+			return -1, fmt.Errorf("not the Prometheus text format expected: value %.40q", line[sp+1:])
+		}
+		c.series[i].v = v
+	}
+	c.series[i].seen = c.answer
+	return i, nil
+}
+
+// queue returns the index of a queue, kept if new.
+func (c *seriesCache) queue(k qkey) int32 {
+	if i, ok := c.byName[k]; ok {
+		return i
+	}
+	if n := len(c.qfree); n > 0 {
+		i := c.qfree[n-1]
+		c.qfree = c.qfree[:n-1]
+		c.queues[i] = cachedQueue{key: k}
+		c.byName[k] = i
+		return i
+	}
+	c.queues = append(c.queues, cachedQueue{key: k})
+	c.byName[k] = int32(len(c.queues) - 1)
+	return int32(len(c.queues) - 1)
+}
 
 // parseSeries parses a line of a series not seen before with expfmt's
 // parser: its queue (or why it is not one: a series that is not a
