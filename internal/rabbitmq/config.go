@@ -108,45 +108,53 @@ func (c Config) Sources(log *slog.Logger) ([]*Source, error) {
 	}
 	var out []*Source
 	names := map[string]bool{}
+	clusters := map[string]*Source{}
+	source := func(name string) *Source {
+		names[name] = true
+		s := &Source{Name: name, VHost: c.VHost, Queues: re, Interval: c.Interval, Client: client, Logger: log, MaxQueues: c.MaxQueues}
+		out = append(out, s)
+		return s
+	}
 	for _, spec := range c.URLs {
-		name, raw, _, ok := model.NamedURL(spec, DefaultName)
-		if !ok {
-			return nil, fmt.Errorf("--rabbitmq %s: want [NAME=]http(s)://HOST:PORT", httppoll.Redact(raw))
-		}
-		if err := model.CheckService(name); err != nil {
-			return nil, fmt.Errorf("--rabbitmq NAME: %w", err)
+		name, raw, err := namedURL("--rabbitmq", spec)
+		if err != nil {
+			return nil, err
 		}
 		if names[name] {
 			return nil, fmt.Errorf("--rabbitmq: two brokers named %s: name them apart with NAME=", name)
 		}
-		names[name] = true
-		out = append(out, &Source{Name: name, URL: raw, User: user, Password: pass, VHost: c.VHost,
-			Queues: re, Interval: c.Interval, Client: client, Logger: log, MaxQueues: c.MaxQueues})
+		s := source(name)
+		s.URL, s.User, s.Password = raw, user, pass
 	}
-	clusters := map[string]*Source{}
 	for _, spec := range c.PromURLs {
-		name, raw, _, ok := model.NamedURL(spec, DefaultName)
-		if !ok {
-			return nil, fmt.Errorf("--rabbitmq-prometheus %s: want [NAME=]http(s)://HOST:PORT", httppoll.Redact(raw))
+		name, raw, err := namedURL("--rabbitmq-prometheus", spec)
+		if err != nil {
+			return nil, err
 		}
-		if err := model.CheckService(name); err != nil {
-			return nil, fmt.Errorf("--rabbitmq-prometheus NAME: %w", err)
-		}
-		if s := clusters[name]; s != nil {
-			if slices.Contains(s.Nodes, raw) {
-				return nil, fmt.Errorf("--rabbitmq-prometheus: %s twice", httppoll.Redact(raw))
-			}
-			s.Nodes = append(s.Nodes, raw)
-			continue
-		}
-		if names[name] {
+		switch s := clusters[name]; {
+		case s != nil && slices.Contains(s.Nodes, raw):
+			return nil, fmt.Errorf("--rabbitmq-prometheus: %s twice", httppoll.Redact(raw))
+		case s != nil:
+			s.Nodes = append(s.Nodes, raw) // another node of the cluster
+		case names[name]:
 			return nil, fmt.Errorf("--rabbitmq-prometheus: %s also names a --rabbitmq broker: name them apart with NAME=", name)
+		default:
+			clusters[name] = source(name)
+			clusters[name].Nodes = []string{raw}
 		}
-		names[name] = true
-		s := &Source{Name: name, Nodes: []string{raw}, VHost: c.VHost, Queues: re, Interval: c.Interval,
-			Client: client, Logger: log, MaxQueues: c.MaxQueues}
-		clusters[name] = s
-		out = append(out, s)
 	}
 	return out, nil
+}
+
+// namedURL reads a flag's [NAME=]URL: the service name (DefaultName
+// when none) and the URL, or why it is not one.
+func namedURL(flag, spec string) (name, raw string, err error) {
+	name, raw, _, ok := model.NamedURL(spec, DefaultName)
+	if !ok {
+		return "", "", fmt.Errorf("%s %s: want [NAME=]http(s)://HOST:PORT", flag, httppoll.Redact(raw))
+	}
+	if err := model.CheckService(name); err != nil {
+		return "", "", fmt.Errorf("%s NAME: %w", flag, err)
+	}
+	return name, raw, nil
 }

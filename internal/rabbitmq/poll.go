@@ -46,12 +46,6 @@ func (s *Source) request(ctx context.Context, query string) (*http.Request, erro
 	if err != nil {
 		return nil, errors.New("the broker's URL does not parse")
 	}
-	user, pass := s.User, s.Password
-	if u.User != nil && user == "" {
-		user = u.User.Username()
-		pass, _ = u.User.Password()
-	}
-	u.User = nil
 	u.Path = strings.TrimSuffix(u.Path, "/") + "/api/queues"
 	u.RawPath = ""
 	if s.VHost != "" {
@@ -59,14 +53,25 @@ func (s *Source) request(ctx context.Context, query string) (*http.Request, erro
 		u.Path += "/" + s.VHost
 	}
 	u.RawQuery = query
+	return newGet(ctx, u, s.User, s.Password, "application/json")
+}
+
+// newGet returns a GET of u, with user and password (those of u when
+// user is empty) as basic authentication, never in the URL.
+func newGet(ctx context.Context, u *url.URL, user, pass, accept string) (*http.Request, error) {
+	if u.User != nil && user == "" {
+		user = u.User.Username()
+		pass, _ = u.User.Password()
+	}
+	u.User = nil
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, errors.New("cannot make a request of the broker's URL")
+		return nil, errors.New("cannot make a request of the URL")
 	}
 	if user != "" {
 		req.SetBasicAuth(user, pass)
 	}
-	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Accept", accept)
 	return req, nil
 }
 

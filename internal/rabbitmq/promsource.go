@@ -69,20 +69,10 @@ func (s *Source) PrometheusRequest(ctx context.Context, nodeURL string, major in
 		q.Set("vhost", s.VHost)
 	}
 	u.RawQuery = q.Encode()
-	user, pass := "", ""
-	if u.User != nil {
-		user = u.User.Username()
-		pass, _ = u.User.Password()
-	}
-	u.User = nil
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	req, err := newGet(ctx, u, "", "", "text/plain;version=0.0.4")
 	if err != nil {
-		return nil, errors.New("cannot make a request of the node's URL")
+		return nil, err
 	}
-	if user != "" {
-		req.SetBasicAuth(user, pass)
-	}
-	req.Header.Set("Accept", "text/plain;version=0.0.4")
 	// Not compressed: the plugin runs beside the broker, and compressing
 	// 12 MB (10000 queues) costs the broker, and the plugin inflating it,
 	// more than the bytes on loopback.
