@@ -15,7 +15,7 @@ import (
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
-	"github.com/fedora-infra/fedmsg-collectd/internal/rabbitmq"
+	"github.com/fedora-infra/fedmsg-collectd/internal/source/rabbitmq"
 	"github.com/fedora-infra/fedmsg-collectd/internal/testhub"
 )
 

@@ -13,13 +13,13 @@ import (
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/analytics"
 	"github.com/fedora-infra/fedmsg-collectd/internal/cli"
-	"github.com/fedora-infra/fedmsg-collectd/internal/counters"
-	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
 	"github.com/fedora-infra/fedmsg-collectd/internal/pipeline"
-	"github.com/fedora-infra/fedmsg-collectd/internal/putval"
 	"github.com/fedora-infra/fedmsg-collectd/internal/sim"
-	"github.com/fedora-infra/fedmsg-collectd/internal/top"
+	"github.com/fedora-infra/fedmsg-collectd/internal/sink/putval"
+	"github.com/fedora-infra/fedmsg-collectd/internal/sink/top"
+	"github.com/fedora-infra/fedmsg-collectd/internal/source/counters"
+	"github.com/fedora-infra/fedmsg-collectd/internal/source/hubmon"
 )
 
 // demo runs a simulated hub and the plugin against it in one process.

@@ -14,7 +14,7 @@ import (
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/cli"
 	"github.com/fedora-infra/fedmsg-collectd/internal/pipeline"
-	"github.com/fedora-infra/fedmsg-collectd/internal/promexp"
+	"github.com/fedora-infra/fedmsg-collectd/internal/sink/promexp"
 )
 
 // defaultListen is the exporter's port: the Prometheus wiki's allocations

@@ -12,11 +12,11 @@ import (
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/analytics"
 	"github.com/fedora-infra/fedmsg-collectd/internal/cli"
-	"github.com/fedora-infra/fedmsg-collectd/internal/counters"
-	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
 	"github.com/fedora-infra/fedmsg-collectd/internal/pipeline"
-	"github.com/fedora-infra/fedmsg-collectd/internal/putval"
-	"github.com/fedora-infra/fedmsg-collectd/internal/rabbitmq"
+	"github.com/fedora-infra/fedmsg-collectd/internal/sink/putval"
+	"github.com/fedora-infra/fedmsg-collectd/internal/source/counters"
+	"github.com/fedora-infra/fedmsg-collectd/internal/source/hubmon"
+	"github.com/fedora-infra/fedmsg-collectd/internal/source/rabbitmq"
 )
 
 const usageHead = `fedmsg-collectd: collectd Exec plugin for fedmsg / moksha hub monitoring sockets.

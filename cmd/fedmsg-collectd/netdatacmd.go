@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/cli"
-	"github.com/fedora-infra/fedmsg-collectd/internal/netdata"
+	"github.com/fedora-infra/fedmsg-collectd/internal/sink/netdata"
 )
 
 // netdataCmd is the Netdata external plugin: Netdata runs it with its

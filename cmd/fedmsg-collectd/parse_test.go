@@ -13,10 +13,10 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/cli"
-	"github.com/fedora-infra/fedmsg-collectd/internal/counters"
-	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
-	"github.com/fedora-infra/fedmsg-collectd/internal/rabbitmq"
+	"github.com/fedora-infra/fedmsg-collectd/internal/source/counters"
+	"github.com/fedora-infra/fedmsg-collectd/internal/source/hubmon"
+	"github.com/fedora-infra/fedmsg-collectd/internal/source/rabbitmq"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }

@@ -11,12 +11,12 @@ import (
 	"syscall"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/capture"
-	"github.com/fedora-infra/fedmsg-collectd/internal/check"
 	"github.com/fedora-infra/fedmsg-collectd/internal/cli"
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
 	"github.com/fedora-infra/fedmsg-collectd/internal/pipeline"
-	"github.com/fedora-infra/fedmsg-collectd/internal/putval"
 	"github.com/fedora-infra/fedmsg-collectd/internal/sim"
+	"github.com/fedora-infra/fedmsg-collectd/internal/sink/check"
+	"github.com/fedora-infra/fedmsg-collectd/internal/sink/putval"
 )
 
 // run is the whole program: it returns the exit status.

@@ -20,8 +20,8 @@ import (
 	"github.com/fedora-infra/fedmsg-collectd/internal/cli"
 	"github.com/fedora-infra/fedmsg-collectd/internal/derive"
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
-	"github.com/fedora-infra/fedmsg-collectd/internal/putval"
 	"github.com/fedora-infra/fedmsg-collectd/internal/report"
+	"github.com/fedora-infra/fedmsg-collectd/internal/sink/putval"
 	"github.com/fedora-infra/fedmsg-collectd/internal/testhub"
 )
 

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/cli"
-	"github.com/fedora-infra/fedmsg-collectd/internal/zabbix"
+	"github.com/fedora-infra/fedmsg-collectd/internal/sink/zabbix"
 )
 
 // zabbixCmd pushes the values to a Zabbix server (package zabbix).

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/cli"
-	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
+	"github.com/fedora-infra/fedmsg-collectd/internal/source/hubmon"
 )
 
 // CaptureCommand is the capture command: it records a hub's messages as

@@ -12,7 +12,7 @@ import (
 	"github.com/fedora-infra/fedmsg-collectd/internal/cli"
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
 	"github.com/fedora-infra/fedmsg-collectd/internal/pipeline"
-	"github.com/fedora-infra/fedmsg-collectd/internal/putval"
+	"github.com/fedora-infra/fedmsg-collectd/internal/sink/putval"
 )
 
 // maxReplayErrors is how many bad lines replay reports one by one.

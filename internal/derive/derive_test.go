@@ -15,8 +15,8 @@ import (
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/analytics"
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
-	"github.com/fedora-infra/fedmsg-collectd/internal/putval"
 	"github.com/fedora-infra/fedmsg-collectd/internal/report"
+	"github.com/fedora-infra/fedmsg-collectd/internal/sink/putval"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")

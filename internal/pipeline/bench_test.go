@@ -9,9 +9,9 @@ import (
 	"github.com/fedora-infra/fedmsg-collectd/internal/analytics"
 	"github.com/fedora-infra/fedmsg-collectd/internal/derive"
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
-	"github.com/fedora-infra/fedmsg-collectd/internal/putval"
 	"github.com/fedora-infra/fedmsg-collectd/internal/report"
 	"github.com/fedora-infra/fedmsg-collectd/internal/sim"
+	"github.com/fedora-infra/fedmsg-collectd/internal/sink/putval"
 )
 
 // benchSizes are the snapshots the performance figures are about: the

@@ -15,8 +15,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
-	"github.com/fedora-infra/fedmsg-collectd/internal/putval"
 	"github.com/fedora-infra/fedmsg-collectd/internal/report"
+	"github.com/fedora-infra/fedmsg-collectd/internal/sink/putval"
 	"github.com/fedora-infra/fedmsg-collectd/internal/testhub"
 )
 

@@ -16,7 +16,7 @@ import (
 
 	"github.com/go-zeromq/zmq4"
 
-	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
+	"github.com/fedora-infra/fedmsg-collectd/internal/source/hubmon"
 )
 
 // Publisher publishes a simulated hub's monitoring messages on a real

@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/fedora-infra/fedmsg-collectd/internal/httppoll"
+	"github.com/fedora-infra/fedmsg-collectd/internal/source/httppoll"
 )
 
 // node is a cluster node's Prometheus listener, as the source knows it

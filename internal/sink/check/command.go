@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/cli"
-	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
-	"github.com/fedora-infra/fedmsg-collectd/internal/rabbitmq"
+	"github.com/fedora-infra/fedmsg-collectd/internal/source/hubmon"
+	"github.com/fedora-infra/fedmsg-collectd/internal/source/rabbitmq"
 )
 
 const usage = `Usage: fedmsg-collectd check --endpoint E [--timeout 20s] [checks]

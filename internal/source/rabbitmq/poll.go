@@ -13,8 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fedora-infra/fedmsg-collectd/internal/httppoll"
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
+	"github.com/fedora-infra/fedmsg-collectd/internal/source/httppoll"
 )
 
 // Columns are all the API is asked for: a broker with thousands of queues

@@ -24,7 +24,7 @@ const (
 )
 
 func hubConfig(ep string) testhub.Config {
-	return testhub.Config{Endpoint: ep, Period: period, Delay: period, Files: []string{"../model/testdata/ipc-12.json"}}
+	return testhub.Config{Endpoint: ep, Period: period, Delay: period, Files: []string{"../../model/testdata/ipc-12.json"}}
 }
 
 // drain empties snaps and returns the time the newest of them arrived.
@@ -172,7 +172,7 @@ func TestSessionCyclesIntegration(t *testing.T) {
 	// which tests beside it would change.
 	testhub.Integration(t)
 	ep := "ipc://" + filepath.Join(t.TempDir(), "busy.socket")
-	testhub.Run(t, testhub.Config{Endpoint: ep, Period: time.Millisecond, Files: []string{"../model/testdata/ipc-01.json"}})
+	testhub.Run(t, testhub.Config{Endpoint: ep, Period: time.Millisecond, Files: []string{"../../model/testdata/ipc-01.json"}})
 	got := make(chan struct{}, 1)
 	w := newWatcher(model.Endpoint{Service: "fedmsg-busy", Addr: ep}, Options{}, nil, func(model.Message) {
 		// A slow consumer: meanwhile zmq4's 10-message queue fills up,

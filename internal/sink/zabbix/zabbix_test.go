@@ -31,7 +31,7 @@ func TestTemplate(t *testing.T) {
 	if err := Template(&b); err != nil {
 		t.Fatal(err)
 	}
-	const shipped = "../../docs/zabbix/fedmsg-collectd.yaml"
+	const shipped = "../../../docs/zabbix/fedmsg-collectd.yaml"
 	if *update {
 		os.WriteFile(shipped, b.Bytes(), 0o644)
 	}

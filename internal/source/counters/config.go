@@ -8,9 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fedora-infra/fedmsg-collectd/internal/httppoll"
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
 	"github.com/fedora-infra/fedmsg-collectd/internal/pipeline"
+	"github.com/fedora-infra/fedmsg-collectd/internal/source/httppoll"
 )
 
 // Config is what the command line says of the services to poll.

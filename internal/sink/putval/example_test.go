@@ -4,7 +4,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/fedora-infra/fedmsg-collectd/internal/putval"
+	"github.com/fedora-infra/fedmsg-collectd/internal/sink/putval"
 )
 
 func ExampleWriter() {

@@ -85,7 +85,7 @@ func TestWatchIntegration(t *testing.T) {
 	t.Parallel()
 	testhub.Integration(t)
 	dir := t.TempDir()
-	files := []string{"../model/testdata/ipc-01.json", "../model/testdata/ipc-06.json", "../model/testdata/ipc-12.json"}
+	files := []string{"../../model/testdata/ipc-01.json", "../../model/testdata/ipc-06.json", "../../model/testdata/ipc-12.json"}
 	for name, bind := range map[string]string{
 		"ipc":       "ipc://" + filepath.Join(dir, "monitoring-fedmsg-hub.socket"),
 		"ipc4slash": "ipc:///" + filepath.Join(dir, "monitoring-moksha-hub.socket"),
@@ -146,14 +146,14 @@ func TestWatchLateHubIntegration(t *testing.T) {
 	ep := model.Endpoint{Service: "fedmsg-hub", Addr: "ipc://" + path}
 	snaps, logs, _ := watchInto(t, ep, Options{})
 	time.Sleep(1 * time.Second) // several dial attempts against no file
-	hub := testhub.Start(t, ep.Addr, 100*time.Millisecond, "../model/testdata/ipc-12.json")
+	hub := testhub.Start(t, ep.Addr, 100*time.Millisecond, "../../model/testdata/ipc-12.json")
 	next(t, snaps, 5*time.Second)
 	hub.Kill() // leaves the ipc file behind: connection refused from now on
 	for len(snaps) > 0 {
 		<-snaps
 	}
 	time.Sleep(1 * time.Second)
-	testhub.Start(t, ep.Addr, 100*time.Millisecond, "../model/testdata/ipc-12.json")
+	testhub.Start(t, ep.Addr, 100*time.Millisecond, "../../model/testdata/ipc-12.json")
 	next(t, snaps, 5*time.Second)
 	if logs.String() != "" {
 		t.Errorf("waiting for a hub logged: %s", logs)
@@ -224,7 +224,7 @@ func freePort(t *testing.T) string {
 func TestMalformedIntegration(t *testing.T) {
 	t.Parallel()
 	testhub.Integration(t)
-	files := []string{"../model/testdata/hostile/garbage.txt", "../model/testdata/hostile/nan.json", "../model/testdata/ipc-12.json"}
+	files := []string{"../../model/testdata/hostile/garbage.txt", "../../model/testdata/hostile/nan.json", "../../model/testdata/ipc-12.json"}
 	hub := testhub.Start(t, "tcp://127.0.0.1:*", 20*time.Millisecond, files...)
 	msgs, logs, st := watchInto(t, model.Endpoint{Service: "fedmsg-hub", Addr: hub.Endpoint}, Options{})
 	var want [][]byte

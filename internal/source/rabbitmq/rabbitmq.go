@@ -19,9 +19,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/fedora-infra/fedmsg-collectd/internal/httppoll"
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
 	"github.com/fedora-infra/fedmsg-collectd/internal/ratelog"
+	"github.com/fedora-infra/fedmsg-collectd/internal/source/httppoll"
 )
 
 // Source polls one broker. Set its fields, then Run it.

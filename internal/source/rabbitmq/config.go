@@ -14,9 +14,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fedora-infra/fedmsg-collectd/internal/httppoll"
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
 	"github.com/fedora-infra/fedmsg-collectd/internal/pipeline"
+	"github.com/fedora-infra/fedmsg-collectd/internal/source/httppoll"
 )
 
 // Config is what the command line says of the brokers to poll.

@@ -16,7 +16,7 @@ import (
 
 func fixture(t *testing.T, name string) model.Snapshot {
 	t.Helper()
-	data, err := os.ReadFile("../model/testdata/" + name + ".json")
+	data, err := os.ReadFile("../../model/testdata/" + name + ".json")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,9 +21,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/fedora-infra/fedmsg-collectd/internal/httppoll"
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
 	"github.com/fedora-infra/fedmsg-collectd/internal/ratelog"
+	"github.com/fedora-infra/fedmsg-collectd/internal/source/httppoll"
 )
 
 // Source polls one service. Set its fields, then Run it.

@@ -9,8 +9,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/fedora-infra/fedmsg-collectd/internal/hubmon"
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
+	"github.com/fedora-infra/fedmsg-collectd/internal/source/hubmon"
 )
 
 // Probe checks the hub at ep: it tells the usual reasons it cannot be

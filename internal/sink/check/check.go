@@ -6,8 +6,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/fedora-infra/fedmsg-collectd/internal/putval"
 	"github.com/fedora-infra/fedmsg-collectd/internal/report"
+	"github.com/fedora-infra/fedmsg-collectd/internal/sink/putval"
 )
 
 // Status is a plugin state, with its exit code as value.

@@ -3,7 +3,7 @@ package rabbitmq
 import (
 	"fmt"
 
-	"github.com/fedora-infra/fedmsg-collectd/internal/httppoll"
+	"github.com/fedora-infra/fedmsg-collectd/internal/source/httppoll"
 )
 
 // decoding is one answer being decoded.

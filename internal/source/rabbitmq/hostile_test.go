@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fedora-infra/fedmsg-collectd/internal/httppoll"
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
+	"github.com/fedora-infra/fedmsg-collectd/internal/source/httppoll"
 )
 
 // collect polls s once and returns what it delivered, by service.

@@ -77,8 +77,8 @@ var suffixes = []string{"_backlog", "_exceptions", "_last_ran_age"}
 func FuzzNames(f *testing.F) {
 	// Seeds: the names in the captures of a real hub and the odd-names
 	// snapshot, in pairs.
-	files, _ := filepath.Glob("../model/testdata/*.json")
-	files = append(files, "../derive/testdata/odd-names.json")
+	files, _ := filepath.Glob("../../model/testdata/*.json")
+	files = append(files, "../../derive/testdata/odd-names.json")
 	var names []string
 	for _, file := range files {
 		data, err := os.ReadFile(file)
