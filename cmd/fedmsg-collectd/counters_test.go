@@ -117,3 +117,28 @@ func TestBrokerLost(t *testing.T) {
 		t.Errorf("no log of the failed polls: %q", errs.String())
 	}
 }
+
+// TestCheckCounters: check reads a counters service through the same
+// registry as run: the queue between two stages against a backlog range,
+// and a refused connection UNKNOWN at once.
+func TestCheckCounters(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `{"Uploaded": 500, "Staged": 100}`)
+	}))
+	defer srv.Close()
+	var out, errs strings.Builder
+	code := run(context.Background(), []string{"check", "--counters", "pipeline=" + srv.URL, "--consumer", "Uploaded_to_Staged",
+		"--backlog-warning", "100", "--backlog-critical", "1000"}, &out, &errs)
+	if code != 1 || !strings.HasPrefix(out.String(), "FEDMSG WARNING - Uploaded_to_Staged backlog 400") {
+		t.Errorf("exit %d, %q (stderr %q); want WARNING on a backlog of 400", code, out.String(), errs.String())
+	}
+	addr := srv.Listener.Addr().String()
+	srv.Close()
+	out.Reset()
+	start := time.Now()
+	code = run(context.Background(), []string{"check", "--counters", "http://" + addr + "/c"}, &out, &errs)
+	if code != 3 || !strings.Contains(out.String(), "connection refused") || time.Since(start) > 5*time.Second {
+		t.Errorf("refused: exit %d, %q after %v; want UNKNOWN at once", code, out.String(), time.Since(start))
+	}
+}

@@ -10,8 +10,11 @@ import (
 	"github.com/fedora-infra/fedmsg-collectd/internal/cli"
 )
 
-// exporterCmd of a build without the Prometheus exporter (-tags
+// exporterCommand of a build without the Prometheus exporter (-tags
 // noexporter), which spares every command its libraries' memory.
-func exporterCmd(_ context.Context, _ []string, _, stderr io.Writer) int {
-	return cli.UsageError(stderr, "", errors.New("this build has no exporter (built with -tags noexporter)"))
+func exporterCommand() command {
+	return command{name: "exporter", args: "[flags]", summary: "a Prometheus exporter (not in this build)",
+		main: func(_ context.Context, _ []string, _, stderr io.Writer) int {
+			return cli.UsageError(stderr, "", errors.New("this build has no exporter (built with -tags noexporter)"))
+		}}
 }

@@ -1,20 +1,27 @@
-// Command fedmsg-collectd is a collectd Exec plugin for fedmsg / moksha hubs.
-// collectd starts it once; it subscribes to each hub's ZeroMQ monitoring
-// socket and writes the per-consumer and per-producer statistics the hubs
-// publish as PUTVAL lines on stdout, under the identifiers of the older
-// per-daemon Python script, so existing graphs and thresholds keep working.
+// Command fedmsg-collectd tells how long messages wait and when backlogs
+// drain, in fedmsg / moksha hubs, RabbitMQ queues and services that count
+// their stages. At heart it is a collectd Exec plugin: collectd starts it
+// once; it subscribes to each hub's ZeroMQ monitoring socket and writes
+// the per-consumer and per-producer statistics the hubs publish as PUTVAL
+// lines on stdout, under the identifiers of the older per-daemon Python
+// script, so existing graphs and thresholds keep working. Its other
+// commands serve the same values to Nagios, Prometheus, Netdata, Zabbix
+// and a terminal.
 //
-// Run "fedmsg-collectd --help" for the flags.
+// Run "fedmsg-collectd help" for the commands.
 package main
 
 import (
 	"context"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"syscall"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/cli"
 )
 
 func main() {
@@ -39,4 +46,17 @@ func main() {
 	code := run(ctx, args, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
+}
+
+// run is the whole program: it runs the command args name (run, the
+// plugin, by default) and returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cmd, rest := lookup(args)
+	switch {
+	case cmd == nil:
+		return cli.UsageError(stderr, "", unknown(args[0]))
+	case cmd.watch != nil:
+		return watch(ctx, cmd, rest, stdout, stderr)
+	}
+	return cmd.main(ctx, rest, stdout, stderr)
 }

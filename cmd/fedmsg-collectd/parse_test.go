@@ -14,10 +14,29 @@ import (
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/cli"
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
+	"github.com/fedora-infra/fedmsg-collectd/internal/source"
 	"github.com/fedora-infra/fedmsg-collectd/internal/source/counters"
 	"github.com/fedora-infra/fedmsg-collectd/internal/source/hubmon"
 	"github.com/fedora-infra/fedmsg-collectd/internal/source/rabbitmq"
 )
+
+// parse reads the command line of the run command as the plugin would,
+// without building anything: getenv supplies COLLECTD_HOSTNAME and
+// COLLECTD_INTERVAL; hostname is the fallback for the host field.
+func parse(args []string, out io.Writer, getenv func(string) string, hostname func() (string, error)) (config, error) {
+	cmd, rest := lookup(args)
+	if cmd == nil {
+		return config{}, unknown(args[0])
+	}
+	c, finish, err := parseWatch(cmd, rest, ios{stdout: out, getenv: getenv, hostname: hostname})
+	if err == nil {
+		_, err = finish(nil)
+	}
+	if c == nil {
+		return config{}, err
+	}
+	return *c, err
+}
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
@@ -26,9 +45,9 @@ func host(name string, err error) func() (string, error) {
 }
 
 func TestParse(t *testing.T) {
-	base := config{hubs: hubmon.Flags{SocketDir: "/var/run/fedmsg", Rescan: 10e9, Forget: 24 * time.Hour, IdlePeriods: 3, MaxMessage: 4 << 20},
-		host: "envhost", logLevel: 4, interval: 2500 * time.Millisecond, smoothing: time.Minute,
-		brokers: rabbitmq.Config{Interval: 10 * time.Second, MaxQueues: rabbitmq.DefaultMaxQueues}, stages: counters.Config{Interval: 10 * time.Second}}
+	base := config{sources: source.Flags{Hubs: hubmon.Flags{SocketDir: "/var/run/fedmsg", Rescan: 10e9, Forget: 24 * time.Hour, IdlePeriods: 3, MaxMessage: 4 << 20},
+		Brokers: rabbitmq.Config{Interval: 10 * time.Second, MaxQueues: rabbitmq.DefaultMaxQueues}, Stages: counters.Config{Interval: 10 * time.Second}},
+		host: "envhost", logLevel: 4, interval: 2500 * time.Millisecond, smoothing: time.Minute}
 	tests := []struct {
 		name   string
 		args   []string
@@ -40,7 +59,7 @@ func TestParse(t *testing.T) {
 			name: "endpoints",
 			args: []string{"run", "--endpoint", "ipc:////var/run/fedmsg/monitoring-fedmsg-hub.socket", "--endpoint=moksha-hub=tcp://127.0.0.1:3000"},
 			modify: func(c *config) {
-				c.hubs.Endpoints = []model.Endpoint{
+				c.sources.Hubs.Endpoints = []model.Endpoint{
 					{Service: "fedmsg-hub", Addr: "ipc:////var/run/fedmsg/monitoring-fedmsg-hub.socket"},
 					{Service: "moksha-hub", Addr: "tcp://127.0.0.1:3000"},
 				}
@@ -48,15 +67,15 @@ func TestParse(t *testing.T) {
 		},
 		{name: "interval flag wins", args: []string{"--interval", "30s"}, modify: func(c *config) { c.interval = 30 * time.Second }},
 		{name: "smoothing", args: []string{"--smoothing", "5m"}, modify: func(c *config) { c.smoothing = 5 * time.Minute }},
-		{name: "max message", args: []string{"--max-message", "64KiB"}, modify: func(c *config) { c.hubs.MaxMessage = 64 << 10 }},
-		{name: "max message in bytes", args: []string{"--max-message", "100000"}, modify: func(c *config) { c.hubs.MaxMessage = 100000 }},
+		{name: "max message", args: []string{"--max-message", "64KiB"}, modify: func(c *config) { c.sources.Hubs.MaxMessage = 64 << 10 }},
+		{name: "max message in bytes", args: []string{"--max-message", "100000"}, modify: func(c *config) { c.sources.Hubs.MaxMessage = 100000 }},
 		{name: "hostname flag wins", args: []string{"--hostname", "flaghost"}, modify: func(c *config) { c.host = "flaghost" }},
 		{name: "hostname sanitized", args: []string{"--hostname", "a/b"}, modify: func(c *config) { c.host = "a_b" }},
 		{
 			name: "other flags",
 			args: []string{"--socket-dir", "/tmp/s", "--rescan", "1s", "--idle-periods", "5", "--log-level", "debug"},
 			modify: func(c *config) {
-				c.hubs.SocketDir, c.hubs.Rescan, c.hubs.IdlePeriods, c.logLevel = "/tmp/s", 1e9, 5, -4
+				c.sources.Hubs.SocketDir, c.sources.Hubs.Rescan, c.sources.Hubs.IdlePeriods, c.logLevel = "/tmp/s", 1e9, 5, -4
 			},
 		},
 	}
@@ -120,7 +139,7 @@ func TestParseErrors(t *testing.T) {
 		c, err := parse(strings.Fields(args), io.Discard, env(nil), host("h", nil))
 		if err == nil {
 			// Errors of the sources' own are found building them, once.
-			_, err = build(&c, nil)
+			_, err = c.sources.Build(nil)
 		}
 		if want == "" {
 			if err != nil {

@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -36,18 +35,6 @@ type zabbixServer struct {
 type zabbixTLS struct{ ca, cert, key string }
 
 const pgBin = "/usr/lib/postgresql/15/bin"
-
-// cpuHeavy keeps the tests that run on the wall clock (a demo at 30 times
-// its speed, a hub publishing every 100 ms) apart from the heaviest work
-// of another test: they hold it for reading (wallClock), the heavy work
-// for writing.
-var cpuHeavy sync.RWMutex
-
-// wallClock keeps the heavy work of other tests from running while t does.
-func wallClock(t *testing.T) {
-	cpuHeavy.RLock()
-	t.Cleanup(cpuHeavy.RUnlock)
-}
 
 // startZabbix starts the three; tls, when not nil, is the server's TLS.
 func startZabbix(t *testing.T, tls *zabbixTLS) *zabbixServer {
@@ -98,10 +85,6 @@ func startZabbix(t *testing.T, tls *zabbixTLS) *zabbixServer {
 		return err == nil, string(out)
 	})
 	psql("postgres", nil, "-c", "create database zabbix")
-	// Loading takes both cores for 15-20 s: not beside the tests that run
-	// on the wall clock.
-	cpuHeavy.Lock()
-	defer cpuHeavy.Unlock()
 	var sql bytes.Buffer
 	for _, f := range []string{"schema", "images", "data"} {
 		b, err := os.ReadFile("/usr/share/zabbix-server-pgsql/" + f + ".sql.gz")

@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
+	"os"
 	"sync"
 	"time"
 
@@ -103,4 +105,23 @@ func Run(ctx context.Context, src interface {
 		}
 	})
 	return failed
+}
+
+// Appender opens path to append every message a pipeline takes in (run
+// --capture): OnMessage records one (a polled source's snapshots have no
+// message to record, and are left out), Close closes the file.
+func Appender(path string, log *slog.Logger) (onMessage func(model.Message), close func() error, err error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--capture: %w", err)
+	}
+	cw := NewWriter(f)
+	return func(m model.Message) {
+		if m.Snapshot != nil {
+			return
+		}
+		if err := cw.Add(m); err != nil {
+			log.Warn("capture failed", "err", err)
+		}
+	}, f.Close, nil
 }

@@ -28,6 +28,16 @@ type Source interface {
 	Watched() []model.Watched
 }
 
+// Diagnosed is a Source that says why it cannot be read, for a check's
+// answer: LastError is its newest failure, Hopeless one that trying again
+// will not cure (a refused connection, a 401, a missing socket); each is
+// empty when there is none.
+type Diagnosed interface {
+	Source
+	LastError() string
+	Hopeless() string
+}
+
 // Sink takes what the pipeline yields: the collectd sink (package
 // putval), or any other. Write is called from one goroutine, once per
 // wake-up, with everything of that wake-up; each sink applies its own rules

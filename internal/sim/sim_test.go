@@ -220,7 +220,7 @@ func TestStages(t *testing.T) {
 	prev := make([]float64, len(s.Names))
 	most := 0.0
 	for range 4000 { // 400 simulated seconds, past the first burst
-		s.step(0.1)
+		s.Step(0.1)
 		for i, c := range s.counts {
 			if c < prev[i] || i > 0 && c > s.counts[i-1] {
 				t.Fatalf("at %.1f s: counts %v after %v", s.at, s.counts, prev)

@@ -55,13 +55,13 @@ func (s *Stages) Run(stop <-chan struct{}) {
 		case <-stop:
 			return
 		case <-t.C:
-			s.step(0.1 * s.Speed)
+			s.Step(0.1 * s.Speed)
 		}
 	}
 }
 
-// step advances dt simulated seconds.
-func (s *Stages) step(dt float64) {
+// Step advances dt simulated seconds.
+func (s *Stages) Step(dt float64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rate := s.Capacity[0]

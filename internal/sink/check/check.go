@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/report"
-	"github.com/fedora-infra/fedmsg-collectd/internal/sink/putval"
 )
 
 // Status is a plugin state, with its exit code as value.
@@ -117,7 +116,7 @@ func (spec Spec) Snapshots() int {
 
 // entry is what a batch holds of one consumer or producer.
 type entry struct {
-	name string // as run names it (putval.Names)
+	name string // as run names it (report.FieldNames)
 	raw  string // as the hub lists it
 	v    map[report.Kind]float64
 }
@@ -130,7 +129,7 @@ func (e entry) get(k report.Kind) (float64, bool) {
 // entries splits a snapshot's batch into its consumers and producers,
 // named as run names them.
 func entries(b report.Batch) (consumers, producers []entry) {
-	names := putval.Names(b.Subjects)
+	names := report.FieldNames(b.Subjects)
 	all := make([]entry, len(b.Subjects))
 	for i := range all {
 		all[i] = entry{name: names[i], raw: b.Subjects[i], v: map[report.Kind]float64{}}

@@ -35,19 +35,19 @@ func (fakePolled) Watched() []model.Watched {
 	return []model.Watched{{Endpoint: model.Endpoint{Service: "fedmsg_rabbitmq-default", Addr: "http://broker#/"}, Polled: true, LastError: "status 500"}}
 }
 
-// TestProbePolled: enough snapshots are checked (a queue without
+// TestProbePolled: a polled target: enough snapshots are checked (a queue without
 // consumers is CRITICAL under the default range); too few are UNKNOWN
 // with the poller's last error.
 func TestProbePolled(t *testing.T) {
 	var spec Spec
 	spec.Consumers = []string{"q"}
 	spec.Workers.Crit, _ = ParseRange("1:")
-	res := ProbePolled(context.Background(), fakePolled{n: 3}, "http://broker", 5*time.Second, spec)
+	res := Probe(context.Background(), Target{Source: fakePolled{n: 3}, Endpoint: "http://broker", Polled: true}, 5*time.Second, spec)
 	if res.Status != Critical || !strings.Contains(res.Problems[0], "q consumers 0") {
 		t.Errorf("three snapshots: %v %v", res.Status, res.Problems)
 	}
 	spec.Wait.Warn, _ = ParseRange("300") // two snapshots needed
-	res = ProbePolled(context.Background(), fakePolled{n: 1}, "http://broker", 500*time.Millisecond, spec)
+	res = Probe(context.Background(), Target{Source: fakePolled{n: 1}, Endpoint: "http://broker", Polled: true}, 500*time.Millisecond, spec)
 	if res.Status != Unknown || !strings.Contains(res.Problems[0], "1 of the 2 polls") || !strings.Contains(res.Problems[0], "status 500") {
 		t.Errorf("one snapshot: %v %v", res.Status, res.Problems)
 	}
@@ -58,12 +58,13 @@ type refusing struct{ fakePolled }
 
 func (refusing) Run(ctx context.Context, deliver func(model.Message)) { <-ctx.Done() }
 func (refusing) Hopeless() string                                     { return "status 401 Unauthorized" }
+func (refusing) LastError() string                                    { return "status 401 Unauthorized" }
 
 // TestProbePolledHopeless: a poll failed for good is UNKNOWN at once,
 // with why, not after the time out.
 func TestProbePolledHopeless(t *testing.T) {
 	start := time.Now()
-	res := ProbePolled(context.Background(), refusing{}, "http://broker", time.Minute, Spec{Consumers: []string{All}})
+	res := Probe(context.Background(), Target{Source: refusing{}, Endpoint: "http://broker", Polled: true}, time.Minute, Spec{Consumers: []string{All}})
 	if res.Status != Unknown || res.Problems[0] != "cannot poll http://broker#/: status 401 Unauthorized" {
 		t.Errorf("%v %q", res.Status, res.Problems)
 	}

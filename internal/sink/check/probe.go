@@ -2,61 +2,50 @@ package check
 
 import (
 	"context"
-	"errors"
-	"log/slog"
-	"net"
-	"os"
-	"syscall"
 	"time"
 
-	"github.com/fedora-infra/fedmsg-collectd/internal/model"
-	"github.com/fedora-infra/fedmsg-collectd/internal/source/hubmon"
+	"github.com/fedora-infra/fedmsg-collectd/internal/pipeline"
 )
 
-// Probe checks the hub at ep: it tells the usual reasons it cannot be
-// read apart at once (no socket, permission denied, nothing listening),
-// then runs the hub through the pipeline, as run does, until the check has
-// the snapshots spec needs; it never takes longer than timeout.
-func Probe(ctx context.Context, ep model.Endpoint, timeout time.Duration, spec Spec) Result {
-	if res, failed := reachable(ep, timeout); failed {
-		return res
-	}
-	src := &hubmon.Supervisor{Options: hubmon.Options{Logger: slog.New(slog.DiscardHandler)}, List: hubmon.Static([]model.Endpoint{ep})}
-	need := spec.Snapshots()
-	return Run(ctx, src, ep.Service, need, timeout, spec, func(got int, why string) Result {
-		if need > 1 {
-			// A hub publishes every 5 s: two snapshots take up to 10 s.
-			return Fail("%d of the %d successive snapshots needed from %s within %s%s (a hub publishes every 5 s: "+
-				"for --wait-* and --drain-* give --timeout 15s, and check_nrpe -t 20)", got, need, ep.Addr, timeout, why)
-		}
-		return Fail("no snapshot from %s within %s%s", ep.Addr, timeout, why)
-	})
+// Target is what a check reads: a source built as run builds it, and what
+// the check's messages call it.
+type Target struct {
+	Source pipeline.Source
+	// Service is the service checked; empty: the first that sends a
+	// snapshot.
+	Service string
+	// Endpoint is the address the messages name.
+	Endpoint string
+	// Polled is true of a source that polls (a broker, stage counters),
+	// false of a hub, which publishes every 5 s.
+	Polled bool
 }
 
-// reachable tells the usual reasons a hub cannot be read apart, at once,
-// rather than waiting out the timeout.
-func reachable(ep model.Endpoint, timeout time.Duration) (Result, bool) {
-	network, addr, err := hubmon.SplitAddr(ep.Addr)
-	if err != nil {
-		return Fail("endpoint %s: %v", ep.Addr, err), true
-	}
-	shown := addr
-	if addr[0] == 0 {
-		shown = "@" + addr[1:] // an abstract socket
-	} else if network == "unix" {
-		if _, err := os.Stat(addr); errors.Is(err, os.ErrNotExist) {
-			return Fail("socket %s does not exist (is the hub installed and its monitoring socket configured?)", addr), true
+// Probe checks t's service through the pipeline, as run reads it, once
+// it has the snapshots spec needs; it never takes much longer than
+// timeout. A source that can tell at once why it cannot be read (no
+// socket, permission denied, refused, 401, 403, a TLS error) is UNKNOWN
+// at once, with why.
+func Probe(ctx context.Context, t Target, timeout time.Duration, spec Spec) Result {
+	lost := func(why string) Result {
+		if t.Polled {
+			return Fail("cannot poll %s: %s", endpointOf(t.Source, ""), why)
 		}
+		return Fail("%s", why) // a hub's reasons name it
 	}
-	conn, err := net.DialTimeout(network, addr, timeout)
-	switch {
-	case err == nil:
-		conn.Close()
-		return Result{}, false
-	case errors.Is(err, syscall.EACCES):
-		return Fail("permission denied on %s (is this user in the socket's group?)", shown), true
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return Fail("no hub listening on %s", shown), true
+	if h := hopeless(t.Source); h != "" {
+		return lost(h)
 	}
-	return Fail("cannot connect to %s: %v", ep.Addr, err), true
+	need := spec.Snapshots()
+	return Run(ctx, t.Source, t.Service, need, timeout, spec, func(got int, why string) Result {
+		switch {
+		case t.Polled:
+			return Fail("%d of the %d polls with fresh statistics needed from %s within %s%s", got, need, t.Endpoint, timeout, why)
+		case need > 1:
+			// A hub publishes every 5 s: two snapshots take up to 10 s.
+			return Fail("%d of the %d successive snapshots needed from %s within %s%s (a hub publishes every 5 s: "+
+				"for --wait-* and --drain-* give --timeout 15s, and check_nrpe -t 20)", got, need, t.Endpoint, timeout, why)
+		}
+		return Fail("no snapshot from %s within %s%s", t.Endpoint, timeout, why)
+	}, lost)
 }

@@ -71,8 +71,9 @@ const tickEvery = 250 * time.Millisecond
 // snapshots of service, and evaluates the last against spec; a message
 // that is not a snapshot is UNKNOWN at once, and so is too few snapshots
 // within timeout, as short says (with how many it got and why the source
-// failed, if it says).
-func Run(ctx context.Context, src pipeline.Source, service string, need int, timeout time.Duration, spec Spec, short func(got int, why string) Result) Result {
+// failed, if it says), and a source that fails for good, as lost says.
+func Run(ctx context.Context, src pipeline.Source, service string, need int, timeout time.Duration, spec Spec,
+	short func(got int, why string) Result, lost func(why string) Result) Result {
 	// Cancelled rather than given a deadline: a dial that a deadline
 	// ends would fail a moment before the context says so, and pass for
 	// why the source could not be read.
@@ -115,7 +116,7 @@ func Run(ctx context.Context, src pipeline.Source, service string, need int, tim
 			if h := hopeless(src); h != "" {
 				cancel()
 				<-ran
-				return Fail("cannot poll %s: %s", endpointOf(src, ""), h)
+				return lost(h)
 			}
 			sink.mu.Lock()
 			bad, sv := sink.bad, sink.service
@@ -147,8 +148,16 @@ func lastError(src pipeline.Source) string {
 			return w.LastError
 		}
 	}
-	if e, ok := src.(interface{ LastError() string }); ok {
-		return e.LastError()
+	if d, ok := src.(pipeline.Diagnosed); ok {
+		return d.LastError()
+	}
+	return ""
+}
+
+// hopeless is why src's latest try failed for good, if it did and says.
+func hopeless(src pipeline.Source) string {
+	if d, ok := src.(pipeline.Diagnosed); ok {
+		return d.Hopeless()
 	}
 	return ""
 }

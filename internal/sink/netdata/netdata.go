@@ -11,8 +11,11 @@ package netdata
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"math"
+	"strconv"
+	"strings"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/report"
 )
@@ -158,4 +161,25 @@ func (s *Sink) keep(watched []string) {
 		}
 	}
 	s.order = order
+}
+
+// Usage is the head of the netdata command's help, before its flags.
+const Usage = "Usage: fedmsg-collectd netdata [UPDATE_EVERY] [flags]\n\n" +
+	"A Netdata external plugin (plugins.d protocol on stdout): watches the hubs\n" +
+	"as run does and updates their charts every UPDATE_EVERY seconds (default 1),\n" +
+	"the argument Netdata gives its plugins. Installed as\n" +
+	"plugins.d/fedmsg.plugin, a link to this binary, it runs this command.\n"
+
+// UpdateEvery reads the update_every in seconds that Netdata gives its
+// plugins as their first argument, if args starts with it (default 1),
+// and returns the arguments after it.
+func UpdateEvery(args []string) (int, []string, error) {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		return 1, args, nil
+	}
+	n, err := strconv.Atoi(args[0])
+	if err != nil || n < 1 || n > 86400 {
+		return 0, nil, fmt.Errorf("update_every %q: want whole seconds from 1 to 86400", args[0])
+	}
+	return n, args[1:], nil
 }

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/report"
 )
 
 // Notification severities collectd accepts.
@@ -40,7 +42,7 @@ func FormatNotification(buf *bytes.Buffer, n Notification) {
 		return r
 	}, n.Message)
 	if len(msg) > maxMessage {
-		msg = fit(msg, maxMessage)
+		msg = report.Fit(msg, maxMessage)
 	}
 	fmt.Fprintf(buf, "PUTNOTIF severity=%s time=%.3f host=%s plugin=%s",
 		n.Severity, float64(n.Time.UnixNano())/1e9, strconv.Quote(n.Host), strconv.Quote(plugin))
@@ -60,5 +62,5 @@ func (w *Writer) Notify(n Notification) error {
 // Field makes s fit one identifier field: sanitized and at most MaxField
 // bytes, shortened the way Names shortens long names.
 func Field(s string) string {
-	return fit(Sanitize(s), MaxField)
+	return report.Fit(Sanitize(s), MaxField)
 }

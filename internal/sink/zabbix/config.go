@@ -13,6 +13,12 @@ import (
 // DefaultPort is the Zabbix server's trapper port.
 const DefaultPort = "10051"
 
+// Usage is the head of the zabbix command's help, before its flags.
+const Usage = "Usage: fedmsg-collectd zabbix --zabbix-server HOST[:PORT] [--zabbix-host NAME] [flags]\n\n" +
+	"Pushes the values to a Zabbix server over its sender protocol, to the\n" +
+	"trapper items of the template that --template prints (import it, link it\n" +
+	"to the host): watches the hubs, brokers and counters services as run does.\n"
+
 // Config is what the zabbix command's own flags say.
 type Config struct {
 	Server, Host string

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
-	"github.com/fedora-infra/fedmsg-collectd/internal/pipeline"
 	"github.com/fedora-infra/fedmsg-collectd/internal/source/httppoll"
 )
 
@@ -31,11 +30,6 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	})
 	fs.StringVar(&c.Order, "counters-order", "", "the stages in order, `A,B,...` (default: the order of the answer's keys)")
 	fs.DurationVar(&c.Interval, "counters-interval", 10*time.Second, "how often to poll the counters")
-}
-
-// Build returns the sources the flags ask for, or why they are not any.
-func (c *Config) Build(log *slog.Logger) ([]pipeline.Source, error) {
-	return pipeline.AsSources(c.Sources(log))
 }
 
 // Sources returns a Source per URL, or why the configuration is not one.

@@ -42,11 +42,15 @@ type Source struct {
 	Logger  *slog.Logger
 	Now     func() time.Time
 
+	once    sync.Once
 	mu      sync.Mutex
 	watched model.Watched
 	prev    map[string]float64
 	last    time.Time // of the previous snapshot
-	logs    ratelog.Limiter
+	// hopeless: the latest poll failed in a way polling again will not
+	// cure (refused, 401, 403, a TLS error).
+	hopeless bool
+	logs     ratelog.Limiter
 }
 
 // stage is a counter of the answer.
@@ -57,43 +61,13 @@ type stage struct {
 
 // Run polls every Interval until ctx ends.
 func (s *Source) Run(ctx context.Context, deliver func(model.Message)) {
-	s.Client = httppoll.Client(s.Client)
-	if s.MaxBody <= 0 {
-		s.MaxBody = 1 << 20
-	}
-	if s.Logger == nil {
-		s.Logger = slog.New(slog.DiscardHandler)
-	}
-	if s.Now == nil {
-		s.Now = time.Now
-	}
-	s.mu.Lock()
-	s.watched = model.Watched{Endpoint: model.Endpoint{Service: s.Service, Addr: httppoll.Redact(s.URL)}, Polled: true, Sessions: 1}
-	s.mu.Unlock()
 	t := time.NewTicker(s.Interval)
 	defer t.Stop()
 	for {
-		// The counts are those of the moment the service answers: the
-		// middle of the request.
-		start := s.Now()
-		stages, err := s.fetch(ctx)
-		if err == nil {
-			s.mu.Lock()
-			s.watched.LastError = ""
-			s.mu.Unlock()
-			deliver(s.snapshot(stages, start.Add(s.Now().Sub(start)/2)))
-		} else if ctx.Err() == nil {
-			why := httppoll.Brief(err)
-			s.mu.Lock()
-			s.watched.Failed++
-			s.watched.LastError = why
-			if errors.Is(err, httppoll.ErrOversize) {
-				s.watched.Oversize++
-			}
-			s.mu.Unlock()
-			if s.logs.Allow(time.Now()) {
-				s.Logger.Warn("cannot poll the counters", "service", s.Service, "url", httppoll.Redact(s.URL), "err", why)
-			}
+		if m, err := s.Poll(ctx); err == nil {
+			deliver(m)
+		} else if ctx.Err() == nil && s.logs.Allow(time.Now()) {
+			s.Logger.Warn("cannot poll the counters", "service", s.Service, "url", httppoll.Redact(s.URL), "err", httppoll.Brief(err))
 		}
 		select {
 		case <-ctx.Done():
@@ -101,6 +75,68 @@ func (s *Source) Run(ctx context.Context, deliver func(model.Message)) {
 		case <-t.C:
 		}
 	}
+}
+
+// init sets the defaults, once.
+func (s *Source) init() {
+	s.once.Do(func() {
+		s.Client = httppoll.Client(s.Client)
+		if s.MaxBody <= 0 {
+			s.MaxBody = 1 << 20
+		}
+		if s.Logger == nil {
+			s.Logger = slog.New(slog.DiscardHandler)
+		}
+		if s.Now == nil {
+			s.Now = time.Now
+		}
+		s.mu.Lock()
+		s.watched = model.Watched{Endpoint: model.Endpoint{Service: s.Service, Addr: httppoll.Redact(s.URL)}, Polled: true, Sessions: 1}
+		s.mu.Unlock()
+	})
+}
+
+// Poll polls once: the snapshot of the queues between the stages, with
+// the counts of the moment the service answered (the middle of the
+// request, by Now), or why there is none, counted.
+func (s *Source) Poll(ctx context.Context) (model.Message, error) {
+	s.init()
+	start := s.Now()
+	stages, err := s.fetch(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.mu.Lock()
+			s.watched.Failed++
+			s.watched.LastError, s.hopeless = httppoll.Brief(err), httppoll.Permanent(err)
+			if errors.Is(err, httppoll.ErrOversize) {
+				s.watched.Oversize++
+			}
+			s.mu.Unlock()
+		}
+		return model.Message{}, err
+	}
+	s.mu.Lock()
+	s.watched.LastError, s.hopeless = "", false
+	s.mu.Unlock()
+	return s.snapshot(stages, start.Add(s.Now().Sub(start)/2)), nil
+}
+
+// LastError says why the latest poll failed, or is empty.
+func (s *Source) LastError() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.watched.LastError
+}
+
+// Hopeless says why the latest poll failed when polling again will not
+// cure it, or is empty.
+func (s *Source) Hopeless() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.hopeless {
+		return ""
+	}
+	return s.watched.LastError
 }
 
 // Watched reports the service with its counters.

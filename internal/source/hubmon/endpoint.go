@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
-	"github.com/fedora-infra/fedmsg-collectd/internal/report"
 )
 
 // DefaultSocketDir is where fedmsg deployments put their monitoring sockets.
@@ -154,7 +153,7 @@ func Discover(dir string) ([]model.Endpoint, []Skip, error) {
 		}
 		addr := "ipc://" + abs
 		service := ServiceName(addr)
-		if service == report.SelfService {
+		if service == model.SelfService {
 			skips = append(skips, Skip{abs, "its service " + service + " is the plugin's own"})
 			continue
 		}

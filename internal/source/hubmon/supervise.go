@@ -32,6 +32,9 @@ type Supervisor struct {
 	mu      sync.Mutex
 	running map[model.Endpoint]*watch
 	wg      sync.WaitGroup
+
+	reach       sync.Once // Hopeless's one look
+	unreachable string
 }
 
 type watch struct {

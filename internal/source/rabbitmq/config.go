@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
-	"github.com/fedora-infra/fedmsg-collectd/internal/pipeline"
 	"github.com/fedora-infra/fedmsg-collectd/internal/source/httppoll"
 )
 
@@ -33,6 +32,9 @@ type Config struct {
 	// Queues is a regular expression selecting queues by name.
 	Queues   string
 	Interval time.Duration
+	// Timeout bounds each poll (not a flag: a check's); default
+	// Interval / 2.
+	Timeout time.Duration
 	// MaxQueues caps the queues watched per broker.
 	MaxQueues int
 }
@@ -54,11 +56,6 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	fs.StringVar(&c.CAFile, "rabbitmq-ca-file", "", "trust the CA certificates in `FILE` for https (default: the system's)")
 	fs.DurationVar(&c.Interval, "rabbitmq-interval", 10*time.Second, "how often to poll each broker")
 	fs.IntVar(&c.MaxQueues, "rabbitmq-max-queues", DefaultMaxQueues, "watch at most `N` queues per broker (selected ones, in the answer's order);\nthe rest are counted as skipped entries and logged once")
-}
-
-// Build returns the sources the flags ask for, or why they are not any.
-func (c *Config) Build(log *slog.Logger) ([]pipeline.Source, error) {
-	return pipeline.AsSources(c.Sources(log))
 }
 
 // Sources returns a Source per URL, or why the configuration is not one.
@@ -111,7 +108,7 @@ func (c Config) Sources(log *slog.Logger) ([]*Source, error) {
 	clusters := map[string]*Source{}
 	source := func(name string) *Source {
 		names[name] = true
-		s := &Source{Name: name, VHost: c.VHost, Queues: re, Interval: c.Interval, Client: client, Logger: log, MaxQueues: c.MaxQueues}
+		s := &Source{Name: name, VHost: c.VHost, Queues: re, Interval: c.Interval, Timeout: c.Timeout, Client: client, Logger: log, MaxQueues: c.MaxQueues}
 		out = append(out, s)
 		return s
 	}
