@@ -24,7 +24,7 @@ const (
 	// Gauge: a level, as of the value's time.
 	Gauge Type = iota
 	// Delta: a count since the previous snapshot of the same service; a
-	// sink that wants a counter adds them up (see Totals).
+	// sink that wants a counter adds them up with Totals.
 	Delta
 	// Counter: a count since the program started.
 	Counter

@@ -22,11 +22,8 @@ var charted = func() map[report.Kind]bool {
 
 // take updates h with a snapshot's values.
 func (s *Sink) take(h *hub, b report.Batch) {
-	old := map[string]*consumer{}
-	for _, c := range h.consumers {
-		old[c.id] = c
-	}
 	ids := distinct(b.Service, b.Subjects)
+	h.totals = h.totals.Add(b, ids)
 	bySubject := map[int]*consumer{}
 	h.consumers = h.consumers[:0]
 	for _, v := range b.Values {
@@ -35,17 +32,11 @@ func (s *Sink) take(h *hub, b report.Batch) {
 		}
 		c := bySubject[v.Subject]
 		if c == nil {
-			c = &consumer{id: ids[v.Subject], name: b.Subjects[v.Subject], v: map[report.Kind]float64{}, acc: map[report.Kind]float64{}}
-			if o := old[c.id]; o != nil {
-				c.acc = o.acc
-			}
+			c = &consumer{id: ids[v.Subject], name: b.Subjects[v.Subject], v: map[report.Kind]float64{}}
 			bySubject[v.Subject] = c
 			h.consumers = append(h.consumers, c)
 		}
 		c.v[v.Kind] = v.V
-		if v.Kind == report.Exceptions && v.V > 0 && !math.IsInf(v.V, 0) {
-			c.acc[v.Kind] += v.V
-		}
 	}
 }
 
@@ -63,8 +54,8 @@ func (s *Sink) emit(service string, h *hub) {
 			// A lost hub's last values are not current: gaps until it
 			// is back.
 			s.chart(cs.id+"_"+c.suffix, c, family, family+": "+c.title, h.up == 0, func(d dim) (float64, bool) {
-				if d.accu {
-					return cs.acc[d.kind], true
+				if d.kind.Info().Type == report.Delta {
+					return h.totals[cs.id].Of(d.kind), true // a counter
 				}
 				v, ok := cs.v[d.kind]
 				return v, ok

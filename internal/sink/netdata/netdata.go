@@ -26,7 +26,6 @@ type dim struct {
 	kind report.Kind
 	alg  string  // absolute or incremental
 	div  float64 // SET sends value*unit*div; Netdata divides by div again
-	accu bool    // the sink adds up the value of every snapshot (a counter)
 	unit float64 // the chart's unit per the kind's (1000: seconds as milliseconds)
 }
 
@@ -40,29 +39,29 @@ type chart struct {
 // consumerCharts and hubCharts are the one table of Netdata names.
 var consumerCharts = []chart{
 	{"backlog", "Backlog", "messages", "fedmsg.consumer_backlog", "line", 1,
-		[]dim{{"backlog", report.Backlog, "absolute", 1, false, 1}, {"unacked", report.InService, "absolute", 1, false, 1}}},
+		[]dim{{"backlog", report.Backlog, "absolute", 1, 1}, {"unacked", report.InService, "absolute", 1, 1}}},
 	{"workers", "Consumers attached (a broker's queue)", "consumers", "fedmsg.consumer_workers", "line", 7,
-		[]dim{{"workers", report.Workers, "absolute", 1, false, 1}}},
+		[]dim{{"workers", report.Workers, "absolute", 1, 1}}},
 	{"rates", "Arrival and service rates (smoothed), and the backlog's growth", "messages/s", "fedmsg.consumer_rates", "line", 2,
-		[]dim{{"arrival", report.ArrivalRate, "absolute", 1000, false, 1}, {"service", report.ServiceRate, "absolute", 1000, false, 1},
-			{"growth", report.GrowthRate, "absolute", 1000, false, 1}}},
+		[]dim{{"arrival", report.ArrivalRate, "absolute", 1000, 1}, {"service", report.ServiceRate, "absolute", 1000, 1},
+			{"growth", report.GrowthRate, "absolute", 1000, 1}}},
 	// Durations in milliseconds: Netdata 1.37 draws "seconds" as
 	// HH:MM:SS (a wait of 0.3 s as 00:00:00), milliseconds as 300.0,
 	// 1.50 (seconds) or M:SS.ms.
 	{"waits", "Expected wait, Little-law wait and drain time", "milliseconds", "fedmsg.consumer_waits", "line", 3,
-		[]dim{{"expected_wait", report.ExpectedWait, "absolute", 1, false, 1000}, {"wait", report.Wait, "absolute", 1, false, 1000},
-			{"drain_time", report.DrainTime, "absolute", 1, false, 1000}}},
+		[]dim{{"expected_wait", report.ExpectedWait, "absolute", 1, 1000}, {"wait", report.Wait, "absolute", 1, 1000},
+			{"drain_time", report.DrainTime, "absolute", 1, 1000}}},
 	{"processing", "Processing-time percentiles of the last publish", "milliseconds", "fedmsg.consumer_processing", "line", 4,
-		[]dim{{"p50", report.P50, "absolute", 1000, false, 1000}, {"p95", report.P95, "absolute", 1000, false, 1000}, {"p99", report.P99, "absolute", 1000, false, 1000}}},
+		[]dim{{"p50", report.P50, "absolute", 1000, 1000}, {"p95", report.P95, "absolute", 1000, 1000}, {"p99", report.P99, "absolute", 1000, 1000}}},
 	{"utilization", "Busy workers", "workers", "fedmsg.consumer_utilization", "area", 5,
-		[]dim{{"busy", report.Utilization, "absolute", 1000, false, 1}}},
+		[]dim{{"busy", report.Utilization, "absolute", 1000, 1}}},
 	{"exceptions", "Exceptions", "exceptions/s", "fedmsg.consumer_exceptions", "line", 6,
-		[]dim{{"exceptions", report.Exceptions, "incremental", 1, true, 1}}},
+		[]dim{{"exceptions", report.Exceptions, "incremental", 1, 1}}},
 }
 
 var hubCharts = []chart{
 	{"up", "Hub up: its snapshots arrive", "boolean", "fedmsg.hub_up", "line", 0,
-		[]dim{{"up", report.HubUp, "absolute", 1, false, 1}}},
+		[]dim{{"up", report.HubUp, "absolute", 1, 1}}},
 }
 
 // notCharted are the kinds left out on purpose: the program's own
@@ -97,12 +96,12 @@ type Sink struct {
 type hub struct {
 	up        float64
 	consumers []*consumer
+	totals    report.Totals // the Delta kinds added up, by consumer id
 }
 
 type consumer struct {
 	id, name string                  // chart id prefix; the raw name for titles
 	v        map[report.Kind]float64 // latest; NaN or absent: no value
-	acc      map[report.Kind]float64 // accumulated counters
 }
 
 // New returns a sink writing to w, charts updated every updateEvery

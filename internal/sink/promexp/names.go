@@ -118,6 +118,18 @@ var familyOf = func() map[report.Kind]int {
 	return m
 }()
 
+// counterFamilies are the families of the Delta kinds, exposed as
+// counters: their report.Totals.
+var counterFamilies = func() []int {
+	var fs []int
+	for f, fam := range families {
+		if fam.kind != noKind && fam.kind.Info().Type == report.Delta {
+			fs = append(fs, f)
+		}
+	}
+	return fs
+}()
+
 // exposedOf reports whether a kind is exposed: in a family of its own, or
 // added into one (the histogram's sum and buckets, with its count).
 func exposedOf(k report.Kind) bool {

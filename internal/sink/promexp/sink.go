@@ -40,6 +40,7 @@ type hubState struct {
 	series [numFamilies][]sample
 	hists  []hist
 	counts map[string]counts // by consumer label value
+	totals report.Totals     // the Delta kinds' counters, by consumer label value
 	types  []string          // ,type="..." of each entry with a queue type
 }
 
@@ -56,12 +57,13 @@ type hist struct {
 	c counts
 }
 
-// counts is what the sink adds up for a consumer.
+// counts is a consumer's processing-time histogram, added up (its other
+// counters are the Delta kinds' report.Totals).
 type counts struct {
-	in, out, exc, sum float64
-	n                 uint64
-	buckets           [len(report.TimeBounds)]uint64
-	times             bool // the hub lists processing times
+	sum     float64
+	n       uint64
+	buckets [len(report.TimeBounds)]uint64
+	times   bool // the hub lists processing times
 }
 
 // shown says whether the bucket of bound i is exposed: only when it, or

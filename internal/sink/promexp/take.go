@@ -78,12 +78,8 @@ func takeHub(prev *hubState, b report.Batch) *hubState {
 		case k == report.LastRanAge:
 			ran := b.Time.Add(-time.Duration(v.V * float64(time.Second)))
 			next.series[famLastRan] = append(next.series[famLastRan], sample{labelOf(i, "producer"), float64(ran.UnixNano()) / 1e9})
-		case k == report.HeadcountIn:
-			counted(i).in += count(v.V)
-		case k == report.HeadcountOut:
-			counted(i).out += count(v.V)
-		case k == report.Exceptions:
-			counted(i).exc += count(v.V)
+		case k.Info().Type == report.Delta:
+			counted(i) // added up by report.Totals
 		case k == report.TimeCount:
 			c := counted(i)
 			c.n += uint64(count(v.V))
@@ -116,6 +112,7 @@ func takeHub(prev *hubState, b report.Batch) *hubState {
 		}
 	}
 	// The counters, in the consumers' order.
+	next.totals = next.totals.Add(b, names)
 	for i := range names {
 		c := sums[i]
 		if c == nil {
@@ -123,9 +120,9 @@ func takeHub(prev *hubState, b report.Batch) *hubState {
 		}
 		next.counts[names[i]] = *c
 		l := labelOf(i, "consumer")
-		next.series[famIn] = append(next.series[famIn], sample{l, c.in})
-		next.series[famOut] = append(next.series[famOut], sample{l, c.out})
-		next.series[famExceptions] = append(next.series[famExceptions], sample{l, c.exc})
+		for _, f := range counterFamilies {
+			next.series[f] = append(next.series[f], sample{l, next.totals[names[i]].Of(families[f].kind)})
+		}
 		if c.times {
 			next.hists = append(next.hists, hist{l, *c})
 		}
