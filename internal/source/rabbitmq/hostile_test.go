@@ -132,7 +132,7 @@ func TestEndlessAnswers(t *testing.T) {
 			defer srv.Close()
 			s := &Source{URL: srv.URL, Interval: 20 * time.Second, MaxBody: tt.maxBody, MaxQueues: 5}
 			s.init()
-			_, _, _, err := s.fetch(context.Background())
+			_, _, _, err := s.reader.fetch(context.Background())
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err %v, want %q", err, tt.want)
 			}
@@ -263,7 +263,7 @@ func TestStagedRefresh(t *testing.T) {
 			del += 10
 		}
 		b.set(200, queues(pub, del))
-		a, _, _, err := s.fetch(context.Background())
+		a, _, _, err := s.reader.fetch(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -24,7 +24,7 @@ const (
 	metricUnacked   = "rabbitmq_detailed_queue_messages_unacked"
 	metricConsumers = "rabbitmq_detailed_queue_consumers"
 	// metricReductions changes at each of a queue's reports of its
-	// lengths: it tells when they were reported (anchor.go).
+	// lengths: it tells when they were reported (prometheus_anchor.go).
 	metricReductions = "rabbitmq_detailed_queue_process_reductions_total"
 	metricInfo       = "rabbitmq_detailed_queue_info"
 	metricBuild      = "rabbitmq_build_info"

@@ -64,7 +64,7 @@ var clock = time.Unix(1796216400, 0)
 // snapshots by service.
 func poll(t *testing.T, s *Source) (map[string]model.Message, error) {
 	t.Helper()
-	qs, _, _, err := s.fetch(context.Background())
+	qs, _, _, err := s.reader.fetch(context.Background())
 	if err != nil {
 		return nil, err
 	}

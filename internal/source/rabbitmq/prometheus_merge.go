@@ -21,7 +21,7 @@ import (
 // vanish (a channel closed) take nothing away, and totals never go back.
 // A node that does not answer keeps its series: when it answers again,
 // they add all they counted meanwhile.
-func (st *promState) merge(exps []exposition, errs []error, limit int, at time.Time) answer {
+func (st *prometheus) merge(exps []exposition, errs []error, limit int, at time.Time) answer {
 	var a answer
 	for _, q := range st.queues {
 		q.prev, q.seen = q.acc, false
@@ -78,7 +78,7 @@ func (st *promState) merge(exps []exposition, errs []error, limit int, at time.T
 
 // count adds the increments of a node's counters to the totals of their
 // queues.
-func (st *promState) count(e exposition) {
+func (st *prometheus) count(e exposition) {
 	for k, q := range e.queues {
 		qs := st.queues[k]
 		if qs == nil {
@@ -95,7 +95,7 @@ func (st *promState) count(e exposition) {
 // lengths returns a queue's entry with the lengths and consumers of the
 // node that leads it, or of the first that reports them, that node's
 // entry, and whether one does.
-func (st *promState) lengths(k qkey, exps []exposition, errs []error) (queue, *nodeQueue, bool) {
+func (st *prometheus) lengths(k qkey, exps []exposition, errs []error) (queue, *nodeQueue, bool) {
 	var from *nodeQueue
 	typ := ""
 	for i := range exps {

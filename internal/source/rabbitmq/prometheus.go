@@ -27,10 +27,12 @@ type node struct {
 	series seriesCache
 }
 
-// promState is what the Prometheus source keeps between polls: its
-// nodes, and per queue the sums of its counters' increments, which are
-// the cumulative totals the snapshots take deltas of.
-type promState struct {
+// prometheus reads a broker through its nodes' Prometheus listeners
+// (rabbitmq_prometheus), and keeps between polls its nodes, and per queue
+// the sums of its counters' increments, which are the cumulative totals
+// the snapshots take deltas of.
+type prometheus struct {
+	s      *Source
 	nodes  []*node
 	queues map[qkey]*queueState
 	prevAt time.Time // the previous poll
@@ -80,12 +82,21 @@ func (s *Source) PrometheusRequest(ctx context.Context, nodeURL string, major in
 	return req, nil
 }
 
-// fetchPrometheus polls every node at once and merges their answers
+// newPrometheus returns the fetcher of s's Nodes.
+func newPrometheus(s *Source) *prometheus {
+	st := &prometheus{s: s, queues: map[qkey]*queueState{}}
+	for _, u := range s.Nodes {
+		st.nodes = append(st.nodes, &node{url: u})
+	}
+	return st
+}
+
+// fetch polls every node at once and merges their answers
 // into one list of queues, each with totals that add up the counters of
 // every node. at is halfway through the polls. A node that does not
 // answer is logged and left out; when none answers, the poll failed.
-func (s *Source) fetchPrometheus(ctx context.Context) (a answer, at time.Time, oversize bool, err error) {
-	st := s.prom
+func (st *prometheus) fetch(ctx context.Context) (a answer, at time.Time, oversize bool, err error) {
+	s := st.s
 	exps := make([]exposition, len(st.nodes))
 	errs := make([]error, len(st.nodes))
 	start := s.Now()

@@ -69,7 +69,7 @@ func TestExposition310(t *testing.T) {
 	if first.Path != "/metrics/detailed" || len(first.Query()["family"]) != 6 {
 		t.Errorf("first request %s: want /metrics/detailed with the 6 families", first)
 	}
-	st := s.prom.queues[qkey{"/", "classic"}].acc
+	st := s.reader.(*prometheus).queues[qkey{"/", "classic"}].acc
 	if st.publish != 0 || st.deliver != 0 {
 		t.Errorf("the first answer counted %v: it only sets the baseline", st)
 	}

@@ -7,6 +7,11 @@
 // in service; so the same analytics (rates, Little's wait, expected
 // wait, drain time) and sinks apply. Each vhost is a service, NAME-VHOST
 // (NAME defaults to fedmsg_rabbitmq).
+//
+// One Source, two fetchers over the same code: source.go polls and keeps
+// what is watched; management*.go read the management API, prometheus*.go
+// the nodes' listeners; both give an answer (answer.go) that snapshots.go
+// turns into snapshots; config.go is the flags.
 package rabbitmq
 
 import (
@@ -66,7 +71,7 @@ type Source struct {
 	hopeless bool                         // the latest poll failed in a way polling again will not cure
 	prev     map[string]map[string]totals // by vhost and queue, as of the last snapshot
 	last     map[string]delivered         // by vhost
-	prom     *promState                   // with Nodes
+	reader   fetcher                      // how the broker is read
 	// withheldSince is the first poll of a run of polls whose answers
 	// had no statistics; saidWithheld tells it was logged.
 	withheldSince time.Time
@@ -89,6 +94,16 @@ func (s *Source) withheldFor(withheld bool, at time.Time) time.Duration {
 		s.withheldSince = at
 	}
 	return at.Sub(s.withheldSince)
+}
+
+// fetcher reads a broker's queues once, one of two ways: its management
+// API (management*.go) or its nodes' Prometheus listeners
+// (prometheus*.go). Both give an answer, which snapshots.go turns into
+// the snapshots, the same way.
+type fetcher interface {
+	// fetch returns the queues, the moment their lengths describe,
+	// whether an answer was over MaxBody, or why there are none.
+	fetch(ctx context.Context) (a answer, at time.Time, oversize bool, err error)
 }
 
 // totals are a queue's cumulative counters at a poll.
@@ -166,11 +181,9 @@ func (s *Source) init() {
 	s.vhosts = map[string]int{}
 	s.prev = map[string]map[string]totals{}
 	s.last = map[string]delivered{}
+	s.reader = management{s}
 	if len(s.Nodes) > 0 {
-		s.prom = &promState{queues: map[qkey]*queueState{}}
-		for _, u := range s.Nodes {
-			s.prom.nodes = append(s.prom.nodes, &node{url: u})
-		}
+		s.reader = newPrometheus(s)
 	}
 	s.mu.Unlock()
 }
@@ -188,7 +201,7 @@ func (s *Source) BrokerEndpoint() model.Endpoint {
 // pollOnce polls and delivers a snapshot per vhost and the broker's
 // heartbeat, or counts and logs why it could not.
 func (s *Source) pollOnce(ctx context.Context, deliver func(model.Message)) {
-	a, at, oversize, err := s.fetch(ctx)
+	a, at, oversize, err := s.reader.fetch(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
 			return

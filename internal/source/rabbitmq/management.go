@@ -1,0 +1,112 @@
+package rabbitmq
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/source/httppoll"
+)
+
+// Columns are all the API is asked for: a broker with thousands of queues
+// answers with a few hundred bytes each instead of several kilobytes.
+const Columns = "name,vhost,type,messages_ready,messages_unacknowledged,consumers," +
+	"message_stats.publish,message_stats.deliver_get"
+
+// LiveColumns are what the second request of a poll asks for, with
+// disable_stats=true&enable_queue_totals=true: the broker then asks each
+// queue for its lengths, so they are those of the moment of the request,
+// while the statistics of the first request describe the queue as it was
+// up to one statistics interval (5 s) earlier, by the queue's own timer.
+const LiveColumns = "name,vhost,type,messages_ready,messages_unacknowledged"
+
+// Request returns the poll's request of the queues' statistics:
+// GET /api/queues[/VHOST]?columns=...
+func (s *Source) Request(ctx context.Context) (*http.Request, error) {
+	return s.request(ctx, "columns="+Columns)
+}
+
+// LiveRequest returns the poll's request of the queues' lengths as they
+// are now: GET /api/queues[/VHOST]?disable_stats=true&...
+func (s *Source) LiveRequest(ctx context.Context) (*http.Request, error) {
+	return s.request(ctx, "disable_stats=true&enable_queue_totals=true&columns="+LiveColumns)
+}
+
+func (s *Source) request(ctx context.Context, query string) (*http.Request, error) {
+	u, err := url.Parse(s.URL)
+	if err != nil {
+		return nil, errors.New("the broker's URL does not parse")
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/") + "/api/queues"
+	u.RawPath = ""
+	if s.VHost != "" {
+		u.RawPath = u.Path + "/" + url.PathEscape(s.VHost)
+		u.Path += "/" + s.VHost
+	}
+	u.RawQuery = query
+	return newGet(ctx, u, s.User, s.Password, "application/json")
+}
+
+// newGet returns a GET of u, with user and password (those of u when
+// user is empty) as basic authentication, never in the URL.
+func newGet(ctx context.Context, u *url.URL, user, pass, accept string) (*http.Request, error) {
+	if u.User != nil && user == "" {
+		user = u.User.Username()
+		pass, _ = u.User.Password()
+	}
+	u.User = nil
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, errors.New("cannot make a request of the URL")
+	}
+	if user != "" {
+		req.SetBasicAuth(user, pass)
+	}
+	req.Header.Set("Accept", accept)
+	return req, nil
+}
+
+// management reads a broker through its management API.
+type management struct{ s *Source }
+
+// fetch polls the API: the queues' statistics, then their lengths now,
+// which replace those of the statistics. at is the moment the lengths
+// describe: halfway through their request. oversize tells an answer over
+// MaxBody.
+func (m management) fetch(ctx context.Context) (a answer, at time.Time, oversize bool, err error) {
+	s := m.s
+	if a, err = s.get(ctx, s.Request); err != nil {
+		return a, at, errors.Is(err, httppoll.ErrOversize), err
+	}
+	start := s.Now()
+	live, err := s.get(ctx, s.LiveRequest)
+	at = start.Add(s.Now().Sub(start) / 2)
+	if err != nil {
+		return a, at, errors.Is(err, httppoll.ErrOversize), err
+	}
+	a.setLengths(live)
+	return a, at, false, nil
+}
+
+// get makes one request of the API and decodes its list of queues.
+func (s *Source) get(ctx context.Context, request func(context.Context) (*http.Request, error)) (a answer, err error) {
+	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
+	defer cancel()
+	req, err := request(ctx)
+	if err != nil {
+		return a, err
+	}
+	var keep func(string) bool
+	if s.Queues != nil {
+		keep = s.Queues.MatchString
+	}
+	err = httppoll.Get(ctx, s.Client, req, s.MaxBody, func(r io.Reader) error {
+		a, err = decode(r, s.MaxQueues, keep)
+		return err
+	})
+	return a, err
+}
