@@ -138,7 +138,9 @@ func firstDiff(a, b string) string {
 func TestCaptureIntegration(t *testing.T) {
 	t.Parallel()
 	testhub.Integration(t)
-	hub := testhub.Start(t, "tcp://127.0.0.1:*", 400*time.Millisecond, fixtures+"ipc-12.json", "../../internal/model/testdata/hostile/garbage.txt")
+	// A snapshot every 1.2 s: never two in one second, which collectd's
+	// sink would leave out (at 0.8 s, one time in five).
+	hub := testhub.Start(t, "tcp://127.0.0.1:*", 600*time.Millisecond, fixtures+"ipc-12.json", "../../internal/model/testdata/hostile/garbage.txt")
 	out := filepath.Join(t.TempDir(), "c.jsonl")
 	start := time.Now()
 	code, _, errs := runCmd(t, context.Background(), "capture", "--endpoint", "fedmsg-relay="+hub.Endpoint, "--count", "6", "-o", out)
@@ -178,7 +180,7 @@ func TestCaptureIntegration(t *testing.T) {
 	if code != cli.ExitError || !strings.Contains(errs, "3 of 6 messages were not snapshots") || !regexp.MustCompile(`line [0-9]: decode snapshot`).MatchString(errs) {
 		t.Errorf("replay of a capture with garbage: exit %d, stderr %q", code, errs)
 	}
-	// Three snapshots, 0.8 s apart; the first message's values are not
+	// Three snapshots, 1.2 s apart; the first message's values are not
 	// written (its period is not known yet), nor two in the same second.
 	if n := strings.Count(replayed, "h/fedmsg-relay/count-consumers"); n < 2 || n > 3 {
 		t.Errorf("%d batches replayed, want 2 or 3", n)

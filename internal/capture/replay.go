@@ -24,10 +24,8 @@ func Replay(in io.Reader, d Defaults, smoothing time.Duration, out io.Writer, si
 		}
 		return it.Message, err
 	}
-	buf := bufio.NewWriterSize(out, 64<<10)
-	// A sink flushes a destination that has Flush after every snapshot:
-	// hide it, and flush once at the end.
-	sink := sinkFor(struct{ io.Writer }{buf})
+	buf := bufio.NewWriterSize(out, 64<<10) // flushed once, at the end
+	sink := sinkFor(buf)
 	_, err = pipeline.Replay(next, pipeline.NewHubs(smoothing, nil), sink, func(err error) {
 		nbad++
 		bad(rd.Line(), err)

@@ -6,8 +6,6 @@
 package derive
 
 import (
-	"sort"
-
 	"github.com/fedora-infra/fedmsg-collectd/internal/analytics"
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
 	"github.com/fedora-infra/fedmsg-collectd/internal/report"
@@ -183,11 +181,11 @@ func stats(ts []float64) (lo, hi, mean float64) {
 // appendBuckets appends the count, the sum and the counts of the buckets
 // that hold any of the processing times ts of subject i.
 func appendBuckets(out []report.Value, i int, ts []float64) []report.Value {
-	var n [len(report.TimeBounds)]float64
+	var n [report.NumBounds]float64
 	sum := 0.0
 	for _, t := range ts {
 		sum += t
-		if b := sort.SearchFloat64s(report.TimeBounds[:], t); b < len(n) {
+		if b := report.BucketOf(t); b < len(n) {
 			n[b]++
 		}
 	}

@@ -296,7 +296,7 @@ func TestBuckets(t *testing.T) {
 			t.Errorf("a consumer without times has a histogram value %v", v.Kind)
 		}
 	}
-	for b, le := range report.TimeBounds {
+	for b, le := range report.TimeBounds() {
 		if g := got[report.TimeLE0+report.Kind(b)]; g != want[le] {
 			t.Errorf("bucket le=%v: %v, want %v", le, g, want[le])
 		}

@@ -6,6 +6,7 @@
 package report
 
 import (
+	"sort"
 	"time"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
@@ -86,14 +87,23 @@ const (
 	// when not 0; those above the last bound are in TimeCount only.
 	TimeLE0
 
-	numKinds = TimeLE0 + Kind(len(TimeBounds))
+	numKinds = TimeLE0 + Kind(NumBounds)
 )
 
-// TimeBounds are the upper bounds, in seconds, of the processing-time
+// NumBounds is how many processing-time buckets there are.
+const NumBounds = 79
+
+// TimeBounds returns the upper bounds, in seconds, of the processing-time
 // buckets (kinds TimeLE0 on): from 10 µs of work to ten minutes, ten a
 // decade (the R10 preferred numbers), so that a quantile interpolated
 // within a bucket is at most about 25 % off the one it estimates.
-var TimeBounds = [...]float64{
+func TimeBounds() [NumBounds]float64 { return timeBounds }
+
+// BucketOf returns the index of the bucket that holds a processing time of
+// t seconds: NumBounds for one above the last bound.
+func BucketOf(t float64) int { return sort.SearchFloat64s(timeBounds[:], t) }
+
+var timeBounds = [NumBounds]float64{
 	1e-05, 1.25e-05, 1.6e-05, 2e-05, 2.5e-05, 3.15e-05, 4e-05, 5e-05, 6.3e-05, 8e-05,
 	0.0001, 0.000125, 0.00016, 0.0002, 0.00025, 0.000315, 0.0004, 0.0005, 0.00063, 0.0008,
 	0.001, 0.00125, 0.0016, 0.002, 0.0025, 0.00315, 0.004, 0.005, 0.0063, 0.008,

@@ -207,8 +207,8 @@ func (s *Sink) writeHubs(w *bufio.Writer, om bool) {
 
 // leLabels are the buckets' le labels.
 var leLabels = func() []string {
-	out := make([]string, len(report.TimeBounds))
-	for i, le := range report.TimeBounds {
+	out := make([]string, report.NumBounds)
+	for i, le := range report.TimeBounds() {
 		out[i] = `,le="` + strconv.FormatFloat(le, 'g', -1, 64) + `"`
 	}
 	return out

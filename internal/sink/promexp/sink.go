@@ -62,7 +62,7 @@ type hist struct {
 type counts struct {
 	sum     float64
 	n       uint64
-	buckets [len(report.TimeBounds)]uint64
+	buckets [report.NumBounds]uint64
 	times   bool // the hub lists processing times
 }
 

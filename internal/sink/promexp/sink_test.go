@@ -155,7 +155,7 @@ func TestSparseBuckets(t *testing.T) {
 	s := New(func() time.Time { return t0 })
 	b := report.Batch{Service: "fedmsg-hub", Time: t0, Interval: 5 * time.Second, Subjects: []string{"C"},
 		Values: []report.Value{{Kind: report.TimeCount, V: 4}, {Kind: report.TimeSum, V: 0.45}}}
-	for i, le := range report.TimeBounds {
+	for i, le := range report.TimeBounds() {
 		switch le {
 		case 0.05:
 			b.Values = append(b.Values, report.Value{Kind: report.TimeLE0 + report.Kind(i), V: 3})

@@ -112,16 +112,11 @@ func (w *Writer) WriteAll(bs []Batch, ns []Notification) error {
 // one that needed much more than the next.
 const maxKept = 1 << 20
 
-// flush writes the buffer in one call, and flushes the destination if it
-// buffers. The caller holds w.mu.
+// flush writes the buffer in one call; a destination that buffers is
+// its owner's to flush. The caller holds w.mu.
 func (w *Writer) flush() error {
-	if _, err := w.w.Write(w.buf.Bytes()); err != nil {
-		return err
-	}
-	if f, ok := w.w.(interface{ Flush() error }); ok {
-		return f.Flush()
-	}
-	return nil
+	_, err := w.w.Write(w.buf.Bytes())
+	return err
 }
 
 // MinInterval is the shortest interval written. collectd's rrdtool plugin

@@ -15,21 +15,9 @@ func count(v float64) string {
 	return strconv.FormatFloat(v, 'f', 0, 64)
 }
 
-// rate formats messages per second with two significant figures or more.
-func rate(v float64) string {
-	switch {
-	case math.IsNaN(v):
-		return "-"
-	case v >= 100:
-		return strconv.FormatFloat(v, 'f', 0, 64)
-	case v >= 10:
-		return strconv.FormatFloat(v, 'f', 1, 64)
-	}
-	return strconv.FormatFloat(v, 'f', 2, 64)
-}
-
-// util formats busy workers: 4.20, 42.0, 420.
-func util(v float64) string {
+// figure formats a rate (messages per second) or busy workers with two
+// significant figures or more: 0.12, 19.7, 250.
+func figure(v float64) string {
 	switch {
 	case math.IsNaN(v):
 		return "-"

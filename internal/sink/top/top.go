@@ -224,13 +224,13 @@ func (t *Table) draw() {
 		for _, r := range h.rows {
 			drain := duration(r.v[colDrain])
 			if g := r.v[colGrowth]; g > 0 {
-				drain = "+" + rate(g) + "/s"
+				drain = "+" + figure(g) + "/s"
 			}
 			line(rowFormat,
 				shortName(r.name), fit(count(r.v[colBacklog]), r.v[colBacklog], 7), spark(r.trend),
-				fit(rate(r.v[colIn]), r.v[colIn], 6), fit(rate(r.v[colOut]), r.v[colOut], 6),
+				fit(figure(r.v[colIn]), r.v[colIn], 6), fit(figure(r.v[colOut]), r.v[colOut], 6),
 				duration(r.v[colWait]), fit(drain, r.v[colGrowth], 7), duration(r.v[colP95]),
-				fit(util(r.v[colUtil]), r.v[colUtil], 4), fit(count(r.v[colExc]), r.v[colExc], 4))
+				fit(figure(r.v[colUtil]), r.v[colUtil], 4), fit(count(r.v[colExc]), r.v[colExc], 4))
 		}
 	}
 	b.WriteString("\x1b[J") // clear below

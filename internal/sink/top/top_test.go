@@ -23,9 +23,9 @@ func TestFormats(t *testing.T) {
 		{duration(7500), "2h05m"},
 		{duration(3*86400 + 4*3600), "3d04h"},
 		{duration(math.Inf(1)), "never"},
-		{rate(0.123), "0.12"},
-		{rate(19.74), "19.7"},
-		{rate(250.4), "250"},
+		{figure(0.123), "0.12"},
+		{figure(19.74), "19.7"},
+		{figure(250.4), "250"},
 		{count(358), "358"},
 		{spark([]float64{0, 1, 2, 4, 8}), "▁▂▂▄▇"}, // scaled to at least 10
 		{spark([]float64{0, 10, 20, 40, 80}), "▁▂▃▅█"},

@@ -20,15 +20,13 @@ import (
 // directory is unreadable: the error is made where the directory is read.)
 func TestDirPermission(t *testing.T) {
 	dir := t.TempDir()
-	readDir = func(string) ([]os.DirEntry, error) {
-		return nil, &fs.PathError{Op: "open", Path: dir, Err: syscall.EACCES}
-	}
-	defer func() { readDir = os.ReadDir }()
 	var (
 		logs  testhub.Buffer
 		lists atomic.Int32
 	)
-	d := &Discovery{Dir: dir}
+	d := &Discovery{Dir: dir, ReadDir: func(string) ([]os.DirEntry, error) {
+		return nil, &fs.PathError{Op: "open", Path: dir, Err: syscall.EACCES}
+	}}
 	sup := &Supervisor{
 		Options: Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))},
 		List: func() ([]model.Endpoint, error) {

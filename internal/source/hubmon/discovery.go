@@ -2,6 +2,7 @@ package hubmon
 
 import (
 	"log/slog"
+	"os"
 	"sync"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/model"
@@ -13,6 +14,8 @@ import (
 type Discovery struct {
 	Dir string
 	Log *slog.Logger
+	// ReadDir lists Dir; default os.ReadDir.
+	ReadDir func(string) ([]os.DirEntry, error)
 
 	mu      sync.Mutex
 	logged  map[string]string // path -> reason logged
@@ -21,7 +24,11 @@ type Discovery struct {
 
 // List returns the endpoints to watch (see Discover).
 func (d *Discovery) List() ([]model.Endpoint, error) {
-	eps, skips, err := Discover(d.Dir)
+	readDir := d.ReadDir
+	if readDir == nil {
+		readDir = os.ReadDir
+	}
+	eps, skips, err := discover(d.Dir, readDir)
 	if err != nil {
 		return nil, err
 	}

@@ -101,10 +101,6 @@ type Skip struct {
 	Path, Reason string
 }
 
-// readDir lists a directory: os.ReadDir, but for tests of what root
-// cannot see (a permission error).
-var readDir = os.ReadDir
-
 // Discover lists the monitoring sockets in dir, monitoring-*.socket, as
 // endpoints sorted by service, and the files so named that it skips: a
 // directory, regular file, FIFO or dangling symlink (not a socket); a
@@ -116,6 +112,12 @@ var readDir = os.ReadDir
 // A directory this process may not read is an error that says so, with
 // what to change.
 func Discover(dir string) ([]model.Endpoint, []Skip, error) {
+	return discover(dir, os.ReadDir)
+}
+
+// discover is Discover with the directory listed by readDir: os.ReadDir,
+// or in tests what root cannot see (a permission error).
+func discover(dir string, readDir func(string) ([]os.DirEntry, error)) ([]model.Endpoint, []Skip, error) {
 	entries, err := readDir(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
