@@ -78,24 +78,6 @@ type Source struct {
 	saidWithheld  bool
 }
 
-// withheldAfter is how long answers without statistics must last to be a
-// broker that withholds them, not queues just made (a queue's first
-// statistics come within the broker's 5-s interval).
-const withheldAfter = 15 * time.Second
-
-// withheldFor returns for how long the answers have had no statistics,
-// this one at at included (withheld).
-func (s *Source) withheldFor(withheld bool, at time.Time) time.Duration {
-	if !withheld {
-		s.withheldSince = time.Time{}
-		return 0
-	}
-	if s.withheldSince.IsZero() {
-		s.withheldSince = at
-	}
-	return at.Sub(s.withheldSince)
-}
-
 // fetcher reads a broker's queues once, one of two ways: its management
 // API (management*.go) or its nodes' Prometheus listeners
 // (prometheus*.go). Both give an answer, which snapshots.go turns into
