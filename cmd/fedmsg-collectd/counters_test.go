@@ -29,9 +29,10 @@ func TestCountersSource(t *testing.T) {
 	var out, errs testhub.Buffer
 	done := make(chan int, 1)
 	go func() {
-		// Smoothed over ten polls: a poll's time read late under load
-		// (the suite runs its tests side by side) is averaged out.
-		done <- run(ctx, []string{"--counters", "pipeline=" + srv.URL, "--counters-interval", "500ms",
+		// Smoothed over five polls: a poll's time read late under load
+		// (the suite runs its tests side by side) is averaged out; a poll
+		// a second, given half a second, as collectd writes at most one.
+		done <- run(ctx, []string{"--counters", "pipeline=" + srv.URL, "--counters-interval", "1s",
 			"--interval", "1s", "--smoothing", "5s", "--hostname", "h"}, &out, &errs)
 	}()
 	deadline := time.Now().Add(20 * time.Second)

@@ -19,10 +19,15 @@ func TestHostileExpositions(t *testing.T) {
 	}{
 		{"JSON", `[{"name":"q"}]`, "not the Prometheus text format", 0},
 		{"HTML", "<html><body>login</body></html>", "not the Prometheus text format", 0},
-		{"unclosed label", `rabbitmq_detailed_queue_consumers{vhost="/",queue="q} 1` + "\n", "not the Prometheus text format", 0},
-		{"no value", `rabbitmq_detailed_queue_consumers{` + "\n", "a sample without a value", 0},
+		{"unclosed label", `rabbitmq_detailed_queue_consumers{vhost="/",queue="q} 1` + "\n", "", 1},
+		{"no value", `rabbitmq_detailed_queue_consumers{` + "\n", "", 1},
+		{"no value after the labels", `rabbitmq_detailed_queue_consumers{vhost="/",queue="q"}` + "\n", "", 1},
 		{"no labels", "rabbitmq_detailed_queue_consumers 3\n", "", 1},
-		{"not a number", `rabbitmq_detailed_queue_consumers{vhost="/",queue="q"} many` + "\n", "not the Prometheus text format", 0},
+		{"not a number", `rabbitmq_detailed_queue_consumers{vhost="/",queue="q"} many` + "\n", "", 1},
+		{"a bad time stamp", `rabbitmq_detailed_queue_consumers{vhost="/",queue="q"} 1 soon` + "\n", "", 1},
+		{"three fields", `rabbitmq_detailed_queue_consumers{vhost="/",queue="q"} 1 2 3` + "\n", "", 1},
+		{"invalid UTF-8 in a label", "rabbitmq_detailed_queue_consumers{vhost=\"/\",queue=\"q\xff\"} 1\n", "", 1},
+		{"a duplicate", `rabbitmq_detailed_queue_consumers{vhost="/",queue="q"} 1` + "\n" + `rabbitmq_detailed_queue_consumers{vhost="/",queue="q"} 2` + "\n", "", 1},
 		{"another exporter's", "# TYPE node_load1 gauge\nnode_load1 0.5\n", "no rabbitmq_build_info", 0},
 		{"endless lines", strings.Repeat("x 1\n", 70000), "more lines than", 0},
 		{"long line", strings.Repeat("x", 70<<10) + " 1\n", "a line over 64 KiB", 0},
@@ -55,15 +60,17 @@ func TestHostileExpositions(t *testing.T) {
 const build = `rabbitmq_build_info{rabbitmq_version="3.10.8"} 1` + "\n"
 
 // TestValueTurnsBad: a series parsed before whose value turns to garbage
-// fails the answer.
+// is left out of that answer and counted; the other queues are read.
 func TestValueTurnsBad(t *testing.T) {
 	c := &seriesCache{}
 	line := `rabbitmq_detailed_queue_consumers{vhost="/",queue="q"} `
-	if _, err := decodeExposition(strings.NewReader(line+"1\n"+build), 1000, nil, c, perChannel, true); err != nil {
+	other := `rabbitmq_detailed_queue_consumers{vhost="/",queue="r"} 4` + "\n"
+	if _, err := decodeExposition(strings.NewReader(line+"1\n"+other+build), 1000, nil, c, perChannel, true); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := decodeExposition(strings.NewReader(line+"0x1p-2garbage\n"+build), 1000, nil, c, perChannel, true); err == nil || !strings.Contains(err.Error(), "not the Prometheus text format") {
-		t.Errorf("error %v", err)
+	e, err := decodeExposition(strings.NewReader(line+"0x1p-2garbage\n"+other+build), 1000, nil, c, perChannel, true)
+	if err != nil || e.bad != 1 || e.queues[qkey{"/", "q"}] != nil || e.queues[qkey{"/", "r"}] == nil || e.queues[qkey{"/", "r"}].consumers.v != 4 {
+		t.Errorf("error %v, %d left out, queues %v", err, e.bad, e.queues)
 	}
 }
 
@@ -88,6 +95,11 @@ func FuzzExposition(f *testing.F) {
 	f.Add(expo(3, map[string]float64{"<0.1.0>": 5}, map[string]float64{"<0.2.0>": 4}))
 	f.Add("# TYPE rabbitmq_detailed_queue_info gauge\nrabbitmq_detailed_queue_info{vhost=\"/\",queue=\"q\",queue_type=\"rabbit_quorum_queue\",membership=\"leader\"} 1\n" + build)
 	f.Add("rabbitmq_detailed_queue_messages_ready{vhost=\"/\",queue=\"q\\\"\\n\"} 1e3\n" + build)
+	// The attacks of a hostile node: a series twice, time stamps, a label
+	// that is not UTF-8.
+	f.Add("rabbitmq_detailed_queue_messages_ready{vhost=\"/\",queue=\"q\"} 1\nrabbitmq_detailed_queue_messages_ready{vhost=\"/\",queue=\"q\"} 2\n" + build)
+	f.Add("rabbitmq_detailed_queue_messages_ready{vhost=\"/\",queue=\"q } 1\"} 3 1796601732793\n" + build)
+	f.Add("rabbitmq_detailed_queue_messages_ready{vhost=\"/\",queue=\"\xff\"} 1\n" + build)
 	f.Fuzz(func(t *testing.T, body string) {
 		e, err := decodeExposition(strings.NewReader(body), 10000, nil, nil, perChannel, true)
 		if err != nil {
@@ -127,5 +139,49 @@ func TestLargeFamily(t *testing.T) {
 	}
 	if q := e.queues[qkey{"/", "q30000"}]; q == nil || q.ready.v != 30000 {
 		t.Errorf("q30000: %+v", q)
+	}
+}
+
+// TestHostileNodeSeries: a node's answer with every line of a queue given
+// twice counts each once (the first copy; a second copy with another
+// value would otherwise count a reset every poll); samples with a time
+// stamp are read by their value; a queue whose name is not UTF-8 costs
+// only its own series, the other queue is reported.
+func TestHostileNodeSeries(t *testing.T) {
+	twice := func(body string) string {
+		var out strings.Builder
+		for _, l := range strings.SplitAfter(body, "\n") {
+			out.WriteString(l)
+			if strings.Contains(l, `queue="q"`) {
+				out.WriteString(strings.Replace(l, "} ", "} 1", 1)) // the same series, another value
+			}
+		}
+		return out.String()
+	}
+	bad := "rabbitmq_detailed_queue_messages_ready{vhost=\"/\",queue=\"\xff\"} 9\n"
+	for _, tc := range []struct {
+		name string
+		f    func(string) string
+	}{
+		{"every line twice", twice},
+		{"time stamps", func(b string) string { return strings.ReplaceAll(b, "\n", " 1796601732793\n") }},
+		{"a queue not UTF-8", func(b string) string { return bad + b }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := &broker{body: tc.f(expo(5, map[string]float64{"<0.1.0>": 100}, map[string]float64{"<0.3.0>": 70}))}
+			s := promSource(t, b)
+			if _, err := poll(t, s); err != nil {
+				t.Fatal(err)
+			}
+			b.set(http.StatusOK, tc.f(expo(7, map[string]float64{"<0.1.0>": 120}, map[string]float64{"<0.3.0>": 88})))
+			snaps, err := poll(t, s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := consumerOf(t, snaps, "mq-default", "q")
+			if c.HeadcountIn.V != 20 || c.HeadcountOut.V != 18 || c.Backlog.V > 1000 {
+				t.Errorf("in %v out %v backlog %v: want 20, 18 and about 7", c.HeadcountIn.V, c.HeadcountOut.V, c.Backlog.V)
+			}
+		})
 	}
 }

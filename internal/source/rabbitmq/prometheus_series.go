@@ -99,11 +99,15 @@ func decodeExposition(r io.Reader, maxLines int, keep func(vhost, name string) b
 		if total++; total > maxLines {
 			return e, errLines
 		}
-		i, err := c.take(bytes.TrimRight(line, "\r\n"), keep, maxLines)
-		if err != nil {
+		i, dup, skip, err := c.take(bytes.TrimRight(line, "\r\n"), keep, maxLines)
+		switch {
+		case err != nil:
 			return e, err
-		}
-		if i >= 0 {
+		case dup:
+			e.skip(errDuplicate)
+		case skip != nil:
+			e.skip(skip)
+		case i >= 0:
 			build = build || c.series[i].kind == kindBuild
 			d.apply(i)
 		}
@@ -118,6 +122,9 @@ func decodeExposition(r io.Reader, maxLines int, keep func(vhost, name string) b
 	c.sweep()
 	return e, nil
 }
+
+// errDuplicate is why a sample given twice in an answer is left out.
+var errDuplicate = errors.New("a series given twice in one answer: its first sample is taken")
 
 // sweep takes up an answer's series, and forgets those and the queues it
 // did not have.
@@ -148,32 +155,44 @@ func (c *seriesCache) sweep() {
 
 // take returns the index of a line's series, parsing it if new, its
 // value otherwise; -1 for a line of no metric read (a comment, another
-// metric).
-func (c *seriesCache) take(line []byte, keep func(vhost, name string) bool, maxSeries int) (int32, error) {
+// metric). A line that names a series already taken in this answer is a
+// duplicate: the first copy counts, and dup says so. A sample that does
+// not parse, or whose value is not a number, costs only its own series:
+// skip says why it was left out. An error is a whole answer's.
+func (c *seriesCache) take(line []byte, keep func(vhost, name string) bool, maxSeries int) (i int32, dup bool, skip, err error) {
 	if len(bytes.TrimSpace(line)) == 0 || line[0] == '#' {
-		return -1, nil
+		return -1, false, nil, nil
 	}
 	end := bytes.IndexAny(line, "{ \t")
 	if end < 0 || !isMetricName(line[:end]) {
-		return -1, fmt.Errorf("not the Prometheus text format expected: a line that is no sample: %.40q", line)
+		return -1, false, nil, fmt.Errorf("not the Prometheus text format expected: a line that is no sample: %.40q", line)
 	}
 	kind, ok := kinds[string(line[:end])]
 	if !ok {
-		return -1, nil
+		return -1, false, nil, nil
 	}
-	sp := bytes.LastIndexAny(line, " \t")
-	if sp < end {
-		return -1, fmt.Errorf("not the Prometheus text format expected: a sample without a value: %.40q", line)
+	name, value, err := splitSample(line, end)
+	if err != nil {
+		return -1, false, err, nil
 	}
-	id := maphash.Bytes(c.seed, line[:sp])
-	i, ok := c.byID[id]
-	if !ok {
+	id := maphash.Bytes(c.seed, name)
+	i, ok = c.byID[id]
+	switch {
+	case ok && c.series[i].seen == c.answer:
+		return -1, true, nil, nil
+	case ok:
+		v, err := strconv.ParseFloat(string(value), 64)
+		if err != nil {
+			return -1, false, fmt.Errorf("a sample whose value is not a number: %.40q", line), nil
+		}
+		c.series[i].v = v
+	default:
 		if len(c.byID) >= maxSeries {
-			return -1, errLines
+			return -1, false, nil, errLines
 		}
 		s, err := c.parseSeries(line, kind, keep)
 		if err != nil {
-			return -1, err
+			return -1, false, err, nil
 		}
 		if n := len(c.free); n > 0 {
 			i, c.free = c.free[n-1], c.free[:n-1]
@@ -183,15 +202,49 @@ func (c *seriesCache) take(line []byte, keep func(vhost, name string) bool, maxS
 			c.series = append(c.series, s)
 		}
 		c.byID[id] = i
-	} else {
-		v, err := strconv.ParseFloat(string(bytes.TrimSpace(line[sp+1:])), 64)
-		if err != nil {
-			return -1, fmt.Errorf("not the Prometheus text format expected: value %.40q", line[sp+1:])
-		}
-		c.series[i].v = v
 	}
 	c.series[i].seen = c.answer
-	return i, nil
+	return i, false, nil, nil
+}
+
+// splitSample splits a sample line, whose metric name ends at end, into
+// its series (the name and its labels) and its value; the time stamp the
+// text format allows after the value is accepted and not used (the
+// snapshot's time is the poll's). A label's value may hold spaces, braces
+// and escaped quotes.
+func splitSample(line []byte, end int) (series, value []byte, err error) {
+	close := end
+	if line[end] == '{' {
+		quoted, escaped := false, false
+		close = -1
+		for j := end + 1; j < len(line) && close < 0; j++ {
+			switch c := line[j]; {
+			case escaped:
+				escaped = false
+			case c == '\\' && quoted:
+				escaped = true
+			case c == '"':
+				quoted = !quoted
+			case c == '}' && !quoted:
+				close = j + 1
+			}
+		}
+		if close < 0 {
+			return nil, nil, fmt.Errorf("a sample whose labels do not close: %.40q", line)
+		}
+	}
+	fields := bytes.Fields(line[close:])
+	switch {
+	case len(fields) == 0:
+		return nil, nil, fmt.Errorf("a sample without a value: %.40q", line)
+	case len(fields) > 2:
+		return nil, nil, fmt.Errorf("a sample with more than a value and a time stamp: %.40q", line)
+	case len(fields) == 2:
+		if _, err := strconv.ParseInt(string(fields[1]), 10, 64); err != nil {
+			return nil, nil, fmt.Errorf("a sample whose time stamp is not one: %.40q", line)
+		}
+	}
+	return line[:close], fields[0], nil
 }
 
 // queue returns the index of a queue, kept if new.
