@@ -19,7 +19,7 @@ func TestEveryEntryKindPushed(t *testing.T) {
 		s.Write(report.Update{Snapshots: []report.Batch{{Service: "svc", Time: t0, Subjects: []string{"C"}, Consumers: 1,
 			Values: []report.Value{{Kind: k, V: 3}}}}})
 		got := ""
-		for _, v := range s.queue {
+		for _, v := range s.queue.oldest(s.queue.len()) {
 			if v.Key == key(k, "svc", "C") {
 				got = v.Value
 			}

@@ -31,7 +31,7 @@ type Sink struct {
 	buffer int
 
 	mu       sync.Mutex
-	queue    []value
+	queue    ring
 	head     int64 // the number of queue[0]: values queued before it, sent or dropped
 	dropped  int64
 	failed   int64
@@ -48,7 +48,7 @@ func NewSink(host string, buffer int) *Sink {
 	if buffer <= 0 {
 		buffer = DefaultBuffer
 	}
-	return &Sink{host: host, buffer: buffer, kick: make(chan struct{}, 1), services: map[string]bool{}, pairs: map[[2]string]bool{}}
+	return &Sink{host: host, buffer: buffer, queue: ring{max: buffer}, kick: make(chan struct{}, 1), services: map[string]bool{}, pairs: map[[2]string]bool{}}
 }
 
 // Write takes an update: every snapshot's values at its own time; on a
@@ -183,10 +183,9 @@ func (s *Sink) discovery(at time.Time) {
 	}
 	sj, _ := json.Marshal(services)
 	cj, _ := json.Marshal(consumers)
-	s.queue = append(s.queue, value{Host: s.host, Key: ServicesDiscovery, Value: string(sj), Clock: at.Unix(), NS: int64(at.Nanosecond())},
-		value{Host: s.host, Key: ConsumersDiscovery, Value: string(cj), Clock: at.Unix(), NS: int64(at.Nanosecond())})
+	s.push(value{Host: s.host, Key: ServicesDiscovery, Value: string(sj), Clock: at.Unix(), NS: int64(at.Nanosecond())})
+	s.push(value{Host: s.host, Key: ConsumersDiscovery, Value: string(cj), Clock: at.Unix(), NS: int64(at.Nanosecond())})
 	s.lldSent, s.lldDirty = at, false
-	s.trim()
 }
 
 // add queues one value; a value not finite is not one.
@@ -194,16 +193,15 @@ func (s *Sink) add(k string, v float64, at time.Time) {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return
 	}
-	s.queue = append(s.queue, value{Host: s.host, Key: k, Value: strconv.FormatFloat(v, 'f', -1, 64), Clock: at.Unix(), NS: int64(at.Nanosecond())})
-	s.trim()
+	s.push(value{Host: s.host, Key: k, Value: strconv.FormatFloat(v, 'f', -1, 64), Clock: at.Unix(), NS: int64(at.Nanosecond())})
 }
 
-// trim drops the oldest values past the buffer's size, and counts them.
-func (s *Sink) trim() {
-	if over := len(s.queue) - s.buffer; over > 0 {
-		s.dropped += int64(over)
-		s.queue = slices.Delete(s.queue, 0, over)
-		s.head += int64(over)
+// push queues a value; past the buffer's size the oldest is dropped, and
+// counted.
+func (s *Sink) push(v value) {
+	if s.queue.push(v) {
+		s.dropped++
+		s.head++
 	}
 }
 
@@ -212,7 +210,7 @@ func (s *Sink) trim() {
 func (s *Sink) take(n int) ([]value, int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return slices.Clone(s.queue[:min(n, len(s.queue))]), s.head
+	return s.queue.oldest(n), s.head
 }
 
 // done removes the n values from number first on, sent, of which the
@@ -220,8 +218,8 @@ func (s *Sink) take(n int) ([]value, int64) {
 func (s *Sink) done(first int64, n, failed int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if k := int(min(first+int64(n)-s.head, int64(len(s.queue)))); k > 0 {
-		s.queue = slices.Delete(s.queue, 0, k)
+	if k := int(min(first+int64(n)-s.head, int64(s.queue.len()))); k > 0 {
+		s.queue.pop(k)
 		s.head += int64(k)
 	}
 	s.failed += int64(failed)
@@ -232,5 +230,5 @@ func (s *Sink) done(first int64, n, failed int) {
 func (s *Sink) Counts() (dropped, failed int64, queued int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.dropped, s.failed, len(s.queue)
+	return s.dropped, s.failed, s.queue.len()
 }

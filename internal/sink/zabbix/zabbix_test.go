@@ -100,7 +100,7 @@ func TestSink(t *testing.T) {
 	s := NewSink("h", 0)
 	s.Write(report.Update{Snapshots: []report.Batch{batch(7, false)}})
 	got := map[string]string{}
-	for _, v := range s.queue {
+	for _, v := range s.queue.oldest(s.queue.len()) {
 		if v.Host != "h" || v.Clock != t0.Unix() || v.NS != 250 {
 			t.Errorf("value %+v", v)
 		}
@@ -113,7 +113,7 @@ func TestSink(t *testing.T) {
 	}
 	s.Write(report.Update{Tick: &report.Tick{Time: t0, Watched: []string{"hub"}}})
 	var lld []map[string]string
-	for _, v := range s.queue {
+	for _, v := range s.queue.oldest(s.queue.len()) {
 		if v.Key == ConsumersDiscovery {
 			json.Unmarshal([]byte(v.Value), &lld)
 		}
@@ -135,9 +135,9 @@ func TestSink(t *testing.T) {
 	_, first := small.take(4)
 	small.Write(report.Update{Snapshots: []report.Batch{{Service: "hub", Time: t0, Subjects: []string{"C"}, Consumers: 1,
 		Values: []report.Value{{Kind: report.Backlog, V: 1}, {Kind: report.Wait, V: 1}}}}})
-	before := small.queue[1]
+	before := small.queue.oldest(2)[1]
 	small.done(first, 4, 1)
-	if _, failed, queued := small.Counts(); queued != 9 || failed != 1 || small.queue[0] != before {
+	if _, failed, queued := small.Counts(); queued != 9 || failed != 1 || small.queue.oldest(1)[0] != before {
 		t.Errorf("queued %d failed %d after the send", queued, failed)
 	}
 }
