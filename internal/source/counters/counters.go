@@ -18,6 +18,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -102,7 +103,7 @@ func (s *Source) init() {
 func (s *Source) Poll(ctx context.Context) (model.Message, error) {
 	s.init()
 	start := s.Now()
-	stages, err := s.fetch(ctx)
+	stages, skipped, skipErr, err := s.fetch(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
 			s.mu.Lock()
@@ -118,7 +119,14 @@ func (s *Source) Poll(ctx context.Context) (model.Message, error) {
 	s.mu.Lock()
 	s.watched.LastError, s.hopeless = "", false
 	s.mu.Unlock()
-	return s.snapshot(stages, start.Add(s.Now().Sub(start)/2)), nil
+	m := s.snapshot(stages, start.Add(s.Now().Sub(start)/2))
+	if skipped > 0 {
+		m.Snapshot.Skipped += skipped
+		if m.Snapshot.SkipErr == nil {
+			m.Snapshot.SkipErr = skipErr
+		}
+	}
+	return m, nil
 }
 
 // LastError says why the latest poll failed, or is empty.
@@ -149,60 +157,60 @@ func (s *Source) Watched() []model.Watched {
 	return []model.Watched{s.watched}
 }
 
-func (s *Source) fetch(ctx context.Context) ([]stage, error) {
+// fetch polls the service: its stages in order, and the fields left out.
+func (s *Source) fetch(ctx context.Context) (stages []stage, skipped int, skipErr error, err error) {
 	ctx, cancel := context.WithTimeout(ctx, s.Interval/2)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL, nil)
 	if err != nil {
-		return nil, errors.New("cannot make a request of the URL")
+		return nil, 0, nil, errors.New("cannot make a request of the URL")
 	}
 	req.Header.Set("Accept", "application/json")
-	var stages []stage
 	err = httppoll.Get(ctx, s.Client, req, s.MaxBody, func(r io.Reader) error {
-		stages, err = parse(r)
+		stages, skipped, skipErr, err = parse(r)
 		return err
 	})
-	if err != nil {
-		return nil, err
+	if err == nil {
+		stages, err = s.ordered(stages)
 	}
-	return s.ordered(stages)
+	return stages, skipped, skipErr, err
 }
 
-// parse reads a JSON object of counters, keeping the order of its keys.
-func parse(body io.Reader) ([]stage, error) {
+// parse reads a JSON object of counters, keeping the order of its keys. A
+// field that is not a count (a string, an object, a negative number) is
+// left out and counted in skipped, skipErr the first of them; the others
+// are read.
+func parse(body io.Reader) (out []stage, skipped int, skipErr error, err error) {
 	dec := json.NewDecoder(body)
-	dec.UseNumber()
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return nil, errors.New("not a JSON object of counters")
+		return nil, 0, nil, errors.New("not a JSON object of counters")
 	}
-	var out []stage
 	for dec.More() {
 		k, err := dec.Token()
 		if err != nil {
-			return nil, err
+			return nil, 0, nil, err
 		}
 		name, _ := k.(string)
-		v, err := dec.Token()
-		if err != nil {
-			return nil, err
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, 0, nil, err
 		}
-		n, ok := v.(json.Number)
-		if !ok {
-			return nil, fmt.Errorf("counter %q is not a number", name)
-		}
-		f, err := n.Float64()
+		f, err := strconv.ParseFloat(string(raw), 64)
 		if err != nil || f < 0 || f > 1<<53 {
-			return nil, fmt.Errorf("counter %q is not a count: %s", name, n)
+			if skipped++; skipErr == nil {
+				skipErr = fmt.Errorf("counter %.80q is not a count: %.40s", name, raw)
+			}
+			continue
 		}
 		out = append(out, stage{name, f})
-		if len(out) > 1000 {
-			return nil, errors.New("more than 1000 counters")
+		if len(out)+skipped > 1000 {
+			return nil, 0, nil, errors.New("more than 1000 counters")
 		}
 	}
 	if len(out) < 2 {
-		return nil, errors.New("fewer than two counters: no queue between stages")
+		return nil, 0, nil, errors.New("fewer than two counters: no queue between stages")
 	}
-	return out, nil
+	return out, skipped, skipErr, nil
 }
 
 // ordered puts the stages in Order, when it is set.

@@ -21,7 +21,7 @@ import (
 func TestQueues(t *testing.T) {
 	s := &Source{Service: "counters-pipeline", Interval: time.Second}
 	at := time.Unix(1796216400, 0)
-	st, err := parse(strings.NewReader(`{"Uploaded": 120, "Staged": 118, "Plugin": 110, "Processed": 109}`))
+	st, _, _, err := parse(strings.NewReader(`{"Uploaded": 120, "Staged": 118, "Plugin": 110, "Processed": 109}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +30,7 @@ func TestQueues(t *testing.T) {
 	if len(cs) != 3 || cs[0].Name != "Uploaded_to_Staged" || cs[0].Backlog.V != 2 || cs[1].Backlog.V != 8 || cs[2].Backlog.V != 1 || cs[0].HeadcountIn.Valid {
 		t.Fatalf("first poll: %+v", cs)
 	}
-	st, _ = parse(strings.NewReader(`{"Uploaded": 150, "Staged": 130, "Plugin": 111, "Processed": 5}`))
+	st = mustParse(t, `{"Uploaded": 150, "Staged": 130, "Plugin": 111, "Processed": 5}`)
 	cs = s.snapshot(st, at.Add(time.Second)).Snapshot.Consumers
 	if cs[0].HeadcountIn.V != 30 || cs[0].HeadcountOut.V != 12 || cs[2].HeadcountOut.V != 5 {
 		t.Errorf("deltas: %+v", cs)
@@ -47,7 +47,7 @@ func TestQueues(t *testing.T) {
 		t.Error("a stage of --counters-order missing: no error")
 	}
 	for _, bad := range []string{`[1,2]`, `{"A": "x", "B": 1}`, `{"A": -1, "B": 0}`, `{"A": 1}`, `<html>`, `{"A": {"B": 1}}`} {
-		if _, err := parse(strings.NewReader(bad)); err == nil {
+		if _, _, _, err := parse(strings.NewReader(bad)); err == nil {
 			t.Errorf("%s: no error", bad)
 		}
 	}
@@ -55,11 +55,33 @@ func TestQueues(t *testing.T) {
 
 func mustParse(t *testing.T, s string) []stage {
 	t.Helper()
-	st, err := parse(strings.NewReader(s))
+	st, _, _, err := parse(strings.NewReader(s))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return st
+}
+
+// TestFieldNotACount: a field that is not a count (a version string, an
+// object, a negative number) is left out and counted; the others are
+// delivered, with --counters-order too.
+func TestFieldNotACount(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `{"A": 10, "version": "1.2", "build": {"n": 3}, "B": 4, "errors": -1}`)
+	}))
+	defer srv.Close()
+	for _, order := range [][]string{nil, {"A", "B"}} {
+		s := &Source{Service: "svc", URL: srv.URL, Interval: time.Second, Order: order}
+		m, err := s.Poll(context.Background())
+		if err != nil {
+			t.Fatalf("order %v: %v", order, err)
+		}
+		cs := m.Snapshot.Consumers
+		if len(cs) != 1 || cs[0].Name != "A_to_B" || cs[0].Backlog.V != 6 || m.Snapshot.Skipped != 3 ||
+			m.Snapshot.SkipErr == nil || !strings.Contains(m.Snapshot.SkipErr.Error(), `"version"`) {
+			t.Errorf("order %v: queues %+v, %d skipped (%v)", order, cs, m.Snapshot.Skipped, m.Snapshot.SkipErr)
+		}
+	}
 }
 
 // TestRun: polls a small HTTP server, delivers a snapshot a poll, counts
