@@ -132,6 +132,8 @@ func TestParseErrors(t *testing.T) {
 		"--rabbitmq http://a --rabbitmq-auth-file /nonexist": "--rabbitmq-auth-file",
 		"--rabbitmq http://a --rabbitmq-interval 10ms":       "--rabbitmq-interval must be at least 1s",
 		"--counters localhost:80":                            "want [SERVICE=]http(s)://HOST:PORT/PATH",
+		"--counters http://h:99999/c":                        "want [SERVICE=]http(s)://HOST:PORT/PATH",
+		"--rabbitmq http://h:0":                              "want [NAME=]http(s)://HOST:PORT",
 		"--counters fedmsg-collectd=http://h/c":              "is the plugin's own",
 		"--counters http://h/c --counters http://h/d":        "two services named counters-h",
 		"--counters a=http://h/c --counters-interval 1ms":    "--counters-interval must be at least 100ms",
@@ -187,6 +189,8 @@ func TestUsageErrors(t *testing.T) {
 		"demo --bogus":        `fedmsg-collectd: flag provided but not defined: -bogus (run "fedmsg-collectd demo -h")`,
 		"replay":              `fedmsg-collectd: want one FILE, or - for stdin (run "fedmsg-collectd replay -h")`,
 		"simulate --period x": `fedmsg-collectd: invalid value "x" for flag -period: parse error (run "fedmsg-collectd simulate -h")`,
+		// No password in a usage error, which collectd logs.
+		"--endpoint tcp://user:pass@h:99999": `fedmsg-collectd: invalid value "tcp://user:xxxxx@h:99999" for flag -endpoint: endpoint "tcp://user:xxxxx@h:99999": want tcp://HOST:PORT (run "fedmsg-collectd -h")`,
 	} {
 		var out, errs bytes.Buffer
 		code := run(context.Background(), strings.Fields(args), &out, &errs)

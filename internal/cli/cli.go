@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"regexp"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -54,8 +55,17 @@ func UsageError(stderr io.Writer, name string, err error) int {
 	if name != "" {
 		name += " "
 	}
-	fmt.Fprintf(stderr, "fedmsg-collectd: %v (run \"fedmsg-collectd %s-h\")\n", err, name)
+	fmt.Fprintf(stderr, "fedmsg-collectd: %s (run \"fedmsg-collectd %s-h\")\n", Redact(err.Error()), name)
 	return ExitUsage
+}
+
+// userinfo is the password of a URL's user information, scheme://user:PASSWORD@.
+var userinfo = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://[^/?#@\s:"]*):[^/?#@\s"]*@`)
+
+// Redact hides the passwords of the URLs in a message (the flag package
+// quotes a value it refuses whole): scheme://user:xxxxx@.
+func Redact(msg string) string {
+	return userinfo.ReplaceAllString(msg, "${1}:xxxxx@")
 }
 
 // Strings is a repeatable flag of non-empty strings.

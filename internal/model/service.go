@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -64,13 +65,18 @@ func ServiceWord(prefix, s string, dash bool) string {
 }
 
 // NamedURL splits a flag's [NAME=]URL (NAME defaults to def) and reports
-// whether URL is an http or https URL with a host.
+// whether URL is an http or https URL with a host (and a port from 1 to
+// 65535, when it has one).
 func NamedURL(spec, def string) (name, raw string, u *url.URL, ok bool) {
 	name, raw = def, spec
 	if n, rest, cut := strings.Cut(spec, "="); cut && !strings.Contains(n, "/") {
 		name, raw = n, rest
 	}
 	u, err := url.Parse(raw)
-	ok = err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+	ok = err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Hostname() != ""
+	if ok && u.Port() != "" {
+		p, err := strconv.Atoi(u.Port())
+		ok = err == nil && p >= 1 && p <= 65535
+	}
 	return name, raw, u, ok
 }

@@ -124,6 +124,6 @@ func (f *Flags) Spec(broker bool) (Spec, error) {
 // Failed writes a check that could not start (a bad command line) as the
 // plugin output monitoring systems read, and returns its state, UNKNOWN.
 func Failed(stdout io.Writer, err error) Status {
-	fmt.Fprintf(stdout, "FEDMSG UNKNOWN - %v (see fedmsg-collectd check -h)\n", err)
+	fmt.Fprintf(stdout, "FEDMSG UNKNOWN - %s (see fedmsg-collectd check -h)\n", cli.Redact(err.Error()))
 	return Unknown
 }
