@@ -29,6 +29,7 @@ type Sender struct {
 	Now func() time.Time
 
 	down, refused ratelog.Limiter
+	downWhy       string // the reason of the push failure logged last
 }
 
 // Run sends the sink's values whenever it has some, until ctx ends. A
@@ -65,7 +66,10 @@ func (c *Sender) Run(ctx context.Context, s *Sink) {
 			}
 			failed, err := c.send(ctx, batch)
 			if err != nil {
-				if ctx.Err() == nil && c.down.Allow(time.Now()) {
+				// Once a minute for one reason; at once for another.
+				if why := err.Error(); ctx.Err() == nil && (why != c.downWhy || c.down.Allow(time.Now())) {
+					c.down.Mark(time.Now())
+					c.downWhy = why
 					_, _, queued := s.Counts()
 					c.Logger.Warn("cannot push to the Zabbix server: values kept", "server", c.Server, "err", err, "queued", queued)
 				}

@@ -360,3 +360,51 @@ func TestServerBack(t *testing.T) {
 		}
 	}
 }
+
+// TestPushFailureReasons: a push that keeps failing for one reason is
+// logged once; another reason is logged at once, not a minute later.
+func TestPushFailureReasons(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // refused, first
+	s := NewSink("h", 0)
+	var log testhub.Buffer
+	c := &Sender{Server: addr, Interval: 20 * time.Millisecond, Timeout: 200 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(&log, nil))}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go c.Run(ctx, s)
+	s.Write(report.Update{Snapshots: []report.Batch{batch(7, false)}})
+	waitFor := func(what string) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); !strings.Contains(log.String(), what); time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("no %q in the log within 5 s:\n%s", what, log.String())
+			}
+		}
+	}
+	waitFor("connection refused")
+	// Then a server that answers garbage.
+	ln, err = net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conn.Write([]byte("HTTP/1.1 400 Bad Request\r\n\r\n"))
+			conn.Close()
+		}
+	}()
+	waitFor("not of the Zabbix protocol")
+	if n := strings.Count(log.String(), "connection refused"); n != 1 {
+		t.Errorf("the same reason logged %d times within a minute:\n%s", n, log.String())
+	}
+}
