@@ -185,3 +185,33 @@ func TestHostileNodeSeries(t *testing.T) {
 		})
 	}
 }
+
+// TestFailedAnswerLeavesNothing: an answer that fails after many new
+// series (more lines than the queues watched can need) leaves the cache
+// as the last good answer left it, at its size; the next good answer's
+// counters go on from the last good one.
+func TestFailedAnswerLeavesNothing(t *testing.T) {
+	c := &seriesCache{}
+	good := func(in float64) string {
+		return fmt.Sprintf("rabbitmq_detailed_queue_messages_ready{vhost=\"/\",queue=\"q\"} 1\n"+
+			"rabbitmq_detailed_queue_messages_published_total{channel=\"<0.1.0>\",queue_vhost=\"/\",queue=\"q\",exchange_vhost=\"/\",exchange=\"\"} %v\n", in) + build
+	}
+	if _, err := decodeExposition(strings.NewReader(good(10)), 5000, nil, c, perChannel, true); err != nil {
+		t.Fatal(err)
+	}
+	series, queues := len(c.byID), len(c.byName)
+	var flood strings.Builder
+	for i := range 6000 {
+		fmt.Fprintf(&flood, "rabbitmq_detailed_queue_messages_ready{vhost=\"/\",queue=\"f%d\"} 1\n", i)
+	}
+	if _, err := decodeExposition(strings.NewReader(flood.String()+build), 5000, nil, c, perChannel, true); !errors.Is(err, errLines) {
+		t.Fatalf("error %v, want errLines", err)
+	}
+	if len(c.byID) != series || len(c.byName) != queues || len(c.series) > 2*series || len(c.queues) > 2*queues {
+		t.Errorf("after the failed answer: %d series (%d kept), %d queues (%d kept); want %d and %d", len(c.byID), len(c.series), len(c.byName), len(c.queues), series, queues)
+	}
+	e, err := decodeExposition(strings.NewReader(good(15)), 5000, nil, c, perChannel, true)
+	if err != nil || e.queues[qkey{"/", "q"}] == nil || e.queues[qkey{"/", "q"}].in != 5 {
+		t.Errorf("the next good answer: %v, %+v", err, e.queues[qkey{"/", "q"}])
+	}
+}

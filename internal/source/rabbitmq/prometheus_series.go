@@ -53,6 +53,10 @@ type seriesCache struct {
 	answer uint32
 	parser *expfmt.TextParser
 	major  int
+	// added and qadded are the series (by id) and queues this answer
+	// made: forgotten if it fails, so that a failed answer leaves nothing.
+	added  []uint64
+	qadded []int32
 }
 
 // cachedQueue is a queue of a node: its name, and its reductions at the
@@ -84,6 +88,19 @@ func decodeExposition(r io.Reader, maxLines int, keep func(vhost, name string) b
 	}
 	c.answer++
 	c.major = 0
+	c.added, c.qadded = c.added[:0], c.qadded[:0]
+	defer func() {
+		if err != nil {
+			grew := len(c.added) > max(1024, len(c.byID)-len(c.added))
+			c.forgetAdded()
+			if grew {
+				c.compact() // the maps and slices it grew: back to the cache's size
+			}
+		}
+		if cap(c.added) > 4096 {
+			c.added, c.qadded = nil, nil // a large answer's lists: not kept
+		}
+	}()
 	d := decoding{c: c, e: &e, level: level, heard: heard, at: make([]*nodeQueue, len(c.queues))}
 	e.queues = make(map[qkey]*nodeQueue, len(c.byName))
 	br := bufio.NewReaderSize(r, maxLineBytes)
@@ -125,33 +142,6 @@ func decodeExposition(r io.Reader, maxLines int, keep func(vhost, name string) b
 
 // errDuplicate is why a sample given twice in an answer is left out.
 var errDuplicate = errors.New("a series given twice in one answer: its first sample is taken")
-
-// sweep takes up an answer's series, and forgets those and the queues it
-// did not have.
-func (c *seriesCache) sweep() {
-	for id, i := range c.byID {
-		s := &c.series[i]
-		if s.seen != c.answer {
-			delete(c.byID, id)
-			*s = series{}
-			c.free = append(c.free, i)
-			continue
-		}
-		if s.flags&countNow != 0 {
-			s.last = s.v
-			s.flags |= hasLast
-		}
-		s.flags &^= countNow
-	}
-	for i := range c.queues {
-		q := &c.queues[i]
-		if q.seen != c.answer && q.key != (qkey{}) && c.byName[q.key] == int32(i) {
-			delete(c.byName, q.key)
-			*q = cachedQueue{}
-			c.qfree = append(c.qfree, int32(i))
-		}
-	}
-}
 
 // take returns the index of a line's series, parsing it if new, its
 // value otherwise; -1 for a line of no metric read (a comment, another
@@ -202,6 +192,7 @@ func (c *seriesCache) take(line []byte, keep func(vhost, name string) bool, maxS
 			c.series = append(c.series, s)
 		}
 		c.byID[id] = i
+		c.added = append(c.added, id)
 	}
 	c.series[i].seen = c.answer
 	return i, false, nil, nil
@@ -245,23 +236,6 @@ func splitSample(line []byte, end int) (series, value []byte, err error) {
 		}
 	}
 	return line[:close], fields[0], nil
-}
-
-// queue returns the index of a queue, kept if new.
-func (c *seriesCache) queue(k qkey) int32 {
-	if i, ok := c.byName[k]; ok {
-		return i
-	}
-	if n := len(c.qfree); n > 0 {
-		i := c.qfree[n-1]
-		c.qfree = c.qfree[:n-1]
-		c.queues[i] = cachedQueue{key: k}
-		c.byName[k] = i
-		return i
-	}
-	c.queues = append(c.queues, cachedQueue{key: k})
-	c.byName[k] = int32(len(c.queues) - 1)
-	return int32(len(c.queues) - 1)
 }
 
 // parseSeries parses a line of a series not seen before with expfmt's
