@@ -198,46 +198,6 @@ func (c *seriesCache) take(line []byte, keep func(vhost, name string) bool, maxS
 	return i, false, nil, nil
 }
 
-// splitSample splits a sample line, whose metric name ends at end, into
-// its series (the name and its labels) and its value; the time stamp the
-// text format allows after the value is accepted and not used (the
-// snapshot's time is the poll's). A label's value may hold spaces, braces
-// and escaped quotes.
-func splitSample(line []byte, end int) (series, value []byte, err error) {
-	close := end
-	if line[end] == '{' {
-		quoted, escaped := false, false
-		close = -1
-		for j := end + 1; j < len(line) && close < 0; j++ {
-			switch c := line[j]; {
-			case escaped:
-				escaped = false
-			case c == '\\' && quoted:
-				escaped = true
-			case c == '"':
-				quoted = !quoted
-			case c == '}' && !quoted:
-				close = j + 1
-			}
-		}
-		if close < 0 {
-			return nil, nil, fmt.Errorf("a sample whose labels do not close: %.40q", line)
-		}
-	}
-	fields := bytes.Fields(line[close:])
-	switch {
-	case len(fields) == 0:
-		return nil, nil, fmt.Errorf("a sample without a value: %.40q", line)
-	case len(fields) > 2:
-		return nil, nil, fmt.Errorf("a sample with more than a value and a time stamp: %.40q", line)
-	case len(fields) == 2:
-		if _, err := strconv.ParseInt(string(fields[1]), 10, 64); err != nil {
-			return nil, nil, fmt.Errorf("a sample whose time stamp is not one: %.40q", line)
-		}
-	}
-	return line[:close], fields[0], nil
-}
-
 // parseSeries parses a line of a series not seen before with expfmt's
 // parser: its queue (or why it is not one: a series that is not a
 // queue's is kept as bad, to be counted each answer), its value, and for
