@@ -116,6 +116,8 @@ type exposition struct {
 	// count), badErr is the first of them.
 	bad    int
 	badErr error
+	// over counts the series of queues past the cap, left out.
+	over int
 }
 
 // maxLinesPerQueue bounds the lines of an exposition per queue watched,

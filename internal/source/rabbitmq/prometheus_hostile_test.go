@@ -130,7 +130,7 @@ func TestLargeFamily(t *testing.T) {
 		fmt.Fprintf(&b, "rabbitmq_detailed_queue_messages_ready{vhost=\"/\",queue=\"q%d\"} %d\n", i, i)
 	}
 	b.WriteString("# TYPE rabbitmq_build_info untyped\nrabbitmq_build_info{rabbitmq_version=\"3.10.8\"} 1")
-	e, err := decodeExposition(strings.NewReader(b.String()), 1<<20, nil, nil, perChannel, true)
+	e, err := decodeExposition(strings.NewReader(b.String()), 40010*maxLinesPerQueue, nil, nil, perChannel, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +202,7 @@ func TestFailedAnswerLeavesNothing(t *testing.T) {
 	series, queues := len(c.byID), len(c.byName)
 	var flood strings.Builder
 	for i := range 6000 {
-		fmt.Fprintf(&flood, "rabbitmq_detailed_queue_messages_ready{vhost=\"/\",queue=\"f%d\"} 1\n", i)
+		fmt.Fprintf(&flood, "rabbitmq_detailed_channel_messages_delivered_ack_total{channel=\"<0.%d.0>\",vhost=\"/\",queue=\"q\"} 1\n", i)
 	}
 	if _, err := decodeExposition(strings.NewReader(flood.String()+build), 5000, nil, c, perChannel, true); !errors.Is(err, errLines) {
 		t.Fatalf("error %v, want errLines", err)

@@ -33,6 +33,7 @@ func (st *prometheus) merge(exps []exposition, errs []error, limit int, at time.
 			continue
 		}
 		a.bad += e.bad
+		a.over += e.over
 		if a.badErr == nil {
 			a.badErr = e.badErr
 		}

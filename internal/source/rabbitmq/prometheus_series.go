@@ -57,6 +57,8 @@ type seriesCache struct {
 	// made: forgotten if it fails, so that a failed answer leaves nothing.
 	added  []uint64
 	qadded []int32
+	// maxQueues caps the queues kept: a series of another is left out.
+	maxQueues int
 }
 
 // cachedQueue is a queue of a node: its name, and its reductions at the
@@ -88,6 +90,7 @@ func decodeExposition(r io.Reader, maxLines int, keep func(vhost, name string) b
 	}
 	c.answer++
 	c.major = 0
+	c.maxQueues = max(1, maxLines/maxLinesPerQueue)
 	c.added, c.qadded = c.added[:0], c.qadded[:0]
 	defer func() {
 		if err != nil {
@@ -122,6 +125,8 @@ func decodeExposition(r io.Reader, maxLines int, keep func(vhost, name string) b
 			return e, err
 		case dup:
 			e.skip(errDuplicate)
+		case skip == errOverQueues:
+			e.over++
 		case skip != nil:
 			e.skip(skip)
 		case i >= 0:
@@ -139,6 +144,9 @@ func decodeExposition(r io.Reader, maxLines int, keep func(vhost, name string) b
 	c.sweep()
 	return e, nil
 }
+
+// errOverQueues is why a series of a queue past the cap is left out.
+var errOverQueues = errors.New("a series of a queue past --rabbitmq-max-queues")
 
 // errDuplicate is why a sample given twice in an answer is left out.
 var errDuplicate = errors.New("a series given twice in one answer: its first sample is taken")
@@ -265,7 +273,11 @@ func (c *seriesCache) parseSeries(line []byte, kind int, keep func(vhost, name s
 	case keep != nil && !keep(vhost, name):
 		s.flags |= skipped
 	default:
-		s.queue = c.queue(qkey{vhost, name})
+		k := qkey{vhost, name}
+		if _, known := c.byName[k]; !known && len(c.byName) >= c.maxQueues {
+			return s, errOverQueues // not kept: a million queues cost no memory
+		}
+		s.queue = c.queue(k)
 	}
 	return s, nil
 }

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/testhub"
+)
+
+// TestHugePrometheusIntegration: a node's Prometheus listener answering
+// with a million series, every poll, at the default caps: each poll fails (two are read)
+// ("more lines than the queues watched can need"), is counted and said,
+// the plugin never holds more than 96 MiB, and what it holds after is
+// what it held before the answers.
+func TestHugePrometheusIntegration(t *testing.T) {
+	t.Parallel()
+	testhub.Integration(t)
+	var million bytes.Buffer
+	for i := range 1000000 {
+		fmt.Fprintf(&million, "rabbitmq_detailed_queue_messages_ready{vhost=\"/v%04d\",queue=\"q%07d\"} 1\n", i%2000, i)
+	}
+	million.WriteString("rabbitmq_build_info{rabbitmq_version=\"3.10.8\"} 1\n")
+	huge := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(million.Bytes()) }))
+	defer huge.Close()
+	p := startProc(t, "--socket-dir=", "--interval", "1s", "--rabbitmq-prometheus", "huge="+huge.URL, "--rabbitmq-interval", "8s")
+	start := time.Now()
+	failed := 0.0
+	sc := bufio.NewScanner(p.stdout)
+	for sc.Scan() && failed < 2 && time.Since(start) < 60*time.Second {
+		if f := strings.Fields(sc.Text()); len(f) == 4 && f[1] == `"testhost/fedmsg-collectd/derive-huge_failed_polls"` {
+			_, v, _ := strings.Cut(f[3], ":")
+			fmt.Sscan(v, &failed)
+		}
+	}
+	hwm := p.status(t, "VmHWM")
+	t.Logf("%v failed polls of a million series in %v: peak RSS %d KiB", failed, time.Since(start).Round(time.Second), hwm)
+	if failed < 2 {
+		t.Fatalf("not 2 failed polls within 60 s; stderr:\n%s", p.stderr)
+	}
+	if hwm > 96<<10 {
+		t.Errorf("peak RSS %d KiB, want at most 96 MiB", hwm)
+	}
+	// Parsing a million series may take longer than the poll's time out:
+	// either is its failure.
+	if errs := p.stderr.String(); !strings.Contains(errs, "more lines than the queues watched can need") && !strings.Contains(errs, "time out") {
+		t.Errorf("stderr:\n%s", errs)
+	}
+}
