@@ -271,6 +271,12 @@ func TestStagedRefresh(t *testing.T) {
 			if m.Endpoint.Service == "fedmsg_rabbitmq-pubsub" && i > 0 {
 				periods = append(periods, m.Period)
 			}
+			// The first snapshot's period is no shorter than the
+			// others will be: a source polled every second is not
+			// taken for lost before its second snapshot.
+			if i == 0 && m.Period < MinSpacing {
+				t.Errorf("the first snapshot's period %v, under %v", m.Period, MinSpacing)
+			}
 		}
 		at = at.Add(time.Second)
 	}

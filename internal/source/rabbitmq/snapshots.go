@@ -58,9 +58,13 @@ func (s *Source) snapshots(a answer, at time.Time) []model.Message {
 			(slices.Equal(v.sig, last.sig) || since < MinSpacing) {
 			continue // the broker's statistics are as at the last snapshot
 		}
-		period := s.Interval
+		// A vhost's snapshots come at most every MinSpacing, however often
+		// the broker is polled: its period, from the first, is no shorter,
+		// so that a broker polled every second is not taken for lost
+		// before its second snapshot.
+		period := max(s.Interval, MinSpacing)
 		if !last.at.IsZero() {
-			period = max(since, s.Interval)
+			period = max(since, period)
 		}
 		s.last[name] = delivered{at: at, sig: v.sig}
 		s.prev[name] = v.totals
