@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fedora-infra/fedmsg-collectd/internal/testhub"
 	amqp "github.com/rabbitmq/amqp091-go"
 )
 
@@ -204,16 +205,8 @@ func dialRabbitMQ(t testing.TB, b *rabbitBroker) (*amqp.Connection, string) {
 	return conn, b.mgmt
 }
 
-// putvals returns the values written for an identifier, with their times.
-func putvals(out, ident string) (at, v []float64) {
-	re := regexp.MustCompile(regexp.QuoteMeta(ident) + `" interval=\S+ (\S+):(\S+)`)
-	for _, m := range re.FindAllStringSubmatch(out, -1) {
-		a, _ := strconv.ParseFloat(m[1], 64)
-		x, _ := strconv.ParseFloat(m[2], 64)
-		at, v = append(at, a), append(v, x)
-	}
-	return at, v
-}
+// putvals are the time stamps and values written for an identifier.
+func putvals(out, ident string) (at, v []float64) { return testhub.Putvals(out, ident) }
 
 // lastPutval returns the newest value written for an identifier.
 func lastPutval(out, ident string) (float64, bool) {

@@ -5,9 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +14,7 @@ import (
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/sim"
 	"github.com/fedora-infra/fedmsg-collectd/internal/sink/putval"
+	"github.com/fedora-infra/fedmsg-collectd/internal/testhub"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -53,17 +52,6 @@ func virtual(t *testing.T, stages bool, span time.Duration, golden string) strin
 	return out.String()
 }
 
-// putvals are the time stamps and values written for an identifier.
-func putvals(out, ident string) (at, v []float64) {
-	re := regexp.MustCompile(regexp.QuoteMeta(ident) + `" interval=\S+ (\S+):(\S+)`)
-	for _, m := range re.FindAllStringSubmatch(out, -1) {
-		a, _ := strconv.ParseFloat(m[1], 64)
-		x, _ := strconv.ParseFloat(m[2], 64)
-		at, v = append(at, a), append(v, x)
-	}
-	return at, v
-}
-
 // TestDemo: the demo prints the three profiles' values, and the
 // notifications burst shows within 210 s of hub time; the time stamps
 // are the hub's, 5 s apart.
@@ -72,11 +60,11 @@ func TestDemo(t *testing.T) {
 	for _, c := range []string{"FedoraBadgesConsumer", "SourceTarballHashConsumer", "FMNConsumer"} {
 		// A snapshot every 5 s, the first one left out (collectd's sink
 		// has no rate for it).
-		if _, v := putvals(out, "h/fedmsg-hub/queue_length-"+c+"_backlog"); len(v) < 35 || len(v) > 43 {
+		if _, v := testhub.Putvals(out, "h/fedmsg-hub/queue_length-"+c+"_backlog"); len(v) < 35 || len(v) > 43 {
 			t.Errorf("%s: %d backlog values in 210 s, want about 42", c, len(v))
 		}
 	}
-	at, v := putvals(out, "h/fedmsg-hub/queue_length-FMNConsumer_backlog")
+	at, v := testhub.Putvals(out, "h/fedmsg-hub/queue_length-FMNConsumer_backlog")
 	for i := 1; i < len(at); i++ {
 		if d := at[i] - at[i-1]; d < 2.5 || d > 7.5 {
 			t.Errorf("FMNConsumer backlog values %.3f s of hub time apart, want 5", d)
@@ -101,7 +89,7 @@ func TestDemoCounters(t *testing.T) {
 			t.Errorf("no %s in:\n%.2000s", want, out)
 		}
 	}
-	if _, v := putvals(out, "h/pipeline/queue_length-Staged_to_Plugin_backlog"); slices.Max(append(v, 0)) < 100 {
+	if _, v := testhub.Putvals(out, "h/pipeline/queue_length-Staged_to_Plugin_backlog"); slices.Max(append(v, 0)) < 100 {
 		t.Errorf("the plugin stage's backlog peaked at %v", slices.Max(append(v, 0)))
 	}
 }
