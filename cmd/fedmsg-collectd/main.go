@@ -13,6 +13,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -54,7 +55,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cmd, rest := lookup(args)
 	switch {
 	case cmd == nil:
-		return cli.UsageError(stderr, "", unknown(args[0]))
+		return cli.UsageError(stderr, "", fmt.Errorf("unknown command %q (\"fedmsg-collectd help\" lists them)", args[0]))
 	case cmd.watch != nil:
 		return watch(ctx, cmd, rest, stdout, stderr)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -26,7 +27,7 @@ import (
 func parse(args []string, out io.Writer, getenv func(string) string, hostname func() (string, error)) (config, error) {
 	cmd, rest := lookup(args)
 	if cmd == nil {
-		return config{}, unknown(args[0])
+		return config{}, fmt.Errorf("unknown command %q (\"fedmsg-collectd help\" lists them)", args[0])
 	}
 	c, finish, err := parseWatch(cmd, rest, ios{stdout: out, getenv: getenv, hostname: hostname})
 	if err == nil {

@@ -35,8 +35,3 @@ func collectdWatcher() *watcher {
 		},
 	}
 }
-
-// unknown is the error of a command that is not in the table.
-func unknown(name string) error {
-	return fmt.Errorf("unknown command %q (\"fedmsg-collectd help\" lists them)", name)
-}
