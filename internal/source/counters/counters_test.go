@@ -101,7 +101,9 @@ func TestRun(t *testing.T) {
 	url := strings.Replace(srv.URL, "http://", "http://u:s3cret@", 1) + "/c?token=s3cret"
 	var clock sync.Mutex
 	t0, calls := time.Unix(1796216400, 0), 0
-	s := &Source{Service: "counters-x", URL: url, Interval: 50 * time.Millisecond,
+	// Each poll given 300 ms: on a loaded machine a 25-ms time out failed
+	// the first one.
+	s := &Source{Service: "counters-x", URL: url, Interval: 600 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(&log, nil)), Now: func() time.Time {
 			clock.Lock()
 			defer clock.Unlock()
