@@ -47,9 +47,16 @@ func launchRabbitMQ(dir string) (*rabbitBroker, error) {
 	return launchRabbitMQWith(dir, rabbitOptions{})
 }
 
+// brokerStarts lets one broker start at a time (launchRabbitMQWith).
+var brokerStarts sync.Mutex
+
 // launchRabbitMQWith starts a broker in dir with the management and
 // Prometheus plugins, as o asks, and waits for its management API.
 func launchRabbitMQWith(dir string, o rabbitOptions) (*rabbitBroker, error) {
+	// One broker starts at a time: a start is 10-15 s of both cores, and
+	// four at once beside a cold compile took over a minute each.
+	brokerStarts.Lock()
+	defer brokerStarts.Unlock()
 	const server = "/usr/lib/rabbitmq/bin/rabbitmq-server"
 	if _, err := os.Stat(server); err != nil {
 		return nil, errors.New("rabbitmq-server is not installed (scripts/test installs Debian's rabbitmq-server)")
@@ -102,7 +109,7 @@ func launchRabbitMQWith(dir string, o rabbitOptions) (*rabbitBroker, error) {
 		kill.Run()
 	}
 	last := ""
-	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+	for deadline := time.Now().Add(120 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		resp, err := http.Get("http://guest:guest@" + b.mgmt + "/api/overview")
 		if err != nil {
 			last = err.Error()
@@ -124,7 +131,7 @@ func launchRabbitMQWith(dir string, o rabbitOptions) (*rabbitBroker, error) {
 	}
 	b.stop()
 	out, _ := os.ReadFile(b.log)
-	return nil, fmt.Errorf("the broker did not answer within 60 s (%s); rabbitmq-server:\n%s", last, out)
+	return nil, fmt.Errorf("the broker did not answer within 120 s (%s); rabbitmq-server:\n%s", last, out)
 }
 
 // envOf returns the value of key in env.
