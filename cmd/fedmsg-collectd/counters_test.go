@@ -45,7 +45,7 @@ func TestCountersSource(t *testing.T) {
 		_, sv := putvals(s, "h/pipeline/operations_per_second-Uploaded_to_Staged_service_rate")
 		_, wv := putvals(s, "h/pipeline/duration-Uploaded_to_Staged_expected_wait")
 		_, bv := putvals(s, "h/pipeline/queue_length-Uploaded_to_Staged_backlog")
-		if len(iv) > 10 && len(sv) > 10 && len(wv) > 10 && len(bv) > 10 {
+		if len(iv) > 6 && len(sv) > 6 && len(wv) > 6 && len(bv) > 6 {
 			in, served, wait, backlog = iv[len(iv)-1], sv[len(sv)-1], wv[len(wv)-1], bv[len(bv)-1]
 			ok = true
 		}
@@ -89,8 +89,10 @@ func TestBrokerLost(t *testing.T) {
 	var out, errs testhub.Buffer
 	done := make(chan int, 1)
 	go func() {
+		// A vhost's snapshots come every 4.5 s or more: lost after one
+		// such period without one.
 		done <- run(ctx, []string{"--rabbitmq", broker.URL, "--rabbitmq-interval", "1s", "--counters", "stages=" + stages.URL,
-			"--counters-interval", "1s", "--interval", "1s", "--hostname", "h"}, &out, &errs)
+			"--counters-interval", "1s", "--interval", "1s", "--idle-periods", "1", "--hostname", "h"}, &out, &errs)
 	}()
 	defer func() { cancel(); <-done }()
 	wait := func(what string, cond func(string) bool) {
