@@ -153,6 +153,11 @@ wait
 	if len(found) != len(consumers) {
 		t.Fatalf("hub first %v: RRD files of %v after 60 s: %v\nsteps:\n%s\ncollectd log:\n%s", hubFirst, consumers, found, out.String(), log)
 	}
+	// The steps' output comes through pipes: wait for its line, which a
+	// loaded machine may deliver after collectd's files.
+	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(out.String(), "hub group: fedmsg") && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+	}
 	if !strings.Contains(out.String(), "hub group: fedmsg") {
 		t.Errorf("the steps did not take the hub's group:\n%s", out.String())
 	}
