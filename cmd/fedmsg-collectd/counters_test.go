@@ -14,11 +14,12 @@ import (
 	"github.com/fedora-infra/fedmsg-collectd/internal/testhub"
 )
 
-// TestCountersSource: the plugin polls a small HTTP server whose stage
+// TestCountersSourceIntegration: the plugin polls a small HTTP server whose stage
 // counters grow at 100 and 60 events a second, and writes the queue
 // between the stages: its length, the rates in and out, the expected wait.
-func TestCountersSource(t *testing.T) {
+func TestCountersSourceIntegration(t *testing.T) {
 	t.Parallel()
+	testhub.Integration(t) // on the wall clock: a source's liveness, polls
 	start := time.Now()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s := time.Since(start).Seconds()
@@ -66,11 +67,12 @@ func TestCountersSource(t *testing.T) {
 	}
 }
 
-// TestBrokerLost: a broker that stops answering is reported lost, as a
+// TestBrokerLostIntegration: a broker that stops answering is reported lost, as a
 // hub is (hub_up 0 and a failure notification), while the other sources
 // go on.
-func TestBrokerLost(t *testing.T) {
+func TestBrokerLostIntegration(t *testing.T) {
 	t.Parallel()
+	testhub.Integration(t) // on the wall clock: a source's liveness, polls
 	var mu sync.Mutex
 	n := 0
 	broker := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -14,12 +14,13 @@ import (
 	"github.com/fedora-infra/fedmsg-collectd/internal/testhub"
 )
 
-// TestSourcesNeverAnswering: brokers and a counters service that never
+// TestSourcesNeverAnsweringIntegration: brokers and a counters service that never
 // answer (a wrong password, a closed port) are reported from the start:
 // hub_up 0, failed polls counted from the first, a FAILURE notification
 // that says why; no credentials anywhere in what the plugin writes.
-func TestSourcesNeverAnswering(t *testing.T) {
+func TestSourcesNeverAnsweringIntegration(t *testing.T) {
 	t.Parallel()
+	testhub.Integration(t) // on the wall clock: a source's liveness, polls
 	deny := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no", http.StatusUnauthorized)
 	}))
@@ -94,10 +95,11 @@ func TestNothingToWatch(t *testing.T) {
 	}
 }
 
-// TestNeverAnsweringElsewhere: the exporter and the Netdata plugin show a
+// TestNeverAnsweringElsewhereIntegration: the exporter and the Netdata plugin show a
 // broker that never answered as down too, with its failed polls.
-func TestNeverAnsweringElsewhere(t *testing.T) {
+func TestNeverAnsweringElsewhereIntegration(t *testing.T) {
 	t.Parallel()
+	testhub.Integration(t) // on the wall clock: a source's liveness, polls
 	deny := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no", http.StatusUnauthorized)
 	}))
