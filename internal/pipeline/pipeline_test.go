@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -309,7 +310,8 @@ func TestRunLiveness(t *testing.T) {
 }
 
 // TestRunStalledSink: while the sink does not return, the source is
-// never held up; messages replaced meanwhile are counted as dropped.
+// never held up; the newest outboxDepth messages are kept and written one
+// update each, the ones pushed out before them counted as dropped.
 func TestRunStalledSink(t *testing.T) {
 	src, sink := newChanSource(testEP), newRecordSink()
 	sink.block, sink.blocked = make(chan struct{}), make(chan struct{})
@@ -343,16 +345,24 @@ func TestRunStalledSink(t *testing.T) {
 	}
 	close(sink.block)
 	waitWrite(t, sink) // the tick's
-	waitWrite(t, sink) // the newest snapshot
+	for range outboxDepth {
+		waitWrite(t, sink) // the newest snapshots, one update each
+	}
 	tick <- t0.Add(10 * time.Second)
 	self := waitWrite(t, sink)
-	if !strings.Contains(self, `derive-fedmsg-hub_dropped_snapshots" interval=10.000 1795516110.250:49`) {
-		t.Errorf("want 49 dropped snapshots in\n%s", self)
+	want := fmt.Sprintf(`derive-fedmsg-hub_dropped_snapshots" interval=10.000 1795516110.250:%d`, len(msgs)-outboxDepth)
+	if !strings.Contains(self, want) {
+		t.Errorf("want %s in\n%s", want, self)
 	}
-	// What a capture records is what was taken in: the newest alone.
+	// What a capture records is what was taken in: the newest, in order.
 	mu.Lock()
-	if len(seen) != 1 || !seen[0].Arrival.Equal(msgs[len(msgs)-1].Arrival) {
-		t.Errorf("OnMessage saw %d messages, want the newest alone", len(seen))
+	if len(seen) != outboxDepth {
+		t.Errorf("OnMessage saw %d messages, want the newest %d", len(seen), outboxDepth)
+	}
+	for i, m := range seen {
+		if want := msgs[len(msgs)-len(seen)+i].Arrival; !m.Arrival.Equal(want) {
+			t.Errorf("message %d taken in arrived at %v, want %v", i, m.Arrival, want)
+		}
 	}
 	mu.Unlock()
 	if err := stop(); err != nil {

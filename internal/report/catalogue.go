@@ -84,7 +84,7 @@ var catalogue = [...]Info{
 	SkippedEntries:   {"skipped_entries", "", Endpoint, Counter, "Malformed entries left out of snapshots."},
 	OversizeMessages: {"oversize_messages", "", Endpoint, Counter, "Connections dropped for a message over the size limit."},
 	RefusedPeers:     {"refused_handshakes", "", Endpoint, Counter, "Connections dropped for a handshake that is not a publisher's."},
-	DroppedSnapshots: {"dropped_snapshots", "", Endpoint, Counter, "Snapshots replaced by a newer one before they were taken in."},
+	DroppedSnapshots: {"dropped_snapshots", "", Endpoint, Counter, "Snapshots pushed out by three newer ones before they were taken in."},
 	FailedPolls:      {"failed_polls", "", Endpoint, Counter, "Polls of a polled source (a broker, a counters service) that failed."},
 
 	LatencyP99:     {"latency_p99", "seconds", Process, Gauge, "Seconds from a snapshot's arrival to its values written, 99th percentile over the interval."},

@@ -99,7 +99,7 @@ var families = [numFamilies]family{
 	famSkippedEntries:     {"fedmsg_exporter_skipped_entries", "Malformed entries left out of snapshots.", "counter", byHub, report.SkippedEntries},
 	famOversize:           {"fedmsg_exporter_oversize_messages", "Connections dropped for a message over the size limit.", "counter", byHub, report.OversizeMessages},
 	famRefused:            {"fedmsg_exporter_refused_handshakes", "Connections dropped for a handshake that is not a publisher's.", "counter", byHub, report.RefusedPeers},
-	famDropped:            {"fedmsg_exporter_dropped_snapshots", "Snapshots replaced by a newer one before they were taken in.", "counter", byHub, report.DroppedSnapshots},
+	famDropped:            {"fedmsg_exporter_dropped_snapshots", "Snapshots pushed out by three newer ones before they were taken in.", "counter", byHub, report.DroppedSnapshots},
 	famFailedPolls:        {"fedmsg_exporter_failed_polls", "Polls of a broker that failed.", "counter", byHub, report.FailedPolls},
 	famLatency:            {"fedmsg_exporter_latency_p99_seconds", "Seconds from a snapshot's arrival to its values taken in, 99th percentile over the interval.", "gauge", byProcess, report.LatencyP99},
 	famSkippedSockets:     {"fedmsg_exporter_skipped_sockets", "Files named like monitoring sockets that discovery skips.", "gauge", byProcess, report.SkippedSockets},

@@ -36,7 +36,7 @@ func TestTemplate(t *testing.T) {
 		os.WriteFile(shipped, b.Bytes(), 0o644)
 	}
 	if old, err := os.ReadFile(shipped); err != nil || !bytes.Equal(old, b.Bytes()) {
-		t.Errorf("%s is not the template printed (go test ./internal/zabbix -update): %v", shipped, err)
+		t.Errorf("%s is not the template printed (go test ./internal/sink/zabbix -update): %v", shipped, err)
 	}
 	tpl := b.String()
 	for _, k := range report.Kinds() {
