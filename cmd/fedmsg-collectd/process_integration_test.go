@@ -25,7 +25,7 @@ type proc struct {
 	exited chan struct{}
 }
 
-func startProc(t *testing.T, args ...string) *proc {
+func startProc(t testing.TB, args ...string) *proc {
 	t.Helper()
 	bin := filepath.Join(buildPlugin(t), "fedmsg-collectd")
 	p := &proc{cmd: exec.Command(bin, append([]string{"--hostname", "testhost"}, args...)...), stderr: new(testhub.Buffer), exited: make(chan struct{})}
@@ -46,7 +46,7 @@ func startProc(t *testing.T, args ...string) *proc {
 }
 
 // status reads a field of /proc/PID/status in KiB (VmRSS, VmHWM).
-func (p *proc) status(t *testing.T, field string) int {
+func (p *proc) status(t testing.TB, field string) int {
 	t.Helper()
 	data, err := os.ReadFile("/proc/" + strconv.Itoa(p.cmd.Process.Pid) + "/status")
 	if err != nil {

@@ -38,7 +38,7 @@ type zabbixTLS struct{ ca, cert, key string }
 const pgBin = "/usr/lib/postgresql/15/bin"
 
 // startZabbix starts the three; tls, when not nil, is the server's TLS.
-func startZabbix(t *testing.T, tls *zabbixTLS) *zabbixServer {
+func startZabbix(t testing.TB, tls *zabbixTLS) *zabbixServer {
 	t.Helper()
 	for _, f := range []string{pgBin + "/postgres", "/usr/sbin/zabbix_server", "/usr/share/zabbix/api_jsonrpc.php", "/usr/bin/php"} {
 		if _, err := os.Stat(f); err != nil {
@@ -145,7 +145,7 @@ $IMAGE_FORMAT_DEFAULT = IMAGE_FORMAT_PNG;
 
 // start runs a server process of the test, logging to a file, stopped
 // (its process group) when the test ends.
-func (z *zabbixServer) start(t *testing.T, name string, attr *syscall.SysProcAttr, argv ...string) {
+func (z *zabbixServer) start(t testing.TB, name string, attr *syscall.SysProcAttr, argv ...string) {
 	t.Helper()
 	log := filepath.Join(z.dir, name+".log")
 	f, _ := os.Create(log)
@@ -178,7 +178,7 @@ func (z *zabbixServer) start(t *testing.T, name string, attr *syscall.SysProcAtt
 
 // lowPort returns a free port from 1024 to 32767, the range Zabbix's
 // ListenPort takes.
-func lowPort(t *testing.T) string {
+func lowPort(t testing.TB) string {
 	t.Helper()
 	for p := 20000 + os.Getpid()%10000; ; p = 1024 + (p+7919)%31744 {
 		ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
@@ -220,7 +220,7 @@ func (z *zabbixServer) call(method string, params, result any) error {
 }
 
 // must calls the API and fails the test on an error.
-func (z *zabbixServer) must(t *testing.T, method string, params, result any) {
+func (z *zabbixServer) must(t testing.TB, method string, params, result any) {
 	t.Helper()
 	if err := z.call(method, params, result); err != nil {
 		t.Fatal(err)
@@ -229,7 +229,7 @@ func (z *zabbixServer) must(t *testing.T, method string, params, result any) {
 
 // startPostgres starts the PostgreSQL of data directory dir/pg on port,
 // with start (the process stopped when the test ends), and waits for it.
-func startPostgres(t *testing.T, start func(*testing.T, string, *syscall.SysProcAttr, ...string), asPostgres *syscall.SysProcAttr, dir, port string) {
+func startPostgres(t testing.TB, start func(testing.TB, string, *syscall.SysProcAttr, ...string), asPostgres *syscall.SysProcAttr, dir, port string) {
 	t.Helper()
 	// Durability is not what the test is about: off, the schema loads in
 	// a few seconds.
@@ -249,7 +249,7 @@ var zabbixSQL = []string{"schema", "images", "data"}
 // user's cache directory, keyed on the schema's files and PostgreSQL's
 // version, so that a new schema or server makes it again. Loading takes
 // both cores for 15-20 s; copying it, a fraction of a second.
-func loadedZabbixDB(t *testing.T, asPostgres *syscall.SysProcAttr) string {
+func loadedZabbixDB(t testing.TB, asPostgres *syscall.SysProcAttr) string {
 	t.Helper()
 	h := sha256.New()
 	version, err := exec.Command(pgBin+"/postgres", "--version").Output()

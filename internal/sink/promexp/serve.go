@@ -23,26 +23,57 @@ import (
 // gatherer is client_golang's registry of the exporter's own standard
 // collectors: Go runtime, process and build information.
 type gatherer struct {
-	reg    *prometheus.Registry
-	limit  chan struct{} // scrapes served at a time
-	logger *slog.Logger
+	reg       *prometheus.Registry
+	limit     chan struct{}     // scrapes served at a time
+	limitGzip chan struct{}     // of them gzipped
+	gzips     chan *gzip.Writer // the compressors not in use, kept
+	logger    *slog.Logger
 }
 
 // maxScrapes is how many scrapes are served at a time; more get 503
 // rather than piling up.
 const maxScrapes = 16
 
+// maxGzips is how many of them are gzipped at a time: a compressor holds
+// 1.2 MB, so a crowd of scrapers would otherwise add 19 MB at once. The
+// others are answered plain, which a client that accepts gzip accepts
+// too.
+const maxGzips = 2
+
 func newGatherer() gatherer {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewBuildInfoCollector())
-	return gatherer{reg: reg, limit: make(chan struct{}, maxScrapes), logger: slog.New(slog.DiscardHandler)}
+	return gatherer{reg: reg, limit: make(chan struct{}, maxScrapes), limitGzip: make(chan struct{}, maxGzips), gzips: make(chan *gzip.Writer, maxGzips), logger: slog.New(slog.DiscardHandler)}
+}
+
+// gzipper returns a compressor onto w when fewer than maxGzips are in use,
+// with the function that gives it back; or nil.
+func (g gatherer) gzipper(w io.Writer) (*gzip.Writer, func()) {
+	select {
+	case g.limitGzip <- struct{}{}:
+	default:
+		return nil, nil
+	}
+	var gz *gzip.Writer
+	select {
+	case gz = <-g.gzips:
+		gz.Reset(w)
+	default:
+		gz, _ = gzip.NewWriterLevel(w, gzip.BestSpeed)
+	}
+	return gz, func() {
+		gz.Close()
+		gz.Reset(io.Discard)
+		g.gzips <- gz // never blocks: at most maxGzips exist
+		<-g.limitGzip
+	}
 }
 
 // ServeHTTP serves a scrape: the Prometheus text format, or OpenMetrics
 // when the scraper asks for it (expfmt's negotiation), gzipped when it
-// accepts that.
+// accepts that and fewer than maxGzips others are.
 func (s *Sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		http.Error(w, "GET only", http.StatusMethodNotAllowed)
@@ -63,10 +94,11 @@ func (s *Sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", string(format))
 	var out io.Writer = w
 	if acceptsGzip(r) {
-		w.Header().Set("Content-Encoding", "gzip")
-		gz, _ := gzip.NewWriterLevel(w, gzip.BestSpeed)
-		defer gz.Close()
-		out = gz
+		if gz, done := s.gather.gzipper(w); gz != nil {
+			w.Header().Set("Content-Encoding", "gzip")
+			defer done()
+			out = gz
+		}
 	}
 	if r.Method == http.MethodHead {
 		return

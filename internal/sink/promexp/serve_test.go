@@ -2,6 +2,7 @@ package promexp
 
 import (
 	"bufio"
+	"compress/gzip"
 	"fmt"
 	"io"
 	"log/slog"
@@ -180,4 +181,47 @@ func TestLandingLinks(t *testing.T) {
 	if local == 0 {
 		t.Errorf("no local link on the landing page:\n%s", page)
 	}
+}
+
+// TestGzipCrowd: while maxGzips scrapes are gzipped, another that
+// accepts gzip is answered plain, in full; once one ends, gzipped again.
+func TestGzipCrowd(t *testing.T) {
+	s := bigSink()
+	addr := serve(t, s)
+	var dones []func()
+	for range maxGzips {
+		gz, done := s.gather.gzipper(io.Discard)
+		if gz == nil {
+			t.Fatal("no compressor while none is in use")
+		}
+		dones = append(dones, done)
+	}
+	scrape := func() (encoding, body string) {
+		req, _ := http.NewRequest("GET", "http://"+addr+"/metrics", nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		resp, err := http.DefaultTransport.RoundTrip(req) // no transparent decompression
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.Header.Get("Content-Encoding"), string(b)
+	}
+	want := `fedmsg_consumer_backlog{service="hub-19",consumer="Consumer49"} 49`
+	if enc, body := scrape(); enc != "" || !strings.Contains(body, want) {
+		t.Errorf("with every compressor in use: Content-Encoding %q, %d bytes, want plain with %s", enc, len(body), want)
+	}
+	dones[0]()
+	enc, body := scrape()
+	if enc != "gzip" {
+		t.Fatalf("with a compressor free: Content-Encoding %q, want gzip", enc)
+	}
+	zr, err := gzip.NewReader(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain, _ := io.ReadAll(zr); !strings.Contains(string(plain), want) {
+		t.Errorf("gzipped answer without %s", want)
+	}
+	dones[1]()
 }
