@@ -93,6 +93,14 @@ type Figures struct {
 	// Utilization is the sum of the processing times over the window: busy
 	// workers on average.
 	Utilization model.Opt
+	// OldestAge is how long the oldest message waiting has waited, in
+	// seconds, read off the cumulative arrivals and departures (first in,
+	// first out); 0 when none waits.
+	OldestAge model.Opt
+	// Stalled is how long messages have waited with consumers attached
+	// and none taken, in seconds, once that is a stall (stall.go); 0
+	// otherwise.
+	Stalled model.Opt
 }
 
 // Update takes the next snapshot of the hub, whose initialized consumers
@@ -151,10 +159,13 @@ func (h *Hub) Update(s model.Snapshot, cs []Consumer, out []Figures) []Figures {
 			if w, ok := st.little.wait(); ok {
 				out[i].Wait = model.Some(w)
 			}
+			if a, ok := st.little.oldest(); ok {
+				out[i].OldestAge = model.Some(a)
+			}
 		}
 		if c.Backlog.Valid {
 			st.queue.observe(observation(at, c), window)
-			st.short(&out[i], c.Backlog.V, opt(c.Workers))
+			st.short(&out[i], c.Backlog.V, opt(c.Workers), c.HeadcountOut)
 		}
 	}
 	if len(h.consumers) > len(cs) {
@@ -208,7 +219,11 @@ func opt(o model.Opt) float64 {
 
 // short sets the short-horizon figures: the expected wait, and the drain
 // time or the growth rate.
-func (st *consumer) short(f *Figures, backlog, workers float64) {
+func (st *consumer) short(f *Figures, backlog, workers float64, departures model.Opt) {
+	if departures.Valid {
+		stalled, _ := st.queue.stall(workers)
+		f.Stalled = model.Some(stalled)
+	}
 	if w, ok := st.queue.expectedWait(backlog, workers); ok {
 		f.ExpectedWait = model.Some(w)
 	}

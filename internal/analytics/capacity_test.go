@@ -34,7 +34,7 @@ func TestCapacityLearned(t *testing.T) {
 	}
 	ss = append(ss,
 		sample{at: 3605, backlog: 300, in: 300, workers: &three},
-		sample{at: 3610, backlog: 300, in: 0, workers: &six},
+		sample{at: 3610, backlog: 300, in: 300, out: 300, workers: &six}, // none taken would be a stall
 		sample{at: 3615, backlog: 300, in: 0, workers: &none})
 	res := run(ss)
 	within(t, "expected wait while saturated", res[2]["C_expected_wait"], 300.0/30, 0.01)

@@ -1,6 +1,9 @@
 package analytics
 
-import "sort"
+import (
+	"math"
+	"sort"
+)
 
 // little keeps a consumer's cumulative departures and arrivals, for the
 // mean wait of the messages that left the queue over the trailing window.
@@ -62,8 +65,50 @@ func (l *little) trim() {
 	}
 	l.pts = append(l.pts[:0], l.pts[keep:]...)
 	for len(l.pts) > maxCum {
-		l.pts = append(l.pts[:1], l.pts[2:]...)
+		i := l.leastNeeded()
+		l.pts = append(l.pts[:i], l.pts[i+1:]...)
 	}
+}
+
+// leastNeeded returns the inner point whose removal changes the curves
+// least: the smallest area between them with and without it (the
+// difference of each curve from the line through its neighbours, times
+// the time they span), so that a long quiet or steady stretch is
+// thinned before the edges of a burst or a stall.
+func (l *little) leastNeeded() int {
+	best, least := 1, math.Inf(1)
+	for i := 1; i < len(l.pts)-1; i++ {
+		a, p, b := l.pts[i-1], l.pts[i], l.pts[i+1]
+		f := (p.t - a.t) / (b.t - a.t)
+		off := math.Abs(p.arr-(a.arr+f*(b.arr-a.arr))) + math.Abs(p.dep-(a.dep+f*(b.dep-a.dep)))
+		if area := off * (b.t - a.t); area < least {
+			best, least = i, area
+		}
+	}
+	return best
+}
+
+// oldest returns the age, at the latest point, of the oldest message
+// waiting: the time since the arrivals curve reached the first message
+// not yet departed (first in, first out), read between the points; 0
+// when none waits. Not valid while that message arrived before the
+// curves began (the first snapshot's backlog, of unknown arrival).
+func (l *little) oldest() (float64, bool) {
+	if len(l.pts) == 0 {
+		return 0, false
+	}
+	now := l.pts[len(l.pts)-1]
+	if now.arr <= now.dep {
+		return 0, true
+	}
+	head := min(now.dep+1, now.arr)
+	k := sort.Search(len(l.pts), func(i int) bool { return l.pts[i].arr >= head })
+	if k == 0 {
+		return 0, false
+	}
+	a, b := l.pts[k-1], l.pts[k]
+	at := a.t + (b.t-a.t)*(head-a.arr)/(b.arr-a.arr)
+	return now.t - at, true
 }
 
 // depAt returns the departures so far at time t, interpolated.

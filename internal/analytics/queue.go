@@ -70,6 +70,12 @@ type queue struct {
 	// (NaN: unknown), nIn how many are held.
 	ins [inWindows]float64
 	nIn int
+	// idleSince is the time of the first of the latest snapshots that all
+	// found messages waiting with none taken since (NaN: the latest found
+	// none waiting, or some taken, or the departures are not known); a
+	// stall is judged from it (stall).
+	idleSince float64
+	stalled   bool // the latest snapshot was judged a stall
 }
 
 // obs is what one snapshot says of a consumer's queue.
@@ -100,6 +106,7 @@ func (q *queue) observe(o obs, window float64) {
 		beta = 1 - math.Exp(-window/shortHorizon)
 		q.addIn(o.in, window)
 	}
+	q.track(o, window)
 	if window > 0 && hadPrev && o.out > 0 && prev >= o.out && o.backlog > 0 {
 		q.learnCapacity(o.out/window, o.workers, window)
 	}
@@ -214,6 +221,14 @@ func (q *queue) capacityNow(c, workers float64) float64 {
 // learned; 0 when the backlog is empty; not valid while the capacity is
 // not known, or with no consumer attached.
 func (q *queue) expectedWait(backlog, workers float64) (float64, bool) {
+	if stalled, ok := q.stall(workers); ok {
+		// The time stalled so far, and then the backlog at the last
+		// capacity known.
+		if c := q.capacityTotal(workers); c > 0 {
+			return stalled + backlog/c, true
+		}
+		return stalled, true
+	}
 	switch {
 	case backlog == 0:
 		return 0, true
@@ -271,6 +286,9 @@ func (q *queue) slope() (perSecond, lastStep float64, ok bool) {
 // (the median of the last windows'): given from the first step down, so a
 // burst that empties within a few snapshots has its drain time too.
 func (q *queue) drainOrGrowth(backlog, workers float64) (drain, growth float64, isDrain, isGrowth bool) {
+	if _, stalled := q.stall(workers); stalled {
+		return 0, 0, false, false
+	}
 	s, step, ok := q.slope()
 	if ok && step < 0 && backlog > 0 && q.meanTime == 0 && q.nIn > 0 {
 		if r := q.capacityNow(q.steadyCap, workers) - q.arrivalRate(); r > 0 {

@@ -99,6 +99,7 @@ func TestTransients(t *testing.T) {
 		}, nil)
 		waits, emptied := c.Waits(), c.Emptied()
 		var drain, expected, idle, wait errs
+		oldest := judged{}
 		grewWhileShrinking := 0
 		for i, s := range snaps {
 			if i == 0 {
@@ -132,6 +133,7 @@ func TestTransients(t *testing.T) {
 					}
 				}
 			}
+			judgeOldest(oldest, "all", s, waits)
 			// The true mean wait of the messages that left in the
 			// trailing smoothing window.
 			if mean, ok := departedMean(waits, s.at, smoothing); ok && mean > 0.5 {
@@ -145,6 +147,16 @@ func TestTransients(t *testing.T) {
 		row("drain_time (backlog > 10, draining)", drain)
 		row("expected_wait (backlog > 10)", expected)
 		row("wait, Little's law, against the mean of the last 60 s' departures", wait)
+		if o := oldest["all|oldest_age"]; o != nil {
+			row("oldest_age (error against the truth or a poll, the larger)", *o)
+			if float64(o.present) < 0.8*float64(o.evaluated) || o.quantile(0.5) > 0.10 || o.quantile(0.9) > 0.25 {
+				t.Errorf("%s: oldest age present on %d of %d snapshots, median error %.1f %%, 90th percentile %.1f %%; want >= 80 %%, <= 10 %%, <= 25 %%",
+					sc.name, o.present, o.evaluated, 100*o.quantile(0.5), 100*o.quantile(0.9))
+			}
+		}
+		if o := oldest["all|oldest_age 0 on an empty queue"]; o != nil && o.quantile(1) != 0 {
+			t.Errorf("%s: oldest age not 0 on an empty queue", sc.name)
+		}
 		fmt.Fprintf(&table, "| %s | expected_wait < 1 s on an empty backlog | %d | %.0f %% | | | |\n", sc.name, idle.evaluated, 100*float64(idle.present)/float64(max(idle.evaluated, 1)))
 
 		if drain.evaluated < 3 || float64(drain.present) < 0.7*float64(drain.evaluated) || drain.quantile(0.5) > 0.20 {

@@ -108,6 +108,8 @@ func (h *Hub) Values(s model.Snapshot) (subjects []string, values []report.Value
 			add(report.ExpectedWait, i, f.ExpectedWait)
 			add(report.DrainTime, i, f.DrainTime)
 			add(report.GrowthRate, i, f.GrowthRate)
+			add(report.OldestAge, i, f.OldestAge)
+			add(report.Stalled, i, f.Stalled)
 		}
 		for j, f := range h.figs {
 			i := index[j]

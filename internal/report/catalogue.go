@@ -74,6 +74,8 @@ var catalogue = [...]Info{
 	P95:          {"processing_p95", "seconds", Entry, Gauge, "95th percentile of the processing times since the previous snapshot."},
 	P99:          {"processing_p99", "seconds", Entry, Gauge, "99th percentile of the processing times since the previous snapshot."},
 	Utilization:  {"busy_workers", "workers", Entry, Gauge, "Workers busy on average since the previous snapshot."},
+	OldestAge:    {"oldest_age", "seconds", Entry, Gauge, "How long the oldest message waiting has waited (first in, first out, from the counts); 0 when none waits."},
+	Stalled:      {"stalled", "seconds", Entry, Gauge, "How long messages have waited with consumers attached and none taken, once that is a stall; 0 otherwise."},
 
 	HubUp:           {"up", "boolean", Hub, Gauge, "1 while the source's snapshots arrive, 0 once it is lost."},
 	LastSnapshotAge: {"last_snapshot_age", "seconds", Hub, Gauge, "Seconds since the source's newest snapshot."},

@@ -48,6 +48,8 @@ const (
 	P95          // seconds
 	P99          // seconds
 	Utilization  // busy workers on average since the previous publish
+	OldestAge    // seconds the oldest message waiting has waited
+	Stalled      // seconds messages have waited with consumers attached and none taken (a stall), 0 otherwise
 
 	// Per hub, on every interval (package health).
 	HubUp           // 1 while snapshots arrive, 0 once the hub is lost

@@ -53,6 +53,10 @@ type Model struct {
 	Workers int
 	// FailProb is the chance that processing a message raises.
 	FailProb float64
+	// Hold, when not nil, returns until when a worker that takes a
+	// message at now is held before it processes it (a hung database
+	// call, a deadlock): now or earlier for not at all.
+	Hold func(now float64, worker int) float64
 }
 
 // Exponential returns service times with the given mean.
@@ -212,6 +216,9 @@ func (c *Consumer) dispatch() {
 		arrived := c.queue[0]
 		c.queue = c.queue[1:]
 		took := max(c.m.Service(c.rng), 0)
+		if c.m.Hold != nil {
+			took += max(c.m.Hold(c.now, i)-c.now, 0)
+		}
 		c.busy[i] = worker{until: c.now + took, took: took}
 		c.out++
 		c.started++

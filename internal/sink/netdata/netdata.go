@@ -48,9 +48,10 @@ var consumerCharts = []chart{
 	// Durations in milliseconds: Netdata 1.37 draws "seconds" as
 	// HH:MM:SS (a wait of 0.3 s as 00:00:00), milliseconds as 300.0,
 	// 1.50 (seconds) or M:SS.ms.
-	{"waits", "Expected wait, Little-law wait and drain time", "milliseconds", "fedmsg.consumer_waits", "line", 3,
+	{"waits", "Expected wait, Little-law wait, drain time, oldest message's age and time stalled", "milliseconds", "fedmsg.consumer_waits", "line", 3,
 		[]dim{{"expected_wait", report.ExpectedWait, "absolute", 1, 1000}, {"wait", report.Wait, "absolute", 1, 1000},
-			{"drain_time", report.DrainTime, "absolute", 1, 1000}}},
+			{"drain_time", report.DrainTime, "absolute", 1, 1000}, {"oldest_age", report.OldestAge, "absolute", 1, 1000},
+			{"stalled", report.Stalled, "absolute", 1, 1000}}},
 	{"processing", "Processing-time percentiles of the last publish", "milliseconds", "fedmsg.consumer_processing", "line", 4,
 		[]dim{{"p50", report.P50, "absolute", 1000, 1000}, {"p95", report.P95, "absolute", 1000, 1000}, {"p99", report.P99, "absolute", 1000, 1000}}},
 	{"utilization", "Busy workers", "workers", "fedmsg.consumer_utilization", "area", 5,

@@ -39,6 +39,8 @@ const (
 	famExpectedWait
 	famDrain
 	famGrowth
+	famOldest
+	famStalled
 	famBusy
 	famWorkers
 	famInService
@@ -81,6 +83,8 @@ var families = [numFamilies]family{
 	famExpectedWait:       {"fedmsg_consumer_expected_wait_seconds", "How long a message arriving now waits for a worker: backlog over the consumers' capacity.", "gauge", byConsumer, report.ExpectedWait},
 	famDrain:              {"fedmsg_consumer_drain_seconds", "Time until a shrinking backlog is empty (its trend, or the capacity less the arrivals); absent unless it shrinks.", "gauge", byConsumer, report.DrainTime},
 	famGrowth:             {"fedmsg_consumer_backlog_growth_messages_per_second", "How fast a growing backlog grows, from its trend; absent unless it grows.", "gauge", byConsumer, report.GrowthRate},
+	famOldest:             {"fedmsg_consumer_oldest_age_seconds", "How long the oldest message waiting has waited (first in, first out, from the counts); 0 when none waits.", "gauge", byConsumer, report.OldestAge},
+	famStalled:            {"fedmsg_consumer_stalled_seconds", "How long messages have waited with consumers attached and none taken, once that is a stall; 0 otherwise.", "gauge", byConsumer, report.Stalled},
 	famBusy:               {"fedmsg_consumer_busy_workers", "Workers busy on average since the previous publish (sum of processing times over the window).", "gauge", byConsumer, report.Utilization},
 	famWorkers:            {"fedmsg_consumer_workers", "Consumers attached to a broker's queue.", "gauge", byConsumer, report.Workers},
 	famInService:          {"fedmsg_consumer_unacked_messages", "Messages of a broker's queue delivered and not yet acknowledged.", "gauge", byConsumer, report.InService},

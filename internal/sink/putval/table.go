@@ -54,6 +54,10 @@ func identOf(k report.Kind) ident {
 		return ident{"duration", "_expected_wait", 1}
 	case report.DrainTime:
 		return ident{"duration", "_drain_time", 1}
+	case report.OldestAge:
+		return ident{"duration", "_oldest_age", 1}
+	case report.Stalled:
+		return ident{"duration", "_stalled", 1}
 	case report.GrowthRate:
 		return ident{"operations_per_second", "_growth_rate", 1}
 	case report.P50:

@@ -52,10 +52,11 @@ const (
 	colIn
 	colOut
 	colWait
+	colOldest
 	colDrain
 	colGrowth
+	colStalled
 	colP95
-	colUtil
 	colExc
 	numCols
 )
@@ -65,10 +66,11 @@ var colOf = map[report.Kind]int{
 	report.ArrivalRate:  colIn,
 	report.ServiceRate:  colOut,
 	report.ExpectedWait: colWait,
+	report.OldestAge:    colOldest,
 	report.DrainTime:    colDrain,
 	report.GrowthRate:   colGrowth,
+	report.Stalled:      colStalled,
 	report.P95:          colP95,
-	report.Utilization:  colUtil,
 	report.Exceptions:   colExc,
 }
 
@@ -83,7 +85,7 @@ func notShown(k report.Kind) bool {
 	switch k {
 	case report.HeadcountIn, report.HeadcountOut, report.TimeMin, report.TimeMax, report.TimeAvg,
 		report.ProducerExceptions, report.LastRanAge, report.Consumers, report.Producers, report.Uninitialized,
-		report.Wait, report.P50, report.P99, report.LastSnapshotAge, report.Workers, report.InService,
+		report.Wait, report.P50, report.P99, report.Utilization, report.LastSnapshotAge, report.Workers, report.InService,
 		report.Initialized, report.Frequency:
 		return true
 	}
@@ -169,7 +171,7 @@ func (t *Table) add(h *hub, b report.Batch) {
 
 // rowFormat lays out a row in 79 columns, to fit a terminal of 80; the
 // cells are cut to their widths by fit.
-const rowFormat = "%-18.18s %7s %-6s %6s %6s %6s %7s %6s %4s %4s"
+const rowFormat = "%-17.17s %7s %-6s %6s %6s %6s %6s %7s %6s %3s"
 
 // width is the most columns a line takes: a terminal of 80 wraps none.
 const width = 79
@@ -177,7 +179,7 @@ const width = 79
 // shortName is a consumer's name as its column shows it: without the
 // "Consumer" that ends most fedmsg consumers' names, when it is too long.
 func shortName(n string) string {
-	if len(n) > 18 {
+	if len(n) > 17 {
 		n = strings.TrimSuffix(n, "Consumer")
 	}
 	return n
@@ -197,7 +199,7 @@ func (t *Table) draw() {
 	}
 	line("%s", t.Title)
 	line("")
-	line(rowFormat, "CONSUMER", "BACKLOG", "TREND", "IN/s", "OUT/s", "WAIT", "DRAIN", "P95", "UTIL", "EXC")
+	line(rowFormat, "CONSUMER", "BACKLOG", "TREND", "IN/s", "OUT/s", "WAIT", "OLDEST", "DRAIN", "P95", "EXC")
 	names := make([]string, 0, len(t.hubs))
 	for n := range t.hubs {
 		names = append(names, n)
@@ -226,11 +228,14 @@ func (t *Table) draw() {
 			if g := r.v[colGrowth]; g > 0 {
 				drain = "+" + figure(g) + "/s"
 			}
+			if r.v[colStalled] > 0 {
+				drain = "STALLED"
+			}
 			line(rowFormat,
 				shortName(r.name), fit(count(r.v[colBacklog]), r.v[colBacklog], 7), spark(r.trend),
 				fit(figure(r.v[colIn]), r.v[colIn], 6), fit(figure(r.v[colOut]), r.v[colOut], 6),
-				duration(r.v[colWait]), fit(drain, r.v[colGrowth], 7), duration(r.v[colP95]),
-				fit(figure(r.v[colUtil]), r.v[colUtil], 4), fit(count(r.v[colExc]), r.v[colExc], 4))
+				duration(r.v[colWait]), duration(r.v[colOldest]), fit(drain, r.v[colGrowth], 7), duration(r.v[colP95]),
+				fit(count(r.v[colExc]), r.v[colExc], 3))
 		}
 	}
 	b.WriteString("\x1b[J") // clear below

@@ -130,7 +130,7 @@ func consumers(y *yamlWriter) {
 		kinds []report.Kind
 	}{
 		{"backlog", []report.Kind{report.Backlog, report.InService}},
-		{"waits", []report.Kind{report.ExpectedWait, report.Wait, report.DrainTime}},
+		{"waits", []report.Kind{report.ExpectedWait, report.Wait, report.DrainTime, report.OldestAge, report.Stalled}},
 		{"rates", []report.Kind{report.ArrivalRate, report.ServiceRate, report.GrowthRate}},
 	} {
 		y.item(6)
@@ -142,7 +142,7 @@ func consumers(y *yamlWriter) {
 			if i > 0 {
 				y.kv(9, "sortorder", fmt.Sprint(i))
 			}
-			y.kv(9, "color", []string{"1A7C11", "2774A4", "F63100"}[i])
+			y.kv(9, "color", []string{"1A7C11", "2774A4", "F63100", "A54F10", "FC6EA3"}[i])
 			y.line(9, "item:")
 			y.kv(10, "host", TemplateName)
 			y.kv(10, "key", k(kind))
