@@ -3,6 +3,7 @@ package rabbitmq
 import (
 	"cmp"
 	"maps"
+	"math"
 	"slices"
 	"time"
 )
@@ -68,7 +69,8 @@ func (st *prometheus) merge(exps []exposition, errs []error, limit int, at time.
 		t := qs.acc
 		q.Stats = stats{Publish: &t.publish, Deliver: &t.deliver}
 		if isCount(q.Ready) {
-			r := readyNow(&qs.anchor, *q.Ready, from.reported, st.prevAt, at, qs.prev, t)
+			// A whole number of messages, as rabbitmqctl list_queues says.
+			r := math.Round(readyNow(&qs.anchor, *q.Ready, from.reported, st.prevAt, at, qs.prev, t))
 			q.Ready = &r
 		}
 		a.queues = append(a.queues, q)

@@ -2,6 +2,7 @@ package rabbitmq
 
 import (
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -211,5 +212,28 @@ func TestClusterMerge(t *testing.T) {
 	n2.set(http.StatusServiceUnavailable, "")
 	if _, err := poll(t, s); err == nil || !strings.Contains(err.Error(), "no node of the cluster answers") {
 		t.Errorf("both nodes away: %v", err)
+	}
+}
+
+// TestWholeBacklog: a queue's ready messages brought to the poll's moment
+// are an estimate; what is reported is a whole number, as rabbitmqctl
+// list_queues says.
+func TestWholeBacklog(t *testing.T) {
+	withReport := func(ready float64, in, out float64, reductions int) string {
+		return expo(ready, map[string]float64{"<0.1.0>": in}, map[string]float64{"<0.2.0>": out}) +
+			fmt.Sprintf("rabbitmq_detailed_queue_process_reductions_total{vhost=\"/\",queue=\"q\"} %d\n", reductions)
+	}
+	b := &broker{body: withReport(7, 10, 3, 1)}
+	s := promSource(t, b)
+	poll(t, s)
+	b.set(http.StatusOK, withReport(7, 10, 3, 2)) // quiet: V exact
+	poll(t, s)
+	for i, r := range []struct{ ready, in, out float64 }{{70, 110, 28}, {75, 173, 61}, {91, 241, 90}} {
+		b.set(http.StatusOK, withReport(r.ready, r.in, r.out, 3+i))
+		snaps, _ := poll(t, s)
+		c := consumerOf(t, snaps, "mq-default", "q")
+		if c.Backlog.V != math.Round(c.Backlog.V) {
+			t.Errorf("poll %d: backlog %v, not a whole number", i+3, c.Backlog.V)
+		}
 	}
 }
