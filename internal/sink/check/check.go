@@ -195,6 +195,14 @@ func Evaluate(b report.Batch, spec Spec) Result {
 			if v, ok := c.get(report.Backlog); ok {
 				parts = append(parts, "backlog "+value(c.name+"_backlog", v, "", spec.Backlog, c.raw+" backlog"))
 			}
+			if withheld(c) && (spec.Workers.Set() || spec.Wait.Set() || spec.Drain.Set()) {
+				note(Unknown, "%s: %s", c.raw, withheldText)
+				parts = append(parts, "statistics withheld")
+			}
+			if st, text, ok := stall(c, spec.Wait); ok {
+				note(st, "%s", text)
+				parts = append(parts, "STALLED")
+			}
 			if v, ok := c.get(report.Exceptions); ok {
 				parts = append(parts, "exceptions "+value(c.name+"_exceptions", v, "", spec.Exceptions, c.raw+" exceptions"))
 			}

@@ -123,3 +123,19 @@ func TestEightyColumns(t *testing.T) {
 		t.Errorf("a long name without its Consumer:\n%s", s)
 	}
 }
+
+// TestStalledShown: a stalled consumer says so in the drain column, with
+// its oldest message's age beside its wait.
+func TestStalledShown(t *testing.T) {
+	var out bytes.Buffer
+	tb := New(&out, "t")
+	b := report.Batch{Service: "mq", Time: time.Date(2026, 12, 2, 13, 0, 0, 0, time.UTC), Interval: 5 * time.Second,
+		Subjects: []string{"hungq"}, Consumers: 1, Values: []report.Value{
+			{Kind: report.Backlog, V: 1700}, {Kind: report.ExpectedWait, V: 95}, {Kind: report.OldestAge, V: 130},
+			{Kind: report.Stalled, V: 95}, {Kind: report.GrowthRate, V: 15}}}
+	tb.Write(report.Update{Snapshots: []report.Batch{b}})
+	s := regexp.MustCompile("\x1b\\[[A-Z]").ReplaceAllString(out.String(), "")
+	if !regexp.MustCompile(`hungq +1700 .* 1m35s +2m10s +STALLED `).MatchString(s) {
+		t.Errorf("no stalled row with wait 1m35s, oldest 2m10s:\n%s", s)
+	}
+}
