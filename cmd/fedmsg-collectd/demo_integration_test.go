@@ -39,7 +39,8 @@ func TestDemoTerminalIntegration(t *testing.T) {
 
 	// A screen with every consumer's row and the hub up; then another one
 	// drawn over it, at a later hub time.
-	row := regexp.MustCompile(`(?m)^(\S+)\s+(\d+) \S+\s+([\d.]+)\s+([\d.]+)\s.*\s([\d.]+)\s+\d+\s*$`)
+	// CONSUMER BACKLOG TREND IN/s OUT/s WAIT OLDEST DRAIN P95 EXC
+	row := regexp.MustCompile(`(?m)^(\S+)\s+(\d+) \S+\s+([\d.]+)\s+([\d.]+)\s+\S+\s+\S+\s+\S+\s+(\S+)\s+\d+\s*$`)
 	at := regexp.MustCompile(`fedmsg-hub: up; snapshots every 5s, the latest (\S+) into the run`)
 	var first, screen string
 	deadline := time.Now().Add(40 * time.Second)
@@ -74,15 +75,15 @@ func TestDemoTerminalIntegration(t *testing.T) {
 	}()
 	for _, m := range row.FindAllStringSubmatch(screen, -1) {
 		in, _ := strconv.ParseFloat(m[3], 64)
-		util, _ := strconv.ParseFloat(m[5], 64)
+		out, _ := strconv.ParseFloat(m[4], 64)
 		switch m[1] {
-		case "FedoraBadges": // FedoraBadgesConsumer: 20 msg/s of hub time, one worker
-			if in < 10 || in > 30 || util > 1.2 {
-				t.Errorf("badges in hub time: in %v/s, utilisation %v; want about 20 and under 1:\n%s", in, util, screen)
+		case "FedoraBadges": // FedoraBadgesConsumer: 20 msg/s of hub time, about 10 ms each
+			if in < 10 || in > 30 || out < 10 || out > 30 || m[5] != "0.01s" {
+				t.Errorf("badges in hub time: in %v/s, out %v/s, p95 %s; want about 20, 20 and 0.01s:\n%s", in, out, m[5], screen)
 			}
-		case "FMNConsumer":
-			if util > 1.2 {
-				t.Errorf("notifications: utilisation %v of one worker:\n%s", util, screen)
+		case "FMNConsumer": // about 0.1 s a message of hub time
+			if p95, _ := strconv.ParseFloat(strings.TrimSuffix(m[5], "s"), 64); p95 < 0.05 || p95 > 1 {
+				t.Errorf("notifications: p95 %s, want about 0.1 to 0.2 s of hub time:\n%s", m[5], screen)
 			}
 		}
 	}

@@ -180,7 +180,7 @@ func TestNetdataIntegration(t *testing.T) {
 				raised = true
 			}
 		}
-		return raised && names["fedmsg_expected_wait"], string(b)
+		return raised && names["fedmsg_expected_wait"] && names["fedmsg_stalled"] && names["fedmsg_oldest_message"] && names["fedmsg_backlog_growing"], string(b)
 	})
 	if out, err := exec.Command("pgrep", "-f", "fedmsg.plugin 1").Output(); err != nil || len(out) == 0 {
 		t.Errorf("the plugin does not run as fedmsg.plugin with update_every 1: %v", err)

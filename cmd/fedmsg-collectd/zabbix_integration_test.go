@@ -26,8 +26,9 @@ import (
 // zabbix command pushes a hub's values to them, to one over TLS with
 // certificates (TLSAccept=cert). Read back through the API: the items the
 // discovery made, history values equal to those the hub published, the
-// trigger of a queue whose expected wait is over its macro in PROBLEM and
-// that of an idle one not, and a hub nothing publishes on down.
+// triggers of a queue whose expected wait and oldest message's age are
+// over their macros in PROBLEM, that of a stalled one, none of an idle
+// one, and a hub nothing publishes on down.
 func TestZabbixIntegration(t *testing.T) {
 	t.Parallel()
 	testhub.Integration(t)
@@ -64,19 +65,23 @@ func TestZabbixIntegration(t *testing.T) {
 		var made struct{ Hostids []string }
 		z.must(t, "host.create", map[string]any{"host": h.name, "groups": []any{map[string]string{"groupid": groups[0].Groupid}},
 			"templates": []any{map[string]string{"templateid": tpls[0].Templateid}}, "tls_accept": h.accept,
-			"macros": []any{map[string]string{"macro": `{$FEDMSG.WAIT.WARN:"FMNConsumer"}`, "value": "0.5"}}}, &made)
+			"macros": []any{map[string]string{"macro": `{$FEDMSG.WAIT.WARN:"FMNConsumer"}`, "value": "0.5"},
+				map[string]string{"macro": `{$FEDMSG.AGE.WARN:"FMNConsumer"}`, "value": "0.2"},
+				map[string]string{"macro": `{$FEDMSG.STALL.MAX:"StuckConsumer"}`, "value": "1"}}}, &made)
 		hostids[h.name] = made.Hostids[0]
 	}
 
 	// A hub whose FMNConsumer has 42 then 40 messages waiting, its idle
-	// consumer (named with a quote, a comma and brackets) none; and a hub
-	// nothing publishes on.
+	// consumer (named with a quote, a comma and brackets) none, and its
+	// StuckConsumer 30 that it never takes; and a hub nothing publishes on.
 	dir := t.TempDir()
 	var files []string
 	for i, backlog := range []int{42, 40} {
 		msg := fmt.Sprintf(`{"consumers": [{"name": "FMNConsumer", "module": "fmn.consumer", "topic": "t", "initialized": true,
 		  "exceptions": %d, "backlog": %d, "headcount_in": 25, "headcount_out": 20, "times": [%s]},
 		  {"name": "Idle \"x\", [y]", "module": "m", "topic": "t", "initialized": true, "exceptions": 0, "backlog": 0,
+		  "headcount_in": 0, "headcount_out": 0, "times": []},
+		  {"name": "StuckConsumer", "module": "m", "topic": "t", "initialized": true, "exceptions": 0, "backlog": 30,
 		  "headcount_in": 0, "headcount_out": 0, "times": []}], "producers": []}`, i, backlog, strings.TrimSuffix(strings.Repeat("0.1, ", 20), ", "))
 		files = append(files, filepath.Join(dir, fmt.Sprint(i, ".json")))
 		os.WriteFile(files[i], []byte(msg), 0o644)
@@ -156,6 +161,8 @@ func TestZabbixIntegration(t *testing.T) {
 	eventually(t, 60*time.Second, "FMNConsumer's wait trigger and the lost hub's in PROBLEM", func() (bool, string) {
 		p := strings.Join(problems(), "\n")
 		return strings.Contains(p, "fedmsg-hub FMNConsumer: a message arriving now waits over 0.5 s") &&
+			strings.Contains(p, "fedmsg-hub FMNConsumer: the oldest message has waited over 0.2 s") &&
+			strings.Contains(p, "fedmsg-hub StuckConsumer: consumers attached take nothing while messages wait") &&
 			strings.Contains(p, "fedmsg-gone is down"), p
 	})
 	if p := strings.Join(problems(), "\n"); strings.Contains(p, "Idle") {

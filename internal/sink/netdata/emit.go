@@ -86,7 +86,7 @@ func (s *Sink) chart(id string, c chart, family, title string, blank bool, value
 	}
 	s.emitted[id] = true
 	if dims := def.dims | has; !ok || dims != def.dims {
-		def = defined{dims: dims, head: fmt.Sprintf("CHART %s '' '%s' '%s' '%s' '%s' %s %d %d", id, title, c.units, family, c.context, c.typ, 70000+c.prio, s.updateEvery)}
+		def = defined{dims: dims, head: fmt.Sprintf("CHART %s '' '%s' '%s' '%s' '%s' %s %d %d", id, clean(title), clean(c.units), family, c.context, c.typ, 70000+c.prio, s.updateEvery)}
 		s.defined[id] = def
 		fmt.Fprintf(w, "%s '' 'fedmsg-collectd' 'fedmsg'\n", def.head)
 		for i, d := range c.dims {

@@ -40,15 +40,15 @@ type chart struct {
 var consumerCharts = []chart{
 	{"backlog", "Backlog", "messages", "fedmsg.consumer_backlog", "line", 1,
 		[]dim{{"backlog", report.Backlog, "absolute", 1, 1}, {"unacked", report.InService, "absolute", 1, 1}}},
-	{"workers", "Consumers attached (a broker's queue)", "consumers", "fedmsg.consumer_workers", "line", 7,
+	{"workers", "Consumers attached (to a broker queue)", "consumers", "fedmsg.consumer_workers", "line", 7,
 		[]dim{{"workers", report.Workers, "absolute", 1, 1}}},
-	{"rates", "Arrival and service rates (smoothed), and the backlog's growth", "messages/s", "fedmsg.consumer_rates", "line", 2,
+	{"rates", "Arrival and service rates (smoothed), and the growth of the backlog", "messages/s", "fedmsg.consumer_rates", "line", 2,
 		[]dim{{"arrival", report.ArrivalRate, "absolute", 1000, 1}, {"service", report.ServiceRate, "absolute", 1000, 1},
 			{"growth", report.GrowthRate, "absolute", 1000, 1}}},
 	// Durations in milliseconds: Netdata 1.37 draws "seconds" as
 	// HH:MM:SS (a wait of 0.3 s as 00:00:00), milliseconds as 300.0,
 	// 1.50 (seconds) or M:SS.ms.
-	{"waits", "Expected wait, Little-law wait, drain time, oldest message's age and time stalled", "milliseconds", "fedmsg.consumer_waits", "line", 3,
+	{"waits", "Expected wait, Little-law wait, drain time, age of the oldest message, time stalled", "milliseconds", "fedmsg.consumer_waits", "line", 3,
 		[]dim{{"expected_wait", report.ExpectedWait, "absolute", 1, 1000}, {"wait", report.Wait, "absolute", 1, 1000},
 			{"drain_time", report.DrainTime, "absolute", 1, 1000}, {"oldest_age", report.OldestAge, "absolute", 1, 1000},
 			{"stalled", report.Stalled, "absolute", 1, 1000}}},

@@ -3,6 +3,7 @@ package netdata
 import (
 	"bytes"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -128,5 +129,19 @@ func TestChartsCoverCatalogue(t *testing.T) {
 		if shown[k] == notCharted(k) {
 			t.Errorf("kind %v: charted %v, left out on purpose %v", k, shown[k], notCharted(k))
 		}
+	}
+}
+
+// TestChartWords: no chart's title or units holds a quote, which would
+// end its field of the CHART line early (Netdata then drops the chart and
+// its alarms); and the line as written holds none that it should not.
+func TestChartWords(t *testing.T) {
+	for _, c := range append(slices.Clone(consumerCharts), hubCharts...) {
+		if strings.ContainsAny(c.title+c.units, `'"`) {
+			t.Errorf("chart %s: title %q or units %q with a quote", c.suffix, c.title, c.units)
+		}
+	}
+	if got := clean("a broker's \"queue\""); got != "a broker_s _queue_" {
+		t.Errorf("clean: %q", got)
 	}
 }

@@ -19,6 +19,8 @@ const TemplateName = "fedmsg-collectd"
 var macros = []struct{ name, value, help string }{
 	{"{$FEDMSG.WAIT.WARN}", "300", "Expected wait, in seconds, over which a consumer's queue warns; per consumer with the consumer as context."},
 	{"{$FEDMSG.WAIT.CRIT}", "1800", "Expected wait, in seconds, over which a consumer's queue is a high-severity problem; per consumer likewise."},
+	{"{$FEDMSG.STALL.MAX}", "60", "Seconds a consumer's queue may go with consumers attached and nothing taken before it is a high-severity problem; per consumer with the consumer as context."},
+	{"{$FEDMSG.AGE.WARN}", "600", "Age, in seconds, of the oldest message waiting over which a consumer's queue warns; per consumer likewise."},
 	{"{$FEDMSG.GROWTH.PERIOD}", "10m", "How long a backlog must have grown at every snapshot to be a problem."},
 	{"{$FEDMSG.NODATA}", "5m", "How long without values before a service, or fedmsg-collectd itself, is silent."},
 }
@@ -114,6 +116,12 @@ func consumers(y *yamlWriter) {
 				{"wait crit", fmt.Sprintf(`last(/%s/%s)>{$FEDMSG.WAIT.CRIT:"{#CONSUMER}"}`, TemplateName, k(kind)),
 					"{#SERVICE} {#CONSUMER}: a message arriving now waits over {$FEDMSG.WAIT.CRIT:\"{#CONSUMER}\"} s", "HIGH"},
 			}
+		case report.Stalled:
+			ts = []trigger{{"stalled", fmt.Sprintf(`last(/%s/%s)>{$FEDMSG.STALL.MAX:"{#CONSUMER}"}`, TemplateName, k(kind)),
+				"{#SERVICE} {#CONSUMER}: consumers attached take nothing while messages wait", "HIGH"}}
+		case report.OldestAge:
+			ts = []trigger{{"oldest", fmt.Sprintf(`last(/%s/%s)>{$FEDMSG.AGE.WARN:"{#CONSUMER}"}`, TemplateName, k(kind)),
+				"{#SERVICE} {#CONSUMER}: the oldest message has waited over {$FEDMSG.AGE.WARN:\"{#CONSUMER}\"} s", "WARNING"}}
 		case report.GrowthRate:
 			ts = []trigger{{"growing", fmt.Sprintf("min(/%s/%s,{$FEDMSG.GROWTH.PERIOD})>0 and count(/%s/%s,{$FEDMSG.GROWTH.PERIOD})>=2",
 				TemplateName, k(kind), TemplateName, k(kind)),
