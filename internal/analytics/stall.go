@@ -21,9 +21,15 @@ const stallMargin = 3.0
 // snapshot o, window seconds after the previous one (0 on the first).
 func (q *queue) track(o obs, window float64) {
 	switch {
-	case o.backlog <= 0 || math.IsNaN(o.out):
+	case o.backlog <= 0:
 		q.idleSince = math.NaN()
-	case window == 0 || o.out > 0 || math.IsNaN(q.idleSince):
+	case window == 0:
+		// The first snapshot: its departures are not known (a polled
+		// source counts from its second poll); waiting from now.
+		q.idleSince = o.t
+	case math.IsNaN(o.out):
+		q.idleSince = math.NaN()
+	case o.out > 0 || math.IsNaN(q.idleSince):
 		// Taken from, or waiting from now on: a stall, if one, starts here.
 		q.idleSince = o.t
 	}

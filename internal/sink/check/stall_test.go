@@ -43,6 +43,18 @@ func TestCheckStall(t *testing.T) {
 	if res := evaluate(t, hung, Spec{Consumers: []string{"hungq"}}); res.Status != Warning {
 		t.Errorf("a stall without wait thresholds: %v %q", res.Status, res.Problems)
 	}
+	// As a check polls a broker: its first poll has no counts yet; the
+	// stall shows at the second.
+	first := queueSnaps(2, func(i int) model.Consumer {
+		c := model.Consumer{Backlog: model.Some(float64(1650 + 50*i)), InService: three, Workers: three}
+		if i > 0 {
+			c.HeadcountIn, c.HeadcountOut = model.Some(50), model.Some(0)
+		}
+		return c
+	})
+	if res := evaluate(t, first, spec); res.Status != Warning || !strings.Contains(res.Problems[0], "nothing taken for 5 s") {
+		t.Errorf("two polls, the first without counts: %v %q", res.Status, res.Problems)
+	}
 	served := queueSnaps(3, func(i int) model.Consumer {
 		return model.Consumer{Backlog: model.Some(1600), InService: three, Workers: three,
 			HeadcountIn: model.Some(50), HeadcountOut: model.Some(50)}

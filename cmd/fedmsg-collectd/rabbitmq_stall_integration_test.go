@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/testhub"
+)
+
+// The stall: 10 msg/s on three consumers (about 30 msg/s), which hang
+// from 15 s to 75 s: each holds the message it has, unacknowledged.
+var stallPhases = []brokerPhase{
+	{name: "steady", from: 0, rate: 10},
+	{name: "hung", from: 15, rate: 10},
+	{name: "recovering", from: 75, rate: 10},
+	{name: "after", from: 100},
+}
+
+// TestRabbitMQStallIntegration: a real broker's queue whose three
+// consumers (prefetch 1) hang for 60 s while messages keep coming, every
+// message's publication and delivery logged. Judged at each value's own
+// time stamp: during the stall, stalled is the time since the last
+// delivery (within a poll), the expected wait is at least that, and there
+// is no drain time; outside it, stalled is 0; the oldest message's age is
+// within 10 % median and 25 % at the 90th percentile (of the truth or a
+// poll, the larger). A check run as NRPE would in the stall is not OK.
+func TestRabbitMQStallIntegration(t *testing.T) {
+	t.Parallel()
+	testhub.Integration(t)
+	conn, mgmt := sharedRabbitMQ(t)
+	pubCh, _ := conn.Channel()
+	if _, err := pubCh.QueueDeclare("hungq", true, false, false, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errs testhub.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"--socket-dir=", "--rabbitmq", "http://guest:guest@" + mgmt, "--rabbitmq-interval", "5s",
+			"--interval", "1s", "--hostname", "h"}, &out, &errs)
+	}()
+	id := func(typ, figure string) string { return "h/fedmsg_rabbitmq-default/" + typ + "-hungq_" + figure }
+	eventually(t, 30*time.Second, "the plugin's first snapshot of the queue", func() (bool, string) {
+		at, _ := putvals(out.String(), id("queue_length", "backlog"))
+		return len(at) > 0, errs.String()
+	})
+
+	var log messageLog
+	start := time.Now()
+	hangFrom, hangTo := start.Add(15*time.Second), start.Add(75*time.Second)
+	for i := range 3 {
+		ch, _ := conn.Channel()
+		ch.Qos(1, 0, false)
+		deliveries, err := ch.Consume("hungq", fmt.Sprint("h", i), false, false, false, false, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rng := rand.New(rand.NewPCG(uint64(i), 29))
+		go func() {
+			for d := range deliveries {
+				seq, _ := strconv.Atoi(string(d.Body))
+				log.deliver(seq, unixNow())
+				if now := time.Now(); now.After(hangFrom) && now.Before(hangTo) {
+					time.Sleep(time.Until(hangTo)) // hung: the consumer's own behaviour
+				} else {
+					time.Sleep(skewedTime(rng)) // the consumer's work
+				}
+				d.Ack(false)
+			}
+		}()
+	}
+	checkOut := make(chan string, 1)
+	go func() {
+		time.Sleep(time.Until(start.Add(45 * time.Second))) // pacing: NRPE's run in the stall
+		var o, e testhub.Buffer
+		code := run(ctx, []string{"check", "--rabbitmq", "http://guest:guest@" + mgmt, "--queue", "hungq",
+			"--wait-warning", "60", "--wait-critical", "300", "--timeout", "10s"}, &o, &e)
+		checkOut <- fmt.Sprintf("%d %s%s", code, o.String(), e.String())
+	}()
+	publishPhases(t, ctx, pubCh, "hungq", stallPhases, start, &log)
+	awaitDrained(t, &log, &out, id("queue_length", "backlog"))
+	cancel()
+	<-done
+	if c := <-checkOut; !strings.HasPrefix(c, "1 FEDMSG WARNING - hungq is stalled: ") && !strings.HasPrefix(c, "2 FEDMSG CRITICAL - hungq is stalled: ") {
+		t.Errorf("check in the stall: %q", c)
+	} else {
+		t.Logf("check in the stall: %s", c)
+	}
+	judgeStall(t, out.String(), id, &log, float64(hangFrom.UnixNano())/1e9, float64(hangTo.UnixNano())/1e9)
+}
+
+// judgeStall judges what the plugin wrote of the hung queue at each
+// value's own time stamp against the message log.
+func judgeStall(t *testing.T, s string, id func(typ, figure string) string, log *messageLog, hangFrom, hangTo float64) {
+	const poll, lag = 5.0, 0.5
+	log.mu.Lock()
+	published, delivered := slices.Clone(log.published), slices.Clone(log.delivered)
+	log.mu.Unlock()
+	// lastDelivery is the time of the last delivery at or before at; the
+	// oldest message waiting at at was published when.
+	lastDelivery := func(at float64) float64 {
+		last := 0.0
+		for _, d := range delivered {
+			if d <= at && d > last {
+				last = d
+			}
+		}
+		return last
+	}
+	oldest := func(at float64) (float64, bool) {
+		for i, p := range published {
+			if p <= at && delivered[i] > at {
+				return p, true
+			}
+		}
+		return 0, false
+	}
+	stalled, ew, age, drain := written(s, id("duration", "stalled")), written(s, id("duration", "expected_wait")),
+		written(s, id("duration", "oldest_age")), written(s, id("duration", "drain_time"))
+	var inStall, outside int
+	for at, v := range stalled {
+		switch {
+		case at > hangFrom+2*poll && at < hangTo-lag:
+			inStall++
+			truth := at - lastDelivery(at)
+			if v <= 0 || v > truth+lag || v < truth-poll-lag {
+				t.Errorf("at %.1f s into the stall: stalled %v, want within a poll below the %v s since the last delivery", at-hangFrom, v, truth)
+			}
+			if w, ok := ew[at]; !ok || w < v {
+				t.Errorf("at %.1f s into the stall: expected wait %v (written %v), want at least the time stalled %v", at-hangFrom, w, ok, v)
+			}
+			if d, ok := drain[at]; ok {
+				t.Errorf("at %.1f s into the stall: drain time %v", at-hangFrom, d)
+			}
+		case at < hangFrom || at > hangTo+3*poll:
+			outside++
+			if v != 0 {
+				t.Errorf("%.1f s from the stall's start: stalled %v outside it", at-hangFrom, v)
+			}
+		}
+	}
+	var rel []float64
+	for at, v := range age {
+		if p, ok := oldest(at); ok {
+			truth := at - p
+			rel = append(rel, math.Abs(v-truth)/max(truth, poll))
+		}
+	}
+	slices.Sort(rel)
+	q := func(f float64) float64 { return rel[min(len(rel)-1, int(f*float64(len(rel))))] }
+	t.Logf("stalled judged on %d snapshots of the stall and %d outside; oldest age on %d: median error %.1f %%, 90th percentile %.1f %%",
+		inStall, outside, len(rel), 100*q(0.5), 100*q(0.9))
+	if inStall < 8 || len(rel) < 10 {
+		t.Errorf("too few values judged: %d in the stall, %d oldest ages", inStall, len(rel))
+	} else if q(0.5) > 0.10 || q(0.9) > 0.25 {
+		t.Errorf("oldest age: median error %.1f %%, 90th percentile %.1f %%; want <= 10 %% and <= 25 %%", 100*q(0.5), 100*q(0.9))
+	}
+}
