@@ -55,7 +55,8 @@ func checkCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return int(check.Failed(stdout, err))
 	}
 	t := check.Target{Source: one.Source, Service: one.Service, Endpoint: one.Endpoint, Polled: one.Polled}
-	res := check.Probe(ctx, t, cf.Timeout, spec)
+	hist := check.OpenHistory(cf.StateDir, one.Endpoint, one.Service, spec.Consumers)
+	res := check.ProbeWith(ctx, t, cf.Timeout, spec, hist)
 	res.Write(stdout)
 	return int(res.Status)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,22 +16,24 @@ import (
 )
 
 // The stall: 10 msg/s on three consumers (about 30 msg/s), which hang
-// from 15 s to 75 s: each holds the message it has, unacknowledged.
+// from 15 s to 95 s: each holds the message it has, unacknowledged.
 var stallPhases = []brokerPhase{
 	{name: "steady", from: 0, rate: 10},
 	{name: "hung", from: 15, rate: 10},
-	{name: "recovering", from: 75, rate: 10},
-	{name: "after", from: 100},
+	{name: "recovering", from: 95, rate: 10},
+	{name: "after", from: 120},
 }
 
 // TestRabbitMQStallIntegration: a real broker's queue whose three
-// consumers (prefetch 1) hang for 60 s while messages keep coming, every
+// consumers (prefetch 1) hang for 80 s while messages keep coming, every
 // message's publication and delivery logged. Judged at each value's own
 // time stamp: during the stall, stalled is the time since the last
 // delivery (within a poll), the expected wait is at least that, and there
 // is no drain time; outside it, stalled is 0; the oldest message's age is
 // within 10 % median and 25 % at the 90th percentile (of the truth or a
-// poll, the larger). A check run as NRPE would in the stall is not OK.
+// poll, the larger). A check run every 20 s, as NRPE would, with
+// --age-critical 60 and its history: never OK in the stall, CRITICAL at
+// its first run after the oldest message passed 60 s.
 func TestRabbitMQStallIntegration(t *testing.T) {
 	t.Parallel()
 	testhub.Integration(t)
@@ -55,7 +58,7 @@ func TestRabbitMQStallIntegration(t *testing.T) {
 
 	var log messageLog
 	start := time.Now()
-	hangFrom, hangTo := start.Add(15*time.Second), start.Add(75*time.Second)
+	hangFrom, hangTo := start.Add(15*time.Second), start.Add(95*time.Second)
 	for i := range 3 {
 		ch, _ := conn.Channel()
 		ch.Qos(1, 0, false)
@@ -77,22 +80,30 @@ func TestRabbitMQStallIntegration(t *testing.T) {
 			}
 		}()
 	}
-	checkOut := make(chan string, 1)
+	checks := make(chan []string, 1)
+	state := filepath.Join(t.TempDir(), "state")
 	go func() {
-		time.Sleep(time.Until(start.Add(45 * time.Second))) // pacing: NRPE's run in the stall
-		var o, e testhub.Buffer
-		code := run(ctx, []string{"check", "--rabbitmq", "http://guest:guest@" + mgmt, "--queue", "hungq",
-			"--wait-warning", "60", "--wait-critical", "300", "--timeout", "10s"}, &o, &e)
-		checkOut <- fmt.Sprintf("%d %s%s", code, o.String(), e.String())
+		var outs []string
+		for at := 20; at <= 80; at += 20 {
+			time.Sleep(time.Until(start.Add(time.Duration(at) * time.Second))) // pacing: NRPE's runs
+			var o, e testhub.Buffer
+			code := run(ctx, []string{"check", "--rabbitmq", "http://guest:guest@" + mgmt, "--queue", "hungq", "--state-dir", state,
+				"--age-warning", "30", "--age-critical", "60", "--wait-warning", "300", "--timeout", "9s"}, &o, &e)
+			outs = append(outs, fmt.Sprintf("%d %s%s", code, o.String(), e.String()))
+		}
+		checks <- outs
 	}()
 	publishPhases(t, ctx, pubCh, "hungq", stallPhases, start, &log)
 	awaitDrained(t, &log, &out, id("queue_length", "backlog"))
 	cancel()
 	<-done
-	if c := <-checkOut; !strings.HasPrefix(c, "1 FEDMSG WARNING - hungq is stalled: ") && !strings.HasPrefix(c, "2 FEDMSG CRITICAL - hungq is stalled: ") {
-		t.Errorf("check in the stall: %q", c)
-	} else {
-		t.Logf("check in the stall: %s", c)
+	// The runs at 20, 40 and 60 s: 5 to 45 s into the stall, never OK;
+	// at 80 s the oldest message has waited over 60 s: CRITICAL.
+	for i, c := range <-checks {
+		t.Logf("check at %d s: %s", 20*(i+1), c)
+		if strings.HasPrefix(c, "0 ") || i == 3 && !strings.HasPrefix(c, "2 FEDMSG CRITICAL") {
+			t.Errorf("check at %d s: %q", 20*(i+1), c)
+		}
 	}
 	judgeStall(t, out.String(), id, &log, float64(hangFrom.UnixNano())/1e9, float64(hangTo.UnixNano())/1e9)
 }

@@ -77,6 +77,10 @@ type Config struct {
 	// neither derived nor seen: a replay of what it saw gives what was
 	// written.
 	OnMessage func(model.Message)
+	// Warm are messages taken into the analytics before the source's
+	// first, and written nowhere: the history a check kept from its runs
+	// before.
+	Warm []model.Message
 }
 
 // Run runs src into sink until ctx ends (nil) or the sink fails (its
@@ -111,6 +115,9 @@ func Run(ctx context.Context, cfg Config, src Source, sink Sink) error {
 	hubs := NewHubs(cfg.Smoothing, log)
 	if h, ok := sink.(HistogramSink); ok {
 		hubs.Histograms = h.WantsHistograms()
+	}
+	for _, m := range cfg.Warm {
+		hubs.Add(m) // a message that is not a snapshot warms nothing
 	}
 	live := &health.Tracker{IdlePeriods: cfg.IdlePeriods}
 	lat := new(latencies)

@@ -75,9 +75,16 @@ type Spec struct {
 	// Workers are thresholds on the consumers attached to a broker's
 	// queue (a hub's consumers have none).
 	Workers Thresholds
+	// Age are thresholds in seconds on the age of the oldest message
+	// waiting, which needs the history a check keeps between its runs
+	// (state.go); a stall at least as long is at least as bad.
+	Age Thresholds
 	// Missing is the state of a named consumer or producer that the hub
 	// does not list: Unknown by default, Critical for "must exist".
 	Missing Status
+	// HistoryNote ends what is said of a figure not known yet: where the
+	// history is kept, or that it is not.
+	HistoryNote string
 }
 
 // Perf is one performance data item.
@@ -108,7 +115,7 @@ type finding struct {
 // Snapshots is how many successive snapshots spec needs: two for the
 // expected wait and the drain time, else one.
 func (spec Spec) Snapshots() int {
-	if spec.Wait.Set() || spec.Drain.Set() {
+	if spec.Wait.Set() || spec.Drain.Set() || spec.Age.Set() {
 		return 2
 	}
 	return 1
@@ -199,7 +206,15 @@ func Evaluate(b report.Batch, spec Spec) Result {
 				note(Unknown, "%s: %s", c.raw, withheldText)
 				parts = append(parts, "statistics withheld")
 			}
-			if st, text, ok := stall(c, spec.Wait); ok {
+			if spec.Age.Set() {
+				if v, ok := c.get(report.OldestAge); ok {
+					parts = append(parts, "oldest "+value(c.name+"_oldest_age", v, "s", spec.Age, c.raw+" oldest message's age"))
+				} else if !withheld(c) {
+					note(Unknown, "%s: the oldest message's age is not known yet: it was waiting before this check's history began%s", c.raw, spec.HistoryNote)
+					parts = append(parts, "oldest age not known yet")
+				}
+			}
+			if st, text, ok := stall(c, spec.Wait, spec.Age); ok {
 				note(st, "%s", text)
 				parts = append(parts, "STALLED")
 			}

@@ -17,7 +17,7 @@ const Usage = `Usage: fedmsg-collectd check --endpoint E [--timeout 20s] [checks
        fedmsg-collectd check --counters URL [checks]
 
 A Nagios / Icinga plugin: reads one snapshot from the hub (two successive
-ones for --wait-* and --drain-*), waiting at most --timeout (9s: under
+ones for --wait-*, --drain-* and --age-*), waiting at most --timeout (9s: under
 check_nrpe's 10 s), and checks it. Two snapshots of a hub take up to 10 s:
 give --timeout 15s and check_nrpe -t 20. A broker is polled every second;
 a snapshot is formed per refresh of its statistics (every 5 s), as run
@@ -38,7 +38,11 @@ is. Ranges: 10 (alert above 10 or below 0), 10: (below 10), ~:10 (above 10),
 
 Operators alert on how long messages wait rather than on backlog counts,
 which mean different things per consumer: --wait-warning 300 warns when a
-message arriving now waits more than five minutes for a worker.
+message arriving now waits more than five minutes for a worker,
+--age-critical 600 when the oldest message waiting has waited ten. A stall
+(messages waiting, consumers attached, none taken) is at least WARNING.
+Between runs, the check keeps the snapshots it took in --state-dir, so
+that the next run knows what two snapshots 5 s apart cannot.
 
 Examples (the old Fedora checks, then waits):
   check --endpoint ipc:///var/run/fedmsg/monitoring-fedmsg-hub.socket \
@@ -61,7 +65,10 @@ const DefaultTimeout = 9 * time.Second
 // Flags are the check's own flags: what to check and within how long. The
 // sources it reads are chosen with run's flags.
 type Flags struct {
-	Timeout              time.Duration
+	Timeout time.Duration
+	// StateDir is where the check keeps its history between runs; ""
+	// keeps none.
+	StateDir             string
 	spec                 Spec
 	consumers, producers cli.Strings
 	missing              string
@@ -85,10 +92,12 @@ func (f *Flags) Register(fs *flag.FlagSet) {
 		{"wait", "expected wait of a message arriving now at the checked consumers (seconds;\nreads two snapshots)", &f.spec.Wait},
 		{"drain", "time until the checked consumers' backlogs are empty (seconds; a growing\nbacklog never drains; reads two snapshots)", &f.spec.Drain},
 		{"consumers", "consumers attached to the checked queues of a broker (default\ncritical 1: below one consumer)", &f.spec.Workers},
+		{"age", "age of the oldest message waiting at the checked consumers (seconds;\nreads two snapshots, and the history kept in --state-dir)", &f.spec.Age},
 	} {
 		fs.Var(RangeValue{R: &t.th.Warn}, t.name+"-warning", "`RANGE` of the "+t.what+" that is WARNING")
 		fs.Var(RangeValue{R: &t.th.Crit}, t.name+"-critical", "`RANGE` of the "+t.what+" that is CRITICAL")
 	}
+	fs.StringVar(&f.StateDir, "state-dir", DefaultStateDir(), "`DIR` of the user's own (mode 0700, made if missing) where the check keeps,\nper target, the snapshots it took and a broker's counts, so that the next run\nknows the oldest message's age, a stall's length and the consumers' speed;\nempty: none kept")
 	fs.StringVar(&f.missing, "missing", "unknown", "state of a named consumer or producer the hub does not list: unknown or critical")
 }
 

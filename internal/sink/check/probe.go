@@ -27,6 +27,11 @@ type Target struct {
 // socket, permission denied, refused, 401, 403, a TLS error) is UNKNOWN
 // at once, with why.
 func Probe(ctx context.Context, t Target, timeout time.Duration, spec Spec) Result {
+	return ProbeWith(ctx, t, timeout, spec, nil)
+}
+
+// ProbeWith is Probe with a history of the runs before (nil: none).
+func ProbeWith(ctx context.Context, t Target, timeout time.Duration, spec Spec, hist *History) Result {
 	lost := func(why string) Result {
 		if t.Polled {
 			return Fail("cannot poll %s: %s", endpointOf(t.Source, ""), why)
@@ -37,7 +42,7 @@ func Probe(ctx context.Context, t Target, timeout time.Duration, spec Spec) Resu
 		return lost(h)
 	}
 	need := spec.Snapshots()
-	return Run(ctx, t.Source, t.Service, need, timeout, spec, func(got int, why string) Result {
+	return Run(ctx, t.Source, t.Service, need, timeout, spec, hist, func(got int, why string) Result {
 		switch {
 		case t.Polled:
 			return Fail("%d of the %d polls with fresh statistics needed from %s within %s%s", got, need, t.Endpoint, timeout, why)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/analytics"
+	"github.com/fedora-infra/fedmsg-collectd/internal/model"
 	"github.com/fedora-infra/fedmsg-collectd/internal/pipeline"
 	"github.com/fedora-infra/fedmsg-collectd/internal/report"
 )
@@ -72,7 +73,10 @@ const tickEvery = 250 * time.Millisecond
 // that is not a snapshot is UNKNOWN at once, and so is too few snapshots
 // within timeout, as short says (with how many it got and why the source
 // failed, if it says), and a source that fails for good, as lost says.
-func Run(ctx context.Context, src pipeline.Source, service string, need int, timeout time.Duration, spec Spec,
+//
+// With a history (not nil), the snapshots it kept are taken in first, the
+// source takes up its counts, and what this run took is kept for the next.
+func Run(ctx context.Context, src pipeline.Source, service string, need int, timeout time.Duration, spec Spec, hist *History,
 	short func(got int, why string) Result, lost func(why string) Result) Result {
 	// Cancelled rather than given a deadline: a dial that a deadline
 	// ends would fail a moment before the context says so, and pass for
@@ -82,10 +86,18 @@ func Run(ctx context.Context, src pipeline.Source, service string, need int, tim
 	stop := time.AfterFunc(timeout, cancel)
 	defer stop.Stop()
 	sink := NewSink(service, need)
+	cfg := pipeline.Config{Interval: tickEvery, IdlePeriods: 3, Smoothing: analytics.DefaultSmoothing}
+	var taken []model.Message // by the pipeline's goroutine, read once it ended
+	if hist != nil {
+		hist.Resume(src)
+		cfg.Warm = hist.Messages()
+		cfg.OnMessage = func(m model.Message) { taken = append(taken, m) }
+		spec.HistoryNote = hist.Note
+	}
 	ran := make(chan struct{})
 	go func() {
 		defer close(ran)
-		pipeline.Run(ctx, pipeline.Config{Interval: tickEvery, IdlePeriods: 3, Smoothing: analytics.DefaultSmoothing}, src, sink)
+		pipeline.Run(ctx, cfg, src, sink)
 	}()
 	ticker := time.NewTicker(tickEvery)
 	defer ticker.Stop()
@@ -95,7 +107,13 @@ func Run(ctx context.Context, src pipeline.Source, service string, need int, tim
 		case <-sink.Done():
 			cancel()
 			<-ran
-			return Evaluate(sink.last, spec)
+			res := Evaluate(sink.last, spec)
+			if hist != nil {
+				if err := hist.Save(src, sink.last.Service, taken); err != nil {
+					res.Lines = append(res.Lines, "history not kept: "+err.Error())
+				}
+			}
+			return res
 		case <-ctx.Done():
 			<-ran
 			sink.mu.Lock()

@@ -25,16 +25,19 @@ func withheld(c entry) bool {
 
 // stall says whether c is stalled (messages waiting, consumers attached,
 // none taken for a whole window), with the state and what to say: a stall
-// is at least WARNING, whatever the wait thresholds, for how long it will
-// last is not known; past a wait threshold, that threshold's state.
-func stall(c entry, wait Thresholds) (Status, string, bool) {
+// is at least WARNING, whatever the thresholds, for how long it will last
+// is not known; CRITICAL past a critical wait or age.
+func stall(c entry, wait, age Thresholds) (Status, string, bool) {
 	stalled, ok := c.get(report.Stalled)
 	if !ok || stalled <= 0 {
 		return OK, "", false
 	}
+	// The oldest message has waited at least as long as the stall.
 	st := Warning
-	if s, _ := wait.status(stalled); s == Critical {
-		st = Critical
+	for _, th := range []Thresholds{wait, age} {
+		if s, _ := th.status(stalled); s == Critical {
+			st = Critical
+		}
 	}
 	backlog, _ := c.get(report.Backlog)
 	attached := ""

@@ -76,6 +76,7 @@ type Source struct {
 	// had no statistics; saidWithheld tells it was logged.
 	withheldSince time.Time
 	saidWithheld  bool
+	resume        *state // given by ResumeState, taken up by Run
 }
 
 // fetcher reads a broker's queues once, one of two ways: its management
@@ -167,6 +168,7 @@ func (s *Source) init() {
 	if len(s.Nodes) > 0 {
 		s.reader = newPrometheus(s)
 	}
+	s.resumed()
 	s.mu.Unlock()
 }
 
