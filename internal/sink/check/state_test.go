@@ -42,8 +42,10 @@ func (s *scripted) Run(ctx context.Context, deliver func(model.Message)) {
 func (*scripted) Watched() []model.Watched {
 	return []model.Watched{{Endpoint: model.Endpoint{Service: "fedmsg_rabbitmq-default", Addr: "http://broker#/"}, Polled: true}}
 }
-func (s *scripted) SaveState([]string) (json.RawMessage, error) { return json.RawMessage(`{"totals":1}`), nil }
-func (s *scripted) ResumeState(raw json.RawMessage) error    { s.resumed = raw; return nil }
+func (s *scripted) SaveState([]string) (json.RawMessage, error) {
+	return json.RawMessage(`{"totals":1}`), nil
+}
+func (s *scripted) ResumeState(raw json.RawMessage) error { s.resumed = raw; return nil }
 
 // TestHistory: NRPE's runs a minute apart of a queue whose consumers take
 // nothing. The second run, with the first's snapshots and its source's
