@@ -207,8 +207,13 @@ func Evaluate(b report.Batch, spec Spec) Result {
 				parts = append(parts, "statistics withheld")
 			}
 			if spec.Age.Set() {
+				stalled, _ := c.get(report.Stalled)
 				if v, ok := c.get(report.OldestAge); ok {
 					parts = append(parts, "oldest "+value(c.name+"_oldest_age", v, "s", spec.Age, c.raw+" oldest message's age"))
+				} else if stalled > 0 {
+					// Waiting before the history began: at least the stall
+					// (its state is the stall's, below).
+					parts = append(parts, "oldest at least "+num(math.Round(stalled))+" s")
 				} else if !withheld(c) {
 					note(Unknown, "%s: the oldest message's age is not known yet: it was waiting before this check's history began%s", c.raw, spec.HistoryNote)
 					parts = append(parts, "oldest age not known yet")

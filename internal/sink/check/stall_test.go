@@ -85,3 +85,17 @@ func TestCheckWithheld(t *testing.T) {
 		t.Errorf("backlog 413 over 100: %v %q", res.Status, res.Problems)
 	}
 }
+
+// TestCheckAgeUnknown: the oldest message's age asked for, where the
+// messages waiting came before the check began and none is stalled:
+// UNKNOWN, saying why, never OK.
+func TestCheckAgeUnknown(t *testing.T) {
+	busy := queueSnaps(2, func(i int) model.Consumer {
+		return model.Consumer{Backlog: model.Some(float64(100 - 10*i)), InService: model.Some(3), Workers: model.Some(3),
+			HeadcountIn: model.Some(40), HeadcountOut: model.Some(50)}
+	})
+	res := evaluate(t, busy, Spec{Consumers: []string{"hungq"}, Age: ranges(t, "30", "60")})
+	if res.Status != Unknown || !strings.Contains(res.Problems[0], "the oldest message's age is not known yet") {
+		t.Errorf("%v %q", res.Status, res.Problems)
+	}
+}
