@@ -204,10 +204,16 @@ func stopShared() {
 
 func dialRabbitMQ(t testing.TB, b *rabbitBroker) (*amqp.Connection, string) {
 	t.Helper()
-	conn, err := amqp.Dial(b.amqpURL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// A broker whose management API answers may still close an AMQP
+	// connection at its start (Exception 501, EOF) on a busy machine.
+	var conn *amqp.Connection
+	eventually(t, 30*time.Second, "an AMQP connection", func() (bool, string) {
+		var err error
+		if conn, err = amqp.Dial(b.amqpURL); err != nil {
+			return false, err.Error()
+		}
+		return true, ""
+	})
 	t.Cleanup(func() { conn.Close() })
 	return conn, b.mgmt
 }

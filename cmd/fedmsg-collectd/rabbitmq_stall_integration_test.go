@@ -27,7 +27,8 @@ var stallPhases = []brokerPhase{
 // TestRabbitMQStallIntegration: a real broker's queue whose three
 // consumers (prefetch 1) hang for 80 s while messages keep coming, every
 // message's publication and delivery logged. Judged at each value's own
-// time stamp: during the stall, stalled is the time since the last
+// time stamp, for the management source and the Prometheus source alike:
+// during the stall, stalled is the time since the last
 // delivery (within a poll), the expected wait is at least that, and there
 // is no drain time; outside it, stalled is 0; the oldest message's age is
 // within 10 % median and 25 % at the 90th percentile (of the truth or a
@@ -44,17 +45,24 @@ func TestRabbitMQStallIntegration(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out, errs testhub.Buffer
-	done := make(chan int, 1)
+	// The management source, and the Prometheus source beside it.
+	var out, errs, pout, perrs testhub.Buffer
+	done := make(chan int, 2)
 	go func() {
 		done <- run(ctx, []string{"--socket-dir=", "--rabbitmq", "http://guest:guest@" + mgmt, "--rabbitmq-interval", "5s",
 			"--interval", "1s", "--hostname", "h"}, &out, &errs)
 	}()
+	go func() {
+		done <- run(ctx, []string{"--socket-dir=", "--rabbitmq-prometheus", "http://" + shared.b.prom, "--rabbitmq-interval", "5s",
+			"--interval", "1s", "--hostname", "h"}, &pout, &perrs)
+	}()
 	id := func(typ, figure string) string { return "h/fedmsg_rabbitmq-default/" + typ + "-hungq_" + figure }
-	eventually(t, 30*time.Second, "the plugin's first snapshot of the queue", func() (bool, string) {
-		at, _ := putvals(out.String(), id("queue_length", "backlog"))
-		return len(at) > 0, errs.String()
-	})
+	for _, o := range []*testhub.Buffer{&out, &pout} {
+		eventually(t, 30*time.Second, "each source's first snapshot of the queue", func() (bool, string) {
+			at, _ := putvals(o.String(), id("queue_length", "backlog"))
+			return len(at) > 0, errs.String() + perrs.String()
+		})
+	}
 
 	var log messageLog
 	start := time.Now()
@@ -95,7 +103,9 @@ func TestRabbitMQStallIntegration(t *testing.T) {
 	}()
 	publishPhases(t, ctx, pubCh, "hungq", stallPhases, start, &log)
 	awaitDrained(t, &log, &out, id("queue_length", "backlog"))
+	awaitDrained(t, &log, &pout, id("queue_length", "backlog"))
 	cancel()
+	<-done
 	<-done
 	// The runs at 20, 40 and 60 s: 5 to 45 s into the stall, never OK;
 	// at 80 s the oldest message has waited over 60 s: CRITICAL.
@@ -105,7 +115,14 @@ func TestRabbitMQStallIntegration(t *testing.T) {
 			t.Errorf("check at %d s: %q", 20*(i+1), c)
 		}
 	}
-	judgeStall(t, out.String(), id, &log, float64(hangFrom.UnixNano())/1e9, float64(hangTo.UnixNano())/1e9)
+	for _, src := range []struct {
+		name string
+		out  *testhub.Buffer
+	}{{"management", &out}, {"prometheus", &pout}} {
+		t.Run(src.name, func(t *testing.T) {
+			judgeStall(t, src.out.String(), id, &log, float64(hangFrom.UnixNano())/1e9, float64(hangTo.UnixNano())/1e9)
+		})
+	}
 }
 
 // judgeStall judges what the plugin wrote of the hung queue at each

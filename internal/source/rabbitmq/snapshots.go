@@ -54,7 +54,7 @@ func (s *Source) snapshots(a answer, at time.Time) []model.Message {
 		w := s.watch(name)
 		last := s.last[name]
 		since := at.Sub(last.at)
-		if !last.at.IsZero() && since < staleAfter &&
+		if !last.at.IsZero() && !last.resumed && since < staleAfter &&
 			(slices.Equal(v.sig, last.sig) || since < MinSpacing) {
 			continue // the broker's statistics are as at the last snapshot
 		}
@@ -202,6 +202,9 @@ const staleAfter = 10 * time.Second
 type delivered struct {
 	at  time.Time
 	sig []float64
+	// resumed marks the last snapshot of a run before (ResumeState): the
+	// first of this run is not held back for it.
+	resumed bool
 }
 
 // withheldAfter is how long answers without statistics must last to be a

@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -202,6 +203,11 @@ func (s *Source) pollOnce(ctx context.Context, deliver func(model.Message)) {
 		}
 		s.mu.Unlock()
 		s.complain("cannot poll the broker", "err", s.lastErr)
+		// What a failed answer left (a huge or endless one: tens of MiB)
+		// goes back to the system now, not once the runtime gets round
+		// to it: a plugin that watched a hostile broker is back to its
+		// size (TestHugePrometheusIntegration).
+		debug.FreeOSMemory()
 		return
 	}
 	s.mu.Lock()

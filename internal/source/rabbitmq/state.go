@@ -98,7 +98,7 @@ func (s *Source) resumed() {
 			qs[name] = totals{publish: t[0], deliver: t[1]}
 		}
 		s.prev[vh] = qs
-		s.last[vh] = delivered{at: v.At} // no figures: the first snapshot is delivered
+		s.last[vh] = delivered{at: v.At, resumed: true}
 	}
 	s.resume = nil
 }

@@ -43,6 +43,16 @@ func TestStateCarriesOver(t *testing.T) {
 	if want := m.Arrival.Sub(savedAt); m.Period != want {
 		t.Errorf("period %v, want the %v since the saved snapshot", m.Period, want)
 	}
+	// A run right after another (two checks of one queue): its first
+	// snapshot is not held back for the one saved a second before.
+	saved, _ = next.SaveState([]string{"fmn"})
+	soon := &Source{URL: srv.URL, Interval: time.Second}
+	soon.ResumeState(saved)
+	soon.init()
+	clock = clock.Add(time.Second - MinSpacing) // poll adds MinSpacing
+	if msgs, _ := poll(t, soon); msgs["fedmsg_rabbitmq-pubsub"].Snapshot == nil {
+		t.Errorf("the first poll a second after the state gave no snapshot: %v", msgs)
+	}
 	for _, bad := range []string{`{"vhosts":{"/":{"queues":{"q":[-1,0]}}}}`, `[1,2]`, `{"vhosts":`} {
 		if err := (&Source{}).ResumeState(json.RawMessage(bad)); err == nil {
 			t.Errorf("%s taken up", bad)
