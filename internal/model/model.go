@@ -147,6 +147,10 @@ type Watched struct {
 	// an error status, not the JSON expected).
 	Polled bool
 	Failed int64
+	// Unchanged counts the polls whose figures were those of the last
+	// snapshot, not made a snapshot (a broker refreshes its statistics
+	// every 5 s).
+	Unchanged int64
 	// Skipped counts the entries of a polled source's answers left out
 	// (not a queue, past a cap) that no snapshot counts.
 	Skipped int64

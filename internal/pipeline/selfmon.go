@@ -33,10 +33,11 @@ func selfBatch(now time.Time, interval time.Duration, src Source, watched []mode
 			{report.OversizeMessages, w.Oversize},
 			{report.RefusedPeers, w.Refused},
 			{report.FailedPolls, w.Failed},
+			{report.UnchangedPolls, w.Unchanged},
 			{report.DroppedSnapshots, box.droppedCount(w.Endpoint)},
 		} {
 			if w.Polled && (c.k == report.Reconnects || c.k == report.RefusedPeers) ||
-				!w.Polled && c.k == report.FailedPolls {
+				!w.Polled && (c.k == report.FailedPolls || c.k == report.UnchangedPolls) {
 				continue // not what such an endpoint has
 			}
 			b.Values = append(b.Values, report.Value{Kind: c.k, Subject: i, V: float64(c.v)})

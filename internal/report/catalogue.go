@@ -88,6 +88,7 @@ var catalogue = [...]Info{
 	RefusedPeers:     {"refused_handshakes", "", Endpoint, Counter, "Connections dropped for a handshake that is not a publisher's."},
 	DroppedSnapshots: {"dropped_snapshots", "", Endpoint, Counter, "Snapshots pushed out by three newer ones before they were taken in."},
 	FailedPolls:      {"failed_polls", "", Endpoint, Counter, "Polls of a polled source (a broker, a counters service) that failed."},
+	UnchangedPolls:   {"unchanged_polls", "", Endpoint, Counter, "Polls of a broker whose figures were still those of its last snapshot, seconds before: not made a snapshot."},
 
 	LatencyP99:     {"latency_p99", "seconds", Process, Gauge, "Seconds from a snapshot's arrival to its values written, 99th percentile over the interval."},
 	LatencyMax:     {"latency_max", "seconds", Process, Gauge, "Seconds from a snapshot's arrival to its values written, the longest over the interval."},

@@ -64,6 +64,7 @@ const (
 	RefusedPeers     // connections dropped for a handshake that is not a publisher's
 	DroppedSnapshots // snapshots replaced before they were written
 	FailedPolls      // polls of a polled source (a broker) that failed
+	UnchangedPolls   // polls of a polled source whose figures were those of its last snapshot
 
 	// The program's own, per process.
 	LatencyP99     // seconds from a snapshot's arrival to its values written, 99th percentile over the interval

@@ -61,6 +61,7 @@ const (
 	famRefused
 	famDropped
 	famFailedPolls
+	famUnchangedPolls
 	famLatency
 	famSkippedSockets
 	numFamilies
@@ -105,6 +106,7 @@ var families = [numFamilies]family{
 	famRefused:            {"fedmsg_exporter_refused_handshakes", "Connections dropped for a handshake that is not a publisher's.", "counter", byHub, report.RefusedPeers},
 	famDropped:            {"fedmsg_exporter_dropped_snapshots", "Snapshots pushed out by three newer ones before they were taken in.", "counter", byHub, report.DroppedSnapshots},
 	famFailedPolls:        {"fedmsg_exporter_failed_polls", "Polls of a broker that failed.", "counter", byHub, report.FailedPolls},
+	famUnchangedPolls:     {"fedmsg_exporter_unchanged_polls", "Polls of a broker whose figures were still those of its last snapshot: not made a snapshot.", "counter", byHub, report.UnchangedPolls},
 	famLatency:            {"fedmsg_exporter_latency_p99_seconds", "Seconds from a snapshot's arrival to its values taken in, 99th percentile over the interval.", "gauge", byProcess, report.LatencyP99},
 	famSkippedSockets:     {"fedmsg_exporter_skipped_sockets", "Files named like monitoring sockets that discovery skips.", "gauge", byProcess, report.SkippedSockets},
 }

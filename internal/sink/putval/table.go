@@ -86,6 +86,8 @@ func identOf(k report.Kind) ident {
 		return ident{"derive", "refused_handshakes", 1}
 	case report.DroppedSnapshots:
 		return ident{"derive", "dropped_snapshots", 1}
+	case report.UnchangedPolls:
+		return ident{"derive", "unchanged_polls", 1}
 	case report.FailedPolls:
 		return ident{"derive", "failed_polls", 1}
 	case report.LatencyP99:

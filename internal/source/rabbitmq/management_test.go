@@ -243,3 +243,48 @@ func TestBadAnswers(t *testing.T) {
 func slogTo(b *strings.Builder) *slog.Logger {
 	return slog.New(slog.NewTextHandler(b, nil))
 }
+
+// TestEveryPollASnapshot: polled every 10 s (the default), a poll whose
+// timer ran a little early makes its snapshot although the figures are
+// unchanged (no 20-s gaps); polled every second, the polls whose figures
+// are as at the last snapshot make none and are counted.
+func TestEveryPollASnapshot(t *testing.T) {
+	b := &broker{}
+	srv := httptest.NewServer(b)
+	defer srv.Close()
+	b.set(200, queues(100, 90))
+	for _, tt := range []struct {
+		interval, every time.Duration
+		snapshots       int
+		unchanged       int64
+	}{
+		{10 * time.Second, 9900 * time.Millisecond, 5, 0},
+		{time.Second, time.Second, 1, 9}, // the next after 10 s
+	} {
+		s := &Source{URL: srv.URL, Interval: tt.interval}
+		s.init()
+		n := 0
+		for i := range 10 {
+			if i > 0 {
+				clock = clock.Add(tt.every - MinSpacing) // poll adds MinSpacing
+			}
+			msgs, _ := poll(t, s)
+			if _, ok := msgs["fedmsg_rabbitmq-pubsub"]; ok {
+				n++
+			}
+			if i == 4 && tt.interval == 10*time.Second {
+				break
+			}
+		}
+		var unchanged int64 = -1
+		for _, w := range s.Watched() {
+			if w.Endpoint.Service == "fedmsg_rabbitmq-pubsub" {
+				unchanged = w.Unchanged
+			}
+		}
+		if n != tt.snapshots || unchanged != tt.unchanged {
+			t.Errorf("every %v at an interval of %v: %d snapshots, %d polls unchanged; want %d and %d",
+				tt.every, tt.interval, n, unchanged, tt.snapshots, tt.unchanged)
+		}
+	}
+}

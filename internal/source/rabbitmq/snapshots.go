@@ -54,8 +54,11 @@ func (s *Source) snapshots(a answer, at time.Time) []model.Message {
 		w := s.watch(name)
 		last := s.last[name]
 		since := at.Sub(last.at)
-		if !last.at.IsZero() && !last.resumed && since < staleAfter &&
+		// Half a poll's margin: polled every staleAfter, a poll whose
+		// timer ran a little early still makes its snapshot.
+		if !last.at.IsZero() && !last.resumed && since+s.Interval/2 < staleAfter &&
 			(slices.Equal(v.sig, last.sig) || since < MinSpacing) {
+			w.Unchanged++
 			continue // the broker's statistics are as at the last snapshot
 		}
 		// A vhost's snapshots come at most every MinSpacing, however often
