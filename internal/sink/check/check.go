@@ -202,27 +202,7 @@ func Evaluate(b report.Batch, spec Spec) Result {
 			if v, ok := c.get(report.Backlog); ok {
 				parts = append(parts, "backlog "+value(c.name+"_backlog", v, "", spec.Backlog, c.raw+" backlog"))
 			}
-			if withheld(c) && (spec.Workers.Set() || spec.Wait.Set() || spec.Drain.Set()) {
-				note(Unknown, "%s: %s", c.raw, withheldText)
-				parts = append(parts, "statistics withheld")
-			}
-			if spec.Age.Set() {
-				stalled, _ := c.get(report.Stalled)
-				if v, ok := c.get(report.OldestAge); ok {
-					parts = append(parts, "oldest "+value(c.name+"_oldest_age", v, "s", spec.Age, c.raw+" oldest message's age"))
-				} else if stalled > 0 {
-					// Waiting before the history began: at least the stall
-					// (its state is the stall's, below).
-					parts = append(parts, "oldest at least "+num(math.Round(stalled))+" s")
-				} else if !withheld(c) {
-					note(Unknown, "%s: the oldest message's age is not known yet: it was waiting before this check's history began%s", c.raw, spec.HistoryNote)
-					parts = append(parts, "oldest age not known yet")
-				}
-			}
-			if st, text, ok := stall(c, spec.Wait, spec.Age); ok {
-				note(st, "%s", text)
-				parts = append(parts, "STALLED")
-			}
+			parts = append(parts, incident(c, spec, note, value)...)
 			if v, ok := c.get(report.Exceptions); ok {
 				parts = append(parts, "exceptions "+value(c.name+"_exceptions", v, "", spec.Exceptions, c.raw+" exceptions"))
 			}

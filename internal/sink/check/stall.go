@@ -47,3 +47,32 @@ func stall(c entry, wait, age Thresholds) (Status, string, bool) {
 	return st, fmt.Sprintf("%s is stalled: %s waiting%s, nothing taken for %s s (%s)", c.raw, num(backlog), attached,
 		num(math.Round(stalled)), strings.ToLower(st.String())), true
 }
+
+// incident checks what an incident shows of consumer c: a broker that
+// withholds its statistics, the oldest message's age, a stall; it notes
+// their states and returns what the consumer's line says of them.
+func incident(c entry, spec Spec, note func(Status, string, ...any), value func(label string, v float64, uom string, t Thresholds, what string) string) []string {
+	var parts []string
+	if withheld(c) && (spec.Workers.Set() || spec.Wait.Set() || spec.Drain.Set()) {
+		note(Unknown, "%s: %s", c.raw, withheldText)
+		parts = append(parts, "statistics withheld")
+	}
+	if spec.Age.Set() {
+		stalled, _ := c.get(report.Stalled)
+		if v, ok := c.get(report.OldestAge); ok {
+			parts = append(parts, "oldest "+value(c.name+"_oldest_age", v, "s", spec.Age, c.raw+" oldest message's age"))
+		} else if stalled > 0 {
+			// Waiting before the history began: at least the stall
+			// (its state is the stall's, below).
+			parts = append(parts, "oldest at least "+num(math.Round(stalled))+" s")
+		} else if !withheld(c) {
+			note(Unknown, "%s: the oldest message's age is not known yet: it was waiting before this check's history began%s", c.raw, spec.HistoryNote)
+			parts = append(parts, "oldest age not known yet")
+		}
+	}
+	if st, text, ok := stall(c, spec.Wait, spec.Age); ok {
+		note(st, "%s", text)
+		parts = append(parts, "STALLED")
+	}
+	return parts
+}
