@@ -33,7 +33,7 @@ func BenchmarkSoakIntegration(b *testing.B) {
 	if d, err := time.ParseDuration(os.Getenv("FEDMSG_SOAK")); err == nil {
 		soak = d
 	}
-	z := zabbixWithHost(t, "soak")
+	z, _ := zabbixWithHost(t, "soak")
 	dir := t.TempDir()
 	eps := make([]string, 3)
 	hubs := make([]*testhub.Hub, 3)

@@ -22,7 +22,7 @@ import (
 func BenchmarkZabbixBufferIntegration(b *testing.B) {
 	var t testing.TB = b
 	testhub.Integration(t)
-	z := zabbixWithHost(t, "bench")
+	z, _ := zabbixWithHost(t, "bench")
 	bin := filepath.Join(buildPlugin(t), "fedmsg-collectd")
 	dir, err := os.MkdirTemp("", "fedmsg-zabbixcost-")
 	if err != nil {
@@ -63,8 +63,8 @@ func BenchmarkZabbixBufferIntegration(b *testing.B) {
 }
 
 // zabbixWithHost starts Debian's Zabbix server with the template imported
-// and a host of that name linked to it.
-func zabbixWithHost(t testing.TB, host string) *zabbixServer {
+// and a host of that name linked to it, and returns the host's id.
+func zabbixWithHost(t testing.TB, host string) (*zabbixServer, string) {
 	t.Helper()
 	z := startZabbix(t, nil)
 	var tpl, errs testhub.Buffer
@@ -86,8 +86,8 @@ func zabbixWithHost(t testing.TB, host string) *zabbixServer {
 	if len(tpls) != 1 || len(groups) != 1 {
 		t.Fatalf("template %v, group %v", tpls, groups)
 	}
+	var made struct{ Hostids []string }
 	z.must(t, "host.create", map[string]any{"host": host, "groups": []any{map[string]string{"groupid": groups[0].Groupid}},
-		"templates": []any{map[string]string{"templateid": tpls[0].Templateid}}}, nil)
-
-	return z
+		"templates": []any{map[string]string{"templateid": tpls[0].Templateid}}}, &made)
+	return z, made.Hostids[0]
 }

@@ -21,6 +21,9 @@ var macros = []struct{ name, value, help string }{
 	{"{$FEDMSG.WAIT.CRIT}", "1800", "Expected wait, in seconds, over which a consumer's queue is a high-severity problem; per consumer likewise."},
 	{"{$FEDMSG.STALL.MAX}", "60", "Seconds a consumer's queue may go with consumers attached and nothing taken before it is a high-severity problem; per consumer with the consumer as context."},
 	{"{$FEDMSG.AGE.WARN}", "600", "Age, in seconds, of the oldest message waiting over which a consumer's queue warns; per consumer likewise."},
+	{"{$FEDMSG.NOCONSUMER.PERIOD}", "5m", "How long a queue with messages must have had no consumer to be a problem (a redeploy takes less)."},
+	{"{$FEDMSG.BACKLOG.WARN}", "0", "Messages waiting over which a consumer's queue warns; 0: off. Per consumer with the consumer as context, as check_rabbitmq_queue's thresholds."},
+	{"{$FEDMSG.BACKLOG.CRIT}", "0", "Messages waiting over which a consumer's queue is a high-severity problem; 0: off. Per consumer likewise."},
 	{"{$FEDMSG.GROWTH.PERIOD}", "10m", "How long a backlog must have grown at every snapshot to be a problem."},
 	{"{$FEDMSG.NODATA}", "5m", "How long without values before a service, or fedmsg-collectd itself, is silent."},
 }
@@ -123,15 +126,27 @@ func consumers(y *yamlWriter) {
 			ts = []trigger{{"oldest", fmt.Sprintf(`last(/%s/%s)>{$FEDMSG.AGE.WARN:"{#CONSUMER}"}`, TemplateName, k(kind)),
 				"{#SERVICE} {#CONSUMER}: the oldest message has waited over {$FEDMSG.AGE.WARN:\"{#CONSUMER}\"} s", "WARNING"}}
 		case report.GrowthRate:
-			ts = []trigger{{"growing", fmt.Sprintf("min(/%s/%s,{$FEDMSG.GROWTH.PERIOD})>0 and count(/%s/%s,{$FEDMSG.GROWTH.PERIOD})>=2",
-				TemplateName, k(kind), TemplateName, k(kind)),
+			// Every value of the period, and the last before it: grown
+			// for the whole period, not since the first value.
+			ts = []trigger{{"growing", fmt.Sprintf("min(/%[1]s/%[2]s,{$FEDMSG.GROWTH.PERIOD})>0 and last(/%[1]s/%[2]s,#1:now-{$FEDMSG.GROWTH.PERIOD})>0",
+				TemplateName, k(kind)),
 				"{#SERVICE} {#CONSUMER}: the backlog has grown for {$FEDMSG.GROWTH.PERIOD}", "WARNING"}}
+		case report.Backlog:
+			// Counts, off unless a macro sets them (check_rabbitmq_queue's).
+			ts = []trigger{
+				{"backlog warn", fmt.Sprintf(`{$FEDMSG.BACKLOG.WARN:"{#CONSUMER}"}>0 and last(/%s/%s)>{$FEDMSG.BACKLOG.WARN:"{#CONSUMER}"}`, TemplateName, k(kind)),
+					"{#SERVICE} {#CONSUMER}: over {$FEDMSG.BACKLOG.WARN:\"{#CONSUMER}\"} messages wait", "WARNING"},
+				{"backlog crit", fmt.Sprintf(`{$FEDMSG.BACKLOG.CRIT:"{#CONSUMER}"}>0 and last(/%s/%s)>{$FEDMSG.BACKLOG.CRIT:"{#CONSUMER}"}`, TemplateName, k(kind)),
+					"{#SERVICE} {#CONSUMER}: over {$FEDMSG.BACKLOG.CRIT:\"{#CONSUMER}\"} messages wait", "HIGH"},
+			}
 		}
 		y.trapItem(6, "consumer "+kind.Info().Name, k(kind), "fedmsg {#SERVICE} {#CONSUMER}: "+kind.Info().Name, unit(kind), kind.Info().Help, ts)
 	}
 	y.line(5, "trigger_prototypes:")
-	y.triggerEntry(6, trigger{"no consumers", fmt.Sprintf("last(/%s/%s)>0 and last(/%s/%s)=0", TemplateName, k(report.Backlog), TemplateName, k(report.Workers)),
-		"{#SERVICE} {#CONSUMER}: messages wait and no consumer is attached", "HIGH"})
+	// For the whole period, so that a consumer's redeploy does not page.
+	y.triggerEntry(6, trigger{"no consumers", fmt.Sprintf("min(/%[1]s/%[2]s,{$FEDMSG.NOCONSUMER.PERIOD})>0 and max(/%[1]s/%[3]s,{$FEDMSG.NOCONSUMER.PERIOD})=0 and last(/%[1]s/%[3]s,#1:now-{$FEDMSG.NOCONSUMER.PERIOD})=0",
+		TemplateName, k(report.Backlog), k(report.Workers)),
+		"{#SERVICE} {#CONSUMER}: messages wait and no consumer has been attached for {$FEDMSG.NOCONSUMER.PERIOD}", "AVERAGE"})
 	y.line(5, "graph_prototypes:")
 	for _, g := range []struct {
 		name  string

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/testhub"
+)
+
+// TestZabbixTriggersIntegration: the template's triggers on a real
+// broker's queue, through Debian's Zabbix server, each driven into
+// PROBLEM and back to OK: a queue that grows with no consumer for the
+// whole of its periods (20 s here, by host macros) and holds more than
+// its count macro; then a consumer empties it.
+func TestZabbixTriggersIntegration(t *testing.T) {
+	t.Parallel()
+	testhub.Integration(t)
+	z, hostid := zabbixWithHost(t, "trig")
+	for m, v := range map[string]string{`{$FEDMSG.GROWTH.PERIOD}`: "20s", `{$FEDMSG.NOCONSUMER.PERIOD}`: "20s", `{$FEDMSG.BACKLOG.WARN:"zq"}`: "5"} {
+		z.must(t, "usermacro.create", map[string]any{"hostid": hostid, "macro": m, "value": v}, nil)
+	}
+	conn, mgmt := sharedRabbitMQ(t)
+	ch, _ := conn.Channel()
+	if _, err := ch.QueueDeclare("zq", false, false, false, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out testhub.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"zabbix", "--socket-dir=", "--rabbitmq", "zab=http://guest:guest@" + mgmt, "--rabbitmq-vhost", "/",
+			"--rabbitmq-queues", "^zq$", "--rabbitmq-interval", "5s", "--interval", "1s",
+			"--zabbix-server", z.trapper, "--zabbix-host", "trig"}, &out, &out)
+	}()
+	publishing, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		tick := time.NewTicker(500 * time.Millisecond) // pacing the publisher
+		defer tick.Stop()
+		for {
+			select {
+			case <-publishing:
+				return
+			case <-tick.C:
+				ch.PublishWithContext(ctx, "", "zq", false, false, amqp.Publishing{Body: []byte("m")})
+			}
+		}
+	}()
+	problems := func() string {
+		var tr []struct{ Description string }
+		z.must(t, "trigger.get", map[string]any{"hostids": hostid, "filter": map[string]any{"value": 1}, "expandDescription": true,
+			"output": []string{"description"}}, &tr)
+		var names []string
+		for _, x := range tr {
+			names = append(names, x.Description)
+		}
+		slices.Sort(names)
+		return strings.Join(names, "\n")
+	}
+	want := []string{"zq: the backlog has grown for 20s", "zq: messages wait and no consumer has been attached for 20s", "zq: over 5 messages wait"}
+	eventually(t, 180*time.Second, "the growth, no-consumer and count triggers in PROBLEM", func() (bool, string) {
+		p := problems()
+		for _, w := range want {
+			if !strings.Contains(p, w) {
+				return false, p + "\n" + out.String()
+			}
+		}
+		return true, ""
+	})
+	close(publishing)
+	<-stopped
+	consumer, _ := conn.Channel()
+	deliveries, err := consumer.Consume("zq", "", true, false, false, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for range deliveries {
+		}
+	}()
+	eventually(t, 120*time.Second, "all three back to OK", func() (bool, string) {
+		p := problems()
+		for _, w := range want {
+			if strings.Contains(p, w) {
+				return false, p
+			}
+		}
+		return true, ""
+	})
+	cancel()
+	<-done
+}
