@@ -41,3 +41,9 @@ func (a *answer) withheld() bool {
 	}
 	return live
 }
+
+// selected says whether a queue of this name is watched: --rabbitmq-queues
+// and --rabbitmq-queues-exclude.
+func (s *Source) selected(name string) bool {
+	return (s.Queues == nil || s.Queues.MatchString(name)) && (s.Exclude == nil || !s.Exclude.MatchString(name))
+}

@@ -31,6 +31,7 @@ type Config struct {
 	VHost            string
 	// Queues is a regular expression selecting queues by name.
 	Queues   string
+	Exclude  string
 	Interval time.Duration
 	// Timeout bounds each poll (not a flag: a check's); default
 	// Interval / 2.
@@ -53,6 +54,7 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	fs.StringVar(&c.AuthFile, "rabbitmq-auth-file", "", "`FILE` whose first line is USER:PASSWORD for the management API\n(rather than in the URL, which ps and collectd's configuration show)")
 	fs.StringVar(&c.VHost, "rabbitmq-vhost", "", "poll only this `VHOST`")
 	fs.StringVar(&c.Queues, "rabbitmq-queues", "", "poll only the queues whose name matches this `REGEXP`")
+	fs.StringVar(&c.Exclude, "rabbitmq-queues-exclude", "", "leave out the queues whose name matches this `REGEXP` (RE2 has no negative\nlook-ahead: ephemeral or per-user queues, amq.gen-.*): they are not kept nor sent")
 	fs.StringVar(&c.CAFile, "rabbitmq-ca-file", "", "trust the CA certificates in `FILE` for https (default: the system's)")
 	fs.DurationVar(&c.Interval, "rabbitmq-interval", 10*time.Second, "how often to poll each broker")
 	fs.IntVar(&c.MaxQueues, "rabbitmq-max-queues", DefaultMaxQueues, "watch at most `N` queues per broker (selected ones, in the answer's order);\nthe rest are counted as skipped entries and logged once")
@@ -74,6 +76,13 @@ func (c Config) Sources(log *slog.Logger) ([]*Source, error) {
 		var err error
 		if re, err = regexp.Compile(c.Queues); err != nil {
 			return nil, fmt.Errorf("--rabbitmq-queues: %w", err)
+		}
+	}
+	var exclude *regexp.Regexp
+	if c.Exclude != "" {
+		var err error
+		if exclude, err = regexp.Compile(c.Exclude); err != nil {
+			return nil, fmt.Errorf("--rabbitmq-queues-exclude: %w", err)
 		}
 	}
 	var user, pass string
@@ -108,7 +117,7 @@ func (c Config) Sources(log *slog.Logger) ([]*Source, error) {
 	clusters := map[string]*Source{}
 	source := func(name string) *Source {
 		names[name] = true
-		s := &Source{Name: name, VHost: c.VHost, Queues: re, Interval: c.Interval, Timeout: c.Timeout, Client: client, Logger: log, MaxQueues: c.MaxQueues}
+		s := &Source{Name: name, VHost: c.VHost, Queues: re, Exclude: exclude, Interval: c.Interval, Timeout: c.Timeout, Client: client, Logger: log, MaxQueues: c.MaxQueues}
 		out = append(out, s)
 		return s
 	}

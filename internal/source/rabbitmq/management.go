@@ -101,8 +101,8 @@ func (s *Source) get(ctx context.Context, request func(context.Context) (*http.R
 		return a, err
 	}
 	var keep func(string) bool
-	if s.Queues != nil {
-		keep = s.Queues.MatchString
+	if s.Queues != nil || s.Exclude != nil {
+		keep = s.selected
 	}
 	err = httppoll.Get(ctx, s.Client, req, s.MaxBody, func(r io.Reader) error {
 		a, err = decode(r, s.MaxQueues, keep)

@@ -288,3 +288,26 @@ func TestEveryPollASnapshot(t *testing.T) {
 		}
 	}
 }
+
+// TestExclude: --rabbitmq-queues-exclude leaves out the queues it
+// matches, beside --rabbitmq-queues' selection; a bad pattern is refused.
+func TestExclude(t *testing.T) {
+	b := &broker{}
+	srv := httptest.NewServer(b)
+	defer srv.Close()
+	b.set(200, queues(100, 90))
+	s := &Source{URL: srv.URL, Interval: time.Second, Exclude: regexp.MustCompile("^idle$")}
+	s.init()
+	msgs, _ := poll(t, s)
+	var names []string
+	for _, c := range msgs["fedmsg_rabbitmq-pubsub"].Snapshot.Consumers {
+		names = append(names, c.Name)
+	}
+	if strings.Join(names, ",") != "fmn" {
+		t.Errorf("queues %v, want fmn alone", names)
+	}
+	if _, err := (Config{URLs: []string{srv.URL}, Interval: time.Second, Exclude: "(("}).Sources(nil); err == nil ||
+		!strings.Contains(err.Error(), "--rabbitmq-queues-exclude") {
+		t.Errorf("a bad pattern: %v", err)
+	}
+}

@@ -139,7 +139,7 @@ func (s *Source) getExposition(ctx context.Context, n *node) (e exposition, err 
 		return e, err
 	}
 	keep := func(vhost, name string) bool {
-		return (s.VHost == "" || vhost == s.VHost) && (s.Queues == nil || s.Queues.MatchString(name))
+		return (s.VHost == "" || vhost == s.VHost) && s.selected(name)
 	}
 	maxLines := max(s.MaxQueues, 1000) * maxLinesPerQueue
 	level := -1 // the first answer: baselines only

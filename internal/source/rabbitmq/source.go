@@ -45,8 +45,9 @@ type Source struct {
 	User, Password string
 	// VHost, when set, limits the poll to that vhost.
 	VHost string
-	// Queues, when set, selects the queues by name.
-	Queues *regexp.Regexp
+	// Queues, when set, selects the queues by name; Exclude, when set,
+	// leaves out those it matches.
+	Queues, Exclude *regexp.Regexp
 	// Interval between polls; Timeout of each (default Interval / 2).
 	Interval, Timeout time.Duration
 	// Client makes the requests (TLS roots, CA file); default a plain one.
