@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -177,16 +178,28 @@ func (z *zabbixServer) start(t testing.TB, name string, attr *syscall.SysProcAtt
 }
 
 // lowPort returns a free port from 1024 to 32767, the range Zabbix's
-// ListenPort takes.
+// ListenPort takes, never the same twice in a process: two servers
+// started side by side must not both be given one port free at the time.
 func lowPort(t testing.TB) string {
 	t.Helper()
-	for p := 20000 + os.Getpid()%10000; ; p = 1024 + (p+7919)%31744 {
+	lowPorts.Lock()
+	defer lowPorts.Unlock()
+	if lowPorts.next == 0 {
+		lowPorts.next = 20000 + os.Getpid()%10000
+	}
+	for p := lowPorts.next; ; p = 1024 + (p+7919)%31744 {
 		ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
 		if err == nil {
 			ln.Close()
+			lowPorts.next = 1024 + (p+7919)%31744
 			return strconv.Itoa(p)
 		}
 	}
+}
+
+var lowPorts struct {
+	sync.Mutex
+	next int
 }
 
 // call calls the API; result, when not nil, takes the result.

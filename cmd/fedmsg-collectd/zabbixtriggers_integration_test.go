@@ -16,18 +16,22 @@ import (
 // broker's queue, through Debian's Zabbix server, each driven into
 // PROBLEM and back to OK: a queue that grows with no consumer for the
 // whole of its periods (20 s here, by host macros) and holds more than
-// its count macro; then a consumer empties it.
+// its count macro; then a consumer empties it. A queue the host's LLD
+// filter macro leaves out gets no items.
 func TestZabbixTriggersIntegration(t *testing.T) {
 	t.Parallel()
 	testhub.Integration(t)
 	z, hostid := zabbixWithHost(t, "trig")
-	for m, v := range map[string]string{`{$FEDMSG.GROWTH.PERIOD}`: "20s", `{$FEDMSG.NOCONSUMER.PERIOD}`: "20s", `{$FEDMSG.BACKLOG.WARN:"zq"}`: "5"} {
+	for m, v := range map[string]string{`{$FEDMSG.GROWTH.PERIOD}`: "20s", `{$FEDMSG.NOCONSUMER.PERIOD}`: "20s", `{$FEDMSG.BACKLOG.WARN:"zq"}`: "5",
+		`{$FEDMSG.LLD.FILTER.CONSUMER.NOT_MATCHES}`: "^zq_skip$"} {
 		z.must(t, "usermacro.create", map[string]any{"hostid": hostid, "macro": m, "value": v}, nil)
 	}
 	conn, mgmt := sharedRabbitMQ(t)
 	ch, _ := conn.Channel()
-	if _, err := ch.QueueDeclare("zq", false, false, false, false, nil); err != nil {
-		t.Fatal(err)
+	for _, q := range []string{"zq", "zq_skip"} {
+		if _, err := ch.QueueDeclare(q, false, false, false, false, nil); err != nil {
+			t.Fatal(err)
+		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -35,7 +39,7 @@ func TestZabbixTriggersIntegration(t *testing.T) {
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"zabbix", "--socket-dir=", "--rabbitmq", "zab=http://guest:guest@" + mgmt, "--rabbitmq-vhost", "/",
-			"--rabbitmq-queues", "^zq$", "--rabbitmq-interval", "5s", "--interval", "1s",
+			"--rabbitmq-queues", "^zq(_skip)?$", "--rabbitmq-interval", "5s", "--interval", "1s",
 			"--zabbix-server", z.trapper, "--zabbix-host", "trig"}, &out, &out)
 	}()
 	publishing, stopped := make(chan struct{}), make(chan struct{})
@@ -73,6 +77,14 @@ func TestZabbixTriggersIntegration(t *testing.T) {
 		}
 		return true, ""
 	})
+	items := func(queue string) int {
+		var is []struct{ Itemid string }
+		z.must(t, "item.get", map[string]any{"hostids": hostid, "search": map[string]any{"key_": `"` + queue + `"]`}}, &is)
+		return len(is)
+	}
+	if n, skipped := items("zq"), items("zq_skip"); n == 0 || skipped != 0 {
+		t.Errorf("items of zq %d, of zq_skip (left out by the LLD filter) %d", n, skipped)
+	}
 	close(publishing)
 	<-stopped
 	consumer, _ := conn.Channel()

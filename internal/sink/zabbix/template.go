@@ -24,6 +24,10 @@ var macros = []struct{ name, value, help string }{
 	{"{$FEDMSG.NOCONSUMER.PERIOD}", "5m", "How long a queue with messages must have had no consumer to be a problem (a redeploy takes less)."},
 	{"{$FEDMSG.BACKLOG.WARN}", "0", "Messages waiting over which a consumer's queue warns; 0: off. Per consumer with the consumer as context, as check_rabbitmq_queue's thresholds."},
 	{"{$FEDMSG.BACKLOG.CRIT}", "0", "Messages waiting over which a consumer's queue is a high-severity problem; 0: off. Per consumer likewise."},
+	{"{$FEDMSG.LLD.FILTER.SERVICE.MATCHES}", ".*", "The services discovered: a regular expression their names match."},
+	{"{$FEDMSG.LLD.FILTER.SERVICE.NOT_MATCHES}", "CHANGE_IF_NEEDED", "The services left out: a regular expression their names match."},
+	{"{$FEDMSG.LLD.FILTER.CONSUMER.MATCHES}", ".*", "The consumers (a broker's queues) discovered: a regular expression their names match."},
+	{"{$FEDMSG.LLD.FILTER.CONSUMER.NOT_MATCHES}", "CHANGE_IF_NEEDED", "The consumers left out: a regular expression their names match (ephemeral or per-user queues)."},
 	{"{$FEDMSG.GROWTH.PERIOD}", "10m", "How long a backlog must have grown at every snapshot to be a problem."},
 	{"{$FEDMSG.NODATA}", "5m", "How long without values before a service, or fedmsg-collectd itself, is silent."},
 }
@@ -81,7 +85,7 @@ func Template(w io.Writer) error {
 
 // services writes the discovery rule of the services.
 func services(y *yamlWriter) {
-	y.rule("services", ServicesDiscovery, "The services fedmsg-collectd watches: hubs, broker vhosts, counters services.")
+	y.rule("services", ServicesDiscovery, "The services fedmsg-collectd watches: hubs, broker vhosts, counters services.", "SERVICE")
 	for _, k := range report.Kinds() {
 		if !pushed(k) || k.Scope() != report.Hub && k.Scope() != report.Endpoint {
 			continue
@@ -104,7 +108,7 @@ func services(y *yamlWriter) {
 
 // consumers writes the discovery rule of the consumers.
 func consumers(y *yamlWriter) {
-	y.rule("consumers", ConsumersDiscovery, "The consumers of each service: a hub's consumers, a broker's queues, the queues between a counters service's stages.")
+	y.rule("consumers", ConsumersDiscovery, "The consumers of each service: a hub's consumers, a broker's queues, the queues between a counters service's stages.", "SERVICE", "CONSUMER")
 	k := func(kind report.Kind) string { return key(kind, "{#SERVICE}", "{#CONSUMER}") }
 	for _, kind := range report.Kinds() {
 		if !pushed(kind) || kind.Scope() != report.Entry {
@@ -174,8 +178,10 @@ func consumers(y *yamlWriter) {
 }
 
 // rule starts a trapper discovery rule of the template, its item
-// prototypes next.
-func (y *yamlWriter) rule(what, key, help string) {
+// prototypes next. Its filter discovers only what the LLD macros of each
+// of filtered ({#SERVICE}, {#CONSUMER}) match and do not exclude, as the
+// official templates' {$...LLD.FILTER...MATCHES} and NOT_MATCHES do.
+func (y *yamlWriter) rule(what, key, help string, filtered ...string) {
 	y.item(4)
 	y.kv(5, "uuid", uuid("rule "+what))
 	y.kv(5, "name", "fedmsg "+what)
@@ -184,6 +190,22 @@ func (y *yamlWriter) rule(what, key, help string) {
 	y.kv(5, "delay", "0")
 	y.kv(5, "lifetime", "7d")
 	y.kv(5, "description", help)
+	y.line(5, "filter:")
+	y.kv(6, "evaltype", "AND")
+	y.line(6, "conditions:")
+	id := 'A'
+	for _, f := range filtered {
+		for _, c := range []struct{ which, op string }{{"MATCHES", ""}, {"NOT_MATCHES", "NOT_MATCHES_REGEX"}} {
+			y.item(7)
+			y.kv(8, "macro", "{#"+f+"}")
+			y.kv(8, "value", "{$FEDMSG.LLD.FILTER."+f+"."+c.which+"}")
+			if c.op != "" {
+				y.kv(8, "operator", c.op)
+			}
+			y.kv(8, "formulaid", string(id))
+			id++
+		}
+	}
 	y.line(5, "item_prototypes:")
 }
 
