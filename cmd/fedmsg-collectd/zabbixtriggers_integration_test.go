@@ -16,14 +16,17 @@ import (
 // broker's queue, through Debian's Zabbix server, each driven into
 // PROBLEM and back to OK: a queue that grows with no consumer for the
 // whole of its periods (20 s here, by host macros) and holds more than
-// its count macro; then a consumer empties it. A queue the host's LLD
+// its count macro; then a consumer empties it. Then a consumer that holds
+// a message and takes nothing more: the stall, oldest-age and wait
+// triggers; then another empties the queue. A queue the host's LLD
 // filter macro leaves out gets no items.
 func TestZabbixTriggersIntegration(t *testing.T) {
 	t.Parallel()
 	testhub.Integration(t)
 	z, hostid := zabbixWithHost(t, "trig")
 	for m, v := range map[string]string{`{$FEDMSG.GROWTH.PERIOD}`: "20s", `{$FEDMSG.NOCONSUMER.PERIOD}`: "20s", `{$FEDMSG.BACKLOG.WARN:"zq"}`: "5",
-		`{$FEDMSG.LLD.FILTER.CONSUMER.NOT_MATCHES}`: "^zq_skip$"} {
+		`{$FEDMSG.LLD.FILTER.CONSUMER.NOT_MATCHES}`: "^zq_skip$",
+		`{$FEDMSG.STALL.MAX:"zq"}`:                  "10", `{$FEDMSG.AGE.WARN:"zq"}`: "10", `{$FEDMSG.WAIT.WARN:"zq"}`: "10"} {
 		z.must(t, "usermacro.create", map[string]any{"hostid": hostid, "macro": m, "value": v}, nil)
 	}
 	conn, mgmt := sharedRabbitMQ(t)
@@ -87,24 +90,78 @@ func TestZabbixTriggersIntegration(t *testing.T) {
 	}
 	close(publishing)
 	<-stopped
-	consumer, _ := conn.Channel()
-	deliveries, err := consumer.Consume("zq", "", true, false, false, false, nil)
+	drain := func() *amqp.Channel {
+		c, _ := conn.Channel()
+		deliveries, err := c.Consume("zq", "", true, false, false, false, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			for range deliveries {
+			}
+		}()
+		return c
+	}
+	cleared := func(what string, want []string) {
+		t.Helper()
+		eventually(t, 120*time.Second, what, func() (bool, string) {
+			p := problems()
+			for _, w := range want {
+				if strings.Contains(p, w) {
+					return false, p
+				}
+			}
+			return true, ""
+		})
+	}
+	drainer := drain()
+	cleared("all three back to OK", want)
+
+	// A consumer that takes a message and never acknowledges it (prefetch
+	// 1) while messages keep coming: the stall, the oldest message's age
+	// and the expected wait pass their macros; another consumer then
+	// empties the queue, and they are OK again.
+	drainer.Close()
+	hung, _ := conn.Channel()
+	hung.Qos(1, 0, false)
+	held, err := hung.Consume("zq", "hung", false, false, false, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	go func() {
-		for range deliveries {
+		for range held { // taken, never acknowledged
 		}
 	}()
-	eventually(t, 120*time.Second, "all three back to OK", func() (bool, string) {
+	publishing, stopped = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		tick := time.NewTicker(500 * time.Millisecond) // pacing the publisher
+		defer tick.Stop()
+		for {
+			select {
+			case <-publishing:
+				return
+			case <-tick.C:
+				ch.PublishWithContext(ctx, "", "zq", false, false, amqp.Publishing{Body: []byte("m")})
+			}
+		}
+	}()
+	stallWant := []string{"zq: consumers attached take nothing while messages wait", "zq: the oldest message has waited over 10 s",
+		"zq: a message arriving now waits over 10 s"}
+	eventually(t, 120*time.Second, "the stall, oldest-age and wait triggers in PROBLEM", func() (bool, string) {
 		p := problems()
-		for _, w := range want {
-			if strings.Contains(p, w) {
+		for _, w := range stallWant {
+			if !strings.Contains(p, w) {
 				return false, p
 			}
 		}
 		return true, ""
 	})
+	close(publishing)
+	<-stopped
+	hung.Close() // its message goes back to the queue
+	drain()
+	cleared("the stall, oldest-age and wait triggers back to OK", stallWant)
 	cancel()
 	<-done
 }
