@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"net/http"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -103,12 +105,43 @@ func TestRabbitMQStallIntegration(t *testing.T) {
 		}
 		checks <- outs
 	}()
+	// What the broker says of its head message, which the publisher
+	// stamps: its own oldest age, to compare ours with.
+	heads := make(chan [][2]float64, 1)
+	go func() {
+		var hs [][2]float64
+		defer func() { heads <- hs }()
+		tick := time.NewTicker(time.Second) // pacing the reader
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			req, _ := http.NewRequest("GET", "http://"+mgmt+"/api/queues/%2F/hungq?columns=head_message_timestamp", nil)
+			req.SetBasicAuth("guest", "guest")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				continue
+			}
+			var q struct {
+				Head *float64 `json:"head_message_timestamp"`
+			}
+			json.NewDecoder(resp.Body).Decode(&q)
+			resp.Body.Close()
+			if q.Head != nil {
+				hs = append(hs, [2]float64{unixNow(), *q.Head})
+			}
+		}
+	}()
 	publishPhases(t, ctx, pubCh, "hungq", stallPhases, start, &log)
 	awaitDrained(t, &log, &out, id("queue_length", "backlog"))
 	awaitDrained(t, &log, &pout, id("queue_length", "backlog"))
 	cancel()
 	<-done
 	<-done
+	compareHeads(t, written(out.String(), id("duration", "oldest_age")), <-heads)
 	// The runs at 15, 35 and 55 s: 5 to 45 s into the stall, never OK;
 	// at 75 s the oldest message has waited over 60 s: CRITICAL.
 	for i, c := range <-checks {
@@ -194,5 +227,31 @@ func judgeStall(t *testing.T, s string, id func(typ, figure string) string, log 
 		t.Errorf("too few values judged: %d in the stall, %d oldest ages", inStall, len(rel))
 	} else if q(0.5) > 0.10 || q(0.9) > 0.25 {
 		t.Errorf("oldest age: median error %.1f %%, 90th percentile %.1f %%; want <= 10 %% and <= 25 %%", 100*q(0.5), 100*q(0.9))
+	}
+}
+
+// compareHeads compares the oldest ages written with what the broker said
+// of its head message at the nearest moment (within a second): its
+// timestamp, in whole seconds, gives the age of the oldest message too.
+func compareHeads(t *testing.T, ours map[float64]float64, heads [][2]float64) {
+	var diffs []float64
+	for at, v := range ours {
+		for _, h := range heads {
+			if math.Abs(h[0]-at) <= 1 && v > 5 {
+				// The timestamp is the whole second the message was
+				// published in: the broker's age is up to 1 s more.
+				diffs = append(diffs, math.Abs(v-(at-h[1]-0.5)))
+				break
+			}
+		}
+	}
+	slices.Sort(diffs)
+	if len(diffs) < 5 {
+		t.Fatalf("%d oldest ages beside the broker's head timestamp", len(diffs))
+	}
+	med := diffs[len(diffs)/2]
+	t.Logf("oldest age against the broker's head_message_timestamp, on %d snapshots: median difference %.2f s, largest %.2f s", len(diffs), med, diffs[len(diffs)-1])
+	if med > 1.5 {
+		t.Errorf("oldest age %.2f s (median) from the broker's own head timestamp", med)
 	}
 }

@@ -230,8 +230,12 @@ func publishPhases(t *testing.T, ctx context.Context, ch *amqp.Channel, queue st
 	t.Helper()
 	rng := rand.New(rand.NewPCG(7, 23))
 	publish := func() {
-		seq := log.publish(unixNow())
-		if err := ch.PublishWithContext(ctx, "", queue, false, false, amqp.Publishing{Body: []byte(strconv.Itoa(seq))}); err != nil {
+		at := unixNow()
+		seq := log.publish(at)
+		// The AMQP timestamp (whole seconds), which fedora-messaging does
+		// not set, so that a broker can tell its head message's age.
+		stamp := time.Unix(int64(at), 0)
+		if err := ch.PublishWithContext(ctx, "", queue, false, false, amqp.Publishing{Body: []byte(strconv.Itoa(seq)), Timestamp: stamp}); err != nil {
 			t.Fatal(err)
 		}
 	}

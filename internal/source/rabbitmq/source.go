@@ -79,6 +79,7 @@ type Source struct {
 	withheldSince time.Time
 	saidWithheld  bool
 	resume        *state // given by ResumeState, taken up by Run
+	failing       bool   // the latest poll failed
 }
 
 // fetcher reads a broker's queues once, one of two ways: its management
@@ -202,16 +203,19 @@ func (s *Source) pollOnce(ctx context.Context, deliver func(model.Message)) {
 		if oversize {
 			s.broker.Oversize++
 		}
+		s.failing = true
 		s.mu.Unlock()
 		s.complain("cannot poll the broker", "err", s.lastErr)
-		// What a failed answer left (a huge or endless one: tens of MiB)
-		// goes back to the system now, not once the runtime gets round
-		// to it: a plugin that watched a hostile broker is back to its
-		// size (TestHugePrometheusIntegration).
-		debug.FreeOSMemory()
 		return
 	}
 	s.mu.Lock()
+	if s.failing {
+		// After failed answers (huge or endless ones: tens of MiB), their
+		// memory goes back to the system at once; not at each failure,
+		// which would take the CPU other sources need under a hostile one.
+		s.failing = false
+		defer debug.FreeOSMemory()
+	}
 	s.lastErr, s.hopeless = "", false
 	s.broker.Sessions = 1
 	s.broker.Skipped += int64(a.over + a.bad)
