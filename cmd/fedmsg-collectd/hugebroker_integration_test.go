@@ -14,7 +14,7 @@ import (
 )
 
 // TestHugeBrokersIntegration: three hostile brokers at once, beside a
-// hub publishing twice a second: one answering with a million
+// hub publishing every second (five times as often as moksha): one answering with a million
 // queues (48 MB) in 2000 vhosts, one with 200 MB, one with an endless
 // queue name. The plugin keeps at most --rabbitmq-max-queues of the
 // million in at most 1000 vhosts (the rest counted, logged once), fails the other two polls (counted, said), never
@@ -54,7 +54,7 @@ func TestHugeBrokersIntegration(t *testing.T) {
 		}
 	}))
 	defer endless.Close()
-	hub := testhub.Start(t, "tcp://127.0.0.1:*", 500*time.Millisecond, fixtures+"ipc-01.json")
+	hub := testhub.Start(t, "tcp://127.0.0.1:*", time.Second, fixtures+"ipc-01.json")
 	p := startProc(t, "--socket-dir=", "--endpoint", "fedmsg-hub="+hub.Endpoint, "--interval", "1s",
 		"--rabbitmq", "huge="+huge.URL, "--rabbitmq", "big="+big.URL, "--rabbitmq", "endless="+endless.URL, "--rabbitmq-interval", "4s")
 	start := time.Now()
@@ -101,8 +101,8 @@ func TestHugeBrokersIntegration(t *testing.T) {
 	if hwm > 96<<10 {
 		t.Errorf("peak RSS %d KiB, want at most 96 MiB", hwm)
 	}
-	if dropped != 0 || snapshots < 0.8*(took.Seconds()-1)/0.5 {
-		t.Errorf("hub beside: %v snapshots taken in %v (one each 500 ms published), %v dropped", snapshots, took, dropped)
+	if dropped != 0 || snapshots < 0.8*(took.Seconds()-1) {
+		t.Errorf("hub beside: %v snapshots taken in %v (one each second published), %v dropped", snapshots, took, dropped)
 	}
 	errs := p.stderr.String()
 	// 64 MiB of the 200 MB answer may take longer than the poll's time
