@@ -18,27 +18,29 @@ import (
 )
 
 // The stall: 10 msg/s on three consumers (about 30 msg/s), which hang
-// from 10 s to 82 s: each holds the message it has, unacknowledged; then
+// from 10 s to 92 s: each holds the message it has, unacknowledged; then
 // they drain the backlog. (The management source's counts lag its
 // lengths by up to 5 s: the steady 10 s first let them settle.)
 var stallPhases = []brokerPhase{
 	{name: "steady", from: 0, rate: 10},
 	{name: "hung", from: 10, rate: 10},
-	{name: "recovering", from: 82, rate: 10},
-	{name: "after", from: 85},
+	{name: "recovering", from: 92, rate: 10},
+	{name: "after", from: 95},
 }
 
 // TestRabbitMQStallIntegration: a real broker's queue whose three
-// consumers (prefetch 1) hang for 72 s while messages keep coming, every
+// consumers (prefetch 1) hang for 82 s while messages keep coming, every
 // message's publication and delivery logged. Judged at each value's own
 // time stamp, for the management source and the Prometheus source alike:
 // during the stall, stalled is the time since the last delivery (within
 // a poll and the broker's statistics interval), the expected wait is at least that, and there
 // is no drain time; outside it, stalled is 0; the oldest message's age is
 // within 10 % median and 25 % at the 90th percentile (of the truth or a
-// poll, the larger). A check run every 20 s, as NRPE would, with
-// --age-critical 60 and its history: never OK in the stall, CRITICAL at
-// its first run after the oldest message passed 60 s.
+// poll, the larger); it is within the broker's statistics interval of the
+// broker's own head_message_timestamp. A check run every 20 s, as NRPE
+// would, from before the stall, with --age-critical 60 and its history:
+// never OK in the stall, CRITICAL at its first run after the oldest
+// message passed 60 s.
 func TestRabbitMQStallIntegration(t *testing.T) {
 	t.Parallel()
 	testhub.Integration(t)
@@ -70,7 +72,7 @@ func TestRabbitMQStallIntegration(t *testing.T) {
 
 	var log messageLog
 	start := time.Now()
-	hangFrom, hangTo := start.Add(10*time.Second), start.Add(82*time.Second)
+	hangFrom, hangTo := start.Add(10*time.Second), start.Add(92*time.Second)
 	for i := range 3 {
 		ch, _ := conn.Channel()
 		ch.Qos(1, 0, false)
@@ -96,7 +98,7 @@ func TestRabbitMQStallIntegration(t *testing.T) {
 	state := filepath.Join(t.TempDir(), "state")
 	go func() {
 		var outs []string
-		for at := 15; at <= 75; at += 20 {
+		for at := 5; at <= 85; at += 20 {
 			time.Sleep(time.Until(start.Add(time.Duration(at) * time.Second))) // pacing: NRPE's runs
 			var o, e testhub.Buffer
 			code := run(ctx, []string{"check", "--rabbitmq", "http://guest:guest@" + mgmt, "--queue", "hungq", "--state-dir", state,
@@ -143,12 +145,13 @@ func TestRabbitMQStallIntegration(t *testing.T) {
 	<-done
 	compareHeads(t, written(out.String(), id("duration", "oldest_age")), <-heads,
 		float64(hangFrom.UnixNano())/1e9+5, float64(hangTo.UnixNano())/1e9)
-	// The runs at 15, 35 and 55 s: 5 to 45 s into the stall, never OK;
-	// at 75 s the oldest message has waited over 60 s: CRITICAL.
+	// The run at 5 s, before the stall, begins the history; those at 25,
+	// 45 and 65 s, 15 to 55 s into the stall, are never OK; at 85 s, the
+	// first run after the oldest message passed 60 s, CRITICAL.
 	for i, c := range <-checks {
-		t.Logf("check at %d s: %s", 15+20*i, c)
-		if strings.HasPrefix(c, "0 ") || i == 3 && !strings.HasPrefix(c, "2 FEDMSG CRITICAL") {
-			t.Errorf("check at %d s: %q", 15+20*i, c)
+		t.Logf("check at %d s: %s", 5+20*i, c)
+		if i > 0 && strings.HasPrefix(c, "0 ") || i == 4 && !strings.HasPrefix(c, "2 FEDMSG CRITICAL") {
+			t.Errorf("check at %d s: %q", 5+20*i, c)
 		}
 	}
 	for _, src := range []struct {
@@ -236,6 +239,8 @@ func judgeStall(t *testing.T, s string, id func(typ, figure string) string, log 
 // (within a second): its timestamp, in whole seconds, gives the age of the
 // oldest message too. In the stall the head stays: elsewhere the broker's
 // figure is as of its last statistics, up to 5 s old, while the head moves.
+// Ours is within that statistics interval: the counts of deliveries it
+// reads off lag the lengths by as much around the stall's start.
 func compareHeads(t *testing.T, ours map[float64]float64, heads [][2]float64, from, to float64) {
 	var diffs []float64
 	for at, v := range ours {
@@ -257,7 +262,7 @@ func compareHeads(t *testing.T, ours map[float64]float64, heads [][2]float64, fr
 	}
 	med := diffs[len(diffs)/2]
 	t.Logf("oldest age against the broker's head_message_timestamp, on %d snapshots: median difference %.2f s, largest %.2f s", len(diffs), med, diffs[len(diffs)-1])
-	if med > 1.5 {
+	if med > 5 {
 		t.Errorf("oldest age %.2f s (median) from the broker's own head timestamp", med)
 	}
 }

@@ -38,33 +38,15 @@ func TestZabbixIntegration(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var tpl, errs testhub.Buffer
-	if code := run(ctx, []string{"zabbix", "--template"}, &tpl, &errs); code != 0 {
-		t.Fatalf("zabbix --template: exit %d: %s", code, errs.String())
-	}
-	z.must(t, "configuration.import", map[string]any{"format": "yaml", "source": tpl.String(), "rules": map[string]any{
-		"groups":         map[string]bool{"createMissing": true},
-		"templates":      map[string]bool{"createMissing": true, "updateExisting": true},
-		"items":          map[string]bool{"createMissing": true, "updateExisting": true},
-		"discoveryRules": map[string]bool{"createMissing": true, "updateExisting": true},
-		"triggers":       map[string]bool{"createMissing": true, "updateExisting": true},
-		"graphs":         map[string]bool{"createMissing": true, "updateExisting": true},
-	}}, nil)
-	var tpls []struct{ Templateid string }
-	z.must(t, "template.get", map[string]any{"filter": map[string]any{"host": []string{"fedmsg-collectd"}}}, &tpls)
-	var groups []struct{ Groupid string }
-	z.must(t, "hostgroup.get", map[string]any{"filter": map[string]any{"name": []string{"Linux servers"}}}, &groups)
-	if len(tpls) != 1 || len(groups) != 1 {
-		t.Fatalf("template %v, group %v", tpls, groups)
-	}
+	tplID, groupID := importTemplate(t, z)
 	hostids := map[string]string{}
 	for _, h := range []struct {
 		name   string
 		accept int
 	}{{"hubhost", 1}, {"tlshost", 4}} {
 		var made struct{ Hostids []string }
-		z.must(t, "host.create", map[string]any{"host": h.name, "groups": []any{map[string]string{"groupid": groups[0].Groupid}},
-			"templates": []any{map[string]string{"templateid": tpls[0].Templateid}}, "tls_accept": h.accept,
+		z.must(t, "host.create", map[string]any{"host": h.name, "groups": []any{map[string]string{"groupid": groupID}},
+			"templates": []any{map[string]string{"templateid": tplID}}, "tls_accept": h.accept,
 			"macros": []any{map[string]string{"macro": `{$FEDMSG.WAIT.WARN:"FMNConsumer"}`, "value": "0.5"},
 				map[string]string{"macro": `{$FEDMSG.AGE.WARN:"FMNConsumer"}`, "value": "0.2"},
 				map[string]string{"macro": `{$FEDMSG.STALL.MAX:"StuckConsumer"}`, "value": "1"}}}, &made)

@@ -67,17 +67,28 @@ func BenchmarkZabbixBufferIntegration(b *testing.B) {
 func zabbixWithHost(t testing.TB, host string) (*zabbixServer, string) {
 	t.Helper()
 	z := startZabbix(t, nil)
+	tplID, groupID := importTemplate(t, z)
+	var made struct{ Hostids []string }
+	z.must(t, "host.create", map[string]any{"host": host, "groups": []any{map[string]string{"groupid": groupID}},
+		"templates": []any{map[string]string{"templateid": tplID}}}, &made)
+	return z, made.Hostids[0]
+}
+
+// importTemplate imports the template "zabbix --template" prints into z,
+// and returns its id and that of the group Linux servers.
+func importTemplate(t testing.TB, z *zabbixServer) (templateID, groupID string) {
+	t.Helper()
 	var tpl, errs testhub.Buffer
 	if code := run(t.Context(), []string{"zabbix", "--template"}, &tpl, &errs); code != 0 {
 		t.Fatalf("zabbix --template: exit %d: %s", code, errs.String())
 	}
 	z.must(t, "configuration.import", map[string]any{"format": "yaml", "source": tpl.String(), "rules": map[string]any{
 		"groups":         map[string]bool{"createMissing": true},
-		"templates":      map[string]bool{"createMissing": true},
-		"items":          map[string]bool{"createMissing": true},
-		"discoveryRules": map[string]bool{"createMissing": true},
-		"triggers":       map[string]bool{"createMissing": true},
-		"graphs":         map[string]bool{"createMissing": true},
+		"templates":      map[string]bool{"createMissing": true, "updateExisting": true},
+		"items":          map[string]bool{"createMissing": true, "updateExisting": true},
+		"discoveryRules": map[string]bool{"createMissing": true, "updateExisting": true},
+		"triggers":       map[string]bool{"createMissing": true, "updateExisting": true},
+		"graphs":         map[string]bool{"createMissing": true, "updateExisting": true},
 	}}, nil)
 	var tpls []struct{ Templateid string }
 	z.must(t, "template.get", map[string]any{"filter": map[string]any{"host": []string{"fedmsg-collectd"}}}, &tpls)
@@ -86,8 +97,5 @@ func zabbixWithHost(t testing.TB, host string) (*zabbixServer, string) {
 	if len(tpls) != 1 || len(groups) != 1 {
 		t.Fatalf("template %v, group %v", tpls, groups)
 	}
-	var made struct{ Hostids []string }
-	z.must(t, "host.create", map[string]any{"host": host, "groups": []any{map[string]string{"groupid": groups[0].Groupid}},
-		"templates": []any{map[string]string{"templateid": tpls[0].Templateid}}}, &made)
-	return z, made.Hostids[0]
+	return tpls[0].Templateid, groups[0].Groupid
 }

@@ -45,20 +45,7 @@ func TestZabbixTriggersIntegration(t *testing.T) {
 			"--rabbitmq-queues", "^zq(_skip)?$", "--rabbitmq-interval", "5s", "--interval", "1s",
 			"--zabbix-server", z.trapper, "--zabbix-host", "trig"}, &out, &out)
 	}()
-	publishing, stopped := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(stopped)
-		tick := time.NewTicker(500 * time.Millisecond) // pacing the publisher
-		defer tick.Stop()
-		for {
-			select {
-			case <-publishing:
-				return
-			case <-tick.C:
-				ch.PublishWithContext(ctx, "", "zq", false, false, amqp.Publishing{Body: []byte("m")})
-			}
-		}
-	}()
+	stopPublishing := publishEvery(ctx, ch, "zq", 500*time.Millisecond)
 	problems := func() string {
 		var tr []struct{ Description string }
 		z.must(t, "trigger.get", map[string]any{"hostids": hostid, "filter": map[string]any{"value": 1}, "expandDescription": true,
@@ -88,8 +75,7 @@ func TestZabbixTriggersIntegration(t *testing.T) {
 	if n, skipped := items("zq"), items("zq_skip"); n == 0 || skipped != 0 {
 		t.Errorf("items of zq %d, of zq_skip (left out by the LLD filter) %d", n, skipped)
 	}
-	close(publishing)
-	<-stopped
+	stopPublishing()
 	drain := func() *amqp.Channel {
 		c, _ := conn.Channel()
 		deliveries, err := c.Consume("zq", "", true, false, false, false, nil)
@@ -132,20 +118,7 @@ func TestZabbixTriggersIntegration(t *testing.T) {
 		for range held { // taken, never acknowledged
 		}
 	}()
-	publishing, stopped = make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(stopped)
-		tick := time.NewTicker(500 * time.Millisecond) // pacing the publisher
-		defer tick.Stop()
-		for {
-			select {
-			case <-publishing:
-				return
-			case <-tick.C:
-				ch.PublishWithContext(ctx, "", "zq", false, false, amqp.Publishing{Body: []byte("m")})
-			}
-		}
-	}()
+	stopPublishing = publishEvery(ctx, ch, "zq", 500*time.Millisecond)
 	stallWant := []string{"zq: consumers attached take nothing while messages wait", "zq: the oldest message has waited over 10 s",
 		"zq: a message arriving now waits over 10 s"}
 	eventually(t, 120*time.Second, "the stall, oldest-age and wait triggers in PROBLEM", func() (bool, string) {
@@ -157,11 +130,30 @@ func TestZabbixTriggersIntegration(t *testing.T) {
 		}
 		return true, ""
 	})
-	close(publishing)
-	<-stopped
+	stopPublishing()
 	hung.Close() // its message goes back to the queue
 	drain()
 	cleared("the stall, oldest-age and wait triggers back to OK", stallWant)
 	cancel()
 	<-done
+}
+
+// publishEvery publishes a message to queue every period until the
+// function it returns is called, which returns once it stopped.
+func publishEvery(ctx context.Context, ch *amqp.Channel, queue string, period time.Duration) func() {
+	stop, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		tick := time.NewTicker(period) // pacing the publisher
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				ch.PublishWithContext(ctx, "", queue, false, false, amqp.Publishing{Body: []byte("m")})
+			}
+		}
+	}()
+	return func() { close(stop); <-stopped }
 }

@@ -22,6 +22,12 @@ const DefaultBuffer = 100000
 // learns the items again.
 const lldEvery = 10 * time.Minute
 
+// lldRetry is how often they are pushed again while the server fails
+// values: a discovery that reached it before it knew the host (its
+// configuration cache is a few seconds behind) made no items, and the
+// items' values fail until the next.
+const lldRetry = 30 * time.Second
+
 // Sink turns the pipeline's updates into values for the items of host
 // Host and keeps them, at most Buffer of them (the oldest dropped and
 // counted past that), until Sender takes them. Write never blocks on the
@@ -39,7 +45,9 @@ type Sink struct {
 	services map[string]bool
 	pairs    map[[2]string]bool
 	lldSent  time.Time
-	lldDirty bool
+	// failedAtLLD is failed as of the latest discovery pushed.
+	failedAtLLD int64
+	lldDirty    bool
 }
 
 // NewSink returns a sink of the values of host, keeping at most buffer
@@ -128,7 +136,8 @@ func (s *Sink) tick(t *report.Tick) {
 	}
 	s.add(keyDropped, float64(s.dropped), t.Time)
 	s.add(keyFailed, float64(s.failed), t.Time)
-	if s.lldDirty || t.Time.Sub(s.lldSent) >= lldEvery {
+	failing := s.failed > s.failedAtLLD // s.mu held: Write's
+	if s.lldDirty || t.Time.Sub(s.lldSent) >= lldEvery || failing && t.Time.Sub(s.lldSent) >= lldRetry {
 		s.discovery(t.Time)
 	}
 }
@@ -185,7 +194,7 @@ func (s *Sink) discovery(at time.Time) {
 	cj, _ := json.Marshal(consumers)
 	s.push(value{Host: s.host, Key: ServicesDiscovery, Value: string(sj), Clock: at.Unix(), NS: int64(at.Nanosecond())})
 	s.push(value{Host: s.host, Key: ConsumersDiscovery, Value: string(cj), Clock: at.Unix(), NS: int64(at.Nanosecond())})
-	s.lldSent, s.lldDirty = at, false
+	s.lldSent, s.lldDirty, s.failedAtLLD = at, false, s.failed
 }
 
 // add queues one value; a value not finite is not one.
