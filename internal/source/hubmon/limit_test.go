@@ -198,7 +198,8 @@ func TestLimitConnReadAhead(t *testing.T) {
 					t.Errorf("%s: read %d of %d bytes, equal %v, then %v", kind, len(got), len(stream), bytes.Equal(got, stream[:min(len(got), len(stream))]), err)
 				}
 			} else if !errors.Is(err, errOversize) || len(got) > len(stream) || !bytes.Equal(got, stream[:len(got)]) {
-				t.Errorf("%s: with an oversize frame: read %d bytes, then %v", kind, len(got), err)
+				t.Errorf("%s: with an oversize frame: read %d bytes of %d, a prefix %v, then %v", kind, len(got), len(stream),
+					bytes.Equal(got, stream[:min(len(got), len(stream))]), err)
 			}
 			client.Close()
 			server.Close()
