@@ -29,6 +29,9 @@ func Get(ctx context.Context, client *http.Client, req *http.Request, max int64,
 		if errors.As(err, &ue) && ue.Unwrap() != nil {
 			err = ue.Unwrap() // *url.Error names the URL, credentials and all
 		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("no answer within the poll's time out: %w", err)
+		}
 		return err
 	}
 	defer resp.Body.Close()
