@@ -83,10 +83,11 @@ func TestRabbitMQCheckIntegration(t *testing.T) {
 		}
 	}()
 
+	state := t.TempDir() // the checks' history: this test's, not an earlier run's
 	check := func(args ...string) (string, time.Duration) {
 		var o, e bytes.Buffer
 		start := time.Now()
-		code := run(ctx, append([]string{"check"}, args...), &o, &e)
+		code := run(ctx, append([]string{"check", "--state-dir", state}, args...), &o, &e)
 		return fmt.Sprintf("%d %s%s", code, o.String(), e.String()), time.Since(start)
 	}
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")

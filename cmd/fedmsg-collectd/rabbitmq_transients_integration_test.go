@@ -120,6 +120,7 @@ func TestRabbitMQIntegration(t *testing.T) {
 		return len(at) > 0, errs.String()
 	})
 	checkOut := make(chan string, 1)
+	state := t.TempDir()
 	counterLags := make(chan []float64, 1)
 	start := time.Now()
 	go func() {
@@ -129,7 +130,7 @@ func TestRabbitMQIntegration(t *testing.T) {
 		// the consumers' capacity.
 		time.Sleep(time.Until(start.Add(24 * time.Second)))
 		var o, e testhub.Buffer
-		code := run(ctx, []string{"check", "--rabbitmq", "http://guest:guest@" + mgmt, "--queue", "transient", "--queue", "orphan",
+		code := run(ctx, []string{"check", "--state-dir", state, "--rabbitmq", "http://guest:guest@" + mgmt, "--queue", "transient", "--queue", "orphan",
 			"--wait-warning", "1000", "--timeout", "40s"}, &o, &e)
 		checkOut <- fmt.Sprintf("%d %s%s", code, o.String(), e.String())
 	}()

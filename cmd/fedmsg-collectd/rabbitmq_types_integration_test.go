@@ -84,7 +84,7 @@ func TestRabbitMQQueueTypesIntegration(t *testing.T) {
 	// The check reads the Prometheus listener as well: the classic queue
 	// has no consumer (CRITICAL) and 30 ready (over the warning's 10).
 	var co, ce testhub.Buffer
-	code := run(ctx, []string{"check", "--rabbitmq-prometheus", "http://" + prom, "--queue", "types_classic", "--backlog-warning", "10"}, &co, &ce)
+	code := run(ctx, []string{"check", "--state-dir", t.TempDir(), "--rabbitmq-prometheus", "http://" + prom, "--queue", "types_classic", "--backlog-warning", "10"}, &co, &ce)
 	if code != 2 || !strings.Contains(co.String(), "types_classic consumers 0") || !strings.Contains(co.String(), "'types_classic_backlog'=30") {
 		t.Errorf("check: exit %d, %q %q", code, co.String(), ce.String())
 	}

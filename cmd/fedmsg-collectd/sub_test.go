@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -21,6 +22,11 @@ import (
 func runCmd(t *testing.T, ctx context.Context, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb testhub.Buffer
+	if len(args) > 0 && args[0] == "check" && !slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "--state-dir") }) {
+		// Its history kept with the test, not in /var/tmp, where an
+		// earlier run's (the same ports, by chance) would be resumed.
+		args = append(args, "--state-dir", t.TempDir())
+	}
 	code := run(ctx, args, &out, &errb)
 	return code, out.String(), errb.String()
 }
