@@ -9,7 +9,8 @@ import (
 	"github.com/fedora-infra/fedmsg-collectd/internal/sink/zabbix"
 )
 
-// zabbixWatcher pushes the values to a Zabbix server (package zabbix).
+// zabbixWatcher pushes the values to a Zabbix server, or serves them to
+// the host's Zabbix agent (package zabbix).
 func zabbixWatcher() *watcher {
 	return &watcher{
 		head:         zabbix.Usage,
@@ -22,8 +23,16 @@ func zabbixWatcher() *watcher {
 				if err := zc.Check(io.hostname); err != nil {
 					return served{}, err
 				}
-				if zc.Template {
+				switch {
+				case zc.Template && zc.Listen != "":
+					return served{done: true}, zabbix.AgentTemplate(io.stdout)
+				case zc.Template:
 					return served{done: true}, zabbix.Template(io.stdout)
+				case zc.Listen != "":
+					doc := zabbix.NewDocument()
+					return served{sink: doc, around: func(ctx context.Context, pipe func(context.Context) error) error {
+						return zabbix.Serve(ctx, zc.Listen, doc, log, pipe)
+					}}, nil
 				}
 				tlsConfig, err := zc.TLSConfig()
 				if err != nil {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fedora-infra/fedmsg-collectd/internal/sink/zabbix"
 	"github.com/fedora-infra/fedmsg-collectd/internal/testhub"
 )
 
@@ -78,8 +79,15 @@ func zabbixWithHost(t testing.TB, host string) (*zabbixServer, string) {
 // and returns its id and that of the group Linux servers.
 func importTemplate(t testing.TB, z *zabbixServer) (templateID, groupID string) {
 	t.Helper()
+	return importPrinted(t, z, zabbix.TemplateName, "zabbix", "--template")
+}
+
+// importPrinted imports the template named name that the command args
+// print.
+func importPrinted(t testing.TB, z *zabbixServer, name string, args ...string) (templateID, groupID string) {
+	t.Helper()
 	var tpl, errs testhub.Buffer
-	if code := run(t.Context(), []string{"zabbix", "--template"}, &tpl, &errs); code != 0 {
+	if code := run(t.Context(), args, &tpl, &errs); code != 0 {
 		t.Fatalf("zabbix --template: exit %d: %s", code, errs.String())
 	}
 	z.must(t, "configuration.import", map[string]any{"format": "yaml", "source": tpl.String(), "rules": map[string]any{
@@ -91,7 +99,7 @@ func importTemplate(t testing.TB, z *zabbixServer) (templateID, groupID string) 
 		"graphs":         map[string]bool{"createMissing": true, "updateExisting": true},
 	}}, nil)
 	var tpls []struct{ Templateid string }
-	z.must(t, "template.get", map[string]any{"filter": map[string]any{"host": []string{"fedmsg-collectd"}}}, &tpls)
+	z.must(t, "template.get", map[string]any{"filter": map[string]any{"host": []string{name}}}, &tpls)
 	var groups []struct{ Groupid string }
 	z.must(t, "hostgroup.get", map[string]any{"filter": map[string]any{"name": []string{"Linux servers"}}}, &groups)
 	if len(tpls) != 1 || len(groups) != 1 {

@@ -14,15 +14,21 @@ import (
 const DefaultPort = "10051"
 
 // Usage is the head of the zabbix command's help, before its flags.
-const Usage = "Usage: fedmsg-collectd zabbix --zabbix-server HOST[:PORT] [--zabbix-host NAME] [flags]\n\n" +
-	"Pushes the values to a Zabbix server over its sender protocol, to the\n" +
-	"trapper items of the template that --template prints (import it, link it\n" +
-	"to the host): watches the hubs, brokers and counters services as run does.\n"
+const Usage = "Usage: fedmsg-collectd zabbix --zabbix-server HOST[:PORT] [--zabbix-host NAME] [flags]\n" +
+	"       fedmsg-collectd zabbix --zabbix-listen ADDRESS [flags]\n\n" +
+	"Watches the hubs, brokers and counters services as run does, and either\n" +
+	"pushes their values to a Zabbix server over its sender protocol, to the\n" +
+	"trapper items of the template that --template prints, or serves them on\n" +
+	"loopback to the host's Zabbix agent, whose connection (PSK included)\n" +
+	"carries them to the items of the template that --template --zabbix-listen\n" +
+	"prints. Import the template, link it to the host.\n"
 
 // Config is what the zabbix command's own flags say.
 type Config struct {
 	Server, Host string
-	Buffer       int
+	// Listen, in the agent mode, is where the document is served.
+	Listen string
+	Buffer int
 	// TLSConnect is "unencrypted" or "cert", as Zabbix's agents and
 	// zabbix_sender say it; with cert, the CA, certificate and key files,
 	// and the server certificate's subject when it is to be checked.
@@ -35,6 +41,7 @@ type Config struct {
 // Register adds the flags to fs.
 func (c *Config) Register(fs *flag.FlagSet) {
 	fs.StringVar(&c.Server, "zabbix-server", "", "the Zabbix server or proxy to push to, `HOST[:PORT]` (port "+DefaultPort+" by default)")
+	fs.StringVar(&c.Listen, "zabbix-listen", "", "serve the values on `ADDRESS` to the host's Zabbix agent (the agent\ntemplate's {$FEDMSG.AGENT.URL}, http://"+DefaultListen+"/ by default) instead\nof pushing them")
 	fs.StringVar(&c.Host, "zabbix-host", "", "the `NAME` of the host in Zabbix that has the template linked (default this\nmachine's host name)")
 	fs.IntVar(&c.Buffer, "zabbix-buffer", DefaultBuffer, "values kept, `N` at most, while the server cannot take them; the oldest\nare dropped past that, and counted")
 	fs.StringVar(&c.TLSConnect, "zabbix-tls-connect", "unencrypted", "how to connect to the server: unencrypted, or cert (TLS with a certificate,\nthe host's TLSAccept=cert); PSK is not supported")
@@ -42,7 +49,7 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	fs.StringVar(&c.CertFile, "zabbix-tls-cert-file", "", "with cert: this host's certificate `FILE`")
 	fs.StringVar(&c.KeyFile, "zabbix-tls-key-file", "", "with cert: its private key `FILE`")
 	fs.StringVar(&c.Subject, "zabbix-tls-server-cert-subject", "", "with cert: the server certificate's subject that is required, as Zabbix\nwrites it (CN=zabbix,O=Example); any signed by the CA when not set")
-	fs.BoolVar(&c.Template, "template", false, "print the Zabbix 6.0 template (YAML) of the items pushed, and exit")
+	fs.BoolVar(&c.Template, "template", false, "print the Zabbix 6.0 template (YAML) of the items pushed, and exit; with\n--zabbix-listen, the agent template")
 }
 
 // Check validates the flags; hostname gives the default host name.
@@ -50,8 +57,11 @@ func (c *Config) Check(hostname func() (string, error)) error {
 	if c.Template {
 		return nil
 	}
+	if c.Listen != "" {
+		return c.checkListen()
+	}
 	if c.Server == "" {
-		return errors.New("--zabbix-server is required")
+		return errors.New("--zabbix-server or --zabbix-listen is required")
 	}
 	if _, _, err := net.SplitHostPort(c.Server); err != nil {
 		c.Server = net.JoinHostPort(c.Server, DefaultPort)
@@ -82,6 +92,20 @@ func (c *Config) Check(hostname func() (string, error)) error {
 		return errors.New("--zabbix-tls-connect psk is not supported: Go's TLS has no pre-shared keys; use cert")
 	default:
 		return fmt.Errorf("--zabbix-tls-connect %q: want unencrypted or cert", c.TLSConnect)
+	}
+	return nil
+}
+
+// checkListen validates the agent mode's flags: none of the push's.
+func (c *Config) checkListen() error {
+	if c.Server != "" {
+		return errors.New("--zabbix-server and --zabbix-listen: push, or serve to the agent, not both")
+	}
+	if c.TLSConnect != "unencrypted" || c.CAFile != "" || c.CertFile != "" || c.KeyFile != "" {
+		return errors.New("--zabbix-tls-* with --zabbix-listen: the agent's own connection carries the values, with its TLS (PSK or certificates)")
+	}
+	if _, port, err := net.SplitHostPort(c.Listen); err != nil || port == "" {
+		return fmt.Errorf("--zabbix-listen %q: want HOST:PORT", c.Listen)
 	}
 	return nil
 }

@@ -80,3 +80,18 @@ func unit(k report.Kind) string {
 	}
 	return ""
 }
+
+// path returns the JSONPath of a value of kind k in the agent's document
+// (Document), for the items of the discovery rules' rows ({#SID}, {#CID}).
+func path(k report.Kind) string {
+	name := k.Info().Name
+	switch k.Scope() {
+	case report.Entry:
+		return "$.consumer.{#CID}." + name
+	case report.Hub:
+		return "$.service.{#SID}." + name
+	case report.Endpoint:
+		return "$.self.{#SID}." + name
+	}
+	return "$.process." + name
+}

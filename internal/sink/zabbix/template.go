@@ -1,11 +1,8 @@
 package zabbix
 
 import (
-	"crypto/md5"
-	"encoding/hex"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/report"
 )
@@ -32,12 +29,54 @@ var macros = []struct{ name, value, help string }{
 	{"{$FEDMSG.NODATA}", "5m", "How long without values before a service, or fedmsg-collectd itself, is silent."},
 }
 
-// Template writes the template in Zabbix 6.0's YAML export format: trapper
-// items of the program's own health, a discovery rule of the services
-// with their liveness and counters, one of the consumers with their
-// figures, triggers on time rather than counts, and graphs. Every key it
-// holds is one the sink pushes, named from the catalogue of kinds.
-func Template(w io.Writer) error {
+// AgentTemplateName is the agent template's technical name.
+const AgentTemplateName = "fedmsg-collectd by Zabbix agent"
+
+// agentMasterKey is the agent template's master item: the agent reads
+// the document at {$FEDMSG.AGENT.URL}.
+const agentMasterKey = `web.page.get["{$FEDMSG.AGENT.URL}"]`
+
+// flavour is one of the two templates: trapper items the zabbix command
+// pushes to, or the agent's, whose items take their values from the
+// document that the host's agent reads (Document).
+type flavour struct {
+	name, title, description string
+	agent                    bool
+}
+
+var (
+	trapperTemplate = flavour{name: TemplateName, title: "fedmsg-collectd: queue waits and drain times",
+		description: "Values pushed by fedmsg-collectd zabbix (trapper items): per consumer of a fedmsg hub, " +
+			"queue of a RabbitMQ broker or stage behind counters, its backlog, expected wait, Little's wait, drain time " +
+			"and rates; per service whether it is up. Link it to the host named by --zabbix-host."}
+	agentTemplate = flavour{name: AgentTemplateName, title: AgentTemplateName, agent: true,
+		description: "The values of fedmsg-collectd zabbix --zabbix-listen, read by the host's Zabbix agent " +
+			"(web.page.get, so on the agent's connection, PSK included): per consumer of a fedmsg hub, " +
+			"queue of a RabbitMQ broker or stage behind counters, its backlog, expected wait, Little's wait, drain time " +
+			"and rates; per service whether it is up. The same keys, macros and triggers as the trapper template " +
+			"(link one or the other to a host, not both); counts are per read of the agent."}
+)
+
+// agentMacros are the agent template's own macros.
+var agentMacros = []struct{ name, value, help string }{
+	{"{$FEDMSG.AGENT.URL}", "http://" + DefaultListen + "/", "Where the agent reads fedmsg-collectd's values: its --zabbix-listen address."},
+	{"{$FEDMSG.AGENT.INTERVAL}", "30s", "How often the agent reads them."},
+}
+
+// Template writes the trapper template in Zabbix 6.0's YAML export
+// format: trapper items of the program's own health, a discovery rule of
+// the services with their liveness and counters, one of the consumers
+// with their figures, triggers on time rather than counts, and graphs.
+// Every key it holds is one the sink pushes, named from the catalogue of
+// kinds.
+func Template(w io.Writer) error { return template(w, trapperTemplate) }
+
+// AgentTemplate writes the agent's template: the same keys, macros and
+// triggers, its items dependent on one master item, the agent's read of
+// the document that --zabbix-listen serves.
+func AgentTemplate(w io.Writer) error { return template(w, agentTemplate) }
+
+func template(w io.Writer, f flavour) error {
 	y := &yamlWriter{}
 	y.line(0, "zabbix_export:")
 	y.kv(1, "version", "6.0")
@@ -47,33 +86,39 @@ func Template(w io.Writer) error {
 	y.kv(3, "name", "Templates/Applications")
 	y.line(1, "templates:")
 	y.item(2)
-	y.kv(3, "uuid", uuid("template"))
-	y.kv(3, "template", TemplateName)
-	y.kv(3, "name", "fedmsg-collectd: queue waits and drain times")
-	y.kv(3, "description", "Values pushed by fedmsg-collectd zabbix (trapper items): per consumer of a fedmsg hub, "+
-		"queue of a RabbitMQ broker or stage behind counters, its backlog, expected wait, Little's wait, drain time "+
-		"and rates; per service whether it is up. Link it to the host named by --zabbix-host.")
+	y.kv(3, "uuid", f.uuid("template"))
+	y.kv(3, "template", f.name)
+	y.kv(3, "name", f.title)
+	y.kv(3, "description", f.description)
 	y.line(3, "groups:")
 	y.item(4)
 	y.kv(5, "name", "Templates/Applications")
 	y.line(3, "items:")
+	if f.agent {
+		agentItems(y)
+	}
 	for _, k := range report.Kinds() {
 		if pushed(k) && k.Scope() == report.Process {
-			y.trapItem(4, k.Info().Name, key(k, "", ""), "fedmsg-collectd: "+k.Info().Name, unit(k), k.Info().Help, nil)
+			var ts []trigger
+			if f.agent && k == report.Goroutines {
+				ts = []trigger{{"self silent", fmt.Sprintf("nodata(/%s/%s,{$FEDMSG.NODATA})=1", f.name, key(k, "", "")),
+					"fedmsg-collectd is silent: the agent has read no values for {$FEDMSG.NODATA}", "HIGH"}}
+			}
+			y.valueItem(f, 4, k.Info().Name, key(k, "", ""), path(k), false, "fedmsg-collectd: "+k.Info().Name, unit(k), k.Info().Help, ts)
 		}
 	}
-	y.trapItem(4, "dropped", keyDropped, "fedmsg-collectd: values dropped", "",
-		"Values dropped from the full buffer while the server could not take them, since the start.", []trigger{
-			{"dropped", fmt.Sprintf("change(/%s/%s)>0", TemplateName, keyDropped), "fedmsg-collectd dropped values: the Zabbix server did not take them in time", "WARNING"},
-			{"self silent", fmt.Sprintf("nodata(/%s/%s,{$FEDMSG.NODATA})=1", TemplateName, keyDropped), "fedmsg-collectd is silent: no values for {$FEDMSG.NODATA}", "HIGH"},
-		})
-	y.trapItem(4, "failed", keyFailed, "fedmsg-collectd: values failed", "",
-		"Values the server failed (items it does not have yet, or values it refused), since the start.", nil)
+	if !f.agent {
+		trapperItems(y)
+	}
 	y.line(3, "discovery_rules:")
-	services(y)
-	consumers(y)
+	services(y, f)
+	consumers(y, f)
 	y.line(3, "macros:")
-	for _, m := range macros {
+	ms := macros
+	if f.agent {
+		ms = append(agentMacros, macros...)
+	}
+	for _, m := range ms {
 		y.item(4)
 		y.kv(5, "macro", m.name)
 		y.kv(5, "value", m.value)
@@ -83,9 +128,47 @@ func Template(w io.Writer) error {
 	return err
 }
 
+// agentItems writes the agent template's master item: the agent's read of
+// the document, kept only to feed the others (its HTTP head cut off, as
+// the official RabbitMQ agent template does).
+func agentItems(y *yamlWriter) {
+	y.item(4)
+	y.kv(5, "uuid", agentTemplate.uuid("item document"))
+	y.kv(5, "name", "fedmsg-collectd: values read by the agent")
+	y.kv(5, "key", agentMasterKey)
+	y.kv(5, "delay", "{$FEDMSG.AGENT.INTERVAL}")
+	y.kv(5, "history", "0")
+	y.kv(5, "trends", "0")
+	y.kv(5, "value_type", "TEXT")
+	y.kv(5, "description", "The JSON document that fedmsg-collectd zabbix --zabbix-listen serves; the other items take their values from it.")
+	y.line(5, "preprocessing:")
+	y.item(6)
+	y.kv(7, "type", "REGEX")
+	y.line(7, "parameters:")
+	y.line(8, `- '\n\s?\n(.*)'`)
+	y.line(8, `- '\1'`)
+	y.line(5, "tags:")
+	y.item(6)
+	y.kv(7, "tag", "component")
+	y.kv(7, "value", "fedmsg")
+}
+
+// trapperItems writes the trapper template's items of the sink's own
+// counters.
+func trapperItems(y *yamlWriter) {
+	f := trapperTemplate
+	y.valueItem(f, 4, "dropped", keyDropped, "", false, "fedmsg-collectd: values dropped", "",
+		"Values dropped from the full buffer while the server could not take them, since the start.", []trigger{
+			{"dropped", fmt.Sprintf("change(/%s/%s)>0", TemplateName, keyDropped), "fedmsg-collectd dropped values: the Zabbix server did not take them in time", "WARNING"},
+			{"self silent", fmt.Sprintf("nodata(/%s/%s,{$FEDMSG.NODATA})=1", TemplateName, keyDropped), "fedmsg-collectd is silent: no values for {$FEDMSG.NODATA}", "HIGH"},
+		})
+	y.valueItem(f, 4, "failed", keyFailed, "", false, "fedmsg-collectd: values failed", "",
+		"Values the server failed (items it does not have yet, or values it refused), since the start.", nil)
+}
+
 // services writes the discovery rule of the services.
-func services(y *yamlWriter) {
-	y.rule("services", ServicesDiscovery, "The services fedmsg-collectd watches: hubs, broker vhosts, counters services.", "SERVICE")
+func services(y *yamlWriter, f flavour) {
+	y.rule(f, "services", ServicesDiscovery, "$.services", "The services fedmsg-collectd watches: hubs, broker vhosts, counters services.", "SERVICE")
 	for _, k := range report.Kinds() {
 		if !pushed(k) || k.Scope() != report.Hub && k.Scope() != report.Endpoint {
 			continue
@@ -94,21 +177,21 @@ func services(y *yamlWriter) {
 		if k == report.HubUp {
 			kk := key(k, "{#SERVICE}", "")
 			ts = []trigger{
-				{"down", fmt.Sprintf("last(/%s/%s)=0", TemplateName, kk), "{#SERVICE} is down: its snapshots stopped arriving", "HIGH"},
-				{"service silent", fmt.Sprintf("nodata(/%s/%s,{$FEDMSG.NODATA})=1", TemplateName, kk), "{#SERVICE} is silent: nothing about it for {$FEDMSG.NODATA}", "AVERAGE"},
+				{"down", fmt.Sprintf("last(/%s/%s)=0", f.name, kk), "{#SERVICE} is down: its snapshots stopped arriving", "HIGH"},
+				{"service silent", fmt.Sprintf("nodata(/%s/%s,{$FEDMSG.NODATA})=1", f.name, kk), "{#SERVICE} is silent: nothing about it for {$FEDMSG.NODATA}", "AVERAGE"},
 			}
 		}
 		name := "fedmsg {#SERVICE}: " + k.Info().Name
 		if k.Scope() == report.Endpoint {
 			name = "fedmsg-collectd {#SERVICE}: " + k.Info().Name
 		}
-		y.trapItem(6, "service "+k.Info().Name, key(k, "{#SERVICE}", ""), name, unit(k), k.Info().Help, ts)
+		y.valueItem(f, 6, "service "+k.Info().Name, key(k, "{#SERVICE}", ""), path(k), false, name, unit(k), k.Info().Help, ts)
 	}
 }
 
 // consumers writes the discovery rule of the consumers.
-func consumers(y *yamlWriter) {
-	y.rule("consumers", ConsumersDiscovery, "The consumers of each service: a hub's consumers, a broker's queues, the queues between a counters service's stages.", "SERVICE", "CONSUMER")
+func consumers(y *yamlWriter, f flavour) {
+	y.rule(f, "consumers", ConsumersDiscovery, "$.consumers", "The consumers of each service: a hub's consumers, a broker's queues, the queues between a counters service's stages.", "SERVICE", "CONSUMER")
 	k := func(kind report.Kind) string { return key(kind, "{#SERVICE}", "{#CONSUMER}") }
 	for _, kind := range report.Kinds() {
 		if !pushed(kind) || kind.Scope() != report.Entry {
@@ -118,38 +201,39 @@ func consumers(y *yamlWriter) {
 		switch kind {
 		case report.ExpectedWait:
 			ts = []trigger{
-				{"wait warn", fmt.Sprintf(`last(/%s/%s)>{$FEDMSG.WAIT.WARN:"{#CONSUMER}"}`, TemplateName, k(kind)),
+				{"wait warn", fmt.Sprintf(`last(/%s/%s)>{$FEDMSG.WAIT.WARN:"{#CONSUMER}"}`, f.name, k(kind)),
 					"{#SERVICE} {#CONSUMER}: a message arriving now waits over {$FEDMSG.WAIT.WARN:\"{#CONSUMER}\"} s", "WARNING"},
-				{"wait crit", fmt.Sprintf(`last(/%s/%s)>{$FEDMSG.WAIT.CRIT:"{#CONSUMER}"}`, TemplateName, k(kind)),
+				{"wait crit", fmt.Sprintf(`last(/%s/%s)>{$FEDMSG.WAIT.CRIT:"{#CONSUMER}"}`, f.name, k(kind)),
 					"{#SERVICE} {#CONSUMER}: a message arriving now waits over {$FEDMSG.WAIT.CRIT:\"{#CONSUMER}\"} s", "HIGH"},
 			}
 		case report.Stalled:
-			ts = []trigger{{"stalled", fmt.Sprintf(`last(/%s/%s)>{$FEDMSG.STALL.MAX:"{#CONSUMER}"}`, TemplateName, k(kind)),
+			ts = []trigger{{"stalled", fmt.Sprintf(`last(/%s/%s)>{$FEDMSG.STALL.MAX:"{#CONSUMER}"}`, f.name, k(kind)),
 				"{#SERVICE} {#CONSUMER}: consumers attached take nothing while messages wait", "HIGH"}}
 		case report.OldestAge:
-			ts = []trigger{{"oldest", fmt.Sprintf(`last(/%s/%s)>{$FEDMSG.AGE.WARN:"{#CONSUMER}"}`, TemplateName, k(kind)),
+			ts = []trigger{{"oldest", fmt.Sprintf(`last(/%s/%s)>{$FEDMSG.AGE.WARN:"{#CONSUMER}"}`, f.name, k(kind)),
 				"{#SERVICE} {#CONSUMER}: the oldest message has waited over {$FEDMSG.AGE.WARN:\"{#CONSUMER}\"} s", "WARNING"}}
 		case report.GrowthRate:
 			// Every value of the period, and the last before it: grown
 			// for the whole period, not since the first value.
 			ts = []trigger{{"growing", fmt.Sprintf("min(/%[1]s/%[2]s,{$FEDMSG.GROWTH.PERIOD})>0 and last(/%[1]s/%[2]s,#1:now-{$FEDMSG.GROWTH.PERIOD})>0",
-				TemplateName, k(kind)),
+				f.name, k(kind)),
 				"{#SERVICE} {#CONSUMER}: the backlog has grown for {$FEDMSG.GROWTH.PERIOD}", "WARNING"}}
 		case report.Backlog:
 			// Counts, off unless a macro sets them (check_rabbitmq_queue's).
 			ts = []trigger{
-				{"backlog warn", fmt.Sprintf(`{$FEDMSG.BACKLOG.WARN:"{#CONSUMER}"}>0 and last(/%s/%s)>{$FEDMSG.BACKLOG.WARN:"{#CONSUMER}"}`, TemplateName, k(kind)),
+				{"backlog warn", fmt.Sprintf(`{$FEDMSG.BACKLOG.WARN:"{#CONSUMER}"}>0 and last(/%s/%s)>{$FEDMSG.BACKLOG.WARN:"{#CONSUMER}"}`, f.name, k(kind)),
 					"{#SERVICE} {#CONSUMER}: over {$FEDMSG.BACKLOG.WARN:\"{#CONSUMER}\"} messages wait", "WARNING"},
-				{"backlog crit", fmt.Sprintf(`{$FEDMSG.BACKLOG.CRIT:"{#CONSUMER}"}>0 and last(/%s/%s)>{$FEDMSG.BACKLOG.CRIT:"{#CONSUMER}"}`, TemplateName, k(kind)),
+				{"backlog crit", fmt.Sprintf(`{$FEDMSG.BACKLOG.CRIT:"{#CONSUMER}"}>0 and last(/%s/%s)>{$FEDMSG.BACKLOG.CRIT:"{#CONSUMER}"}`, f.name, k(kind)),
 					"{#SERVICE} {#CONSUMER}: over {$FEDMSG.BACKLOG.CRIT:\"{#CONSUMER}\"} messages wait", "HIGH"},
 			}
 		}
-		y.trapItem(6, "consumer "+kind.Info().Name, k(kind), "fedmsg {#SERVICE} {#CONSUMER}: "+kind.Info().Name, unit(kind), kind.Info().Help, ts)
+		y.valueItem(f, 6, "consumer "+kind.Info().Name, k(kind), path(kind), kind.Info().Type == report.Delta,
+			"fedmsg {#SERVICE} {#CONSUMER}: "+kind.Info().Name, unit(kind), kind.Info().Help, ts)
 	}
 	y.line(5, "trigger_prototypes:")
 	// For the whole period, so that a consumer's redeploy does not page.
-	y.triggerEntry(6, trigger{"no consumers", fmt.Sprintf("min(/%[1]s/%[2]s,{$FEDMSG.NOCONSUMER.PERIOD})>0 and max(/%[1]s/%[3]s,{$FEDMSG.NOCONSUMER.PERIOD})=0 and last(/%[1]s/%[3]s,#1:now-{$FEDMSG.NOCONSUMER.PERIOD})=0",
-		TemplateName, k(report.Backlog), k(report.Workers)),
+	y.triggerEntry(f, 6, trigger{"no consumers", fmt.Sprintf("min(/%[1]s/%[2]s,{$FEDMSG.NOCONSUMER.PERIOD})>0 and max(/%[1]s/%[3]s,{$FEDMSG.NOCONSUMER.PERIOD})=0 and last(/%[1]s/%[3]s,#1:now-{$FEDMSG.NOCONSUMER.PERIOD})=0",
+		f.name, k(report.Backlog), k(report.Workers)),
 		"{#SERVICE} {#CONSUMER}: messages wait and no consumer has been attached for {$FEDMSG.NOCONSUMER.PERIOD}", "AVERAGE"})
 	y.line(5, "graph_prototypes:")
 	for _, g := range []struct {
@@ -161,7 +245,7 @@ func consumers(y *yamlWriter) {
 		{"rates", []report.Kind{report.ArrivalRate, report.ServiceRate, report.GrowthRate}},
 	} {
 		y.item(6)
-		y.kv(7, "uuid", uuid("graph "+g.name))
+		y.kv(7, "uuid", f.uuid("graph "+g.name))
 		y.kv(7, "name", "fedmsg {#SERVICE} {#CONSUMER}: "+g.name)
 		y.line(7, "graph_items:")
 		for i, kind := range g.kinds {
@@ -171,108 +255,9 @@ func consumers(y *yamlWriter) {
 			}
 			y.kv(9, "color", []string{"1A7C11", "2774A4", "F63100", "A54F10", "FC6EA3"}[i])
 			y.line(9, "item:")
-			y.kv(10, "host", TemplateName)
+			y.kv(10, "host", f.name)
 			y.kv(10, "key", k(kind))
 		}
 	}
 }
 
-// rule starts a trapper discovery rule of the template, its item
-// prototypes next. Its filter discovers only what the LLD macros of each
-// of filtered ({#SERVICE}, {#CONSUMER}) match and do not exclude, as the
-// official templates' {$...LLD.FILTER...MATCHES} and NOT_MATCHES do.
-func (y *yamlWriter) rule(what, key, help string, filtered ...string) {
-	y.item(4)
-	y.kv(5, "uuid", uuid("rule "+what))
-	y.kv(5, "name", "fedmsg "+what)
-	y.kv(5, "type", "TRAP")
-	y.kv(5, "key", key)
-	y.kv(5, "delay", "0")
-	y.kv(5, "lifetime", "7d")
-	y.kv(5, "description", help)
-	y.line(5, "filter:")
-	y.kv(6, "evaltype", "AND")
-	y.line(6, "conditions:")
-	id := 'A'
-	for _, f := range filtered {
-		for _, c := range []struct{ which, op string }{{"MATCHES", ""}, {"NOT_MATCHES", "NOT_MATCHES_REGEX"}} {
-			y.item(7)
-			y.kv(8, "macro", "{#"+f+"}")
-			y.kv(8, "value", "{$FEDMSG.LLD.FILTER."+f+"."+c.which+"}")
-			if c.op != "" {
-				y.kv(8, "operator", c.op)
-			}
-			y.kv(8, "formulaid", string(id))
-			id++
-		}
-	}
-	y.line(5, "item_prototypes:")
-}
-
-// trigger is a trigger (prototype): its expression, name and severity;
-// id names it for its uuid.
-type trigger struct{ id, expression, name, priority string }
-
-// yamlWriter writes the YAML of the export format: every scalar quoted.
-type yamlWriter struct{ b strings.Builder }
-
-func (y *yamlWriter) line(depth int, s string) {
-	y.b.WriteString(strings.Repeat("  ", depth) + s + "\n")
-}
-
-// item starts an element of a list: a "-" alone on its line, as Zabbix's
-// own exports write them.
-func (y *yamlWriter) item(depth int) { y.line(depth, "-") }
-
-func (y *yamlWriter) kv(depth int, k, v string) {
-	y.line(depth, k+": '"+strings.ReplaceAll(v, "'", "''")+"'")
-}
-
-// trapItem writes a trapper item (or prototype) of float values.
-func (y *yamlWriter) trapItem(depth int, id, key, name, units, help string, ts []trigger) {
-	y.item(depth)
-	d := depth + 1
-	y.kv(d, "uuid", uuid("item "+id))
-	y.kv(d, "name", name)
-	y.kv(d, "type", "TRAP")
-	y.kv(d, "key", key)
-	y.kv(d, "delay", "0")
-	y.kv(d, "history", "7d")
-	y.kv(d, "value_type", "FLOAT")
-	if units != "" {
-		y.kv(d, "units", units)
-	}
-	y.kv(d, "description", help)
-	y.line(d, "tags:")
-	y.item(d + 1)
-	y.kv(d+2, "tag", "component")
-	y.kv(d+2, "value", "fedmsg")
-	if len(ts) == 0 {
-		return
-	}
-	tag := "triggers:"
-	if strings.Contains(key, "{#") {
-		tag = "trigger_prototypes:"
-	}
-	y.line(d, tag)
-	for _, t := range ts {
-		y.triggerEntry(d+1, t)
-	}
-}
-
-func (y *yamlWriter) triggerEntry(depth int, t trigger) {
-	y.item(depth)
-	y.kv(depth+1, "uuid", uuid("trigger "+t.id))
-	y.kv(depth+1, "expression", t.expression)
-	y.kv(depth+1, "name", t.name)
-	y.kv(depth+1, "priority", t.priority)
-}
-
-// uuid returns a stable UUID (version 4 in form, 32 hex digits) for a part
-// of the template: the same on every export, so an import updates it.
-func uuid(of string) string {
-	h := md5.Sum([]byte("fedmsg-collectd template: " + of))
-	h[6] = h[6]&0x0f | 0x40
-	h[8] = h[8]&0x3f | 0x80
-	return hex.EncodeToString(h[:])
-}

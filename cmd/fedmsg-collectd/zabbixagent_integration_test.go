@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/sink/zabbix"
+	"github.com/fedora-infra/fedmsg-collectd/internal/testhub"
+)
+
+// TestZabbixAgentPSKIntegration: the agent mode through Debian's
+// zabbix_agentd, which takes only PSK from the server, to Debian's Zabbix
+// server with the agent template imported. The host the server reaches
+// with the PSK gets its items discovered and valued from the hub's
+// figures, and its triggers fire; a host that reaches the same agent
+// unencrypted gets nothing.
+func TestZabbixAgentPSKIntegration(t *testing.T) {
+	t.Parallel()
+	testhub.Integration(t)
+	if _, err := os.Stat("/usr/sbin/zabbix_agentd"); err != nil {
+		t.Fatal("zabbix_agentd is missing (scripts/test installs zabbix-agent)")
+	}
+	z := startZabbix(t, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	tplID, groupID := importPrinted(t, z, zabbix.AgentTemplateName, "zabbix", "--template", "--zabbix-listen", zabbix.DefaultListen)
+
+	// A hub whose FMNConsumer has 42 then 40 messages waiting, and a hub
+	// nothing publishes on; fedmsg-collectd serving their values.
+	dir := t.TempDir()
+	var files []string
+	for i, backlog := range []int{42, 40} {
+		files = append(files, filepath.Join(dir, fmt.Sprint(i, ".json")))
+		os.WriteFile(files[i], []byte(fmt.Sprintf(`{"consumers": [{"name": "FMNConsumer", "module": "fmn.consumer", "topic": "t",
+		  "initialized": true, "exceptions": 0, "backlog": %d, "headcount_in": 25, "headcount_out": 20, "times": [%s]}], "producers": []}`,
+			backlog, strings.TrimSuffix(strings.Repeat("0.1, ", 20), ", "))), 0o644)
+	}
+	ep := "ipc://" + filepath.Join(dir, "monitoring-fedmsg-hub.socket")
+	testhub.Start(t, ep, 500*time.Millisecond, files...)
+	listen := "127.0.0.1:" + freePortForCheck(t)
+	var out testhub.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"zabbix", "--socket-dir=", "--endpoint", "fedmsg-hub=" + ep, "--endpoint",
+			"fedmsg-gone=tcp://127.0.0.1:" + freePortForCheck(t), "--zabbix-listen", listen, "--interval", "1s"}, &out, &out)
+	}()
+
+	// The agent: passive checks from the server, PSK only.
+	agentDir, err := os.MkdirTemp("", "fedmsg-zabbix-agent-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(agentDir) })
+	key := make([]byte, 32)
+	rand.Read(key)
+	psk := hex.EncodeToString(key)
+	pskFile := filepath.Join(agentDir, "agent.psk")
+	os.WriteFile(pskFile, []byte(psk+"\n"), 0o600)
+	agentPort := lowPort(t) // ListenPort takes 1024-32767
+	conf := filepath.Join(agentDir, "zabbix_agentd.conf")
+	os.WriteFile(conf, []byte(fmt.Sprintf(`Server=127.0.0.1
+ListenIP=127.0.0.1
+ListenPort=%s
+Hostname=pskhost
+LogType=console
+PidFile=%s/zabbix_agentd.pid
+AllowRoot=1
+StartAgents=2
+Timeout=10
+TLSAccept=psk
+TLSConnect=psk
+TLSPSKIdentity=fedmsg-test
+TLSPSKFile=%s
+`, agentPort, agentDir, pskFile)), 0o644)
+	z.start(t, "zabbix_agentd", &syscall.SysProcAttr{Setpgid: true}, "/usr/sbin/zabbix_agentd", "-f", "-c", conf)
+
+	hostids := map[string]string{}
+	for _, h := range []struct {
+		name string
+		tls  map[string]any
+	}{
+		{"pskhost", map[string]any{"tls_connect": 2, "tls_accept": 2, "tls_psk_identity": "fedmsg-test", "tls_psk": psk}},
+		{"plainhost", map[string]any{"tls_connect": 1, "tls_accept": 1}},
+	} {
+		params := map[string]any{"host": h.name, "groups": []any{map[string]string{"groupid": groupID}},
+			"templates": []any{map[string]string{"templateid": tplID}},
+			"interfaces": []any{map[string]any{"type": 1, "main": 1, "useip": 1, "ip": "127.0.0.1", "dns": "", "port": agentPort}},
+			"macros": []any{map[string]string{"macro": "{$FEDMSG.AGENT.URL}", "value": "http://" + listen + "/"},
+				map[string]string{"macro": "{$FEDMSG.AGENT.INTERVAL}", "value": "2s"},
+				map[string]string{"macro": `{$FEDMSG.WAIT.WARN:"FMNConsumer"}`, "value": "0.5"}}}
+		for k, v := range h.tls {
+			params[k] = v
+		}
+		var made struct{ Hostids []string }
+		z.must(t, "host.create", params, &made)
+		hostids[h.name] = made.Hostids[0]
+	}
+
+	item := func(host, key string) (id string, ok bool) {
+		var items []struct{ Itemid string }
+		z.must(t, "item.get", map[string]any{"hostids": hostids[host], "filter": map[string]any{"key_": key}}, &items)
+		if len(items) != 1 {
+			return "", false
+		}
+		return items[0].Itemid, true
+	}
+	history := func(id string) []float64 {
+		var h []struct{ Value string }
+		z.must(t, "history.get", map[string]any{"history": 0, "itemids": []string{id}, "sortfield": "clock", "limit": 1000}, &h)
+		var vs []float64
+		for _, v := range h {
+			f, _ := strconv.ParseFloat(v.Value, 64)
+			vs = append(vs, f)
+		}
+		return vs
+	}
+	backlog := `fedmsg.consumer.backlog["fedmsg-hub","FMNConsumer"]`
+	eventually(t, 120*time.Second, "pskhost: FMNConsumer's backlog history, through the agent", func() (bool, string) {
+		id, ok := item("pskhost", backlog)
+		if !ok {
+			return false, "no item yet"
+		}
+		vs := history(id)
+		return len(vs) >= 3, fmt.Sprint(vs)
+	})
+	id, _ := item("pskhost", backlog)
+	for _, v := range history(id) {
+		if v != 42 && v != 40 {
+			t.Errorf("FMNConsumer's backlog history holds %g: the hub published 42 and 40", v)
+		}
+	}
+	problems := func() string {
+		var tr []struct{ Description string }
+		z.must(t, "trigger.get", map[string]any{"hostids": hostids["pskhost"], "filter": map[string]any{"value": 1}, "expandDescription": true,
+			"output": []string{"description"}}, &tr)
+		var names []string
+		for _, x := range tr {
+			names = append(names, x.Description)
+		}
+		slices.Sort(names)
+		return strings.Join(names, "\n")
+	}
+	eventually(t, 60*time.Second, "FMNConsumer's wait trigger and the lost hub's in PROBLEM", func() (bool, string) {
+		p := problems()
+		return strings.Contains(p, "fedmsg-hub FMNConsumer: a message arriving now waits over 0.5 s") &&
+			strings.Contains(p, "fedmsg-gone is down"), p
+	})
+	// The same agent, reached unencrypted: refused, and nothing read.
+	eventually(t, 60*time.Second, "the agent refused the server unencrypted", func() (bool, string) {
+		b, _ := os.ReadFile(filepath.Join(z.dir, "zabbix_agentd.log"))
+		return strings.Contains(string(b), "not allowed"), string(b)
+	})
+	if _, ok := item("plainhost", backlog); ok {
+		t.Error("the host that reaches the agent unencrypted has its consumers discovered")
+	}
+	cancel()
+	if code := <-done; code != 0 || strings.Contains(out.String(), "level=ERROR") {
+		t.Errorf("zabbix --zabbix-listen: exit %d:\n%s", code, out.String())
+	}
+}
