@@ -93,7 +93,7 @@ TLSPSKFile=%s
 		{"plainhost", map[string]any{"tls_connect": 1, "tls_accept": 1}},
 	} {
 		params := map[string]any{"host": h.name, "groups": []any{map[string]string{"groupid": groupID}},
-			"templates": []any{map[string]string{"templateid": tplID}},
+			"templates":  []any{map[string]string{"templateid": tplID}},
 			"interfaces": []any{map[string]any{"type": 1, "main": 1, "useip": 1, "ip": "127.0.0.1", "dns": "", "port": agentPort}},
 			"macros": []any{map[string]string{"macro": "{$FEDMSG.AGENT.URL}", "value": "http://" + listen + "/"},
 				map[string]string{"macro": "{$FEDMSG.AGENT.INTERVAL}", "value": "2s"},

@@ -260,4 +260,3 @@ func consumers(y *yamlWriter, f flavour) {
 		}
 	}
 }
-
