@@ -36,7 +36,7 @@ func commands() []command {
 		{name: "simulate", args: "[flags]", summary: "publish a simulated hub's monitoring messages", main: sim.Command},
 		exporterCommand(),
 		{name: "netdata", args: "[N] [flags]", summary: "a Netdata external plugin, updating every N s", watch: netdataWatcher()},
-		{name: "zabbix", args: "[flags]", summary: "push the same values to a Zabbix server (or print its\ntemplate)", watch: zabbixWatcher()},
+		{name: "zabbix", args: "[flags]", summary: "push the same values to a Zabbix server, or serve them\nto its agent (or print a template)", watch: zabbixWatcher()},
 		{name: "check", args: "[flags]", summary: "a Nagios plugin: check a source's newest snapshots\nagainst thresholds", main: checkCmd},
 		{name: "capture", args: "[flags]", summary: "record a hub's messages with their arrival times", main: capture.CaptureCommand},
 		{name: "replay", args: "[flags] FILE|-", summary: "print what the plugin writes for recorded or\nplain snapshots", main: capture.ReplayCommand},
