@@ -29,6 +29,10 @@ type Config struct {
 	// Listen, in the agent mode, is where the document is served.
 	Listen string
 	Buffer int
+	// AgentConfigs are the agent's configuration files that name the
+	// host when Host is not given (nil: Zabbix agent's and agent 2's in
+	// /etc/zabbix).
+	AgentConfigs []string
 	// TLSConnect is "unencrypted" or "cert", as Zabbix's agents and
 	// zabbix_sender say it; with cert, the CA, certificate and key files,
 	// and the server certificate's subject when it is to be checked.
@@ -42,7 +46,7 @@ type Config struct {
 func (c *Config) Register(fs *flag.FlagSet) {
 	fs.StringVar(&c.Server, "zabbix-server", "", "the Zabbix server or proxy to push to, `HOST[:PORT]` (port "+DefaultPort+" by default)")
 	fs.StringVar(&c.Listen, "zabbix-listen", "", "serve the values on `ADDRESS` to the host's Zabbix agent (the agent\ntemplate's {$FEDMSG.AGENT.URL}, http://"+DefaultListen+"/ by default) instead\nof pushing them")
-	fs.StringVar(&c.Host, "zabbix-host", "", "the `NAME` of the host in Zabbix that has the template linked (default this\nmachine's host name)")
+	fs.StringVar(&c.Host, "zabbix-host", "", "the `NAME` of the host in Zabbix that has the template linked (default the\nHostname= of this machine's Zabbix agent's configuration, else its fully\nqualified name)")
 	fs.IntVar(&c.Buffer, "zabbix-buffer", DefaultBuffer, "values kept, `N` at most, while the server cannot take them; the oldest\nare dropped past that, and counted")
 	fs.StringVar(&c.TLSConnect, "zabbix-tls-connect", "unencrypted", "how to connect to the server: unencrypted, or cert (TLS with a certificate,\nthe host's TLSAccept=cert); PSK is not supported")
 	fs.StringVar(&c.CAFile, "zabbix-tls-ca-file", "", "with cert: the `FILE` of the CA certificates that sign the server's")
@@ -70,11 +74,18 @@ func (c *Config) Check(hostname func() (string, error)) error {
 		return fmt.Errorf("--zabbix-server %q: want HOST[:PORT]", c.Server)
 	}
 	if c.Host == "" {
+		files := c.AgentConfigs
+		if files == nil {
+			files = agentConfigs
+		}
+		c.Host = agentHostname(files)
+	}
+	if c.Host == "" {
 		h, err := hostname()
 		if err != nil {
 			return fmt.Errorf("--zabbix-host not given, and no host name: %w", err)
 		}
-		c.Host = h
+		c.Host = fqdn(h)
 	}
 	if c.Buffer < 1 {
 		return errors.New("--zabbix-buffer must be at least 1")

@@ -1,10 +1,14 @@
 package zabbix
 
 import (
+	"context"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/report"
+	"github.com/fedora-infra/fedmsg-collectd/internal/testhub"
 )
 
 // TestDiscoveryRetried: while the server fails values (a discovery that
@@ -47,5 +51,37 @@ func TestDiscoveryRetried(t *testing.T) {
 	tick(70 * time.Second)
 	if n := discoveries(); n != 0 {
 		t.Errorf("no failure since: %d discoveries, want none before lldEvery", n)
+	}
+}
+
+// TestFailedAtStart: values the server fails just after a discovery with
+// new rows are said for what they are (items not made yet), at INFO;
+// failed long after it, they are a WARN that names the template.
+func TestFailedAtStart(t *testing.T) {
+	addr := trapper(t, success) // fails one value of each request
+	for _, tt := range []struct {
+		name string
+		ago  time.Duration
+		want string
+	}{
+		{"just discovered", time.Second, "level=INFO msg=\"the Zabbix server failed values of items it has not made yet"},
+		{"long after", 10 * time.Minute, "level=WARN msg=\"the Zabbix server failed values: items it does not have (is the template linked"},
+	} {
+		s := NewSink("h", 0)
+		at := time.Now().Add(-tt.ago)
+		s.Write(report.Update{Snapshots: []report.Batch{batch(3, false)}, Tick: &report.Tick{Time: at, Watched: []string{"hub"}}})
+		var log testhub.Buffer
+		c := &Sender{Server: addr, Interval: time.Second, Logger: slog.New(slog.NewTextHandler(&log, nil))}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { c.Run(ctx, s); close(done) }()
+		for deadline := time.Now().Add(5 * time.Second); !strings.Contains(log.String(), "failed values") && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+		}
+		cancel()
+		<-done
+		if !strings.Contains(log.String(), tt.want) {
+			t.Errorf("%s: the log:\n%s", tt.name, log.String())
+		}
 	}
 }

@@ -78,6 +78,13 @@ func (c *Sender) Run(ctx context.Context, s *Sink) {
 			}
 			s.done(first, len(batch), failed)
 			if failed > 0 && c.refused.Allow(time.Now()) {
+				if ago, fresh := s.discovered(time.Now()); fresh {
+					c.Logger.Info("the Zabbix server failed values of items it has not made yet: the discovery of new consumers "+
+						"went "+ago.Round(time.Second).String()+" ago, and the server makes their items within its CacheUpdateFrequency "+
+						"(60 s by default); their values until then are lost. Expected at start and when consumers appear",
+						"server", c.Server, "failed", failed, "of", len(batch))
+					continue
+				}
 				c.Logger.Warn("the Zabbix server failed values: items it does not have (is the template linked to the host, and have its discovery rules run?) or values it refused",
 					"server", c.Server, "failed", failed, "of", len(batch), "first_key", batch[0].Key)
 			}

@@ -48,6 +48,23 @@ type Sink struct {
 	// failedAtLLD is failed as of the latest discovery pushed.
 	failedAtLLD int64
 	lldDirty    bool
+	// lldNew is the time of the latest discovery with new rows.
+	lldNew time.Time
+}
+
+// newItemsGrace is how long after a discovery with new rows the server's
+// failing values is no fault: it makes the items within its
+// configuration cache's update period (CacheUpdateFrequency, 60 s by
+// default), and fails their values until then.
+const newItemsGrace = 2 * time.Minute
+
+// discovered returns how long ago the latest discovery with new rows was
+// pushed, as of now, and whether that is within newItemsGrace.
+func (s *Sink) discovered(now time.Time) (time.Duration, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ago := now.Sub(s.lldNew)
+	return ago, !s.lldNew.IsZero() && ago < newItemsGrace
 }
 
 // NewSink returns a sink of the values of host, keeping at most buffer
@@ -194,6 +211,9 @@ func (s *Sink) discovery(at time.Time) {
 	cj, _ := json.Marshal(consumers)
 	s.push(value{Host: s.host, Key: ServicesDiscovery, Value: string(sj), Clock: at.Unix(), NS: int64(at.Nanosecond())})
 	s.push(value{Host: s.host, Key: ConsumersDiscovery, Value: string(cj), Clock: at.Unix(), NS: int64(at.Nanosecond())})
+	if s.lldDirty {
+		s.lldNew = at
+	}
 	s.lldSent, s.lldDirty, s.failedAtLLD = at, false, s.failed
 }
 

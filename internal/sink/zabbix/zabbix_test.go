@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -274,7 +275,7 @@ func TestReadFrame(t *testing.T) {
 // cert needs its three files.
 func TestConfig(t *testing.T) {
 	host := func() (string, error) { return "me", nil }
-	c := Config{Server: "zabbix.example", TLSConnect: "unencrypted", Buffer: 1}
+	c := Config{Server: "zabbix.example", TLSConnect: "unencrypted", Buffer: 1, AgentConfigs: []string{}}
 	if err := c.Check(host); err != nil || c.Server != "zabbix.example:10051" || c.Host != "me" {
 		t.Errorf("%+v %v", c, err)
 	}
@@ -406,5 +407,30 @@ func TestPushFailureReasons(t *testing.T) {
 	waitFor("not of the Zabbix protocol")
 	if n := strings.Count(log.String(), "connection refused"); n != 1 {
 		t.Errorf("the same reason logged %d times within a minute:\n%s", n, log.String())
+	}
+}
+
+// TestHostName: without --zabbix-host, the host is the agent's Hostname=
+// (the last one read, Include= files read where they stand; the first of
+// a list), else the machine's name.
+func TestHostName(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "d"), 0o755)
+	os.WriteFile(filepath.Join(dir, "agentd.conf"), []byte("# Hostname=commented\nHostname=Zabbix server\nInclude="+filepath.Join(dir, "d")+"\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "d", "host.conf"), []byte(" Hostname = bus01.example.org, other\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "agent2.conf"), []byte("Hostname=agent2\n"), 0o644)
+	host := func() (string, error) { return "fallback.example.org", nil }
+	for _, tt := range []struct {
+		files []string
+		want  string
+	}{
+		{[]string{filepath.Join(dir, "agentd.conf"), filepath.Join(dir, "agent2.conf")}, "bus01.example.org"},
+		{[]string{filepath.Join(dir, "none.conf"), filepath.Join(dir, "agent2.conf")}, "agent2"},
+		{[]string{filepath.Join(dir, "none.conf")}, "fallback.example.org"},
+	} {
+		c := Config{Server: "z", TLSConnect: "unencrypted", Buffer: 1, AgentConfigs: tt.files}
+		if err := c.Check(host); err != nil || c.Host != tt.want {
+			t.Errorf("%v: host %q (%v), want %q", tt.files, c.Host, err, tt.want)
+		}
 	}
 }
