@@ -147,6 +147,13 @@ func TestZabbixIntegration(t *testing.T) {
 			strings.Contains(p, "fedmsg-hub StuckConsumer: consumers attached take nothing while messages wait") &&
 			strings.Contains(p, "fedmsg-gone is down"), p
 	})
+	// The lost hub's reason: the operational data of its trigger.
+	var reasons []struct{ Lastvalue string }
+	z.must(t, "item.get", map[string]any{"hostids": hostids["hubhost"], "filter": map[string]any{"key_": `fedmsg.hub.reason["fedmsg-gone"]`},
+		"output": []string{"lastvalue"}}, &reasons)
+	if len(reasons) != 1 || !strings.Contains(reasons[0].Lastvalue, "no snapshot on tcp://127.0.0.1:") {
+		t.Errorf("the lost hub's reason item: %+v", reasons)
+	}
 	if p := strings.Join(problems(), "\n"); strings.Contains(p, "Idle") {
 		t.Errorf("a trigger of the idle consumer in PROBLEM:\n%s", p)
 	}

@@ -23,8 +23,9 @@ import (
 // "consumers", each with an identifier ({#SID}, {#CID}: hex digits, safe
 // in a JSONPath whatever the names hold), and the values under "process"
 // (the program's), "service" (a service's liveness and figures, by
-// {#SID}), "self" (the program's own counters of a service, by {#SID})
-// and "consumer" (by {#CID}), named as in the keys. A Delta kind's value is its total since the start (the
+// {#SID}), "self" (the program's own counters of a service, by {#SID}),
+// "reason" (why a service was lost or is back, by {#SID}) and "consumer"
+// (by {#CID}), named as in the keys. A Delta kind's value is its total since the start (the
 // item's preprocessing turns it into the change between two reads).
 type Document struct {
 	mu       sync.Mutex
@@ -35,6 +36,7 @@ type Document struct {
 // docService is a service's part of the document.
 type docService struct {
 	values, self map[string]float64
+	reason       string
 	consumers    map[string]*docConsumer
 }
 
@@ -63,6 +65,11 @@ func (d *Document) Write(u report.Update) error {
 	}
 	if t := u.Tick; t != nil {
 		d.tick(t)
+	}
+	for _, n := range u.Notices {
+		if n.Kind == report.HubUp {
+			d.service(n.Service).reason = n.Message
+		}
 	}
 	return nil
 }
@@ -181,6 +188,7 @@ type document struct {
 	Process   map[string]float64            `json:"process"`
 	Service   map[string]map[string]float64 `json:"service"`
 	Self      map[string]map[string]float64 `json:"self"`
+	Reason    map[string]string             `json:"reason"`
 	Consumer  map[string]map[string]float64 `json:"consumer"`
 }
 
@@ -190,12 +198,15 @@ func (d *Document) JSON() []byte {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	doc := document{Services: []map[string]string{}, Consumers: []map[string]string{}, Process: d.process,
-		Service: map[string]map[string]float64{}, Self: map[string]map[string]float64{}, Consumer: map[string]map[string]float64{}}
+		Service: map[string]map[string]float64{}, Self: map[string]map[string]float64{}, Reason: map[string]string{}, Consumer: map[string]map[string]float64{}}
 	for _, name := range slices.Sorted(maps.Keys(d.services)) {
 		s := d.services[name]
 		sid := serviceID(name)
 		doc.Services = append(doc.Services, map[string]string{"{#SERVICE}": name, "{#SID}": sid})
 		doc.Service[sid], doc.Self[sid] = s.values, s.self
+		if s.reason != "" {
+			doc.Reason[sid] = s.reason
+		}
 		for _, cname := range slices.Sorted(maps.Keys(s.consumers)) {
 			cid := consumerID(name, cname)
 			doc.Consumers = append(doc.Consumers, map[string]string{"{#SERVICE}": name, "{#CONSUMER}": cname, "{#CID}": cid})

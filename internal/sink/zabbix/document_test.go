@@ -96,10 +96,17 @@ func TestDocument(t *testing.T) {
 	if _, ok := lookup(t, doc, path(report.DrainTime), fmn); ok {
 		t.Error("a drain time the snapshot did not have")
 	}
-	// The hub found down: no values of its consumers, their rows kept.
+	// The hub found down: no values of its consumers, their rows kept;
+	// the reason said.
 	d.Write(report.Update{Tick: &report.Tick{Time: at, Watched: []string{"hub"},
-		Liveness: []report.Batch{{Service: "hub", Values: []report.Value{{Kind: report.HubUp, V: 0}}}}}})
+		Liveness: []report.Batch{{Service: "hub", Values: []report.Value{{Kind: report.HubUp, V: 0}}}}},
+		Notices: []report.Notice{{Kind: report.HubUp, Severity: report.Failure, Service: "hub", Message: "hub: no snapshot for 30s"}}})
 	doc = d.JSON()
+	var withReason struct{ Reason map[string]string }
+	json.Unmarshal(doc, &withReason)
+	if r := withReason.Reason[fmn["{#SID}"]]; r != "hub: no snapshot for 30s" {
+		t.Errorf("reason %q, by the path %s", r, strings.ReplaceAll("$.reason.{#SID}", "{#SID}", fmn["{#SID}"]))
+	}
 	if _, ok := lookup(t, doc, path(report.Backlog), fmn); ok || len(rows(t, doc, "consumers")) != 2 {
 		t.Errorf("a hub down: %s", doc)
 	}
@@ -115,7 +122,7 @@ func TestDocument(t *testing.T) {
 	if doc := d.JSON(); len(rows(t, doc, "consumers")) != 0 || len(rows(t, doc, "services")) != 0 {
 		t.Errorf("a service no longer watched: %s", doc)
 	}
-	if doc := NewDocument().JSON(); string(doc) != `{"services":[],"consumers":[],"process":{},"service":{},"self":{},"consumer":{}}` {
+	if doc := NewDocument().JSON(); string(doc) != `{"services":[],"consumers":[],"process":{},"service":{},"self":{},"reason":{},"consumer":{}}` {
 		t.Errorf("empty: %s", doc)
 	}
 }

@@ -29,3 +29,36 @@ func TestEveryEntryKindPushed(t *testing.T) {
 		}
 	}
 }
+
+// TestReasonPushed: a source lost, or heard again, pushes what the
+// program said of it to the service's reason item, at the notice's time.
+func TestReasonPushed(t *testing.T) {
+	s := NewSink("h", 0)
+	s.Write(report.Update{Notices: []report.Notice{{Kind: report.HubUp, Severity: report.Failure, Time: t0, Service: "svc",
+		Message: "svc: no fresh figures from http://127.0.0.1:1 for 30s (connection refused)"}}})
+	var got []value
+	for _, v := range s.queue.oldest(s.queue.len()) {
+		if v.Key == `fedmsg.hub.reason["svc"]` {
+			got = append(got, v)
+		}
+	}
+	if len(got) != 1 || got[0].Value != "svc: no fresh figures from http://127.0.0.1:1 for 30s (connection refused)" || got[0].Clock != t0.Unix() {
+		t.Errorf("reason values %+v", got)
+	}
+	// Again at every tick while it is down (the first may have reached
+	// the server before its item), not once it is up.
+	n := s.queue.len()
+	for _, up := range []float64{0, 0, 1} {
+		s.Write(report.Update{Tick: &report.Tick{Time: t0, Watched: []string{"svc"},
+			Liveness: []report.Batch{{Service: "svc", Values: []report.Value{{Kind: report.HubUp, V: up}}}}}})
+	}
+	again := 0
+	for _, v := range s.queue.oldest(s.queue.len())[n:] {
+		if v.Key == `fedmsg.hub.reason["svc"]` {
+			again++
+		}
+	}
+	if again != 2 {
+		t.Errorf("the reason pushed %d times in two ticks down and one up, want 2", again)
+	}
+}

@@ -21,6 +21,10 @@ const (
 	keyFailed  = "fedmsg.zabbix.failed"
 )
 
+// reason returns the key of a service's reason item: the program's word
+// when it lost the source, or heard it again (a text, no credentials).
+func reason(service string) string { return "fedmsg.hub.reason[" + quote(service) + "]" }
+
 // pushed says whether the sink pushes the values of kind k, and under
 // which scope of key: every figure of a consumer, a service's liveness
 // and the program's own counters. Left out: the histogram's buckets

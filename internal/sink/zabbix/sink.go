@@ -44,6 +44,7 @@ type Sink struct {
 	kick     chan struct{}
 	services map[string]bool
 	pairs    map[[2]string]bool
+	reasons  map[string]string // what was said when each was lost or heard again
 	lldSent  time.Time
 	// failedAtLLD is failed as of the latest discovery pushed.
 	failedAtLLD int64
@@ -73,18 +74,25 @@ func NewSink(host string, buffer int) *Sink {
 	if buffer <= 0 {
 		buffer = DefaultBuffer
 	}
-	return &Sink{host: host, buffer: buffer, queue: ring{max: buffer}, kick: make(chan struct{}, 1), services: map[string]bool{}, pairs: map[[2]string]bool{}}
+	return &Sink{host: host, buffer: buffer, queue: ring{max: buffer}, kick: make(chan struct{}, 1), services: map[string]bool{}, pairs: map[[2]string]bool{}, reasons: map[string]string{}}
 }
 
 // Write takes an update: every snapshot's values at its own time; on a
 // tick, the services' liveness, the program's counters and the sink's
-// own, the discovery when it changed or every lldEvery; then it wakes the
-// sender.
+// own, the discovery when it changed or every lldEvery; a source lost or
+// heard again, the reason; then it wakes the sender.
 func (s *Sink) Write(u report.Update) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, b := range u.Snapshots {
 		s.snapshot(b)
+	}
+	for _, n := range u.Notices {
+		if n.Kind == report.HubUp {
+			s.see(n.Service, "")
+			s.reasons[n.Service] = n.Message
+			s.push(value{Host: s.host, Key: reason(n.Service), Value: n.Message, Clock: n.Time.Unix(), NS: int64(n.Time.Nanosecond())})
+		}
 	}
 	if t := u.Tick; t != nil {
 		s.tick(t)
@@ -138,6 +146,12 @@ func (s *Sink) tick(t *report.Tick) {
 				s.add(key(v.Kind, b.Service, ""), v.V, t.Time)
 			}
 		}
+		// While it is down, its reason again: the down trigger needs
+		// one, and the first may have come before the server had the
+		// item.
+		if up, ok := b.Up(); ok && up == 0 && s.reasons[b.Service] != "" {
+			s.push(value{Host: s.host, Key: reason(b.Service), Value: s.reasons[b.Service], Clock: t.Time.Unix(), NS: int64(t.Time.Nanosecond())})
+		}
 	}
 	for _, v := range t.Self.Values {
 		sv := ""
@@ -176,6 +190,11 @@ func (s *Sink) forget(watched []string) {
 	w := make(map[string]bool, len(watched))
 	for _, sv := range watched {
 		w[sv] = true
+	}
+	for sv := range s.reasons {
+		if !w[sv] {
+			delete(s.reasons, sv)
+		}
 	}
 	for sv := range s.services {
 		if !w[sv] {

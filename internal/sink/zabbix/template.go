@@ -102,7 +102,7 @@ func template(w io.Writer, f flavour) error {
 			var ts []trigger
 			if f.agent && k == report.Goroutines {
 				ts = []trigger{{"self silent", fmt.Sprintf("nodata(/%s/%s,{$FEDMSG.NODATA})=1", f.name, key(k, "", "")),
-					"fedmsg-collectd is silent: the agent has read no values for {$FEDMSG.NODATA}", "HIGH"}}
+					"fedmsg-collectd is silent: the agent has read no values for {$FEDMSG.NODATA}", "HIGH", ""}}
 			}
 			y.valueItem(f, 4, k.Info().Name, key(k, "", ""), path(k), false, "fedmsg-collectd: "+k.Info().Name, unit(k), k.Info().Help, ts)
 		}
@@ -159,8 +159,8 @@ func trapperItems(y *yamlWriter) {
 	f := trapperTemplate
 	y.valueItem(f, 4, "dropped", keyDropped, "", false, "fedmsg-collectd: values dropped", "",
 		"Values dropped from the full buffer while the server could not take them, since the start.", []trigger{
-			{"dropped", fmt.Sprintf("change(/%s/%s)>0", TemplateName, keyDropped), "fedmsg-collectd dropped values: the Zabbix server did not take them in time", "WARNING"},
-			{"self silent", fmt.Sprintf("nodata(/%s/%s,{$FEDMSG.NODATA})=1", TemplateName, keyDropped), "fedmsg-collectd is silent: no values for {$FEDMSG.NODATA}", "HIGH"},
+			{"dropped", fmt.Sprintf("change(/%s/%s)>0", TemplateName, keyDropped), "fedmsg-collectd dropped values: the Zabbix server did not take them in time", "WARNING", ""},
+			{"self silent", fmt.Sprintf("nodata(/%s/%s,{$FEDMSG.NODATA})=1", TemplateName, keyDropped), "fedmsg-collectd is silent: no values for {$FEDMSG.NODATA}", "HIGH", ""},
 		})
 	y.valueItem(f, 4, "failed", keyFailed, "", false, "fedmsg-collectd: values failed", "",
 		"Values the server failed (items it does not have yet, or values it refused), since the start.", nil)
@@ -169,6 +169,7 @@ func trapperItems(y *yamlWriter) {
 // services writes the discovery rule of the services.
 func services(y *yamlWriter, f flavour) {
 	y.rule(f, "services", ServicesDiscovery, "$.services", "The services fedmsg-collectd watches: hubs, broker vhosts, counters services.", "SERVICE")
+	var down trigger
 	for _, k := range report.Kinds() {
 		if !pushed(k) || k.Scope() != report.Hub && k.Scope() != report.Endpoint {
 			continue
@@ -176,9 +177,13 @@ func services(y *yamlWriter, f flavour) {
 		var ts []trigger
 		if k == report.HubUp {
 			kk := key(k, "{#SERVICE}", "")
+			// The reason is in the expression for its value to be the
+			// operational data (a text always has a length): a trigger of
+			// two items, the rule's.
+			down = trigger{"down", fmt.Sprintf("last(/%[1]s/%[2]s)=0 and length(last(/%[1]s/%[3]s))>=0", f.name, kk, reason("{#SERVICE}")),
+				"{#SERVICE} is down: its snapshots stopped arriving", "HIGH", "{ITEM.LASTVALUE2}"}
 			ts = []trigger{
-				{"down", fmt.Sprintf("last(/%s/%s)=0", f.name, kk), "{#SERVICE} is down: its snapshots stopped arriving", "HIGH"},
-				{"service silent", fmt.Sprintf("nodata(/%s/%s,{$FEDMSG.NODATA})=1", f.name, kk), "{#SERVICE} is silent: nothing about it for {$FEDMSG.NODATA}", "AVERAGE"},
+				{"service silent", fmt.Sprintf("nodata(/%s/%s,{$FEDMSG.NODATA})=1", f.name, kk), "{#SERVICE} is silent: nothing about it for {$FEDMSG.NODATA}", "AVERAGE", ""},
 			}
 		}
 		name := "fedmsg {#SERVICE}: " + k.Info().Name
@@ -187,6 +192,10 @@ func services(y *yamlWriter, f flavour) {
 		}
 		y.valueItem(f, 6, "service "+k.Info().Name, key(k, "{#SERVICE}", ""), path(k), false, name, unit(k), k.Info().Help, ts)
 	}
+	y.textItem(f, 6, "service reason", reason("{#SERVICE}"), "$.reason.{#SID}", "fedmsg {#SERVICE}: why it is down, or back",
+		"What fedmsg-collectd said when it lost the source (the reason its polls failed, without credentials), or heard it again.")
+	y.line(5, "trigger_prototypes:")
+	y.triggerEntry(f, 6, down)
 }
 
 // consumers writes the discovery rule of the consumers.
@@ -202,29 +211,29 @@ func consumers(y *yamlWriter, f flavour) {
 		case report.ExpectedWait:
 			ts = []trigger{
 				{"wait warn", fmt.Sprintf(`last(/%s/%s)>{$FEDMSG.WAIT.WARN:"{#CONSUMER}"}`, f.name, k(kind)),
-					"{#SERVICE} {#CONSUMER}: a message arriving now waits over {$FEDMSG.WAIT.WARN:\"{#CONSUMER}\"} s", "WARNING"},
+					"{#SERVICE} {#CONSUMER}: a message arriving now waits over {$FEDMSG.WAIT.WARN:\"{#CONSUMER}\"} s", "WARNING", ""},
 				{"wait crit", fmt.Sprintf(`last(/%s/%s)>{$FEDMSG.WAIT.CRIT:"{#CONSUMER}"}`, f.name, k(kind)),
-					"{#SERVICE} {#CONSUMER}: a message arriving now waits over {$FEDMSG.WAIT.CRIT:\"{#CONSUMER}\"} s", "HIGH"},
+					"{#SERVICE} {#CONSUMER}: a message arriving now waits over {$FEDMSG.WAIT.CRIT:\"{#CONSUMER}\"} s", "HIGH", ""},
 			}
 		case report.Stalled:
 			ts = []trigger{{"stalled", fmt.Sprintf(`last(/%s/%s)>{$FEDMSG.STALL.MAX:"{#CONSUMER}"}`, f.name, k(kind)),
-				"{#SERVICE} {#CONSUMER}: consumers attached take nothing while messages wait", "HIGH"}}
+				"{#SERVICE} {#CONSUMER}: consumers attached take nothing while messages wait", "HIGH", ""}}
 		case report.OldestAge:
 			ts = []trigger{{"oldest", fmt.Sprintf(`last(/%s/%s)>{$FEDMSG.AGE.WARN:"{#CONSUMER}"}`, f.name, k(kind)),
-				"{#SERVICE} {#CONSUMER}: the oldest message has waited over {$FEDMSG.AGE.WARN:\"{#CONSUMER}\"} s", "WARNING"}}
+				"{#SERVICE} {#CONSUMER}: the oldest message has waited over {$FEDMSG.AGE.WARN:\"{#CONSUMER}\"} s", "WARNING", ""}}
 		case report.GrowthRate:
 			// Every value of the period, and the last before it: grown
 			// for the whole period, not since the first value.
 			ts = []trigger{{"growing", fmt.Sprintf("min(/%[1]s/%[2]s,{$FEDMSG.GROWTH.PERIOD})>0 and last(/%[1]s/%[2]s,#1:now-{$FEDMSG.GROWTH.PERIOD})>0",
 				f.name, k(kind)),
-				"{#SERVICE} {#CONSUMER}: the backlog has grown for {$FEDMSG.GROWTH.PERIOD}", "WARNING"}}
+				"{#SERVICE} {#CONSUMER}: the backlog has grown for {$FEDMSG.GROWTH.PERIOD}", "WARNING", ""}}
 		case report.Backlog:
 			// Counts, off unless a macro sets them (check_rabbitmq_queue's).
 			ts = []trigger{
 				{"backlog warn", fmt.Sprintf(`{$FEDMSG.BACKLOG.WARN:"{#CONSUMER}"}>0 and last(/%s/%s)>{$FEDMSG.BACKLOG.WARN:"{#CONSUMER}"}`, f.name, k(kind)),
-					"{#SERVICE} {#CONSUMER}: over {$FEDMSG.BACKLOG.WARN:\"{#CONSUMER}\"} messages wait", "WARNING"},
+					"{#SERVICE} {#CONSUMER}: over {$FEDMSG.BACKLOG.WARN:\"{#CONSUMER}\"} messages wait", "WARNING", ""},
 				{"backlog crit", fmt.Sprintf(`{$FEDMSG.BACKLOG.CRIT:"{#CONSUMER}"}>0 and last(/%s/%s)>{$FEDMSG.BACKLOG.CRIT:"{#CONSUMER}"}`, f.name, k(kind)),
-					"{#SERVICE} {#CONSUMER}: over {$FEDMSG.BACKLOG.CRIT:\"{#CONSUMER}\"} messages wait", "HIGH"},
+					"{#SERVICE} {#CONSUMER}: over {$FEDMSG.BACKLOG.CRIT:\"{#CONSUMER}\"} messages wait", "HIGH", ""},
 			}
 		}
 		y.valueItem(f, 6, "consumer "+kind.Info().Name, k(kind), path(kind), kind.Info().Type == report.Delta,
@@ -234,7 +243,7 @@ func consumers(y *yamlWriter, f flavour) {
 	// For the whole period, so that a consumer's redeploy does not page.
 	y.triggerEntry(f, 6, trigger{"no consumers", fmt.Sprintf("min(/%[1]s/%[2]s,{$FEDMSG.NOCONSUMER.PERIOD})>0 and max(/%[1]s/%[3]s,{$FEDMSG.NOCONSUMER.PERIOD})=0 and last(/%[1]s/%[3]s,#1:now-{$FEDMSG.NOCONSUMER.PERIOD})=0",
 		f.name, k(report.Backlog), k(report.Workers)),
-		"{#SERVICE} {#CONSUMER}: messages wait and no consumer has been attached for {$FEDMSG.NOCONSUMER.PERIOD}", "AVERAGE"})
+		"{#SERVICE} {#CONSUMER}: messages wait and no consumer has been attached for {$FEDMSG.NOCONSUMER.PERIOD}", "AVERAGE", ""})
 	y.line(5, "graph_prototypes:")
 	for _, g := range []struct {
 		name  string

@@ -55,8 +55,12 @@ func (y *yamlWriter) rule(f flavour, what, key, path, help string, filtered ...s
 }
 
 // trigger is a trigger (prototype): its expression, name and severity;
-// id names it for its uuid.
-type trigger struct{ id, expression, name, priority string }
+// id names it for its uuid. Its operational data, when set, is shown
+// beside it in the problem views.
+type trigger struct {
+	id, expression, name, priority string
+	opdata                         string
+}
 
 // yamlWriter writes the YAML of the export format: every scalar quoted.
 type yamlWriter struct{ b strings.Builder }
@@ -116,6 +120,34 @@ func (y *yamlWriter) valueItem(f flavour, depth int, id, key, path string, delta
 	}
 }
 
+// textItem writes an item (or prototype) of text values, without
+// triggers of its own.
+func (y *yamlWriter) textItem(f flavour, depth int, id, key, path, name, help string) {
+	y.item(depth)
+	d := depth + 1
+	y.kv(d, "uuid", f.uuid("item "+id))
+	y.kv(d, "name", name)
+	if f.agent {
+		y.kv(d, "type", "DEPENDENT")
+	} else {
+		y.kv(d, "type", "TRAP")
+	}
+	y.kv(d, "key", key)
+	y.kv(d, "delay", "0")
+	y.kv(d, "history", "7d")
+	y.kv(d, "trends", "0")
+	y.kv(d, "value_type", "TEXT")
+	y.kv(d, "description", help)
+	if f.agent {
+		y.preprocessing(d, path, false)
+		y.master(d)
+	}
+	y.line(d, "tags:")
+	y.item(d + 1)
+	y.kv(d+2, "tag", "component")
+	y.kv(d+2, "value", "fedmsg")
+}
+
 // preprocessing writes the steps of a value of the agent's document: its
 // JSONPath (no value when the document has none: a figure absent now, a
 // consumer whose source is down), then for a total the change since the
@@ -147,6 +179,9 @@ func (y *yamlWriter) triggerEntry(f flavour, depth int, t trigger) {
 	y.kv(depth+1, "expression", t.expression)
 	y.kv(depth+1, "name", t.name)
 	y.kv(depth+1, "priority", t.priority)
+	if t.opdata != "" {
+		y.kv(depth+1, "opdata", t.opdata)
+	}
 }
 
 // uuid returns a stable UUID (version 4 in form, 32 hex digits) for a part
