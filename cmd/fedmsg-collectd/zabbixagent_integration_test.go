@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -27,9 +26,6 @@ import (
 func TestZabbixAgentPSKIntegration(t *testing.T) {
 	t.Parallel()
 	testhub.Integration(t)
-	if _, err := os.Stat("/usr/sbin/zabbix_agentd"); err != nil {
-		t.Fatal("zabbix_agentd is missing (scripts/test installs zabbix-agent)")
-	}
 	z := startZabbix(t, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -56,54 +52,17 @@ func TestZabbixAgentPSKIntegration(t *testing.T) {
 	}()
 
 	// The agent: passive checks from the server, PSK only.
-	agentDir, err := os.MkdirTemp("", "fedmsg-zabbix-agent-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(agentDir) })
 	key := make([]byte, 32)
 	rand.Read(key)
 	psk := hex.EncodeToString(key)
-	pskFile := filepath.Join(agentDir, "agent.psk")
+	pskFile := filepath.Join(t.TempDir(), "agent.psk")
 	os.WriteFile(pskFile, []byte(psk+"\n"), 0o600)
-	agentPort := lowPort(t) // ListenPort takes 1024-32767
-	conf := filepath.Join(agentDir, "zabbix_agentd.conf")
-	os.WriteFile(conf, []byte(fmt.Sprintf(`Server=127.0.0.1
-ListenIP=127.0.0.1
-ListenPort=%s
-Hostname=pskhost
-LogType=console
-PidFile=%s/zabbix_agentd.pid
-AllowRoot=1
-StartAgents=2
-Timeout=10
-TLSAccept=psk
-TLSConnect=psk
-TLSPSKIdentity=fedmsg-test
-TLSPSKFile=%s
-`, agentPort, agentDir, pskFile)), 0o644)
-	z.start(t, "zabbix_agentd", &syscall.SysProcAttr{Setpgid: true}, "/usr/sbin/zabbix_agentd", "-f", "-c", conf)
-
-	hostids := map[string]string{}
-	for _, h := range []struct {
-		name string
-		tls  map[string]any
-	}{
-		{"pskhost", map[string]any{"tls_connect": 2, "tls_accept": 2, "tls_psk_identity": "fedmsg-test", "tls_psk": psk}},
-		{"plainhost", map[string]any{"tls_connect": 1, "tls_accept": 1}},
-	} {
-		params := map[string]any{"host": h.name, "groups": []any{map[string]string{"groupid": groupID}},
-			"templates":  []any{map[string]string{"templateid": tplID}},
-			"interfaces": []any{map[string]any{"type": 1, "main": 1, "useip": 1, "ip": "127.0.0.1", "dns": "", "port": agentPort}},
-			"macros": []any{map[string]string{"macro": "{$FEDMSG.AGENT.URL}", "value": "http://" + listen + "/"},
-				map[string]string{"macro": "{$FEDMSG.AGENT.INTERVAL}", "value": "2s"},
-				map[string]string{"macro": `{$FEDMSG.WAIT.WARN:"FMNConsumer"}`, "value": "0.5"}}}
-		for k, v := range h.tls {
-			params[k] = v
-		}
-		var made struct{ Hostids []string }
-		z.must(t, "host.create", params, &made)
-		hostids[h.name] = made.Hostids[0]
+	agentPort := startAgent(t, z, "pskhost", "TLSAccept=psk\nTLSConnect=psk\nTLSPSKIdentity=fedmsg-test\nTLSPSKFile="+pskFile+"\n")
+	wait := map[string]string{`{$FEDMSG.WAIT.WARN:"FMNConsumer"}`: "0.5"}
+	hostids := map[string]string{
+		"pskhost": agentHost(t, z, "pskhost", agentPort, listen, tplID, groupID, wait,
+			map[string]any{"tls_connect": 2, "tls_accept": 2, "tls_psk_identity": "fedmsg-test", "tls_psk": psk}),
+		"plainhost": agentHost(t, z, "plainhost", agentPort, listen, tplID, groupID, wait, nil),
 	}
 
 	item := func(host, key string) (id string, ok bool) {
@@ -157,7 +116,7 @@ TLSPSKFile=%s
 	})
 	// The same agent, reached unencrypted: refused, and nothing read.
 	eventually(t, 60*time.Second, "the agent refused the server unencrypted", func() (bool, string) {
-		b, _ := os.ReadFile(filepath.Join(z.dir, "zabbix_agentd.log"))
+		b, _ := os.ReadFile(filepath.Join(z.dir, "zabbix_agentd-pskhost.log"))
 		return strings.Contains(string(b), "not allowed"), string(b)
 	})
 	if _, ok := item("plainhost", backlog); ok {

@@ -9,26 +9,34 @@ import (
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
+	"github.com/fedora-infra/fedmsg-collectd/internal/sink/zabbix"
 	"github.com/fedora-infra/fedmsg-collectd/internal/testhub"
 )
 
-// TestZabbixTriggersIntegration: the template's triggers on a real
+// TestZabbixTriggersIntegration: both templates' triggers on a real
 // broker's queue, through Debian's Zabbix server, each driven into
-// PROBLEM and back to OK: a queue that grows with no consumer for the
-// whole of its periods (20 s here, by host macros) and holds more than
-// its count macro; then a consumer empties it. Then a consumer that holds
-// a message and takes nothing more: the stall, oldest-age and wait
-// triggers; then another empties the queue. A queue the host's LLD
-// filter macro leaves out gets no items.
+// PROBLEM and back to OK on a host of each (the trapper's, pushed to;
+// the agent's, read by Debian's zabbix_agentd): a queue that grows with
+// no consumer for the whole of its periods (20 s here, by host macros)
+// and holds more than its count macros; then a consumer empties it. Then
+// a consumer that holds a message and takes nothing more: the stall,
+// oldest-age and both wait triggers; then another empties the queue. A
+// queue the hosts' LLD filter macro leaves out gets no items.
 func TestZabbixTriggersIntegration(t *testing.T) {
 	t.Parallel()
 	testhub.Integration(t)
 	z, hostid := zabbixWithHost(t, "trig")
-	for m, v := range map[string]string{`{$FEDMSG.GROWTH.PERIOD}`: "20s", `{$FEDMSG.NOCONSUMER.PERIOD}`: "20s", `{$FEDMSG.BACKLOG.WARN:"zq"}`: "5",
+	macros := map[string]string{`{$FEDMSG.GROWTH.PERIOD}`: "20s", `{$FEDMSG.NOCONSUMER.PERIOD}`: "20s",
+		`{$FEDMSG.BACKLOG.WARN:"zq"}`: "5", `{$FEDMSG.BACKLOG.CRIT:"zq"}`: "8",
 		`{$FEDMSG.LLD.FILTER.CONSUMER.NOT_MATCHES}`: "^zq_skip$",
-		`{$FEDMSG.STALL.MAX:"zq"}`:                  "10", `{$FEDMSG.AGE.WARN:"zq"}`: "10", `{$FEDMSG.WAIT.WARN:"zq"}`: "10"} {
+		`{$FEDMSG.STALL.MAX:"zq"}`:                  "10", `{$FEDMSG.AGE.WARN:"zq"}`: "10", `{$FEDMSG.WAIT.WARN:"zq"}`: "10", `{$FEDMSG.WAIT.CRIT:"zq"}`: "15"}
+	for m, v := range macros {
 		z.must(t, "usermacro.create", map[string]any{"hostid": hostid, "macro": m, "value": v}, nil)
 	}
+	agentTpl, groupID := importPrinted(t, z, zabbix.AgentTemplateName, "zabbix", "--template", "--zabbix-listen", zabbix.DefaultListen)
+	listen := "127.0.0.1:" + freePortForCheck(t)
+	agentID := agentHost(t, z, "trigagent", startAgent(t, z, "trigagent", ""), listen, agentTpl, groupID, macros, nil)
+	hosts := map[string]string{"trig": hostid, "trigagent": agentID}
 	conn, mgmt := sharedRabbitMQ(t)
 	ch, _ := conn.Channel()
 	for _, q := range []string{"zq", "zq_skip"} {
@@ -39,25 +47,37 @@ func TestZabbixTriggersIntegration(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var out testhub.Buffer
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"zabbix", "--socket-dir=", "--rabbitmq", "zab=http://guest:guest@" + mgmt, "--rabbitmq-vhost", "/",
-			"--rabbitmq-queues", "^zq(_skip)?$", "--rabbitmq-interval", "5s", "--interval", "1s",
-			"--zabbix-server", z.trapper, "--zabbix-host", "trig"}, &out, &out)
-	}()
+	done := make(chan int, 2)
+	source := []string{"zabbix", "--socket-dir=", "--rabbitmq", "zab=http://guest:guest@" + mgmt, "--rabbitmq-vhost", "/",
+		"--rabbitmq-queues", "^zq(_skip)?$", "--rabbitmq-interval", "5s", "--interval", "1s"}
+	for _, to := range [][]string{{"--zabbix-server", z.trapper, "--zabbix-host", "trig"}, {"--zabbix-listen", listen}} {
+		go func() { done <- run(ctx, append(slices.Clone(source), to...), &out, &out) }()
+	}
 	stopPublishing := publishEvery(ctx, ch, "zq", 500*time.Millisecond)
+	// problems returns the triggers in PROBLEM on both hosts, each
+	// prefixed by its host's name.
 	problems := func() string {
-		var tr []struct{ Description string }
-		z.must(t, "trigger.get", map[string]any{"hostids": hostid, "filter": map[string]any{"value": 1}, "expandDescription": true,
-			"output": []string{"description"}}, &tr)
 		var names []string
-		for _, x := range tr {
-			names = append(names, x.Description)
+		for name, id := range hosts {
+			var tr []struct{ Description string }
+			z.must(t, "trigger.get", map[string]any{"hostids": id, "filter": map[string]any{"value": 1}, "expandDescription": true,
+				"output": []string{"description"}}, &tr)
+			for _, x := range tr {
+				names = append(names, name+": "+x.Description)
+			}
 		}
 		slices.Sort(names)
 		return strings.Join(names, "\n")
 	}
-	want := []string{"zq: the backlog has grown for 20s", "zq: messages wait and no consumer has been attached for 20s", "zq: over 5 messages wait"}
+	onBoth := func(ws []string) []string {
+		var out []string
+		for _, w := range ws {
+			out = append(out, "trig: zab-default "+w, "trigagent: zab-default "+w)
+		}
+		return out
+	}
+	want := onBoth([]string{"zq: the backlog has grown for 20s", "zq: messages wait and no consumer has been attached for 20s",
+		"zq: over 5 messages wait", "zq: over 8 messages wait"})
 	eventually(t, 180*time.Second, "the growth, no-consumer and count triggers in PROBLEM", func() (bool, string) {
 		p := problems()
 		for _, w := range want {
@@ -67,13 +87,15 @@ func TestZabbixTriggersIntegration(t *testing.T) {
 		}
 		return true, ""
 	})
-	items := func(queue string) int {
-		var is []struct{ Itemid string }
-		z.must(t, "item.get", map[string]any{"hostids": hostid, "search": map[string]any{"key_": `"` + queue + `"]`}}, &is)
-		return len(is)
-	}
-	if n, skipped := items("zq"), items("zq_skip"); n == 0 || skipped != 0 {
-		t.Errorf("items of zq %d, of zq_skip (left out by the LLD filter) %d", n, skipped)
+	for name, id := range hosts {
+		items := func(queue string) int {
+			var is []struct{ Itemid string }
+			z.must(t, "item.get", map[string]any{"hostids": id, "search": map[string]any{"key_": `"` + queue + `"]`}}, &is)
+			return len(is)
+		}
+		if n, skipped := items("zq"), items("zq_skip"); n == 0 || skipped != 0 {
+			t.Errorf("%s: items of zq %d, of zq_skip (left out by the LLD filter) %d", name, n, skipped)
+		}
 	}
 	stopPublishing()
 	drain := func() *amqp.Channel {
@@ -119,8 +141,8 @@ func TestZabbixTriggersIntegration(t *testing.T) {
 		}
 	}()
 	stopPublishing = publishEvery(ctx, ch, "zq", 500*time.Millisecond)
-	stallWant := []string{"zq: consumers attached take nothing while messages wait", "zq: the oldest message has waited over 10 s",
-		"zq: a message arriving now waits over 10 s"}
+	stallWant := onBoth([]string{"zq: consumers attached take nothing while messages wait", "zq: the oldest message has waited over 10 s",
+		"zq: a message arriving now waits over 10 s", "zq: a message arriving now waits over 15 s"})
 	eventually(t, 120*time.Second, "the stall, oldest-age and wait triggers in PROBLEM", func() (bool, string) {
 		p := problems()
 		for _, w := range stallWant {
@@ -135,6 +157,7 @@ func TestZabbixTriggersIntegration(t *testing.T) {
 	drain()
 	cleared("the stall, oldest-age and wait triggers back to OK", stallWant)
 	cancel()
+	<-done
 	<-done
 }
 

@@ -160,6 +160,7 @@ func (s *Sink) tick(t *report.Tick) {
 				continue
 			}
 			sv = t.Self.Subjects[v.Subject]
+			s.see(sv, "") // a service not heard yet has its counters' items too
 		}
 		if pushed(v.Kind) {
 			s.add(key(v.Kind, sv, ""), v.V, t.Time)
