@@ -2,6 +2,7 @@ package zabbix
 
 import (
 	"testing"
+	"time"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/report"
 )
@@ -48,8 +49,8 @@ func TestReasonPushed(t *testing.T) {
 	// Again at every tick while it is down (the first may have reached
 	// the server before its item), not once it is up.
 	n := s.queue.len()
-	for _, up := range []float64{0, 0, 1} {
-		s.Write(report.Update{Tick: &report.Tick{Time: t0, Watched: []string{"svc"},
+	for i, up := range []float64{0, 0, 1} {
+		s.Write(report.Update{Tick: &report.Tick{Time: t0.Add(time.Duration(i+1) * time.Second), Watched: []string{"svc"},
 			Liveness: []report.Batch{{Service: "svc", Values: []report.Value{{Kind: report.HubUp, V: up}}}}}})
 	}
 	again := 0
@@ -60,5 +61,19 @@ func TestReasonPushed(t *testing.T) {
 	}
 	if again != 2 {
 		t.Errorf("the reason pushed %d times in two ticks down and one up, want 2", again)
+	}
+	// Not twice at one instant (the server refuses the second): a tick
+	// at the notice's own time adds none.
+	s.Write(report.Update{Tick: &report.Tick{Time: t0.Add(time.Minute), Watched: []string{"svc"},
+		Liveness: []report.Batch{{Service: "svc", Values: []report.Value{{Kind: report.HubUp, V: 0}}}}},
+		Notices: []report.Notice{{Kind: report.HubUp, Severity: report.Failure, Time: t0.Add(time.Minute), Service: "svc", Message: "lost"}}})
+	at := map[int64]int{}
+	for _, v := range s.queue.oldest(s.queue.len()) {
+		if v.Key == `fedmsg.hub.reason["svc"]` {
+			at[v.Clock*1e9+v.NS]++
+			if at[v.Clock*1e9+v.NS] > 1 {
+				t.Errorf("two reasons at %d.%09d", v.Clock, v.NS)
+			}
+		}
 	}
 }

@@ -44,13 +44,19 @@ type Sink struct {
 	kick     chan struct{}
 	services map[string]bool
 	pairs    map[[2]string]bool
-	reasons  map[string]string // what was said when each was lost or heard again
+	reasons  map[string]reasonSaid // what was said when each was lost or heard again
 	lldSent  time.Time
 	// failedAtLLD is failed as of the latest discovery pushed.
 	failedAtLLD int64
 	lldDirty    bool
 	// lldNew is the time of the latest discovery with new rows.
 	lldNew time.Time
+}
+
+// reasonSaid is a service's reason and when it was last pushed.
+type reasonSaid struct {
+	text string
+	at   time.Time
 }
 
 // newItemsGrace is how long after a discovery with new rows the server's
@@ -74,7 +80,7 @@ func NewSink(host string, buffer int) *Sink {
 	if buffer <= 0 {
 		buffer = DefaultBuffer
 	}
-	return &Sink{host: host, buffer: buffer, queue: ring{max: buffer}, kick: make(chan struct{}, 1), services: map[string]bool{}, pairs: map[[2]string]bool{}, reasons: map[string]string{}}
+	return &Sink{host: host, buffer: buffer, queue: ring{max: buffer}, kick: make(chan struct{}, 1), services: map[string]bool{}, pairs: map[[2]string]bool{}, reasons: map[string]reasonSaid{}}
 }
 
 // Write takes an update: every snapshot's values at its own time; on a
@@ -90,7 +96,7 @@ func (s *Sink) Write(u report.Update) error {
 	for _, n := range u.Notices {
 		if n.Kind == report.HubUp {
 			s.see(n.Service, "")
-			s.reasons[n.Service] = n.Message
+			s.reasons[n.Service] = reasonSaid{n.Message, n.Time}
 			s.push(value{Host: s.host, Key: reason(n.Service), Value: n.Message, Clock: n.Time.Unix(), NS: int64(n.Time.Nanosecond())})
 		}
 	}
@@ -149,8 +155,13 @@ func (s *Sink) tick(t *report.Tick) {
 		// While it is down, its reason again: the down trigger needs
 		// one, and the first may have come before the server had the
 		// item.
-		if up, ok := b.Up(); ok && up == 0 && s.reasons[b.Service] != "" {
-			s.push(value{Host: s.host, Key: reason(b.Service), Value: s.reasons[b.Service], Clock: t.Time.Unix(), NS: int64(t.Time.Nanosecond())})
+		// (Not twice at one time: the server refuses a second value of
+		// an item at the same instant.)
+		if r := s.reasons[b.Service]; r.text != "" && !r.at.Equal(t.Time) {
+			if up, ok := b.Up(); ok && up == 0 {
+				s.push(value{Host: s.host, Key: reason(b.Service), Value: r.text, Clock: t.Time.Unix(), NS: int64(t.Time.Nanosecond())})
+				s.reasons[b.Service] = reasonSaid{r.text, t.Time}
+			}
 		}
 	}
 	for _, v := range t.Self.Values {
