@@ -93,7 +93,8 @@ func TestNewKindIntegration(t *testing.T) {
 			t.Fatalf("go test %s, with the new kinds: %v\n%s", strings.Join(args, " "), err, out)
 		}
 	}
-	// The template the Zabbix sink prints is made from the catalogue.
+	// The templates the Zabbix sink prints (TestTemplate, TestTemplateAgent)
+	// are made from the catalogue.
 	gotest("-run", "TestTemplate", "./internal/sink/zabbix", "-update")
 	gotest("-short", "./internal/report/...", "./internal/sink/...", "./internal/derive/...", "./internal/pipeline/...")
 	t.Logf("a new gauge and a new Delta kind touched %d files of code, and the generated Zabbix template: %v", len(touched), keys(touched))

@@ -165,11 +165,11 @@ func TestAgentHandler(t *testing.T) {
 
 var updateAgent = update
 
-// TestAgentTemplate: the agent template shipped is the one printed; it
+// TestTemplateAgent: the agent template shipped is the one printed; it
 // has the trapper template's keys, macros and triggers (the push's own
 // counters aside), every item dependent on the agent's read, by a
 // JSONPath of the document.
-func TestAgentTemplate(t *testing.T) {
+func TestTemplateAgent(t *testing.T) {
 	var a, p bytes.Buffer
 	if err := AgentTemplate(&a); err != nil {
 		t.Fatal(err)

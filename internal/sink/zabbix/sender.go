@@ -3,7 +3,6 @@ package zabbix
 import (
 	"context"
 	"crypto/tls"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
@@ -116,11 +115,7 @@ func (c *Sender) send(ctx context.Context, batch []value) (int, error) {
 	if c.Now != nil {
 		now = c.Now()
 	}
-	data, err := json.Marshal(request{Request: "sender data", Data: batch, Clock: now.Unix(), NS: int64(now.Nanosecond())})
-	if err != nil {
-		return 0, err
-	}
-	if _, err := conn.Write(frame(data)); err != nil {
+	if _, err := conn.Write(frame(appendRequest(nil, batch, now.Unix(), int64(now.Nanosecond())))); err != nil {
 		return 0, err
 	}
 	answer, err := readFrame(conn, maxAnswer)
