@@ -38,7 +38,7 @@ func zabbixWatcher() *watcher {
 				if err != nil {
 					return served{}, err
 				}
-				sink := zabbix.NewSink(zc.Host, zc.Buffer)
+				sink := zabbix.NewSink(zc.Host, zc.Buffer, zc.Heartbeat)
 				sender := &zabbix.Sender{Server: zc.Server, TLS: tlsConfig, Interval: c.interval, Logger: log}
 				return served{sink: sink, around: func(ctx context.Context, pipe func(context.Context) error) error {
 					sctx, stop := context.WithCancel(ctx)

@@ -16,8 +16,10 @@ import (
 // window, the CPU of two zabbix commands pushing the same 10 simulated
 // hubs of 50 consumers: one to Debian's Zabbix server with the template
 // linked, one to a server that is down, its buffer (2000 values) full
-// and dropping its oldest value for each new one. It prints ZABBIXCOST
-// for scripts/bench; the window is FEDMSG_BENCH_WINDOW (default 20s).
+// and dropping its oldest value for each new one; and beside them run
+// (collectd's plugin, its output thrown away) on the same hubs. It prints
+// ZABBIXCOST (down against up) and ZABBIXPUSH (up against run) for
+// scripts/bench; the window is FEDMSG_BENCH_WINDOW (default 20s).
 //
 // A benchmark, not a test: it runs once whatever b.N, from scripts/bench.
 func BenchmarkZabbixBufferIntegration(b *testing.B) {
@@ -50,17 +52,20 @@ func BenchmarkZabbixBufferIntegration(b *testing.B) {
 	common := []string{"zabbix", "--socket-dir", dir, "--zabbix-host", "bench", "--interval", "10s", "--zabbix-buffer", "2000"}
 	up := start(append(common, "--zabbix-server", z.trapper)...)
 	down := start(append(common, "--zabbix-server", "127.0.0.1:"+freePortForCheck(t))...)
+	plugin := start("run", "--socket-dir", dir, "--interval", "10s", "--hostname", "bench")
 	window := 20 * time.Second
 	if w, err := time.ParseDuration(os.Getenv("FEDMSG_BENCH_WINDOW")); err == nil {
 		window = w
 	}
 	time.Sleep(15 * time.Second) // discovery made, the buffer full: not what it costs to run
-	u0, d0 := cpuNanos(t, up.Process.Pid), cpuNanos(t, down.Process.Pid)
+	u0, d0, r0 := cpuNanos(t, up.Process.Pid), cpuNanos(t, down.Process.Pid), cpuNanos(t, plugin.Process.Pid)
 	time.Sleep(window)
-	u1, d1 := cpuNanos(t, up.Process.Pid), cpuNanos(t, down.Process.Pid)
+	u1, d1, r1 := cpuNanos(t, up.Process.Pid), cpuNanos(t, down.Process.Pid), cpuNanos(t, plugin.Process.Pid)
 	pct := func(ns int64) float64 { return 100 * float64(ns) / float64(window.Nanoseconds()) }
 	fmt.Printf("ZABBIXCOST up %.3f %% CPU, down with its buffer full %.3f %% CPU over %v: ratio %.2f; RSS %.1f / %.1f MiB\n",
 		pct(u1-u0), pct(d1-d0), window, float64(d1-d0)/float64(u1-u0), vmRSS(t, up.Process.Pid), vmRSS(t, down.Process.Pid))
+	fmt.Printf("ZABBIXPUSH push %.3f %% CPU, run %.3f %% CPU over %v: ratio %.2f\n",
+		pct(u1-u0), pct(r1-r0), window, float64(u1-u0)/float64(r1-r0))
 }
 
 // zabbixWithHost starts Debian's Zabbix server with the template imported

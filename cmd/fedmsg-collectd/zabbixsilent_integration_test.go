@@ -82,7 +82,7 @@ func TestZabbixSilentIntegration(t *testing.T) {
 			}
 		}
 	}
-	pusher, server := launch("--zabbix-server", z.trapper, "--zabbix-host", "silent"), launch("--zabbix-listen", listen)
+	pusher, server := launch("--zabbix-server", z.trapper, "--zabbix-host", "silent", "--zabbix-heartbeat", "5s"), launch("--zabbix-listen", listen)
 
 	problems := func() string {
 		var names []string
@@ -167,7 +167,7 @@ func TestZabbixSilentIntegration(t *testing.T) {
 	// passes, and it dropped values (a PROBLEM), then drops no more (OK).
 	fw := newForwarder(t, z.trapper)
 	fw.paused.Store(true)
-	pusher = launch("--zabbix-server", fw.addr, "--zabbix-host", "silent", "--zabbix-buffer", "50")
+	pusher = launch("--zabbix-server", fw.addr, "--zabbix-host", "silent", "--zabbix-buffer", "50", "--zabbix-heartbeat", "5s")
 	server = launch("--zabbix-listen", listen)
 	eventually(t, 30*time.Second, "the push refused", func() (bool, string) {
 		return strings.Contains(out.String(), "cannot push to the Zabbix server"), out.String()

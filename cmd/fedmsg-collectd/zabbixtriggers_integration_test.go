@@ -50,7 +50,9 @@ func TestZabbixTriggersIntegration(t *testing.T) {
 	done := make(chan int, 2)
 	source := []string{"zabbix", "--socket-dir=", "--rabbitmq", "zab=http://guest:guest@" + mgmt, "--rabbitmq-vhost", "/",
 		"--rabbitmq-queues", "^zq(_skip)?$", "--rabbitmq-interval", "5s", "--interval", "1s"}
-	for _, to := range [][]string{{"--zabbix-server", z.trapper, "--zabbix-host", "trig"}, {"--zabbix-listen", listen}} {
+	// The pushed values of an item that has not changed, every 5 s: under
+	// the periods of 20 s (a minute by default, under 5m).
+	for _, to := range [][]string{{"--zabbix-server", z.trapper, "--zabbix-host", "trig", "--zabbix-heartbeat", "5s"}, {"--zabbix-listen", listen}} {
 		go func() { done <- run(ctx, append(slices.Clone(source), to...), &out, &out) }()
 	}
 	stopPublishing := publishEvery(ctx, ch, "zq", 500*time.Millisecond)

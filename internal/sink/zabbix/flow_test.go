@@ -16,7 +16,7 @@ func TestEveryEntryKindPushed(t *testing.T) {
 		if k.Scope() != report.Entry || !pushed(k) {
 			continue
 		}
-		s := NewSink("h", 0)
+		s := NewSink("h", 0, 0)
 		s.Write(report.Update{Snapshots: []report.Batch{{Service: "svc", Time: t0, Subjects: []string{"C"}, Consumers: 1,
 			Values: []report.Value{{Kind: k, V: 3}}}}})
 		got := ""
@@ -34,7 +34,7 @@ func TestEveryEntryKindPushed(t *testing.T) {
 // TestReasonPushed: a source lost, or heard again, pushes what the
 // program said of it to the service's reason item, at the notice's time.
 func TestReasonPushed(t *testing.T) {
-	s := NewSink("h", 0)
+	s := NewSink("h", 0, 0)
 	s.Write(report.Update{Notices: []report.Notice{{Kind: report.HubUp, Severity: report.Failure, Time: t0, Service: "svc",
 		Message: "svc: no fresh figures from http://127.0.0.1:1 for 30s (connection refused)"}}})
 	var got []value
@@ -75,5 +75,37 @@ func TestReasonPushed(t *testing.T) {
 				t.Errorf("two reasons at %d.%09d", v.Clock, v.NS)
 			}
 		}
+	}
+}
+
+// TestHeartbeat: a value that has not changed goes again only a
+// heartbeat after it went; a changed one goes at once; a service no
+// longer watched leaves nothing behind.
+func TestHeartbeat(t *testing.T) {
+	s := NewSink("h", 0, time.Minute)
+	pushes := func(backlog float64, at time.Time) int {
+		n := s.queue.len()
+		s.Write(report.Update{Snapshots: []report.Batch{{Service: "svc", Time: at, Subjects: []string{"C"}, Consumers: 1,
+			Values: []report.Value{{Kind: report.Backlog, V: backlog}}}}})
+		k := 0
+		for _, v := range s.queue.oldest(s.queue.len())[n:] {
+			if v.Key == key(report.Backlog, "svc", "C") {
+				k++
+			}
+		}
+		return k
+	}
+	for i, c := range []struct {
+		backlog float64
+		after   time.Duration
+		want    int
+	}{{5, 0, 1}, {5, 10 * time.Second, 0}, {5, 59 * time.Second, 0}, {6, 61 * time.Second, 1}, {6, 62 * time.Second, 0}, {6, 121 * time.Second, 1}} {
+		if got := pushes(c.backlog, t0.Add(c.after)); got != c.want {
+			t.Errorf("step %d: backlog %v at +%v pushed %d times, want %d", i, c.backlog, c.after, got, c.want)
+		}
+	}
+	s.Write(report.Update{Tick: &report.Tick{Time: t0.Add(time.Hour)}})
+	if len(s.last) != 0 {
+		t.Errorf("%d items remembered of a service no longer watched", len(s.last))
 	}
 }

@@ -2,6 +2,8 @@ package zabbix
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -15,7 +17,7 @@ import (
 // reached it before it knew the host made no items), the discovery is
 // pushed again every lldRetry; once values pass, only every lldEvery.
 func TestDiscoveryRetried(t *testing.T) {
-	s := NewSink("h", 1000)
+	s := NewSink("h", 1000, 0)
 	t0 := time.Unix(1796216400, 0)
 	discoveries := func() int {
 		vs, first := s.take(1000)
@@ -54,20 +56,29 @@ func TestDiscoveryRetried(t *testing.T) {
 	}
 }
 
-// TestFailedAtStart: values the server fails just after a discovery with
-// new rows are said for what they are (items not made yet), at INFO;
-// failed long after it, they are a WARN that names the template.
+// TestFailedAtStart: some values the server fails just after a discovery
+// with new rows are said for what they are (items not made yet), at INFO;
+// failed long after it, or all of a request (no such host, a template not
+// linked, a host that refuses the push unencrypted), they are a WARN that
+// names the template.
 func TestFailedAtStart(t *testing.T) {
-	addr := trapper(t, success) // fails one value of each request
+	some := trapper(t, success) // fails one value of each request
+	all := trapper(t, func(req []byte) []byte {
+		var r request
+		json.Unmarshal(req, &r)
+		return frame([]byte(fmt.Sprintf(`{"response":"success","info":"processed: 0; failed: %d; total: %d"}`, len(r.Data), len(r.Data))))
+	})
 	for _, tt := range []struct {
-		name string
-		ago  time.Duration
-		want string
+		name, addr string
+		ago        time.Duration
+		want       string
 	}{
-		{"just discovered", time.Second, "level=INFO msg=\"the Zabbix server failed values of items it has not made yet"},
-		{"long after", 10 * time.Minute, "level=WARN msg=\"the Zabbix server failed values: items it does not have (is the template linked"},
+		{"just discovered", some, time.Second, "level=INFO msg=\"the Zabbix server failed values of items it has not made yet"},
+		{"long after", some, 10 * time.Minute, "level=WARN msg=\"the Zabbix server failed values: items it does not have (is the template linked"},
+		{"all of them", all, time.Second, "level=WARN msg=\"the Zabbix server failed values: items it does not have (is the template linked"},
 	} {
-		s := NewSink("h", 0)
+		addr := tt.addr
+		s := NewSink("h", 0, 0)
 		at := time.Now().Add(-tt.ago)
 		s.Write(report.Update{Snapshots: []report.Batch{batch(3, false)}, Tick: &report.Tick{Time: at, Watched: []string{"hub"}}})
 		var log testhub.Buffer

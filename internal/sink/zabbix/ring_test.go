@@ -49,7 +49,7 @@ func TestRing(t *testing.T) {
 // BenchmarkFullBuffer is the cost of a value added to a full buffer of
 // the default size: the sink's cost while the server is away.
 func BenchmarkFullBuffer(b *testing.B) {
-	s := NewSink("h", 0)
+	s := NewSink("h", 0, 0)
 	for i := range DefaultBuffer {
 		s.add("k", float64(i), t0)
 	}
@@ -63,7 +63,7 @@ func BenchmarkFullBuffer(b *testing.B) {
 // them: the sender takes the queue every 100 values. Beside
 // BenchmarkFullBuffer, it says what a server away costs.
 func BenchmarkServerUp(b *testing.B) {
-	s := NewSink("h", 0)
+	s := NewSink("h", 0, 0)
 	for i := range b.N {
 		s.add("k", float64(i), t0)
 		if i%100 == 99 {

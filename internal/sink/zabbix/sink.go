@@ -45,13 +45,37 @@ type Sink struct {
 	services map[string]bool
 	pairs    map[[2]string]bool
 	reasons  map[string]reasonSaid // what was said when each was lost or heard again
-	lldSent  time.Time
+	// last is the value pushed last of each item, and when: the same
+	// value again goes only heartbeat after it.
+	last      map[[2]string]*lastItems
+	heartbeat time.Duration
+	lldSent   time.Time
 	// failedAtLLD is failed as of the latest discovery pushed.
 	failedAtLLD int64
 	lldDirty    bool
 	// lldNew is the time of the latest discovery with new rows.
 	lldNew time.Time
 }
+
+// lastItems are the values pushed last of the items of a service's
+// consumer, by kind, and their keys once made.
+type lastItems struct {
+	v    []lastPushed
+	keys []string
+}
+
+// lastPushed is an item's value pushed last, and its time.
+type lastPushed struct {
+	v   float64
+	at  time.Time
+	set bool
+}
+
+// DefaultHeartbeat is how long a value that has not changed waits before
+// it is pushed again: under the template's shortest period of a
+// function ({$FEDMSG.NOCONSUMER.PERIOD} and {$FEDMSG.NODATA}, 5m), which
+// needs a value within it.
+const DefaultHeartbeat = time.Minute
 
 // reasonSaid is a service's reason and when it was last pushed.
 type reasonSaid struct {
@@ -75,12 +99,14 @@ func (s *Sink) discovered(now time.Time) (time.Duration, bool) {
 }
 
 // NewSink returns a sink of the values of host, keeping at most buffer
-// of them (DefaultBuffer when 0).
-func NewSink(host string, buffer int) *Sink {
+// of them (DefaultBuffer when 0), pushing a value that has not changed
+// again only heartbeat after it was (every value when 0).
+func NewSink(host string, buffer int, heartbeat time.Duration) *Sink {
 	if buffer <= 0 {
 		buffer = DefaultBuffer
 	}
-	return &Sink{host: host, buffer: buffer, queue: ring{max: buffer}, kick: make(chan struct{}, 1), services: map[string]bool{}, pairs: map[[2]string]bool{}, reasons: map[string]reasonSaid{}}
+	return &Sink{host: host, buffer: buffer, queue: ring{max: buffer}, kick: make(chan struct{}, 1), services: map[string]bool{}, pairs: map[[2]string]bool{}, reasons: map[string]reasonSaid{},
+		last: map[[2]string]*lastItems{}, heartbeat: heartbeat}
 }
 
 // Write takes an update: every snapshot's values at its own time; on a
@@ -116,18 +142,23 @@ func (s *Sink) Write(u report.Update) error {
 // over ten minutes of it sees every snapshot).
 func (s *Sink) snapshot(b report.Batch) {
 	s.see(b.Service, "")
+	own := s.items(b.Service, "")
+	items := make([]*lastItems, b.Consumers) // each consumer's, looked up once
 	growth := make([]bool, b.Consumers)
 	hasBacklog := make([]bool, b.Consumers)
 	for _, v := range b.Values {
 		if v.Kind.Scope() == report.Hub && pushed(v.Kind) {
-			s.add(key(v.Kind, b.Service, ""), v.V, b.Time)
+			s.value(own, v.Kind, b.Service, "", v.V, b.Time)
 		}
-		if v.Kind.Scope() != report.Entry || v.Subject >= b.Consumers || !pushed(v.Kind) {
+		if v.Kind.Scope() != report.Entry || v.Subject < 0 || v.Subject >= b.Consumers || !pushed(v.Kind) {
 			continue
 		}
 		consumer := b.Subjects[v.Subject]
-		s.see(b.Service, consumer)
-		s.add(key(v.Kind, b.Service, consumer), v.V, b.Time)
+		if items[v.Subject] == nil {
+			s.see(b.Service, consumer)
+			items[v.Subject] = s.items(b.Service, consumer)
+		}
+		s.value(items[v.Subject], v.Kind, b.Service, consumer, v.V, b.Time)
 		switch v.Kind {
 		case report.GrowthRate:
 			growth[v.Subject] = true
@@ -137,7 +168,7 @@ func (s *Sink) snapshot(b report.Batch) {
 	}
 	for i := range b.Consumers {
 		if hasBacklog[i] && !growth[i] {
-			s.add(key(report.GrowthRate, b.Service, b.Subjects[i]), 0, b.Time)
+			s.value(items[i], report.GrowthRate, b.Service, b.Subjects[i], 0, b.Time)
 		}
 	}
 }
@@ -147,9 +178,10 @@ func (s *Sink) tick(t *report.Tick) {
 	s.forget(t.Watched)
 	for _, b := range t.Liveness {
 		s.see(b.Service, "")
+		own := s.items(b.Service, "")
 		for _, v := range b.Values {
 			if pushed(v.Kind) {
-				s.add(key(v.Kind, b.Service, ""), v.V, t.Time)
+				s.value(own, v.Kind, b.Service, "", v.V, t.Time)
 			}
 		}
 		// While it is down, its reason again: the down trigger needs
@@ -167,14 +199,14 @@ func (s *Sink) tick(t *report.Tick) {
 	for _, v := range t.Self.Values {
 		sv := ""
 		if v.Kind.Scope() == report.Endpoint {
-			if v.Subject >= len(t.Self.Subjects) {
+			if v.Subject < 0 || v.Subject >= len(t.Self.Subjects) {
 				continue
 			}
 			sv = t.Self.Subjects[v.Subject]
 			s.see(sv, "") // a service not heard yet has its counters' items too
 		}
 		if pushed(v.Kind) {
-			s.add(key(v.Kind, sv, ""), v.V, t.Time)
+			s.value(s.items(sv, ""), v.Kind, sv, "", v.V, t.Time)
 		}
 	}
 	s.add(keyDropped, float64(s.dropped), t.Time)
@@ -208,15 +240,24 @@ func (s *Sink) forget(watched []string) {
 			delete(s.reasons, sv)
 		}
 	}
+
+	gone := false
 	for sv := range s.services {
 		if !w[sv] {
 			delete(s.services, sv)
-			s.lldDirty = true
+			s.lldDirty, gone = true, true
 		}
 	}
 	for p := range s.pairs {
 		if !w[p[0]] {
 			delete(s.pairs, p)
+		}
+	}
+	if gone {
+		for k := range s.last {
+			if k[0] != "" && !w[k[0]] {
+				delete(s.last, k)
+			}
 		}
 	}
 }
@@ -246,6 +287,33 @@ func (s *Sink) discovery(at time.Time) {
 		s.lldNew = at
 	}
 	s.lldSent, s.lldDirty, s.failedAtLLD = at, false, s.failed
+}
+
+// items returns the values pushed last of a service's consumer (or of
+// the service, or of the process), made when new.
+func (s *Sink) items(service, consumer string) *lastItems {
+	k := [2]string{service, consumer}
+	l := s.last[k]
+	if l == nil {
+		l = &lastItems{v: make([]lastPushed, len(report.Kinds())), keys: make([]string, len(report.Kinds()))}
+		s.last[k] = l
+	}
+	return l
+}
+
+// value queues the value of kind k of a service's consumer (or of the
+// service, or of the process), whose values pushed last are items, unless
+// it is the one pushed last for its item less than the heartbeat ago.
+func (s *Sink) value(items *lastItems, k report.Kind, service, consumer string, v float64, at time.Time) {
+	l := &items.v[k]
+	if s.heartbeat > 0 && l.set && l.v == v && at.Sub(l.at) < s.heartbeat && !at.Before(l.at) {
+		return
+	}
+	*l = lastPushed{v, at, true}
+	if items.keys[k] == "" {
+		items.keys[k] = key(k, service, consumer)
+	}
+	s.add(items.keys[k], v, at)
 }
 
 // add queues one value; a value not finite is not one.

@@ -98,7 +98,7 @@ func batch(backlog float64, growth bool) report.Batch {
 // that does not grow, discovery on the tick, the oldest dropped past the
 // buffer and counted.
 func TestSink(t *testing.T) {
-	s := NewSink("h", 0)
+	s := NewSink("h", 0, 0)
 	s.Write(report.Update{Snapshots: []report.Batch{batch(7, false)}})
 	got := map[string]string{}
 	for _, v := range s.queue.oldest(s.queue.len()) {
@@ -123,7 +123,7 @@ func TestSink(t *testing.T) {
 		t.Errorf("discovery %v", lld)
 	}
 
-	small := NewSink("h", 10)
+	small := NewSink("h", 10, 0)
 	for range 5 {
 		small.Write(report.Update{Snapshots: []report.Batch{batch(1, true)}})
 	}
@@ -145,7 +145,7 @@ func TestSink(t *testing.T) {
 
 // trapper is a stand-in server: it answers each request with what reply
 // makes of it.
-func trapper(t *testing.T, reply func(req []byte) []byte) string {
+func trapper(t testing.TB, reply func(req []byte) []byte) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -191,7 +191,7 @@ func TestSender(t *testing.T) {
 		mu.Unlock()
 		return success(req)
 	})
-	s := NewSink("h", 0)
+	s := NewSink("h", 0, 0)
 	s.Write(report.Update{Snapshots: []report.Batch{batch(7, false)}})
 	c := &Sender{Server: addr, Interval: time.Second, Batch: 3}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -304,7 +304,7 @@ func TestServerBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	s := NewSink("h", 0)
+	s := NewSink("h", 0, 0)
 	var log testhub.Buffer
 	c := &Sender{Server: ln.Addr().String(), Interval: 100 * time.Millisecond, Timeout: 100 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(&log, nil))}
@@ -371,7 +371,7 @@ func TestPushFailureReasons(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close() // refused, first
-	s := NewSink("h", 0)
+	s := NewSink("h", 0, 0)
 	var log testhub.Buffer
 	c := &Sender{Server: addr, Interval: 20 * time.Millisecond, Timeout: 200 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(&log, nil))}
