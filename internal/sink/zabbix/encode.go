@@ -20,7 +20,13 @@ func appendRequest(b []byte, batch []value, clock, ns int64) []byte {
 		b = append(b, `,"key":`...)
 		b = appendString(b, v.Key)
 		b = append(b, `,"value":`...)
-		b = appendString(b, v.Value)
+		if v.IsNum {
+			b = append(b, '"')
+			b = strconv.AppendFloat(b, v.Num, 'f', -1, 64)
+			b = append(b, '"')
+		} else {
+			b = appendString(b, v.Value)
+		}
 		b = append(b, `,"clock":`...)
 		b = strconv.AppendInt(b, v.Clock, 10)
 		b = append(b, `,"ns":`...)

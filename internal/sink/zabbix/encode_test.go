@@ -43,6 +43,12 @@ func TestEncode(t *testing.T) {
 			t.Errorf("%q read back as %q", s, j)
 		}
 	}
+	// A number kept as one is written as the sink wrote it as a text.
+	var num request
+	json.Unmarshal(appendRequest(nil, []value{{Host: "h", Key: "k", Num: 1234.5678, IsNum: true}, {Host: "h", Key: "k", Num: -3e-9, IsNum: true}}, 1, 2), &num)
+	if len(num.Data) != 2 || num.Data[0].Value != "1234.5678" || num.Data[1].Value != "-0.000000003" {
+		t.Errorf("numbers: %+v", num.Data)
+	}
 	if len(appendRequest(nil, nil, 1, 2)) == 0 || !json.Valid(appendRequest(nil, nil, 1, 2)) {
 		t.Error("an empty batch")
 	}

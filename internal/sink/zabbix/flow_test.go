@@ -22,7 +22,7 @@ func TestEveryEntryKindPushed(t *testing.T) {
 		got := ""
 		for _, v := range s.queue.oldest(s.queue.len()) {
 			if v.Key == key(k, "svc", "C") {
-				got = v.Value
+				got = v.text()
 			}
 		}
 		if got != "3" {

@@ -93,12 +93,23 @@ func max64(a, b uint64) uint64 {
 }
 
 // value is one value pushed: a trapper item's key on a host, at a time.
+// A number is kept as one (Num, IsNum) and written only into the request.
 type value struct {
-	Host  string `json:"host"`
-	Key   string `json:"key"`
-	Value string `json:"value"`
-	Clock int64  `json:"clock"`
-	NS    int64  `json:"ns"`
+	Host  string  `json:"host"`
+	Key   string  `json:"key"`
+	Value string  `json:"value"`
+	Clock int64   `json:"clock"`
+	NS    int64   `json:"ns"`
+	Num   float64 `json:"-"`
+	IsNum bool    `json:"-"`
+}
+
+// text returns the value as the request says it.
+func (v value) text() string {
+	if v.IsNum {
+		return strconv.FormatFloat(v.Num, 'f', -1, 64)
+	}
+	return v.Value
 }
 
 // request is a sender's request.

@@ -6,7 +6,6 @@ import (
 	"maps"
 	"math"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 
@@ -64,10 +63,12 @@ type lastItems struct {
 	keys []string
 }
 
-// lastPushed is an item's value pushed last, and its time.
+// lastPushed is an item's value pushed last, and its time in Unix
+// nanoseconds (no pointer for the collector to follow: there are one per
+// kind of every consumer).
 type lastPushed struct {
 	v   float64
-	at  time.Time
+	at  int64
 	set bool
 }
 
@@ -306,10 +307,11 @@ func (s *Sink) items(service, consumer string) *lastItems {
 // it is the one pushed last for its item less than the heartbeat ago.
 func (s *Sink) value(items *lastItems, k report.Kind, service, consumer string, v float64, at time.Time) {
 	l := &items.v[k]
-	if s.heartbeat > 0 && l.set && l.v == v && at.Sub(l.at) < s.heartbeat && !at.Before(l.at) {
+	ns := at.UnixNano()
+	if s.heartbeat > 0 && l.set && l.v == v && ns-l.at < int64(s.heartbeat) && ns >= l.at {
 		return
 	}
-	*l = lastPushed{v, at, true}
+	*l = lastPushed{v, ns, true}
 	if items.keys[k] == "" {
 		items.keys[k] = key(k, service, consumer)
 	}
@@ -321,7 +323,7 @@ func (s *Sink) add(k string, v float64, at time.Time) {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return
 	}
-	s.push(value{Host: s.host, Key: k, Value: strconv.FormatFloat(v, 'f', -1, 64), Clock: at.Unix(), NS: int64(at.Nanosecond())})
+	s.push(value{Host: s.host, Key: k, Num: v, IsNum: true, Clock: at.Unix(), NS: int64(at.Nanosecond())})
 }
 
 // push queues a value; past the buffer's size the oldest is dropped, and

@@ -105,7 +105,7 @@ func TestSink(t *testing.T) {
 		if v.Host != "h" || v.Clock != t0.Unix() || v.NS != 250 {
 			t.Errorf("value %+v", v)
 		}
-		got[v.Key] = v.Value
+		got[v.Key] = v.text()
 	}
 	want := map[string]string{`fedmsg.consumer.backlog["hub","C"]`: "7", `fedmsg.consumer.expected_wait["hub","C"]`: "2.5",
 		`fedmsg.consumer.growth_rate["hub","C"]`: "0", `fedmsg.hub.consumers["hub"]`: "1"}
