@@ -18,15 +18,15 @@ type Sender struct {
 	Server string
 	// TLS, when set, is the client side of TLSConnect=cert.
 	TLS *tls.Config
-	// Interval is the longest time values wait to be sent; Timeout bounds
-	// each request (default Interval, at most 10 s).
+	// Interval is how long after a failed push it tries again; Timeout
+	// bounds each request (default Interval, at most 10 s).
 	Interval, Timeout time.Duration
 	// Batch is the most values a request carries (default 5000: about
 	// 700 KB).
 	Batch int
-	// Gather is how long the values of a snapshot wait for those of the
-	// next ones before they go, in one request (default 1 s): a request
-	// costs more than its values (BenchmarkZabbixBufferIntegration).
+	// Gather is how often the values gathered go, in one request
+	// (default 5 s, at most Interval): a request, and a wake-up, cost
+	// more than the values (BenchmarkZabbixBufferIntegration).
 	Gather time.Duration
 	// Logger takes the errors, at most one a minute of each kind.
 	Logger *slog.Logger
@@ -49,28 +49,28 @@ func (c *Sender) Run(ctx context.Context, s *Sink) {
 		c.Batch = 5000
 	}
 	if c.Gather <= 0 {
-		c.Gather = 5 * time.Second
+		c.Gather = min(5*time.Second, c.Interval)
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
-	t := time.NewTicker(c.Interval)
+	// It wakes every Gather and sends what has come, in one request:
+	// nothing wakes it between (a wake-up per snapshot cost more than
+	// the snapshot's values). After a failure, it tries again once
+	// Interval has passed.
+	t := time.NewTicker(c.Gather)
 	defer t.Stop()
-	failing := false            // the last push failed: wait for the ticker, not every snapshot
-	var gather <-chan time.Time // set while values gather
+	var down time.Time // when the last push failed; zero while they pass
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-s.kick:
-			if !failing && gather == nil {
-				gather = time.After(c.Gather)
+		case now := <-t.C:
+			if !down.IsZero() && now.Sub(down) < c.Interval-c.Gather/2 {
+				continue
 			}
-			continue
-		case <-gather:
-		case <-t.C:
 		}
-		gather, failing = nil, false
+		down = time.Time{}
 		for ctx.Err() == nil {
 			batch, first := s.take(c.Batch)
 			if len(batch) == 0 {
@@ -85,8 +85,8 @@ func (c *Sender) Run(ctx context.Context, s *Sink) {
 					_, _, queued := s.Counts()
 					c.Logger.Warn("cannot push to the Zabbix server: values kept", "server", c.Server, "err", err, "queued", queued)
 				}
-				failing = true
-				break // again on the next tick
+				down = time.Now()
+				break // again after Interval
 			}
 			s.done(first, len(batch), failed)
 			if failed > 0 && c.refused.Allow(time.Now()) {

@@ -40,7 +40,6 @@ type Sink struct {
 	head     int64 // the number of queue[0]: values queued before it, sent or dropped
 	dropped  int64
 	failed   int64
-	kick     chan struct{}
 	services map[string]bool
 	pairs    map[[2]string]bool
 	reasons  map[string]reasonSaid // what was said when each was lost or heard again
@@ -106,14 +105,14 @@ func NewSink(host string, buffer int, heartbeat time.Duration) *Sink {
 	if buffer <= 0 {
 		buffer = DefaultBuffer
 	}
-	return &Sink{host: host, buffer: buffer, queue: ring{max: buffer}, kick: make(chan struct{}, 1), services: map[string]bool{}, pairs: map[[2]string]bool{}, reasons: map[string]reasonSaid{},
+	return &Sink{host: host, buffer: buffer, queue: ring{max: buffer}, services: map[string]bool{}, pairs: map[[2]string]bool{}, reasons: map[string]reasonSaid{},
 		last: map[[2]string]*lastItems{}, heartbeat: heartbeat}
 }
 
 // Write takes an update: every snapshot's values at its own time; on a
 // tick, the services' liveness, the program's counters and the sink's
 // own, the discovery when it changed or every lldEvery; a source lost or
-// heard again, the reason; then it wakes the sender.
+// heard again, the reason. The sender takes them on its own time.
 func (s *Sink) Write(u report.Update) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -129,10 +128,6 @@ func (s *Sink) Write(u report.Update) error {
 	}
 	if t := u.Tick; t != nil {
 		s.tick(t)
-	}
-	select {
-	case s.kick <- struct{}{}:
-	default:
 	}
 	return nil
 }
