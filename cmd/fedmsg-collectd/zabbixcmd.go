@@ -9,8 +9,7 @@ import (
 	"github.com/fedora-infra/fedmsg-collectd/internal/sink/zabbix"
 )
 
-// zabbixWatcher pushes the values to a Zabbix server, or serves them to
-// the host's Zabbix agent (package zabbix).
+// zabbixWatcher pushes the values to Zabbix, or serves them to its agent.
 func zabbixWatcher() *watcher {
 	return &watcher{
 		head:         zabbix.Usage,
@@ -24,10 +23,8 @@ func zabbixWatcher() *watcher {
 					return served{}, err
 				}
 				switch {
-				case zc.Template && zc.Listen != "":
-					return served{done: true}, zabbix.AgentTemplate(io.stdout)
 				case zc.Template:
-					return served{done: true}, zabbix.Template(io.stdout)
+					return served{done: true}, zc.PrintTemplate(io.stdout)
 				case zc.Listen != "":
 					doc := zabbix.NewDocument()
 					return served{sink: doc, around: func(ctx context.Context, pipe func(context.Context) error) error {
@@ -41,13 +38,7 @@ func zabbixWatcher() *watcher {
 				sink := zabbix.NewSink(zc.Host, zc.Buffer, zc.Heartbeat)
 				sender := &zabbix.Sender{Server: zc.Server, TLS: tlsConfig, Interval: c.interval, Logger: log}
 				return served{sink: sink, around: func(ctx context.Context, pipe func(context.Context) error) error {
-					sctx, stop := context.WithCancel(ctx)
-					done := make(chan struct{})
-					go func() { sender.Run(sctx, sink); close(done) }()
-					err := pipe(ctx)
-					stop()
-					<-done
-					return err
+					return sender.Beside(ctx, sink, pipe)
 				}}, nil
 			}
 		},

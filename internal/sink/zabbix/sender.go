@@ -146,3 +146,15 @@ func (c *Sender) send(ctx context.Context, batch []value) (int, error) {
 	}
 	return parseAnswer(answer, len(batch))
 }
+
+// Beside runs pipe (which feeds s) while the sender sends s's values,
+// until pipe returns; then the sender stops.
+func (c *Sender) Beside(ctx context.Context, s *Sink, pipe func(context.Context) error) error {
+	sctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { c.Run(sctx, s); close(done) }()
+	err := pipe(ctx)
+	stop()
+	<-done
+	return err
+}

@@ -269,3 +269,12 @@ func consumers(y *yamlWriter, f flavour) {
 		}
 	}
 }
+
+// PrintTemplate writes the template the flags choose: the agent's with
+// --zabbix-listen, else the trapper's.
+func (c *Config) PrintTemplate(w io.Writer) error {
+	if c.Listen != "" {
+		return AgentTemplate(w)
+	}
+	return Template(w)
+}
