@@ -85,6 +85,9 @@ func (d *Document) service(name string) *docService {
 
 func (d *Document) snapshot(b report.Batch) {
 	s := d.service(b.Service)
+	for _, c := range s.consumers {
+		c.values = nil // unless the snapshot lists it
+	}
 	listed := make([]*docConsumer, b.Consumers)
 	for i := range b.Consumers {
 		c := s.consumers[b.Subjects[i]]
@@ -94,11 +97,6 @@ func (d *Document) snapshot(b report.Batch) {
 		}
 		c.values = map[string]float64{}
 		listed[i] = c
-	}
-	for _, c := range s.consumers {
-		if !slices.Contains(listed, c) {
-			c.values = nil
-		}
 	}
 	for _, v := range b.Values {
 		if !pushed(v.Kind) || !finite(v.V) {
