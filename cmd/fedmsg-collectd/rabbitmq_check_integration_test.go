@@ -122,7 +122,12 @@ func TestRabbitMQCheckIntegration(t *testing.T) {
 		return len(v) >= 2, fmt.Sprint(v)
 	})
 	perf := regexp.MustCompile(`steady_expected_wait'=([0-9.]+)s`)
-	for i := range 2 {
+	// The first check has one window of its own (two polls 5 s apart),
+	// in which the broker's statistics, refreshed every 5 s, may count
+	// one refresh of deliveries more or less: 20-25 % (31.2 s for run's
+	// 25.4 s in a loaded CI run). The next ones have its history too, as
+	// NRPE's runs do.
+	for i, within := range []float64{0.3, 0.1, 0.1} {
 		res, took := check("--rabbitmq", "http://guest:guest@"+mgmt, "--queue", "steady", "--wait-warning", "100000")
 		m := perf.FindStringSubmatch(res)
 		runs, ok := lastPutval(out.String(), ident)
@@ -130,8 +135,8 @@ func TestRabbitMQCheckIntegration(t *testing.T) {
 			t.Fatalf("check %d took %v: %q; run's %v", i, took, res, runs)
 		}
 		got, _ := strconv.ParseFloat(m[1], 64)
-		if math.Abs(got-runs) > 0.1*runs {
-			t.Errorf("check %d: expected wait %.1f s, run's %.1f s: more than 10 %% apart", i, got, runs)
+		if math.Abs(got-runs) > within*runs {
+			t.Errorf("check %d: expected wait %.1f s, run's %.1f s: more than %.0f %% apart", i, got, runs, 100*within)
 		}
 		t.Logf("check %d in %v: expected wait %.1f s, run's %.1f s", i, took.Round(10*time.Millisecond), got, runs)
 	}
