@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -84,64 +83,35 @@ func TestZabbixIntegration(t *testing.T) {
 		go func() { done <- run(ctx, append(slices.Clone(common), extra...), outs[i], outs[i]) }()
 	}
 
-	item := func(host, key string) (id string, ok bool) {
-		var items []struct{ Itemid string }
-		z.must(t, "item.get", map[string]any{"hostids": hostids[host], "filter": map[string]any{"key_": key}}, &items)
-		if len(items) != 1 {
-			return "", false
-		}
-		return items[0].Itemid, true
-	}
-	history := func(id string) []float64 {
-		var h []struct{ Value string }
-		z.must(t, "history.get", map[string]any{"history": 0, "itemids": []string{id}, "sortfield": "clock", "limit": 1000}, &h)
-		var vs []float64
-		for _, v := range h {
-			f, _ := strconv.ParseFloat(v.Value, 64)
-			vs = append(vs, f)
-		}
-		return vs
-	}
 	backlog := `fedmsg.consumer.backlog["fedmsg-hub","FMNConsumer"]`
 	for _, host := range []string{"hubhost", "tlshost"} {
 		eventually(t, 90*time.Second, host+": FMNConsumer's backlog history", func() (bool, string) {
-			id, ok := item(host, backlog)
+			id, ok := z.itemID(t, hostids[host], backlog)
 			if !ok {
 				return false, "no item yet"
 			}
-			vs := history(id)
+			vs := z.history(t, id)
 			return len(vs) >= 4, fmt.Sprint(vs)
 		})
 	}
-	id, _ := item("hubhost", backlog)
-	for _, v := range history(id) {
+	id, _ := z.itemID(t, hostids["hubhost"], backlog)
+	for _, v := range z.history(t, id) {
 		if v != 42 && v != 40 {
 			t.Errorf("FMNConsumer's backlog history holds %g: the hub published 42 and 40", v)
 		}
 	}
 	// A name with a quote, a comma and brackets: one parameter.
-	idle, ok := item("hubhost", `fedmsg.consumer.backlog["fedmsg-hub","Idle \"x\", [y]"]`)
+	idle, ok := z.itemID(t, hostids["hubhost"], `fedmsg.consumer.backlog["fedmsg-hub","Idle \"x\", [y]"]`)
 	if !ok {
 		t.Fatal("no item for the idle consumer")
 	}
-	for _, v := range history(idle) {
+	for _, v := range z.history(t, idle) {
 		if v != 0 {
 			t.Errorf("Idle's backlog history holds %g: the hub published 0", v)
 		}
 	}
-	problems := func() []string {
-		var tr []struct{ Description string }
-		z.must(t, "trigger.get", map[string]any{"hostids": hostids["hubhost"], "filter": map[string]any{"value": 1}, "expandDescription": true,
-			"output": []string{"description"}}, &tr)
-		var names []string
-		for _, x := range tr {
-			names = append(names, x.Description)
-		}
-		slices.Sort(names)
-		return names
-	}
 	eventually(t, 60*time.Second, "FMNConsumer's wait trigger and the lost hub's in PROBLEM", func() (bool, string) {
-		p := strings.Join(problems(), "\n")
+		p := z.problems(t, map[string]string{"hubhost": hostids["hubhost"]})
 		return strings.Contains(p, "fedmsg-hub FMNConsumer: a message arriving now waits over 0.5 s") &&
 			strings.Contains(p, "fedmsg-hub FMNConsumer: the oldest message has waited over 0.2 s") &&
 			strings.Contains(p, "fedmsg-hub StuckConsumer: consumers attached take nothing while messages wait") &&
@@ -154,7 +124,7 @@ func TestZabbixIntegration(t *testing.T) {
 	if len(reasons) != 1 || !strings.Contains(reasons[0].Lastvalue, "no snapshot on tcp://127.0.0.1:") {
 		t.Errorf("the lost hub's reason item: %+v", reasons)
 	}
-	if p := strings.Join(problems(), "\n"); strings.Contains(p, "Idle") {
+	if p := z.problems(t, map[string]string{"hubhost": hostids["hubhost"]}); strings.Contains(p, "Idle") {
 		t.Errorf("a trigger of the idle consumer in PROBLEM:\n%s", p)
 	}
 	eventually(t, 60*time.Second, "the unencrypted push to the TLS-only host refused, and said", func() (bool, string) {

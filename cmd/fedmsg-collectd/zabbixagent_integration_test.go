@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -65,52 +63,23 @@ func TestZabbixAgentPSKIntegration(t *testing.T) {
 		"plainhost": agentHost(t, z, "plainhost", agentPort, listen, tplID, groupID, wait, nil),
 	}
 
-	item := func(host, key string) (id string, ok bool) {
-		var items []struct{ Itemid string }
-		z.must(t, "item.get", map[string]any{"hostids": hostids[host], "filter": map[string]any{"key_": key}}, &items)
-		if len(items) != 1 {
-			return "", false
-		}
-		return items[0].Itemid, true
-	}
-	history := func(id string) []float64 {
-		var h []struct{ Value string }
-		z.must(t, "history.get", map[string]any{"history": 0, "itemids": []string{id}, "sortfield": "clock", "limit": 1000}, &h)
-		var vs []float64
-		for _, v := range h {
-			f, _ := strconv.ParseFloat(v.Value, 64)
-			vs = append(vs, f)
-		}
-		return vs
-	}
 	backlog := `fedmsg.consumer.backlog["fedmsg-hub","FMNConsumer"]`
 	eventually(t, 120*time.Second, "pskhost: FMNConsumer's backlog history, through the agent", func() (bool, string) {
-		id, ok := item("pskhost", backlog)
+		id, ok := z.itemID(t, hostids["pskhost"], backlog)
 		if !ok {
 			return false, "no item yet"
 		}
-		vs := history(id)
+		vs := z.history(t, id)
 		return len(vs) >= 3, fmt.Sprint(vs)
 	})
-	id, _ := item("pskhost", backlog)
-	for _, v := range history(id) {
+	id, _ := z.itemID(t, hostids["pskhost"], backlog)
+	for _, v := range z.history(t, id) {
 		if v != 42 && v != 40 {
 			t.Errorf("FMNConsumer's backlog history holds %g: the hub published 42 and 40", v)
 		}
 	}
-	problems := func() string {
-		var tr []struct{ Description string }
-		z.must(t, "trigger.get", map[string]any{"hostids": hostids["pskhost"], "filter": map[string]any{"value": 1}, "expandDescription": true,
-			"output": []string{"description"}}, &tr)
-		var names []string
-		for _, x := range tr {
-			names = append(names, x.Description)
-		}
-		slices.Sort(names)
-		return strings.Join(names, "\n")
-	}
 	eventually(t, 60*time.Second, "FMNConsumer's wait trigger and the lost hub's in PROBLEM", func() (bool, string) {
-		p := problems()
+		p := z.problems(t, map[string]string{"pskhost": hostids["pskhost"]})
 		return strings.Contains(p, "fedmsg-hub FMNConsumer: a message arriving now waits over 0.5 s") &&
 			strings.Contains(p, "fedmsg-gone is down"), p
 	})
@@ -119,7 +88,7 @@ func TestZabbixAgentPSKIntegration(t *testing.T) {
 		b, _ := os.ReadFile(filepath.Join(z.dir, "zabbix_agentd-pskhost.log"))
 		return strings.Contains(string(b), "not allowed"), string(b)
 	})
-	if _, ok := item("plainhost", backlog); ok {
+	if _, ok := z.itemID(t, hostids["plainhost"], backlog); ok {
 		t.Error("the host that reaches the agent unencrypted has its consumers discovered")
 	}
 	cancel()

@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -84,19 +83,6 @@ func TestZabbixSilentIntegration(t *testing.T) {
 	}
 	pusher, server := launch("--zabbix-server", z.trapper, "--zabbix-host", "silent", "--zabbix-heartbeat", "5s"), launch("--zabbix-listen", listen)
 
-	problems := func() string {
-		var names []string
-		for name, id := range hosts {
-			var tr []struct{ Description, Opdata string }
-			z.must(t, "trigger.get", map[string]any{"hostids": id, "filter": map[string]any{"value": 1}, "expandDescription": true,
-				"output": []string{"description"}}, &tr)
-			for _, x := range tr {
-				names = append(names, name+": "+x.Description)
-			}
-		}
-		slices.Sort(names)
-		return strings.Join(names, "\n")
-	}
 	onBoth := func(ws ...string) []string {
 		var all []string
 		for _, w := range ws {
@@ -107,7 +93,7 @@ func TestZabbixSilentIntegration(t *testing.T) {
 	until := func(what string, within time.Duration, in, out []string) {
 		t.Helper()
 		eventually(t, within, what, func() (bool, string) {
-			p := problems()
+			p := z.problems(t, hosts)
 			for _, w := range in {
 				if !strings.Contains(p, w) {
 					return false, p
@@ -180,7 +166,7 @@ func TestZabbixSilentIntegration(t *testing.T) {
 		var events []struct{ Name string }
 		z.must(t, "event.get", map[string]any{"hostids": trapperID, "source": 0, "object": 0, "value": 1, "output": []string{"name"},
 			"search": map[string]any{"name": "dropped values"}}, &events)
-		return len(events) > 0 && !strings.Contains(problems(), dropping), fmt.Sprint(events, "\n", problems())
+		return len(events) > 0 && !strings.Contains(z.problems(t, hosts), dropping), fmt.Sprint(events, "\n", z.problems(t, hosts))
 	})
 	stop(pusher, server)
 }

@@ -56,21 +56,6 @@ func TestZabbixTriggersIntegration(t *testing.T) {
 		go func() { done <- run(ctx, append(slices.Clone(source), to...), &out, &out) }()
 	}
 	stopPublishing := publishEvery(ctx, ch, "zq", 500*time.Millisecond)
-	// problems returns the triggers in PROBLEM on both hosts, each
-	// prefixed by its host's name.
-	problems := func() string {
-		var names []string
-		for name, id := range hosts {
-			var tr []struct{ Description string }
-			z.must(t, "trigger.get", map[string]any{"hostids": id, "filter": map[string]any{"value": 1}, "expandDescription": true,
-				"output": []string{"description"}}, &tr)
-			for _, x := range tr {
-				names = append(names, name+": "+x.Description)
-			}
-		}
-		slices.Sort(names)
-		return strings.Join(names, "\n")
-	}
 	onBoth := func(ws []string) []string {
 		var out []string
 		for _, w := range ws {
@@ -81,7 +66,7 @@ func TestZabbixTriggersIntegration(t *testing.T) {
 	want := onBoth([]string{"zq: the backlog has grown for 20s", "zq: messages wait and no consumer has been attached for 20s",
 		"zq: over 5 messages wait", "zq: over 8 messages wait"})
 	eventually(t, 180*time.Second, "the growth, no-consumer and count triggers in PROBLEM", func() (bool, string) {
-		p := problems()
+		p := z.problems(t, hosts)
 		for _, w := range want {
 			if !strings.Contains(p, w) {
 				return false, p + "\n" + out.String()
@@ -115,7 +100,7 @@ func TestZabbixTriggersIntegration(t *testing.T) {
 	cleared := func(what string, want []string) {
 		t.Helper()
 		eventually(t, 120*time.Second, what, func() (bool, string) {
-			p := problems()
+			p := z.problems(t, hosts)
 			for _, w := range want {
 				if strings.Contains(p, w) {
 					return false, p
@@ -146,7 +131,7 @@ func TestZabbixTriggersIntegration(t *testing.T) {
 	stallWant := onBoth([]string{"zq: consumers attached take nothing while messages wait", "zq: the oldest message has waited over 10 s",
 		"zq: a message arriving now waits over 10 s", "zq: a message arriving now waits over 15 s"})
 	eventually(t, 120*time.Second, "the stall, oldest-age and wait triggers in PROBLEM", func() (bool, string) {
-		p := problems()
+		p := z.problems(t, hosts)
 		for _, w := range stallWant {
 			if !strings.Contains(p, w) {
 				return false, p

@@ -82,31 +82,13 @@ func (y *yamlWriter) kv(depth int, k, v string) {
 // item's document (a total, when delta, that it turns into the change
 // since the previous read).
 func (y *yamlWriter) valueItem(f flavour, depth int, id, key, path string, delta bool, name, units, help string, ts []trigger) {
-	y.item(depth)
-	d := depth + 1
-	y.kv(d, "uuid", f.uuid("item "+id))
-	y.kv(d, "name", name)
-	if f.agent {
-		y.kv(d, "type", "DEPENDENT")
-	} else {
-		y.kv(d, "type", "TRAP")
-	}
-	y.kv(d, "key", key)
-	y.kv(d, "delay", "0")
+	d := y.itemHead(f, depth, id, key, name)
 	y.kv(d, "history", "7d")
 	y.kv(d, "value_type", "FLOAT")
 	if units != "" {
 		y.kv(d, "units", units)
 	}
-	y.kv(d, "description", help)
-	if f.agent {
-		y.preprocessing(d, path, delta)
-		y.master(d)
-	}
-	y.line(d, "tags:")
-	y.item(d + 1)
-	y.kv(d+2, "tag", "component")
-	y.kv(d+2, "value", "fedmsg")
+	y.itemTail(f, d, help, path, delta)
 	if len(ts) == 0 {
 		return
 	}
@@ -123,6 +105,16 @@ func (y *yamlWriter) valueItem(f flavour, depth int, id, key, path string, delta
 // textItem writes an item (or prototype) of text values, without
 // triggers of its own.
 func (y *yamlWriter) textItem(f flavour, depth int, id, key, path, name, help string) {
+	d := y.itemHead(f, depth, id, key, name)
+	y.kv(d, "history", "7d")
+	y.kv(d, "trends", "0")
+	y.kv(d, "value_type", "TEXT")
+	y.itemTail(f, d, help, path, false)
+}
+
+// itemHead starts an item of either template, and returns the depth of
+// its fields.
+func (y *yamlWriter) itemHead(f flavour, depth int, id, key, name string) int {
 	y.item(depth)
 	d := depth + 1
 	y.kv(d, "uuid", f.uuid("item "+id))
@@ -134,12 +126,15 @@ func (y *yamlWriter) textItem(f flavour, depth int, id, key, path, name, help st
 	}
 	y.kv(d, "key", key)
 	y.kv(d, "delay", "0")
-	y.kv(d, "history", "7d")
-	y.kv(d, "trends", "0")
-	y.kv(d, "value_type", "TEXT")
+	return d
+}
+
+// itemTail ends an item: its description, in the agent's template where
+// it takes its value from, and its tag.
+func (y *yamlWriter) itemTail(f flavour, d int, help, path string, delta bool) {
 	y.kv(d, "description", help)
 	if f.agent {
-		y.preprocessing(d, path, false)
+		y.preprocessing(d, path, delta)
 		y.master(d)
 	}
 	y.line(d, "tags:")
