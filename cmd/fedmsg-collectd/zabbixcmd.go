@@ -14,7 +14,7 @@ func zabbixWatcher() *watcher {
 	return &watcher{
 		head:         zabbix.Usage,
 		interval:     10 * time.Second,
-		intervalHelp: "how often liveness and the program's own values are pushed",
+		intervalHelp: "how often liveness, the program's own values and a consumer's figures that\na trigger reads are pushed (the latest), and the values gathered sent",
 		flags: func(fs *flag.FlagSet, c *config, io ios) func(*slog.Logger) (served, error) {
 			var zc zabbix.Config
 			zc.Register(fs)
@@ -35,7 +35,7 @@ func zabbixWatcher() *watcher {
 				if err != nil {
 					return served{}, err
 				}
-				sink := zabbix.NewSink(zc.Host, zc.Buffer, zc.Heartbeat)
+				sink := zabbix.NewSink(zc.Host, zc.Buffer, zabbix.Cadence{Alerted: c.interval, Detail: zc.Detail, Heartbeat: zc.Heartbeat})
 				sender := &zabbix.Sender{Server: zc.Server, TLS: tlsConfig, Interval: c.interval, Logger: log}
 				return served{sink: sink, around: func(ctx context.Context, pipe func(context.Context) error) error {
 					return sender.Beside(ctx, sink, pipe)

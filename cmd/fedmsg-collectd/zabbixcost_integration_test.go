@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,7 +18,8 @@ import (
 // hubs of 50 consumers: one to Debian's Zabbix server with the template
 // linked, one to a server that is down, its buffer (2000 values) full
 // and dropping its oldest value for each new one; and beside them run
-// (collectd's plugin, its output thrown away) on the same hubs. It prints
+// (collectd's plugin, its output read from a pipe as collectd reads it) on
+// the same hubs. It prints
 // ZABBIXCOST (down against up) and ZABBIXPUSH (up against run) for
 // scripts/bench; the window is FEDMSG_BENCH_WINDOW (default 20s).
 //
@@ -38,6 +40,14 @@ func BenchmarkZabbixBufferIntegration(b *testing.B) {
 	}
 	start := func(args ...string) *exec.Cmd {
 		c := exec.Command(bin, args...)
+		if args[0] == "run" {
+			// Its stdout a pipe that is read, as under collectd.
+			out, err := c.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			go io.Copy(io.Discard, out)
+		}
 		if err := c.Start(); err != nil {
 			t.Fatal(err)
 		}

@@ -33,6 +33,9 @@ type Config struct {
 	// Heartbeat is how long a value that has not changed waits to be
 	// pushed again; 0 pushes every value.
 	Heartbeat time.Duration
+	// Detail is how often a consumer's figures that no trigger reads are
+	// pushed; 0 pushes them at every snapshot.
+	Detail time.Duration
 	// AgentConfigs are the agent's configuration files that name the
 	// host when Host is not given (nil: Zabbix agent's and agent 2's in
 	// /etc/zabbix).
@@ -52,6 +55,7 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	fs.StringVar(&c.Listen, "zabbix-listen", "", "serve the values on `ADDRESS` to the host's Zabbix agent (the agent\ntemplate's {$FEDMSG.AGENT.URL}, http://"+DefaultListen+"/ by default) instead\nof pushing them")
 	fs.StringVar(&c.Host, "zabbix-host", "", "the `NAME` of the host in Zabbix that has the template linked (default the\nHostname= of this machine's Zabbix agent's configuration, else its fully\nqualified name)")
 	fs.DurationVar(&c.Heartbeat, "zabbix-heartbeat", DefaultHeartbeat, "push a value that has not changed since it was pushed only once this\n`DURATION` has passed since (0: every value); keep it under the template's\nshortest period ({$FEDMSG.NODATA}, {$FEDMSG.NOCONSUMER.PERIOD}: 5m)")
+	fs.DurationVar(&c.Detail, "zabbix-detail", DefaultDetail, "push a consumer's figures that no trigger reads (rates, percentiles, counts\nin and out...) at most every `DURATION`: the latest, the counts summed (0: at\nevery snapshot); those a trigger reads go every --interval")
 	fs.IntVar(&c.Buffer, "zabbix-buffer", DefaultBuffer, "values kept, `N` at most, while the server cannot take them; the oldest\nare dropped past that, and counted")
 	fs.StringVar(&c.TLSConnect, "zabbix-tls-connect", "unencrypted", "how to connect to the server: unencrypted, or cert (TLS with a certificate,\nthe host's TLSAccept=cert); PSK is not supported")
 	fs.StringVar(&c.CAFile, "zabbix-tls-ca-file", "", "with cert: the `FILE` of the CA certificates that sign the server's")
@@ -94,6 +98,9 @@ func (c *Config) Check(hostname func() (string, error)) error {
 	}
 	if c.Heartbeat < 0 {
 		return errors.New("--zabbix-heartbeat must not be negative")
+	}
+	if c.Detail < 0 {
+		return errors.New("--zabbix-detail must not be negative")
 	}
 	if c.Buffer < 1 {
 		return errors.New("--zabbix-buffer must be at least 1")

@@ -5,14 +5,30 @@ import (
 	"unicode/utf8"
 )
 
-// appendRequest appends the JSON of a sender's request of batch, stamped
-// at clock and ns: what json.Marshal of a request gives (but for <, >
+// appendRequest appends the JSON of a sender's request of the values of
+// batch's parts, in turn, stamped at clock and ns: what json.Marshal of a request gives (but for <, >
 // and &, left as they are), written without reflection, which took most
 // of the push's CPU (BenchmarkEncode).
-func appendRequest(b []byte, batch []value, clock, ns int64) []byte {
+func appendRequest(b []byte, clock, ns int64, batch ...[]value) []byte {
 	b = append(b, `{"request":"sender data","data":[`...)
-	for i, v := range batch {
-		if i > 0 {
+	comma := false
+	for _, part := range batch {
+		b = appendValues(b, part, comma)
+		comma = comma || len(part) > 0
+	}
+	b = append(b, `],"clock":`...)
+	b = strconv.AppendInt(b, clock, 10)
+	b = append(b, `,"ns":`...)
+	b = strconv.AppendInt(b, ns, 10)
+	return append(b, '}')
+}
+
+// appendValues appends the JSON objects of values, after a comma when
+// comma.
+func appendValues(b []byte, values []value, comma bool) []byte {
+	for i := range values {
+		v := &values[i]
+		if comma || i > 0 {
 			b = append(b, ',')
 		}
 		b = append(b, `{"host":`...)
@@ -33,11 +49,7 @@ func appendRequest(b []byte, batch []value, clock, ns int64) []byte {
 		b = strconv.AppendInt(b, v.NS, 10)
 		b = append(b, '}')
 	}
-	b = append(b, `],"clock":`...)
-	b = strconv.AppendInt(b, clock, 10)
-	b = append(b, `,"ns":`...)
-	b = strconv.AppendInt(b, ns, 10)
-	return append(b, '}')
+	return b
 }
 
 // appendString appends s as a JSON string: quotes, backslashes and

@@ -27,7 +27,7 @@ func TestEncode(t *testing.T) {
 	for i, s := range strs {
 		batch = append(batch, value{Host: s, Key: strs[(i+1)%len(strs)], Value: strs[(i+2)%len(strs)], Clock: int64(i) * 1e9, NS: int64(i)})
 	}
-	got := appendRequest(nil, batch, 1700000000, 123)
+	got := appendRequest(nil, 1700000000, 123, batch)
 	var back request
 	if err := json.Unmarshal(got, &back); err != nil {
 		t.Fatalf("not JSON: %v", err)
@@ -45,11 +45,11 @@ func TestEncode(t *testing.T) {
 	}
 	// A number kept as one is written as the sink wrote it as a text.
 	var num request
-	json.Unmarshal(appendRequest(nil, []value{{Host: "h", Key: "k", Num: 1234.5678, IsNum: true}, {Host: "h", Key: "k", Num: -3e-9, IsNum: true}}, 1, 2), &num)
+	json.Unmarshal(appendRequest(nil, 1, 2, []value{{Host: "h", Key: "k", Num: 1234.5678, IsNum: true}, {Host: "h", Key: "k", Num: -3e-9, IsNum: true}}), &num)
 	if len(num.Data) != 2 || num.Data[0].Value != "1234.5678" || num.Data[1].Value != "-0.000000003" {
 		t.Errorf("numbers: %+v", num.Data)
 	}
-	if len(appendRequest(nil, nil, 1, 2)) == 0 || !json.Valid(appendRequest(nil, nil, 1, 2)) {
+	if len(appendRequest(nil, 1, 2)) == 0 || !json.Valid(appendRequest(nil, 1, 2)) {
 		t.Error("an empty batch")
 	}
 }
@@ -64,7 +64,7 @@ func BenchmarkEncode(b *testing.B) {
 	b.Run("append", func(b *testing.B) {
 		var buf []byte
 		for b.Loop() {
-			buf = appendRequest(buf[:0], batch, 1, 2)
+			buf = appendRequest(buf[:0], 1, 2, batch)
 		}
 	})
 	b.Run("json", func(b *testing.B) {

@@ -16,7 +16,7 @@ func TestEveryEntryKindPushed(t *testing.T) {
 		if k.Scope() != report.Entry || !pushed(k) {
 			continue
 		}
-		s := NewSink("h", 0, 0)
+		s := NewSink("h", 0, Cadence{})
 		s.Write(report.Update{Snapshots: []report.Batch{{Service: "svc", Time: t0, Subjects: []string{"C"}, Consumers: 1,
 			Values: []report.Value{{Kind: k, V: 3}}}}})
 		got := ""
@@ -34,7 +34,7 @@ func TestEveryEntryKindPushed(t *testing.T) {
 // TestReasonPushed: a source lost, or heard again, pushes what the
 // program said of it to the service's reason item, at the notice's time.
 func TestReasonPushed(t *testing.T) {
-	s := NewSink("h", 0, 0)
+	s := NewSink("h", 0, Cadence{})
 	s.Write(report.Update{Notices: []report.Notice{{Kind: report.HubUp, Severity: report.Failure, Time: t0, Service: "svc",
 		Message: "svc: no fresh figures from http://127.0.0.1:1 for 30s (connection refused)"}}})
 	var got []value
@@ -82,7 +82,7 @@ func TestReasonPushed(t *testing.T) {
 // heartbeat after it went; a changed one goes at once; a service no
 // longer watched leaves nothing behind.
 func TestHeartbeat(t *testing.T) {
-	s := NewSink("h", 0, time.Minute)
+	s := NewSink("h", 0, Cadence{Heartbeat: time.Minute})
 	pushes := func(backlog float64, at time.Time) int {
 		n := s.queue.len()
 		s.Write(report.Update{Snapshots: []report.Batch{{Service: "svc", Time: at, Subjects: []string{"C"}, Consumers: 1,

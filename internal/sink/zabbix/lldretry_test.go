@@ -17,7 +17,7 @@ import (
 // reached it before it knew the host made no items), the discovery is
 // pushed again every lldRetry; once values pass, only every lldEvery.
 func TestDiscoveryRetried(t *testing.T) {
-	s := NewSink("h", 1000, 0)
+	s := NewSink("h", 1000, Cadence{})
 	t0 := time.Unix(1796216400, 0)
 	discoveries := func() int {
 		vs, first := s.take(1000)
@@ -78,7 +78,7 @@ func TestFailedAtStart(t *testing.T) {
 		{"all of them", all, time.Second, "level=WARN msg=\"the Zabbix server failed values: items it does not have (is the template linked"},
 	} {
 		addr := tt.addr
-		s := NewSink("h", 0, 0)
+		s := NewSink("h", 0, Cadence{})
 		at := time.Now().Add(-tt.ago)
 		s.Write(report.Update{Snapshots: []report.Batch{batch(3, false)}, Tick: &report.Tick{Time: at, Watched: []string{"hub"}}})
 		var log testhub.Buffer

@@ -38,11 +38,13 @@ func (r *ring) copyTo(dst []value) {
 	copy(dst[first:], r.buf[:len(dst)-first])
 }
 
-// oldest returns a copy of the oldest n values (all, if fewer).
-func (r *ring) oldest(n int) []value {
-	out := make([]value, min(n, r.n))
-	r.copyTo(out)
-	return out
+// segments returns the oldest n values (all, if fewer) as the two parts
+// of the storage that hold them, oldest first; no copy, so valid only
+// until the ring changes.
+func (r *ring) segments(n int) (a, b []value) {
+	n = min(n, r.n)
+	a = r.buf[r.start:min(len(r.buf), r.start+n)]
+	return a, r.buf[:n-len(a)]
 }
 
 // pop removes the oldest k values.

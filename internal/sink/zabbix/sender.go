@@ -25,8 +25,8 @@ type Sender struct {
 	// 700 KB).
 	Batch int
 	// Gather is how often the values gathered go, in one request
-	// (default 5 s, at most Interval): a request, and a wake-up, cost
-	// more than the values (BenchmarkZabbixBufferIntegration).
+	// (default Interval): a request, and a wake-up, cost more than the
+	// values (BenchmarkZabbixBufferIntegration).
 	Gather time.Duration
 	// Logger takes the errors, at most one a minute of each kind.
 	Logger *slog.Logger
@@ -49,7 +49,7 @@ func (c *Sender) Run(ctx context.Context, s *Sink) {
 		c.Batch = 5000
 	}
 	if c.Gather <= 0 {
-		c.Gather = min(5*time.Second, c.Interval)
+		c.Gather = c.Interval
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -72,11 +72,19 @@ func (c *Sender) Run(ctx context.Context, s *Sink) {
 		}
 		down = time.Time{}
 		for ctx.Err() == nil {
-			batch, first := s.take(c.Batch)
-			if len(batch) == 0 {
+			// The header's 13 bytes first, filled by send.
+			now := time.Now()
+			if c.Now != nil {
+				now = c.Now()
+			}
+			var n int
+			var first int64
+			var firstKey string
+			c.buf, n, first, firstKey = s.request(append(c.buf[:0], make([]byte, 13)...), c.Batch, now.Unix(), int64(now.Nanosecond()))
+			if n == 0 {
 				break
 			}
-			failed, err := c.send(ctx, batch)
+			failed, err := c.send(ctx, n)
 			if err != nil {
 				// Once a minute for one reason; at once for another.
 				if why := err.Error(); ctx.Err() == nil && (why != c.downWhy || c.down.Allow(time.Now())) {
@@ -88,28 +96,28 @@ func (c *Sender) Run(ctx context.Context, s *Sink) {
 				down = time.Now()
 				break // again after Interval
 			}
-			s.done(first, len(batch), failed)
+			s.done(first, n, failed)
 			if failed > 0 && c.refused.Allow(time.Now()) {
 				// Some taken and some failed, soon after new rows: items
 				// not made yet. All failed: no host, no template, or
 				// refused (TLS), whenever it is.
-				if ago, fresh := s.discovered(time.Now()); fresh && failed < len(batch) {
+				if ago, fresh := s.discovered(time.Now()); fresh && failed < n {
 					c.Logger.Info("the Zabbix server failed values of items it has not made yet: the discovery of new consumers "+
 						"went "+ago.Round(time.Second).String()+" ago, and the server makes their items within its CacheUpdateFrequency "+
 						"(60 s by default); their values until then are lost. Expected at start and when consumers appear",
-						"server", c.Server, "failed", failed, "of", len(batch))
+						"server", c.Server, "failed", failed, "of", n)
 					continue
 				}
 				c.Logger.Warn("the Zabbix server failed values: items it does not have (is the template linked to the host, and have its discovery rules run?) or values it refused",
-					"server", c.Server, "failed", failed, "of", len(batch), "first_key", batch[0].Key)
+					"server", c.Server, "failed", failed, "of", n, "first_key", firstKey)
 			}
 		}
 	}
 }
 
-// send makes one request of the server and returns how many of the
-// values it failed.
-func (c *Sender) send(ctx context.Context, batch []value) (int, error) {
+// send makes the request in c.buf of n values of the server, and returns
+// how many of them it failed.
+func (c *Sender) send(ctx context.Context, n int) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
 	defer cancel()
 	var d net.Dialer
@@ -127,12 +135,6 @@ func (c *Sender) send(ctx context.Context, batch []value) (int, error) {
 		}
 		conn = tc
 	}
-	now := time.Now()
-	if c.Now != nil {
-		now = c.Now()
-	}
-	// The header's 13 bytes first, filled once the data is written.
-	c.buf = appendRequest(append(c.buf[:0], make([]byte, 13)...), batch, now.Unix(), int64(now.Nanosecond()))
 	copy(c.buf, "ZBXD")
 	c.buf[4] = flagProtocol
 	binary.LittleEndian.PutUint32(c.buf[5:], uint32(len(c.buf)-13))
@@ -144,7 +146,7 @@ func (c *Sender) send(ctx context.Context, batch []value) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return parseAnswer(answer, len(batch))
+	return parseAnswer(answer, n)
 }
 
 // Beside runs pipe (which feeds s) while the sender sends s's values,

@@ -39,11 +39,11 @@ type Sink struct {
 	services map[string]bool
 	pairs    map[[2]string]bool
 	reasons  map[string]reasonSaid // what was said when each was lost or heard again
-	// last is the value pushed last of each item, and when: the same
-	// value again goes only heartbeat after it.
-	last      map[[2]string]*lastItems
-	heartbeat time.Duration
-	lldSent   time.Time
+	// last is the value pushed last of each item, and when: the next
+	// goes as the cadence says.
+	last    map[[2]string]*lastItems
+	cadence Cadence
+	lldSent time.Time
 	// failedAtLLD is failed as of the latest discovery pushed.
 	failedAtLLD int64
 	lldDirty    bool
@@ -58,14 +58,13 @@ type reasonSaid struct {
 }
 
 // NewSink returns a sink of the values of host, keeping at most buffer
-// of them (DefaultBuffer when 0), pushing a value that has not changed
-// again only heartbeat after it was (every value when 0).
-func NewSink(host string, buffer int, heartbeat time.Duration) *Sink {
+// of them (DefaultBuffer when 0), pushing them as cadence says.
+func NewSink(host string, buffer int, cadence Cadence) *Sink {
 	if buffer <= 0 {
 		buffer = DefaultBuffer
 	}
 	return &Sink{host: host, buffer: buffer, queue: ring{max: buffer}, services: map[string]bool{}, pairs: map[[2]string]bool{}, reasons: map[string]reasonSaid{},
-		last: map[[2]string]*lastItems{}, heartbeat: heartbeat}
+		last: map[[2]string]*lastItems{}, cadence: cadence}
 }
 
 // Write takes an update: every snapshot's values at its own time; on a
@@ -102,10 +101,14 @@ func (s *Sink) snapshot(b report.Batch) {
 	growth := make([]bool, b.Consumers)
 	hasBacklog := make([]bool, b.Consumers)
 	for _, v := range b.Values {
-		if v.Kind.Scope() == report.Hub && pushed(v.Kind) {
+		tr := &traits[v.Kind]
+		if !tr.pushed {
+			continue
+		}
+		if tr.scope == report.Hub {
 			s.value(own, v.Kind, b.Service, "", v.V, b.Time)
 		}
-		if v.Kind.Scope() != report.Entry || v.Subject < 0 || v.Subject >= b.Consumers || !pushed(v.Kind) {
+		if tr.scope != report.Entry || v.Subject < 0 || v.Subject >= b.Consumers {
 			continue
 		}
 		consumer := b.Subjects[v.Subject]
@@ -189,12 +192,18 @@ func (s *Sink) push(v value) {
 	}
 }
 
-// take returns up to n of the oldest values queued, without removing
-// them, and the number of the first.
-func (s *Sink) take(n int) ([]value, int64) {
+// request appends to b the request of up to n of the oldest values
+// queued, made at clock.ns, without removing them (written where they lie,
+// not copied out), and returns it with the number of values, that of the
+// first and its key.
+func (s *Sink) request(b []byte, n int, clock, ns int64) (_ []byte, count int, first int64, firstKey string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.queue.oldest(n), s.head
+	older, newer := s.queue.segments(n)
+	if len(older) == 0 {
+		return b, 0, s.head, ""
+	}
+	return appendRequest(b, clock, ns, older, newer), len(older) + len(newer), s.head, older[0].Key
 }
 
 // done removes the n values from number first on, sent, of which the

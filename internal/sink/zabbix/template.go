@@ -206,43 +206,13 @@ func consumers(y *yamlWriter, f flavour) {
 		if !pushed(kind) || kind.Scope() != report.Entry {
 			continue
 		}
-		var ts []trigger
-		switch kind {
-		case report.ExpectedWait:
-			ts = []trigger{
-				{"wait warn", fmt.Sprintf(`last(/%s/%s)>{$FEDMSG.WAIT.WARN:"{#CONSUMER}"}`, f.name, k(kind)),
-					"{#SERVICE} {#CONSUMER}: a message arriving now waits over {$FEDMSG.WAIT.WARN:\"{#CONSUMER}\"} s", "WARNING", ""},
-				{"wait crit", fmt.Sprintf(`last(/%s/%s)>{$FEDMSG.WAIT.CRIT:"{#CONSUMER}"}`, f.name, k(kind)),
-					"{#SERVICE} {#CONSUMER}: a message arriving now waits over {$FEDMSG.WAIT.CRIT:\"{#CONSUMER}\"} s", "HIGH", ""},
-			}
-		case report.Stalled:
-			ts = []trigger{{"stalled", fmt.Sprintf(`last(/%s/%s)>{$FEDMSG.STALL.MAX:"{#CONSUMER}"}`, f.name, k(kind)),
-				"{#SERVICE} {#CONSUMER}: consumers attached take nothing while messages wait", "HIGH", ""}}
-		case report.OldestAge:
-			ts = []trigger{{"oldest", fmt.Sprintf(`last(/%s/%s)>{$FEDMSG.AGE.WARN:"{#CONSUMER}"}`, f.name, k(kind)),
-				"{#SERVICE} {#CONSUMER}: the oldest message has waited over {$FEDMSG.AGE.WARN:\"{#CONSUMER}\"} s", "WARNING", ""}}
-		case report.GrowthRate:
-			// Every value of the period, and the last before it: grown
-			// for the whole period, not since the first value.
-			ts = []trigger{{"growing", fmt.Sprintf("min(/%[1]s/%[2]s,{$FEDMSG.GROWTH.PERIOD})>0 and last(/%[1]s/%[2]s,#1:now-{$FEDMSG.GROWTH.PERIOD})>0",
-				f.name, k(kind)),
-				"{#SERVICE} {#CONSUMER}: the backlog has grown for {$FEDMSG.GROWTH.PERIOD}", "WARNING", ""}}
-		case report.Backlog:
-			// Counts, off unless a macro sets them (check_rabbitmq_queue's).
-			ts = []trigger{
-				{"backlog warn", fmt.Sprintf(`{$FEDMSG.BACKLOG.WARN:"{#CONSUMER}"}>0 and last(/%s/%s)>{$FEDMSG.BACKLOG.WARN:"{#CONSUMER}"}`, f.name, k(kind)),
-					"{#SERVICE} {#CONSUMER}: over {$FEDMSG.BACKLOG.WARN:\"{#CONSUMER}\"} messages wait", "WARNING", ""},
-				{"backlog crit", fmt.Sprintf(`{$FEDMSG.BACKLOG.CRIT:"{#CONSUMER}"}>0 and last(/%s/%s)>{$FEDMSG.BACKLOG.CRIT:"{#CONSUMER}"}`, f.name, k(kind)),
-					"{#SERVICE} {#CONSUMER}: over {$FEDMSG.BACKLOG.CRIT:\"{#CONSUMER}\"} messages wait", "HIGH", ""},
-			}
-		}
 		y.valueItem(f, 6, "consumer "+kind.Info().Name, k(kind), path(kind), kind.Info().Type == report.Delta,
-			"fedmsg {#SERVICE} {#CONSUMER}: "+kind.Info().Name, unit(kind), kind.Info().Help, ts)
+			"fedmsg {#SERVICE} {#CONSUMER}: "+kind.Info().Name, unit(kind), kind.Info().Help, consumerTriggers(f, kind))
 	}
 	y.line(5, "trigger_prototypes:")
 	// For the whole period, so that a consumer's redeploy does not page.
 	y.triggerEntry(f, 6, trigger{"no consumers", fmt.Sprintf("min(/%[1]s/%[2]s,{$FEDMSG.NOCONSUMER.PERIOD})>0 and max(/%[1]s/%[3]s,{$FEDMSG.NOCONSUMER.PERIOD})=0 and last(/%[1]s/%[3]s,#1:now-{$FEDMSG.NOCONSUMER.PERIOD})=0",
-		f.name, k(report.Backlog), k(report.Workers)),
+		f.name, k(noConsumers[0]), k(noConsumers[1])),
 		"{#SERVICE} {#CONSUMER}: messages wait and no consumer has been attached for {$FEDMSG.NOCONSUMER.PERIOD}", "AVERAGE", ""})
 	y.line(5, "graph_prototypes:")
 	for _, g := range []struct {
@@ -268,6 +238,45 @@ func consumers(y *yamlWriter, f flavour) {
 			y.kv(10, "key", k(kind))
 		}
 	}
+}
+
+// noConsumers are the kinds the no-consumers trigger reads: the backlog,
+// and the consumers attached.
+var noConsumers = [2]report.Kind{report.Backlog, report.Workers}
+
+// consumerTriggers returns the trigger prototypes of the items of kind.
+func consumerTriggers(f flavour, kind report.Kind) []trigger {
+	k := func(kind report.Kind) string { return key(kind, "{#SERVICE}", "{#CONSUMER}") }
+	switch kind {
+	case report.ExpectedWait:
+		return []trigger{
+			{"wait warn", fmt.Sprintf(`last(/%s/%s)>{$FEDMSG.WAIT.WARN:"{#CONSUMER}"}`, f.name, k(kind)),
+				"{#SERVICE} {#CONSUMER}: a message arriving now waits over {$FEDMSG.WAIT.WARN:\"{#CONSUMER}\"} s", "WARNING", ""},
+			{"wait crit", fmt.Sprintf(`last(/%s/%s)>{$FEDMSG.WAIT.CRIT:"{#CONSUMER}"}`, f.name, k(kind)),
+				"{#SERVICE} {#CONSUMER}: a message arriving now waits over {$FEDMSG.WAIT.CRIT:\"{#CONSUMER}\"} s", "HIGH", ""},
+		}
+	case report.Stalled:
+		return []trigger{{"stalled", fmt.Sprintf(`last(/%s/%s)>{$FEDMSG.STALL.MAX:"{#CONSUMER}"}`, f.name, k(kind)),
+			"{#SERVICE} {#CONSUMER}: consumers attached take nothing while messages wait", "HIGH", ""}}
+	case report.OldestAge:
+		return []trigger{{"oldest", fmt.Sprintf(`last(/%s/%s)>{$FEDMSG.AGE.WARN:"{#CONSUMER}"}`, f.name, k(kind)),
+			"{#SERVICE} {#CONSUMER}: the oldest message has waited over {$FEDMSG.AGE.WARN:\"{#CONSUMER}\"} s", "WARNING", ""}}
+	case report.GrowthRate:
+		// Every value of the period, and the last before it: grown
+		// for the whole period, not since the first value.
+		return []trigger{{"growing", fmt.Sprintf("min(/%[1]s/%[2]s,{$FEDMSG.GROWTH.PERIOD})>0 and last(/%[1]s/%[2]s,#1:now-{$FEDMSG.GROWTH.PERIOD})>0",
+			f.name, k(kind)),
+			"{#SERVICE} {#CONSUMER}: the backlog has grown for {$FEDMSG.GROWTH.PERIOD}", "WARNING", ""}}
+	case report.Backlog:
+		// Counts, off unless a macro sets them (check_rabbitmq_queue's).
+		return []trigger{
+			{"backlog warn", fmt.Sprintf(`{$FEDMSG.BACKLOG.WARN:"{#CONSUMER}"}>0 and last(/%s/%s)>{$FEDMSG.BACKLOG.WARN:"{#CONSUMER}"}`, f.name, k(kind)),
+				"{#SERVICE} {#CONSUMER}: over {$FEDMSG.BACKLOG.WARN:\"{#CONSUMER}\"} messages wait", "WARNING", ""},
+			{"backlog crit", fmt.Sprintf(`{$FEDMSG.BACKLOG.CRIT:"{#CONSUMER}"}>0 and last(/%s/%s)>{$FEDMSG.BACKLOG.CRIT:"{#CONSUMER}"}`, f.name, k(kind)),
+				"{#SERVICE} {#CONSUMER}: over {$FEDMSG.BACKLOG.CRIT:\"{#CONSUMER}\"} messages wait", "HIGH", ""},
+		}
+	}
+	return nil
 }
 
 // PrintTemplate writes the template the flags choose: the agent's with

@@ -132,6 +132,12 @@ func (y *yamlWriter) itemHead(f flavour, depth int, id, key, name string) int {
 // itemTail ends an item: its description, in the agent's template where
 // it takes its value from, and its tag.
 func (y *yamlWriter) itemTail(f flavour, d int, help, path string, delta bool) {
+	switch {
+	case delta && f.agent:
+		help += " Here: the count between two reads of the agent."
+	case delta:
+		help += " Here: the count since the item's value before (the push sums the snapshots' counts over --zabbix-detail, 1m by default)."
+	}
 	y.kv(d, "description", help)
 	if f.agent {
 		y.preprocessing(d, path, delta)

@@ -24,7 +24,7 @@ func BenchmarkWrite(b *testing.B) {
 			batch.Values = append(batch.Values, report.Value{Kind: k, Subject: i})
 		}
 	}
-	s := NewSink("h", 1000, time.Minute)
+	s := NewSink("h", 1000, Cadence{Heartbeat: time.Minute})
 	b.ReportAllocs()
 	n := 0
 	for b.Loop() {

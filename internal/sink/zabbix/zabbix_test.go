@@ -98,7 +98,7 @@ func batch(backlog float64, growth bool) report.Batch {
 // that does not grow, discovery on the tick, the oldest dropped past the
 // buffer and counted.
 func TestSink(t *testing.T) {
-	s := NewSink("h", 0, 0)
+	s := NewSink("h", 0, Cadence{})
 	s.Write(report.Update{Snapshots: []report.Batch{batch(7, false)}})
 	got := map[string]string{}
 	for _, v := range s.queue.oldest(s.queue.len()) {
@@ -123,7 +123,7 @@ func TestSink(t *testing.T) {
 		t.Errorf("discovery %v", lld)
 	}
 
-	small := NewSink("h", 10, 0)
+	small := NewSink("h", 10, Cadence{})
 	for range 5 {
 		small.Write(report.Update{Snapshots: []report.Batch{batch(1, true)}})
 	}
@@ -191,7 +191,7 @@ func TestSender(t *testing.T) {
 		mu.Unlock()
 		return success(req)
 	})
-	s := NewSink("h", 0, 0)
+	s := NewSink("h", 0, Cadence{})
 	s.Write(report.Update{Snapshots: []report.Batch{batch(7, false)}})
 	c := &Sender{Server: addr, Interval: time.Second, Batch: 3}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -229,7 +229,7 @@ func TestSender(t *testing.T) {
 		addr := trapper(t, tt.reply)
 		c := &Sender{Server: addr, Timeout: 300 * time.Millisecond}
 		start := time.Now()
-		_, err := c.send(context.Background(), []value{{Host: "h", Key: "k", Value: "1"}})
+		_, err := c.sendValues(context.Background(), []value{{Host: "h", Key: "k", Value: "1"}})
 		if err == nil || !strings.Contains(err.Error(), tt.want) || time.Since(start) > time.Second {
 			t.Errorf("%s: %v after %v, want %q within a second", tt.name, err, time.Since(start), tt.want)
 		}
@@ -237,7 +237,7 @@ func TestSender(t *testing.T) {
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	down := ln.Addr().String()
 	ln.Close()
-	if _, err := (&Sender{Server: down, Timeout: time.Second}).send(context.Background(), []value{{}}); err == nil {
+	if _, err := (&Sender{Server: down, Timeout: time.Second}).sendValues(context.Background(), []value{{}}); err == nil {
 		t.Error("a server down: no error")
 	}
 }
@@ -304,7 +304,7 @@ func TestServerBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	s := NewSink("h", 0, 0)
+	s := NewSink("h", 0, Cadence{})
 	var log testhub.Buffer
 	c := &Sender{Server: ln.Addr().String(), Interval: 100 * time.Millisecond, Timeout: 100 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(&log, nil))}
@@ -371,7 +371,7 @@ func TestPushFailureReasons(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close() // refused, first
-	s := NewSink("h", 0, 0)
+	s := NewSink("h", 0, Cadence{})
 	var log testhub.Buffer
 	c := &Sender{Server: addr, Interval: 20 * time.Millisecond, Timeout: 200 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(&log, nil))}
