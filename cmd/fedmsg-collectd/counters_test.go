@@ -155,3 +155,32 @@ func TestCheckCounters(t *testing.T) {
 		t.Errorf("refused: exit %d, %q after %v; want UNKNOWN at once", code, out.String(), time.Since(start))
 	}
 }
+
+// TestExcludeIntegration: --exclude leaves a counters service's queue out
+// of everything written, and the other queue in.
+func TestExcludeIntegration(t *testing.T) {
+	t.Parallel()
+	testhub.Integration(t) // polls on the wall clock
+	start := time.Now()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := time.Since(start).Seconds()
+		fmt.Fprintf(w, `{"Uploaded": %d, "Staged": %d, "Done": %d}`, int(100*s), int(60*s), int(60*s))
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errs testhub.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"--counters", "pipeline=" + srv.URL, "--counters-interval", "1s", "--interval", "1s",
+			"--socket-dir=", "--hostname", "h", "--exclude", "^Staged_to_"}, &out, &errs)
+	}()
+	eventually(t, 20*time.Second, "three snapshots of Uploaded_to_Staged", func() (bool, string) {
+		_, bv := putvals(out.String(), "h/pipeline/queue_length-Uploaded_to_Staged_backlog")
+		return len(bv) >= 3, out.String()
+	})
+	cancel()
+	<-done
+	if strings.Contains(out.String(), "Staged_to_Done") {
+		t.Errorf("the queue --exclude matches is written:\n%s", out.String())
+	}
+}

@@ -90,7 +90,7 @@ func TestParse(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if d := cmp.Diff(want, got, cmp.AllowUnexported(config{}), cmpopts.IgnoreUnexported(hubmon.Flags{})); d != "" {
+			if d := cmp.Diff(want, got, cmp.AllowUnexported(config{}), cmpopts.IgnoreUnexported(hubmon.Flags{}, source.Flags{})); d != "" {
 				t.Errorf("(-want +got):\n%s", d)
 			}
 		})

@@ -103,7 +103,7 @@ func watch(ctx context.Context, cmd *command, args []string, stdout, stderr io.W
 // servePipeline runs src through the pipeline into sink, recording what
 // it takes in when --capture says.
 func servePipeline(ctx context.Context, c config, src pipeline.Source, sink pipeline.Sink, log *slog.Logger) error {
-	cfg := pipeline.Config{Interval: c.interval, IdlePeriods: c.sources.Hubs.IdlePeriods, Smoothing: c.smoothing, Logger: log}
+	cfg := pipeline.Config{Interval: c.interval, IdlePeriods: c.sources.Hubs.IdlePeriods, Smoothing: c.smoothing, Exclude: c.sources.Excluded(), Logger: log}
 	if c.capture != "" {
 		record, close, err := capture.Appender(c.capture, log)
 		if err != nil {

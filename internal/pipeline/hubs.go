@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"log/slog"
+	"regexp"
 	"time"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/analytics"
@@ -18,9 +19,12 @@ import (
 type Hubs struct {
 	// Histograms derives the processing-time buckets too (HistogramSink).
 	Histograms bool
-	smoothing  time.Duration
-	log        *slog.Logger
-	hubs       map[model.Endpoint]*hub
+	// Exclude, when set, leaves out of every snapshot the consumers whose
+	// name it matches, before the analytics see them.
+	Exclude   *regexp.Regexp
+	smoothing time.Duration
+	log       *slog.Logger
+	hubs      map[model.Endpoint]*hub
 }
 
 // hub is what Hubs keeps of one endpoint.
@@ -31,6 +35,8 @@ type hub struct {
 	errors    int64 // messages that did not decode
 	skipped   int64 // malformed entries left out
 	logs      ratelog.Limiter
+	excluded  map[string]bool // Exclude's answer, by consumer name
+	kept      []model.Consumer
 }
 
 // NewHubs returns an empty Hubs with the analytics' smoothing time
@@ -79,10 +85,44 @@ func (hs *Hubs) Add(m model.Message) (report.Batch, error) {
 		hs.complain(h, m.Endpoint, "skipped malformed entries of a snapshot", "count", s.Skipped, "first", s.SkipErr)
 	}
 	h.snapshots++
+	if hs.Exclude != nil {
+		s.Consumers = hs.exclude(h, s.Consumers)
+	}
 	s.Period, s.Session = m.Period, m.Session
 	subjects, values := h.derive.Values(s)
 	return report.Batch{Service: m.Endpoint.Service, Time: m.Arrival, Interval: m.Period, Subjects: subjects,
 		Consumers: len(s.Consumers), Types: types(s.Consumers), Values: values}, nil
+}
+
+// exclude returns the consumers of cs that Exclude does not match: cs
+// itself when it matches none (a polled source's snapshot is not written
+// to), else a slice of h's own. Names are few and come again, so the
+// answers are kept (at most 10000, then asked afresh).
+func (hs *Hubs) exclude(h *hub, cs []model.Consumer) []model.Consumer {
+	if h.excluded == nil || len(h.excluded) > 10000 {
+		h.excluded = map[string]bool{}
+	}
+	var out []model.Consumer
+	dropping := false
+	for i, c := range cs {
+		x, ok := h.excluded[c.Name]
+		if !ok {
+			x = hs.Exclude.MatchString(c.Name)
+			h.excluded[c.Name] = x
+		}
+		switch {
+		case x && !dropping:
+			dropping = true
+			out = append(h.kept[:0], cs[:i]...)
+		case !x && dropping:
+			out = append(out, c)
+		}
+	}
+	if !dropping {
+		return cs
+	}
+	h.kept = out
+	return out
 }
 
 // types returns the queue types of a snapshot's consumers, or nil when

@@ -12,6 +12,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"time"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/health"
@@ -77,6 +78,9 @@ type Config struct {
 	// neither derived nor seen: a replay of what it saw gives what was
 	// written.
 	OnMessage func(model.Message)
+	// Exclude, when set, leaves out of every snapshot the consumers whose
+	// name it matches (--exclude).
+	Exclude *regexp.Regexp
 	// Warm are messages taken into the analytics before the source's
 	// first, and written nowhere: the history a check kept from its runs
 	// before.
@@ -113,6 +117,7 @@ func Run(ctx context.Context, cfg Config, src Source, sink Sink) error {
 	}
 	debug := log.Enabled(ctx, slog.LevelDebug)
 	hubs := NewHubs(cfg.Smoothing, log)
+	hubs.Exclude = cfg.Exclude
 	if h, ok := sink.(HistogramSink); ok {
 		hubs.Histograms = h.WantsHistograms()
 	}

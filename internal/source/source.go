@@ -9,7 +9,9 @@ package source
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"log/slog"
+	"regexp"
 	"time"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/pipeline"
@@ -24,6 +26,12 @@ type Flags struct {
 	Hubs    hubmon.Flags
 	Brokers rabbitmq.Config
 	Stages  counters.Config
+	// Exclude, of every kind, leaves out the consumers whose name it
+	// matches: a broker's at the source (with --rabbitmq-queues-exclude),
+	// the others as the pipeline takes their snapshots in.
+	Exclude string
+	exclude *regexp.Regexp
+	merged  bool // Exclude added to Brokers.Exclude
 }
 
 // kind is a kind of source: it registers its own flags, and builds its
@@ -57,20 +65,34 @@ func (f *Flags) kinds() []kind {
 	return []kind{hubs, polled[*rabbitmq.Source](&f.Brokers), polled[*counters.Source](&f.Stages)}
 }
 
-// Register registers every kind's flags on fs.
+// Register registers every kind's flags on fs, and those of them all.
 func (f *Flags) Register(fs *flag.FlagSet) {
 	for _, k := range f.kinds() {
 		k.register(fs)
 	}
+	fs.StringVar(&f.Exclude, "exclude", "", "leave out the consumers whose name matches this `REGEXP`, of every source:\na hub's consumers, a broker's queues (read past, as --rabbitmq-queues-exclude),\nthe queues between a counters service's stages")
 }
 
 // Check checks the values parsed that building does not; call it after
 // parsing.
-func (f *Flags) Check() error { return f.Hubs.Check() }
+func (f *Flags) Check() error {
+	if f.Exclude != "" {
+		var err error
+		if f.exclude, err = regexp.Compile(f.Exclude); err != nil {
+			return fmt.Errorf("--exclude: %w", err)
+		}
+	}
+	return f.Hubs.Check()
+}
+
+// Excluded returns what --exclude leaves out, nil when nothing: the
+// pipeline's Config.Exclude.
+func (f *Flags) Excluded() *regexp.Regexp { return f.exclude }
 
 // Build builds the sources the flags ask for, once. Its errors are the
 // command line's.
 func (f *Flags) Build(log *slog.Logger) (pipeline.Source, error) {
+	f.excludeQueues()
 	var srcs []pipeline.Source
 	for _, k := range f.kinds() {
 		s, err := k.build(log)
@@ -83,6 +105,20 @@ func (f *Flags) Build(log *slog.Logger) (pipeline.Source, error) {
 		return nil, errors.New("nothing to watch: --socket-dir is empty, and no --endpoint, --rabbitmq, --rabbitmq-prometheus or --counters is given")
 	}
 	return pipeline.Sources(srcs...), nil
+}
+
+// excludeQueues adds --exclude to --rabbitmq-queues-exclude: the broker's
+// source reads past what either matches.
+func (f *Flags) excludeQueues() {
+	if f.Exclude == "" || f.merged {
+		return
+	}
+	f.merged = true
+	if f.Brokers.Exclude == "" {
+		f.Brokers.Exclude = f.Exclude
+	} else {
+		f.Brokers.Exclude = "(?:" + f.Brokers.Exclude + ")|(?:" + f.Exclude + ")"
+	}
 }
 
 // One is the one source a one-shot reader (a check) reads, and what its
@@ -112,6 +148,7 @@ func (f *Flags) One(given func(flag string) bool, timeout time.Duration, log *sl
 		return One{}, errors.New("--timeout must be positive")
 	}
 	f.Hubs.SocketDir = "" // what --endpoint names, no more
+	f.excludeQueues()
 	if !given("rabbitmq-vhost") {
 		f.Brokers.VHost = "/" // a queue's name is unique only in its vhost
 	}
