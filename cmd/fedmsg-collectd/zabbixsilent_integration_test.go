@@ -24,14 +24,16 @@ import (
 // zabbix_agentd): a counters service that fails its polls is down, with
 // its reason as the trigger's operational data, and up again once it
 // answers; fedmsg-collectd stopped leaves every service and itself
-// silent for {$FEDMSG.NODATA} (30 s here), started again they are not;
+// silent for {$FEDMSG.NODATA} (30 s here), and a consumer's trigger that
+// was in PROBLEM lets go (its items have no values), started again they
+// are not silent;
 // started with a buffer too small for an interval's values, the push
 // drops values, and started again as usual it does not.
 func TestZabbixSilentIntegration(t *testing.T) {
 	t.Parallel()
 	testhub.Integration(t)
 	z, trapperID := zabbixWithHost(t, "silent")
-	macros := map[string]string{"{$FEDMSG.NODATA}": "30s"}
+	macros := map[string]string{"{$FEDMSG.NODATA}": "30s", "{$FEDMSG.BACKLOG.WARN}": "1"}
 	for m, v := range macros {
 		z.must(t, "usermacro.create", map[string]any{"hostid": trapperID, "macro": m, "value": v}, nil)
 	}
@@ -129,6 +131,10 @@ func TestZabbixSilentIntegration(t *testing.T) {
 		return n == 2, fmt.Sprint(n)
 	})
 
+	// A consumer's trigger, while its values come.
+	over := onBoth("fedmsg-hub C: over 1 messages wait")
+	until("C's backlog over its threshold", 60*time.Second, over, nil)
+
 	// The counters service fails: down, and why.
 	failing.Store(true)
 	down := onBoth("stages is down: its snapshots stopped arriving")
@@ -146,7 +152,9 @@ func TestZabbixSilentIntegration(t *testing.T) {
 	silent := onBoth("fedmsg-hub is silent: nothing about it for 30s", "stages is silent: nothing about it for 30s")
 	silent = append(silent, "silent: fedmsg-collectd is silent: no values for 30s",
 		"silentagent: fedmsg-collectd is silent: the agent has read no values for 30s")
-	until("everything silent", 120*time.Second, silent, nil)
+	// A consumer without values lets its triggers go: a queue deleted
+	// does not stay in PROBLEM for the rules' lifetime.
+	until("everything silent, C's trigger let go", 120*time.Second, silent, over)
 
 	// Started again, the push through a forwarder that refuses it for a
 	// few seconds, with a buffer of 50 values: no longer silent once it

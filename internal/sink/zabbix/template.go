@@ -26,7 +26,7 @@ var macros = []struct{ name, value, help string }{
 	{"{$FEDMSG.LLD.FILTER.CONSUMER.MATCHES}", ".*", "The consumers (a broker's queues) discovered: a regular expression their names match."},
 	{"{$FEDMSG.LLD.FILTER.CONSUMER.NOT_MATCHES}", "CHANGE_IF_NEEDED", "The consumers left out: a regular expression their names match (ephemeral or per-user queues)."},
 	{"{$FEDMSG.GROWTH.PERIOD}", "10m", "How long a backlog must have grown at every snapshot to be a problem."},
-	{"{$FEDMSG.NODATA}", "5m", "How long without values before a service, or fedmsg-collectd itself, is silent."},
+	{"{$FEDMSG.NODATA}", "5m", "How long without values before a service, or fedmsg-collectd itself, is silent, and a consumer's triggers let go (a queue deleted, a source down)."},
 }
 
 // AgentTemplateName is the agent template's technical name.
@@ -212,7 +212,7 @@ func consumers(y *yamlWriter, f flavour) {
 	y.line(5, "trigger_prototypes:")
 	// For the whole period, so that a consumer's redeploy does not page.
 	y.triggerEntry(f, 6, trigger{"no consumers", fmt.Sprintf("min(/%[1]s/%[2]s,{$FEDMSG.NOCONSUMER.PERIOD})>0 and max(/%[1]s/%[3]s,{$FEDMSG.NOCONSUMER.PERIOD})=0 and last(/%[1]s/%[3]s,#1:now-{$FEDMSG.NOCONSUMER.PERIOD})=0",
-		f.name, k(noConsumers[0]), k(noConsumers[1])),
+		f.name, k(noConsumers[0]), k(noConsumers[1]))+fresh(f, noConsumers[0]),
 		"{#SERVICE} {#CONSUMER}: messages wait and no consumer has been attached for {$FEDMSG.NOCONSUMER.PERIOD}", "AVERAGE", ""})
 	y.line(5, "graph_prototypes:")
 	for _, g := range []struct {
@@ -244,8 +244,28 @@ func consumers(y *yamlWriter, f flavour) {
 // and the consumers attached.
 var noConsumers = [2]report.Kind{report.Backlog, report.Workers}
 
-// consumerTriggers returns the trigger prototypes of the items of kind.
+// consumerTriggers returns the trigger prototypes of the items of kind,
+// each only while the item has values: a queue deleted, or a consumer
+// gone from its hub, leaves its items behind for the rules' lifetime,
+// and a trigger on their last values would stay in PROBLEM all that
+// time; a source down has its own trigger.
 func consumerTriggers(f flavour, kind report.Kind) []trigger {
+	ts := kindTriggers(f, kind)
+	for i := range ts {
+		ts[i].expression += fresh(f, kind)
+	}
+	return ts
+}
+
+// fresh is the condition of a consumer's trigger on kind that its items
+// have had values within {$FEDMSG.NODATA}.
+func fresh(f flavour, kind report.Kind) string {
+	return fmt.Sprintf(" and nodata(/%s/%s,{$FEDMSG.NODATA})=0", f.name, key(kind, "{#SERVICE}", "{#CONSUMER}"))
+}
+
+// kindTriggers returns the trigger prototypes of the items of kind, as
+// they would be if the items always had values.
+func kindTriggers(f flavour, kind report.Kind) []trigger {
 	k := func(kind report.Kind) string { return key(kind, "{#SERVICE}", "{#CONSUMER}") }
 	switch kind {
 	case report.ExpectedWait:
