@@ -212,7 +212,7 @@ func consumers(y *yamlWriter, f flavour) {
 	y.line(5, "trigger_prototypes:")
 	// For the whole period, so that a consumer's redeploy does not page.
 	y.triggerEntry(f, 6, trigger{"no consumers", fmt.Sprintf("min(/%[1]s/%[2]s,{$FEDMSG.NOCONSUMER.PERIOD})>0 and max(/%[1]s/%[3]s,{$FEDMSG.NOCONSUMER.PERIOD})=0 and last(/%[1]s/%[3]s,#1:now-{$FEDMSG.NOCONSUMER.PERIOD})=0",
-		f.name, k(noConsumers[0]), k(noConsumers[1]))+fresh(f, noConsumers[0]),
+		f.name, k(noConsumers[0]), k(noConsumers[1])) + fresh(f, noConsumers[0]),
 		"{#SERVICE} {#CONSUMER}: messages wait and no consumer has been attached for {$FEDMSG.NOCONSUMER.PERIOD}", "AVERAGE", ""})
 	y.line(5, "graph_prototypes:")
 	for _, g := range []struct {
