@@ -22,3 +22,16 @@ func TestSpare(t *testing.T) {
 		}
 	}
 }
+
+// TestGCPercent: a large live heap is collected once it has grown by
+// half; a small one as the runtime does by default.
+func TestGCPercent(t *testing.T) {
+	for _, c := range []struct {
+		live uint64
+		want int
+	}{{2 << 20, 100}, {12 << 20, 100}, {20 << 20, 50}} {
+		if got := gcPercent(c.live); got != c.want {
+			t.Errorf("live heap %d MiB: GOGC %d, want %d", c.live>>20, got, c.want)
+		}
+	}
+}
