@@ -53,8 +53,9 @@ const DefaultDetail = time.Minute
 
 // kindTraits are what the sink asks of a kind: whether it is pushed, its
 // scope, whether it is a Delta kind, whether a trigger of the template
-// reads a consumer's items of it (those go at every snapshot, the others
-// every detail), and its slot in the lastItems of its scope's items.
+// reads a consumer's items of it (those go every Cadence.Alerted, the
+// others every Cadence.Detail), and its slot in the lastItems of its
+// scope's items.
 type kindTraits struct {
 	pushed, delta, alerted bool
 	scope                  report.Scope
