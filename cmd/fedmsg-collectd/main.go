@@ -21,23 +21,23 @@ import (
 	"runtime"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/cli"
+	"github.com/fedora-infra/fedmsg-collectd/internal/pipeline"
 )
 
 func main() {
 	if os.Getenv("GOMAXPROCS") == "" {
-		// A snapshot takes a fraction of a millisecond, so one thread
-		// running Go code is plenty, and spares the wake-ups and hand-offs
-		// between threads, which cost more than the work (see the README's
-		// performance section); replay, too, is faster on one (the garbage
-		// collector does not spin beside it). GOMAXPROCS in the environment
-		// overrides it.
+		// One thread running Go code is plenty for a snapshot's fraction
+		// of a millisecond, and spares hand-offs between threads that cost
+		// more than the work (docs/performance.md); replay is faster too.
 		runtime.GOMAXPROCS(1)
 	}
 	// SIGHUP too: collectd never sends it, but a shell that goes away
 	// does, and a plugin has no configuration to reload.
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	go pipeline.TuneGC(ctx, 10*time.Second) // a large heap collected sooner
 	args := os.Args[1:]
 	if strings.HasSuffix(filepath.Base(os.Args[0]), ".plugin") {
 		// Netdata runs plugins.d/NAME.plugin: a link to this binary so

@@ -71,31 +71,52 @@ const releaseAbove = 4 << 20
 
 // bigHeap is the live heap past which a collection comes once the heap
 // has grown by half rather than doubled (GOGC 50, unless GOGC is set): at
-// 100 hubs of 50 consumers (some 20 MB live) RSS is 43 MiB rather than 51,
+// 100 hubs of 50 consumers (14 MB live) RSS is 44 MiB rather than 51,
 // for no CPU a minute's measure tells apart. Under it, the runtime's
 // default: a small heap collected twice as often costs CPU for little
 // memory.
 const bigHeap = 12 << 20
 
-// ReleaseMemory, every interval until ctx ends, gives free heap back to
-// the system when there is more than releaseAbove of it beyond the heap's
-// goal (a garbage collection, only then: never in 45 s of 10 hubs of 50
-// consumers; measured), and past bigHeap of live heap lowers the heap's
-// growth between collections. A command runs it beside its pipeline.
+// ReleaseMemory gives free heap back to the system every interval until
+// ctx ends, when there is more than releaseAbove of it beyond the heap's
+// goal. It costs a garbage collection, only then (never in 45 s of 10 hubs
+// of 50 consumers; measured). A command runs it beside its pipeline.
 func ReleaseMemory(ctx context.Context, interval time.Duration) {
+	every(ctx, interval, func() { releaseMemory() })
+}
+
+// TuneGC, every interval until ctx ends, sets the heap's growth between
+// collections for the live heap (gcPercent), unless GOGC is set. It sets
+// the whole process' collector: the program's main runs it, not a
+// command, which may run beside others in one process (the tests).
+func TuneGC(ctx context.Context, interval time.Duration) {
+	if os.Getenv("GOGC") != "" {
+		return
+	}
+	percent := 100
+	every(ctx, interval, func() {
+		s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+		metrics.Read(s)
+		if s[0].Value.Kind() != metrics.KindUint64 {
+			return
+		}
+		if p := gcPercent(s[0].Value.Uint64()); p != percent {
+			debug.SetGCPercent(p)
+			percent = p
+		}
+	})
+}
+
+// every calls f every interval until ctx ends.
+func every(ctx context.Context, interval time.Duration, f func()) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
-	tune, percent := os.Getenv("GOGC") == "", 100
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			live, ok := releaseMemory()
-			if p := gcPercent(live); tune && ok && p != percent {
-				debug.SetGCPercent(p)
-				percent = p
-			}
+			f()
 		}
 	}
 }
@@ -109,20 +130,18 @@ func gcPercent(live uint64) int {
 	return 100
 }
 
-// releaseMemory gives the spare free heap back, and returns the live heap.
-func releaseMemory() (live uint64, ok bool) {
-	s := []metrics.Sample{{Name: "/memory/classes/heap/free:bytes"}, {Name: "/memory/classes/heap/objects:bytes"}, {Name: "/gc/heap/goal:bytes"},
-		{Name: "/gc/heap/live:bytes"}}
+// releaseMemory gives the spare free heap back.
+func releaseMemory() {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/free:bytes"}, {Name: "/memory/classes/heap/objects:bytes"}, {Name: "/gc/heap/goal:bytes"}}
 	metrics.Read(s)
 	for _, v := range s {
 		if v.Value.Kind() != metrics.KindUint64 {
-			return 0, false
+			return
 		}
 	}
 	if spare(s[0].Value.Uint64(), s[1].Value.Uint64(), s[2].Value.Uint64()) {
 		debug.FreeOSMemory()
 	}
-	return s[3].Value.Uint64(), true
 }
 
 // spare says whether a heap of objects bytes, and free ones, holds more
