@@ -20,12 +20,7 @@ import (
 func TestCountersSourceIntegration(t *testing.T) {
 	t.Parallel()
 	testhub.Integration(t) // on the wall clock: a source's liveness, polls
-	start := time.Now()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s := time.Since(start).Seconds()
-		fmt.Fprintf(w, `{"Uploaded": %d, "Staged": %d, "Done": %d}`, int(100*s), int(60*s), int(60*s))
-	}))
-	defer srv.Close()
+	srv := stagesServer(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errs testhub.Buffer
 	done := make(chan int, 1)
@@ -161,12 +156,7 @@ func TestCheckCounters(t *testing.T) {
 func TestExcludeIntegration(t *testing.T) {
 	t.Parallel()
 	testhub.Integration(t) // polls on the wall clock
-	start := time.Now()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s := time.Since(start).Seconds()
-		fmt.Fprintf(w, `{"Uploaded": %d, "Staged": %d, "Done": %d}`, int(100*s), int(60*s), int(60*s))
-	}))
-	defer srv.Close()
+	srv := stagesServer(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errs testhub.Buffer
 	done := make(chan int, 1)
@@ -183,4 +173,16 @@ func TestExcludeIntegration(t *testing.T) {
 	if strings.Contains(out.String(), "Staged_to_Done") {
 		t.Errorf("the queue --exclude matches is written:\n%s", out.String())
 	}
+}
+
+// stagesServer serves a service's stage counters, Uploaded, Staged and
+// Done, growing at 100, 60 and 60 events a second from now.
+func stagesServer(t *testing.T) *httptest.Server {
+	start := time.Now()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := time.Since(start).Seconds()
+		fmt.Fprintf(w, `{"Uploaded": %d, "Staged": %d, "Done": %d}`, int(100*s), int(60*s), int(60*s))
+	}))
+	t.Cleanup(srv.Close)
+	return srv
 }
