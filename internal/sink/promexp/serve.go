@@ -208,11 +208,9 @@ func (s *Sink) writeHubs(w *bufio.Writer, om bool) {
 			case famProcessing:
 				for _, x := range h.hists {
 					l := h.labels[x.l]
-					for i, le := range leLabels {
-						if x.c.shown(i) {
-							line(fam.name, "_bucket", l, le, float64(x.c.buckets[i]))
-						}
-					}
+					x.c.cumulative(func(i int, cum uint64) {
+						line(fam.name, "_bucket", l, leLabels[i], float64(cum))
+					})
 					line(fam.name, "_bucket", l, `,le="+Inf"`, float64(x.c.n))
 					line(fam.name, "_sum", l, "", x.c.sum)
 					line(fam.name, "_count", l, "", float64(x.c.n))

@@ -28,6 +28,7 @@ type Sink struct {
 	self   *[numFamilies][]byte
 	now    func() time.Time
 	gather gatherer
+	build  [numFamilies][]sample // takeHub's, from Write's one goroutine
 }
 
 // hubState is one hub as of its latest batch; never changed once made.
@@ -39,9 +40,9 @@ type hubState struct {
 	names  []string // the entries' label values, made distinct
 	series [numFamilies][]sample
 	hists  []hist
-	counts map[string]counts // by consumer label value
-	totals report.Totals     // the Delta kinds' counters, by consumer label value
-	types  []string          // ,type="..." of each entry with a queue type
+	counts map[string]*counts // by consumer label value; never changed once made
+	totals report.Totals      // the Delta kinds' counters, by consumer label value
+	types  []string           // ,type="..." of each entry with a queue type
 }
 
 // sample is a value of a family; l indexes hubState.labels, or is -1 for
@@ -54,32 +55,7 @@ type sample struct {
 // hist is a consumer's processing-time histogram.
 type hist struct {
 	l int32
-	c counts
-}
-
-// counts is a consumer's processing-time histogram, added up (its other
-// counters are the Delta kinds' report.Totals).
-type counts struct {
-	sum     float64
-	n       uint64
-	buckets [report.NumBounds]uint64
-	times   bool // the hub lists processing times
-}
-
-// shown says whether the bucket of bound i is exposed: only when it, or
-// the bucket above it, ever counted a time. Every bound of a bucket with
-// times is there, so histogram_quantile interpolates over the same bounds
-// as with all of them, and a consumer whose times fill a few buckets does
-// not cost a series for every bound of TimeBounds.
-func (c *counts) shown(i int) bool {
-	below, above := uint64(0), c.n
-	if i > 0 {
-		below = c.buckets[i-1]
-	}
-	if i+1 < len(c.buckets) {
-		above = c.buckets[i+1]
-	}
-	return c.buckets[i] > below || above > c.buckets[i]
+	c *counts
 }
 
 // New returns an empty Sink; now reads the clock for the snapshots' age
@@ -96,7 +72,7 @@ func New(now func() time.Time) *Sink {
 // taken, and the services no longer watched are dropped. It never fails.
 func (s *Sink) Write(u report.Update) error {
 	for _, b := range u.Snapshots {
-		s.update(b.Service, func(prev *hubState) *hubState { return takeHub(prev, b) })
+		s.update(b.Service, func(prev *hubState) *hubState { return takeHub(prev, b, &s.build) })
 	}
 	if t := u.Tick; t != nil {
 		for _, b := range t.Liveness {
