@@ -24,9 +24,29 @@ func Decode(data []byte, arrival time.Time) (Snapshot, error) {
 // nothing. The zero value is ready to use; a nil *Decoder keeps nothing.
 // Use one per hub, from one goroutine.
 type Decoder struct {
-	strs  map[string]string
-	bytes int       // held by strs
-	times []float64 // the previous snapshot's times, storage to reuse
+	// Shared, when set, is the storage of the processing times that this
+	// Decoder shares with others used from the same goroutine: a
+	// snapshot's Times are then valid only until the next Decode by any
+	// of them. Unset, the Decoder keeps its own, valid until its next
+	// Decode.
+	Shared *Scratch
+	own    Scratch
+	strs   map[string]string
+	bytes  int // held by strs
+}
+
+// Scratch is storage that Decoders reuse from one message to the next:
+// one for many hubs decoded in turn keeps one buffer, not one a hub.
+type Scratch struct {
+	times []float64 // the previous snapshot's times
+}
+
+// scratch returns the storage dec uses.
+func (dec *Decoder) scratch() *Scratch {
+	if dec.Shared != nil {
+		return dec.Shared
+	}
+	return &dec.own
 }
 
 // maxKeptTimes bounds the times storage a Decoder keeps between messages
@@ -36,8 +56,8 @@ const maxKeptTimes = 128 << 10
 // timesBuffer returns an empty slice of capacity n or more: the storage of
 // the previous snapshot's times, if large enough.
 func (dec *Decoder) timesBuffer(n int) []float64 {
-	if dec != nil && cap(dec.times) >= n {
-		return dec.times[:0]
+	if dec != nil && cap(dec.scratch().times) >= n {
+		return dec.scratch().times[:0]
 	}
 	return make([]float64, 0, n)
 }
@@ -45,9 +65,10 @@ func (dec *Decoder) timesBuffer(n int) []float64 {
 // keepTimes keeps ts's storage for the next snapshot, unless it is large.
 func (dec *Decoder) keepTimes(ts []float64) {
 	if dec != nil {
-		dec.times = nil
+		sc := dec.scratch()
+		sc.times = nil
 		if cap(ts) <= maxKeptTimes {
-			dec.times = ts[:0]
+			sc.times = ts[:0]
 		}
 	}
 }

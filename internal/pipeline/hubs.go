@@ -25,6 +25,8 @@ type Hubs struct {
 	smoothing time.Duration
 	log       *slog.Logger
 	hubs      map[model.Endpoint]*hub
+	scratch   model.Scratch  // the decoders': one goroutine decodes them all
+	derived   derive.Scratch // the batches' values since the last Release
 }
 
 // hub is what Hubs keeps of one endpoint.
@@ -53,6 +55,8 @@ func (hs *Hubs) get(ep model.Endpoint) *hub {
 	h := hs.hubs[ep]
 	if h == nil {
 		h = &hub{derive: derive.NewHub(analytics.NewHub(hs.smoothing))}
+		h.dec.Shared = &hs.scratch
+		h.derive.Shared = &hs.derived
 		h.derive.Histograms = hs.Histograms
 		hs.hubs[ep] = h
 	}
@@ -62,7 +66,7 @@ func (hs *Hubs) get(ep model.Endpoint) *hub {
 // Add decodes m and derives its values, always, so that the analytics see
 // every snapshot, and returns the snapshot's batch, or the decode error.
 // Which snapshots a sink writes is the sink's rule. The batch is valid
-// until the next call for the same endpoint.
+// until the next Release.
 func (hs *Hubs) Add(m model.Message) (report.Batch, error) {
 	h := hs.get(m.Endpoint)
 	var (
@@ -93,6 +97,10 @@ func (hs *Hubs) Add(m model.Message) (report.Batch, error) {
 	return report.Batch{Service: m.Endpoint.Service, Time: m.Arrival, Interval: m.Period, Subjects: subjects,
 		Consumers: len(s.Consumers), Types: types(s.Consumers), Values: values}, nil
 }
+
+// Release lets the batches of the calls to Add so far be written over:
+// call it once they are written.
+func (hs *Hubs) Release() { hs.derived.Reset() }
 
 // exclude returns the consumers of cs that Exclude does not match: cs
 // itself when it matches none (a polled source's snapshot is not written

@@ -123,6 +123,7 @@ func Run(ctx context.Context, cfg Config, src Source, sink Sink) error {
 	}
 	for _, m := range cfg.Warm {
 		hubs.Add(m) // a message that is not a snapshot warms nothing
+		hubs.Release()
 	}
 	live := &health.Tracker{IdlePeriods: cfg.IdlePeriods}
 	lat := new(latencies)
@@ -169,7 +170,9 @@ func Run(ctx context.Context, cfg Config, src Source, sink Sink) error {
 			continue
 		}
 		// All at once: one write per wake-up.
-		if err := sink.Write(u); err != nil {
+		err := sink.Write(u)
+		hubs.Release()
+		if err != nil {
 			return fmt.Errorf("write: %w", err)
 		}
 		for i, at := range arrivals {

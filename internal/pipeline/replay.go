@@ -32,7 +32,9 @@ func Replay(next func() (model.Message, error), hubs *Hubs, sink Sink, bad func(
 			continue
 		}
 		batch[0] = b
-		if err := sink.Write(report.Update{Snapshots: batch}); err != nil {
+		err = sink.Write(report.Update{Snapshots: batch})
+		hubs.Release()
+		if err != nil {
 			return n, err
 		}
 	}
