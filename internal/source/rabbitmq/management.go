@@ -2,8 +2,11 @@ package rabbitmq
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
+	"hash/maphash"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -70,17 +73,41 @@ func newGet(ctx context.Context, u *url.URL, user, pass, accept string) (*http.R
 	return req, nil
 }
 
-// management reads a broker through its management API.
-type management struct{ s *Source }
+// management reads a broker through its management API. It asks for the
+// lengths now only when the statistics moved: a broker with 1000 queues
+// spends about 0.5 s of CPU answering that request (it asks every queue
+// process), five times the statistics' cost, and most queues of most
+// brokers are idle most of the time.
+type management struct {
+	s    *Source
+	seed maphash.Seed
+	// sum is a hash of the statistics at the latest poll; lengths the
+	// answer of lengths now of the latest poll that asked for it (nil
+	// before one).
+	sum     uint64
+	lengths *answer
+}
+
+func newManagement(s *Source) *management {
+	return &management{s: s, seed: maphash.MakeSeed()}
+}
 
 // fetch polls the API: the queues' statistics, then their lengths now,
 // which replace those of the statistics. at is the moment the lengths
-// describe: halfway through their request. oversize tells an answer over
+// describe: halfway through their request. When the statistics are as at
+// the previous poll, every queue of them with statistics, nothing came,
+// went or changed between the moments they describe: the lengths asked
+// then are the lengths now, and at is now. oversize tells an answer over
 // MaxBody.
-func (m management) fetch(ctx context.Context) (a answer, at time.Time, oversize bool, err error) {
+func (m *management) fetch(ctx context.Context) (a answer, at time.Time, oversize bool, err error) {
 	s := m.s
 	if a, err = s.get(ctx, s.Request); err != nil {
 		return a, at, errors.Is(err, httppoll.ErrOversize), err
+	}
+	sum, complete := m.sumOf(a)
+	if m.lengths != nil && complete && sum == m.sum {
+		a.setLengths(*m.lengths)
+		return a, s.Now(), false, nil
 	}
 	start := s.Now()
 	live, err := s.get(ctx, s.LiveRequest)
@@ -89,7 +116,39 @@ func (m management) fetch(ctx context.Context) (a answer, at time.Time, oversize
 		return a, at, errors.Is(err, httppoll.ErrOversize), err
 	}
 	a.setLengths(live)
+	m.sum, m.lengths = sum, &live
 	return a, at, false, nil
+}
+
+// sumOf returns a hash of the statistics of a's queues, in order, and
+// whether every queue has them (a queue just made, or a broker that
+// withholds them, has none: its lengths are asked for at every poll).
+func (m *management) sumOf(a answer) (sum uint64, complete bool) {
+	var h maphash.Hash
+	h.SetSeed(m.seed)
+	var b [8]byte
+	num := func(p *float64) {
+		v := math.NaN()
+		if p != nil {
+			v = *p
+		}
+		binary.LittleEndian.PutUint64(b[:], math.Float64bits(v))
+		h.Write(b[:])
+	}
+	complete = true
+	for _, q := range a.queues {
+		complete = complete && q.Ready != nil
+		h.WriteString(q.VHost)
+		h.WriteByte(0)
+		h.WriteString(q.Name)
+		h.WriteByte(0)
+		h.WriteString(q.Type)
+		h.WriteByte(0)
+		for _, p := range []*float64{q.Ready, q.Unacked, q.Consumers, q.Stats.Publish, q.Stats.Deliver} {
+			num(p)
+		}
+	}
+	return h.Sum64(), complete
 }
 
 // get makes one request of the API and decodes its list of queues.

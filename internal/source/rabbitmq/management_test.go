@@ -311,3 +311,66 @@ func TestExclude(t *testing.T) {
 		t.Errorf("a bad pattern: %v", err)
 	}
 }
+
+// TestLengthsWhenMoved: the lengths now are asked for only when the
+// statistics moved since the previous poll; otherwise those asked last
+// stand, at the poll's moment. A queue without statistics has them asked
+// at every poll.
+func TestLengthsWhenMoved(t *testing.T) {
+	b := &broker{}
+	srv := httptest.NewServer(b)
+	defer srv.Close()
+	now := clock
+	s := &Source{URL: srv.URL, Interval: 10 * time.Second, Now: func() time.Time { return now }}
+	s.init()
+	b.set(200, queues(10, 5))
+	b.live = `[{"name":"fmn","vhost":"/pubsub","messages_ready":55,"messages_unacknowledged":3},
+	  {"name":"idle","vhost":"/pubsub","messages_ready":0,"messages_unacknowledged":0}]`
+	asked := func() int {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		n := 0
+		for _, r := range b.reqs {
+			if r.URL.Query().Get("disable_stats") == "true" {
+				n++
+			}
+		}
+		return n
+	}
+	step := func(stats string, wantAsked int) model.Message {
+		t.Helper()
+		b.set(200, stats)
+		now = now.Add(10 * time.Second)
+		var got []model.Message
+		s.pollOnce(context.Background(), func(m model.Message) { got = append(got, m) })
+		if n := asked(); n != wantAsked {
+			t.Fatalf("lengths asked %d times, want %d", n, wantAsked)
+		}
+		for _, m := range got {
+			if m.Endpoint.Service == "fedmsg_rabbitmq-pubsub" && m.Snapshot != nil {
+				return m
+			}
+		}
+		t.Fatalf("no snapshot of /pubsub in %+v", got)
+		return model.Message{}
+	}
+	step(queues(10, 5), 1)
+	m := step(queues(10, 5), 1) // nothing moved: not asked
+	if fmn := m.Snapshot.Consumers[0]; fmn.Backlog.V != 55 || fmn.InService.V != 3 || !m.Arrival.Equal(now) {
+		t.Errorf("unchanged: %+v at %v, want the lengths asked before, 55 and 3, at %v", fmn, m.Arrival, now)
+	}
+	b.mu.Lock()
+	b.live = strings.Replace(b.live, "55", "61", 1)
+	b.mu.Unlock()
+	m = step(queues(16, 5), 2) // messages came: asked
+	if fmn := m.Snapshot.Consumers[0]; fmn.Backlog.V != 61 {
+		t.Errorf("moved: backlog %v, want 61", fmn.Backlog)
+	}
+	// Consumers attached, nothing else: asked.
+	step(strings.Replace(queues(16, 5), `"consumers":1`, `"consumers":2`, 1), 3)
+	// A queue just made, without statistics yet: asked at every poll.
+	fresh := strings.Replace(queues(16, 5), `{"name":"idle","vhost":"/pubsub","messages_ready":0,"messages_unacknowledged":0,"consumers":0}`,
+		`{"name":"idle","vhost":"/pubsub"}`, 1)
+	step(fresh, 4)
+	step(fresh, 5)
+}

@@ -167,7 +167,7 @@ func (s *Source) init() {
 	s.vhosts = map[string]int{}
 	s.prev = map[string]map[string]totals{}
 	s.last = map[string]delivered{}
-	s.reader = management{s}
+	s.reader = newManagement(s)
 	if len(s.Nodes) > 0 {
 		s.reader = newPrometheus(s)
 	}

@@ -32,7 +32,7 @@ const maxStateQueues = 1000
 // last snapshot of each vhost, for ResumeState in a later process; nil
 // when it has nothing to carry over.
 func (s *Source) SaveState(queues []string) (json.RawMessage, error) {
-	if _, ok := s.reader.(management); !ok {
+	if _, ok := s.reader.(*management); !ok {
 		return nil, nil
 	}
 	s.mu.Lock()
@@ -89,7 +89,7 @@ func (s *Source) ResumeState(raw json.RawMessage) error {
 // resumed takes up the state given to ResumeState, once the source is
 // set up (s.mu held).
 func (s *Source) resumed() {
-	if _, ok := s.reader.(management); !ok || s.resume == nil {
+	if _, ok := s.reader.(*management); !ok || s.resume == nil {
 		return
 	}
 	for vh, v := range s.resume.VHosts {
