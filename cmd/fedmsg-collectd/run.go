@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"os"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/cli"
 
@@ -20,7 +21,7 @@ func collectdWatcher() *watcher {
 		flags: func(fs *flag.FlagSet, c *config, io ios) func(*slog.Logger) (served, error) {
 			fs.StringVar(&c.host, "hostname", "", "host field of the identifiers (default $COLLECTD_HOSTNAME, else this machine's name)")
 			showVersion := fs.Bool("version", false, "print the version and exit")
-			return func(*slog.Logger) (served, error) {
+			return func(log *slog.Logger) (served, error) {
 				if *showVersion {
 					fmt.Fprintln(io.stdout, cli.Version())
 					return served{done: true}, nil
@@ -29,6 +30,11 @@ func collectdWatcher() *watcher {
 				var err error
 				if c.host, err = putval.HostOf(c.host, io.getenv, io.hostname); err != nil {
 					return served{}, err
+				}
+				if f, ok := io.stdout.(*os.File); ok {
+					if _, err := putval.WidenPipe(f); err != nil {
+						log.Info("stdout's pipe keeps its buffer", "err", err)
+					}
 				}
 				return served{sink: putval.NewSink(io.stdout, c.host)}, nil
 			}
