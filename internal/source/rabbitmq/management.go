@@ -86,6 +86,15 @@ type management struct {
 	// before one).
 	sum     uint64
 	lengths *answer
+	// totals is a hash of the overview's totals at the latest poll that
+	// asked about each queue, full its answer (nil when that poll had no
+	// totals to judge by), fullAt its moment.
+	totals uint64
+	full   *answer
+	fullAt time.Time
+	// skipOverview counts the polls left that do not ask for the
+	// overview, after it failed.
+	skipOverview int
 }
 
 func newManagement(s *Source) *management {
@@ -101,9 +110,21 @@ func newManagement(s *Source) *management {
 // MaxBody.
 func (m *management) fetch(ctx context.Context) (a answer, at time.Time, oversize bool, err error) {
 	s := m.s
+	totals, judged := m.totalsSum(ctx)
+	if judged && m.full != nil && totals == m.totals {
+		if now := s.Now(); now.Sub(m.fullAt) < maxQuiet {
+			return *m.full, now, false, nil // management_overview.go
+		}
+	}
+	m.full = nil
 	if a, err = s.get(ctx, s.Request); err != nil {
 		return a, at, errors.Is(err, httppoll.ErrOversize), err
 	}
+	defer func() {
+		if err == nil && judged {
+			m.totals, m.full, m.fullAt = totals, &a, at
+		}
+	}()
 	sum, complete := m.sumOf(a)
 	if m.lengths != nil && complete && sum == m.sum {
 		a.setLengths(*m.lengths)

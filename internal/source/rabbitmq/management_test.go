@@ -21,6 +21,8 @@ type broker struct {
 	mu     sync.Mutex
 	body   string
 	live   string
+	// overview answers /api/overview; none, a 404.
+	overview string
 	status int
 	delay  time.Duration
 	reqs   []*http.Request
@@ -34,6 +36,16 @@ func (b *broker) set(status int, body string) {
 
 func (b *broker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	b.mu.Lock()
+	if strings.HasSuffix(r.URL.Path, "/api/overview") {
+		ov := b.overview
+		b.mu.Unlock()
+		if ov == "" {
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprint(w, ov)
+		return
+	}
 	b.reqs = append(b.reqs, r)
 	status, body, delay := b.status, b.body, b.delay
 	if b.live != "" && r.URL.Query().Get("disable_stats") == "true" {

@@ -1,0 +1,125 @@
+package rabbitmq
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"hash/maphash"
+	"io"
+	"math"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/fedora-infra/fedmsg-collectd/internal/source/httppoll"
+)
+
+// On a broker whose queues are idle, a poll need not ask about each
+// queue: /api/overview tells the broker's totals (messages published and
+// delivered, ready and unacknowledged, queues and consumers) from the
+// same statistics, for a few KB and next to no CPU, where the list of
+// queues' statistics cost the broker about 0.25 s of CPU at 1000 queues
+// (Debian's 3.10, measured). When the totals are as at the previous poll
+// that asked about each queue, nothing came, went, was delivered,
+// acknowledged, purged or expired, no queue or consumer came or went: that
+// poll's answer stands, at this poll's moment. At least every maxQuiet the
+// queues are asked anyway (a queue deleted and another of the same lengths
+// made between two polls leaves the totals as they were).
+
+// OverviewColumns are what the overview is asked for.
+const OverviewColumns = "message_stats,queue_totals,object_totals"
+
+// maxQuiet is the longest an answer stands on unchanged totals.
+const maxQuiet = 5 * time.Minute
+
+// maxOverview bounds the overview's answer (a few KB).
+const maxOverview = 1 << 20
+
+// overview is the part of /api/overview read. Its message_stats are
+// missing, {} or (some versions) [] before any traffic.
+type overview struct {
+	Stats  json.RawMessage `json:"message_stats"`
+	Queues *struct {
+		Ready   *float64 `json:"messages_ready"`
+		Unacked *float64 `json:"messages_unacknowledged"`
+		Total   *float64 `json:"messages"`
+	} `json:"queue_totals"`
+	Objects *struct {
+		Queues    *float64 `json:"queues"`
+		Consumers *float64 `json:"consumers"`
+	} `json:"object_totals"`
+}
+
+// counters are the overview's message_stats read.
+type counters struct {
+	Publish   *float64 `json:"publish"`
+	Deliver   *float64 `json:"deliver_get"`
+	Redeliver *float64 `json:"redeliver"`
+	Ack       *float64 `json:"ack"`
+}
+
+// totalsSum asks for the overview and returns a hash of its totals, or
+// false when there are none to judge by (a broker that withholds its
+// statistics: the queues are then asked at every poll). After an error
+// (a proxy that passes /api/queues only, a slow answer) the overview is
+// not asked again for maxQuiet's worth of polls. It has a quarter of the
+// poll's time out: a broker answers it in milliseconds, and the poll's
+// requests still have theirs.
+func (m *management) totalsSum(ctx context.Context) (uint64, bool) {
+	s := m.s
+	if m.skipOverview > 0 {
+		m.skipOverview--
+		return 0, false
+	}
+	sum, ok, err := m.askOverview(ctx)
+	if err != nil {
+		m.skipOverview = int(maxQuiet / max(s.Interval, time.Second))
+	}
+	return sum, ok
+}
+
+func (m *management) askOverview(ctx context.Context) (uint64, bool, error) {
+	s := m.s
+	ctx, cancel := context.WithTimeout(ctx, s.Timeout/4)
+	defer cancel()
+	u, err := url.Parse(s.URL)
+	if err != nil {
+		return 0, false, err
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/") + "/api/overview"
+	u.RawPath, u.RawQuery = "", "columns="+OverviewColumns
+	req, err := newGet(ctx, u, s.User, s.Password, "application/json")
+	if err != nil {
+		return 0, false, err
+	}
+	var o overview
+	err = httppoll.Get(ctx, s.Client, req, maxOverview, func(r io.Reader) error {
+		return json.NewDecoder(r).Decode(&o)
+	})
+	if err != nil {
+		return 0, false, err
+	}
+	if o.Queues == nil || o.Objects == nil || o.Queues.Ready == nil || o.Objects.Queues == nil {
+		return 0, false, nil
+	}
+	var c counters
+	if st := bytes.TrimSpace(o.Stats); len(st) > 0 && st[0] == '{' {
+		if err := json.Unmarshal(st, &c); err != nil {
+			return 0, false, err
+		}
+	}
+	var h maphash.Hash
+	h.SetSeed(m.seed)
+	var b [8]byte
+	for _, p := range []*float64{c.Publish, c.Deliver, c.Redeliver, c.Ack,
+		o.Queues.Ready, o.Queues.Unacked, o.Queues.Total, o.Objects.Queues, o.Objects.Consumers} {
+		v := math.NaN()
+		if p != nil {
+			v = *p
+		}
+		binary.LittleEndian.PutUint64(b[:], math.Float64bits(v))
+		h.Write(b[:])
+	}
+	return h.Sum64(), true, nil
+}
