@@ -145,6 +145,7 @@ func write(b *testing.B, h *Hubs, w Sink, m model.Message) {
 	if err := w.Write(report.Update{Snapshots: []report.Batch{batch}}); err != nil {
 		b.Fatal(err)
 	}
+	h.Release()
 }
 
 // BenchmarkPipeline is the whole path a snapshot takes: decode, derive
