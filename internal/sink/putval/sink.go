@@ -40,7 +40,8 @@ func NewSink(w io.Writer, host string) *Sink {
 	return &Sink{host: host, w: NewWriter(w), names: make(map[string]*names), second: make(map[string]int64)}
 }
 
-// Write writes an update in one Write call on the underlying writer: the
+// Write writes an update in one Write call on the underlying writer (in
+// several of at most chunkValues lines each when it is larger): the
 // snapshots collectd takes, then on a tick the liveness and the program's
 // own values, then the notices. Left out are the values of a service's
 // very first snapshot, whose period (the interval collectd would create
@@ -83,7 +84,15 @@ func (s *Sink) forget(watched []string) {
 	}
 }
 
-// write writes the batches, then the notices, in one Write call.
+// chunkValues is how many values a Write call on the underlying writer
+// carries at most (about 100 bytes of line each): a broker of 10,000
+// queues is 200,000 values, 20 MB of lines, which written at once were
+// half the plugin's heap; in pieces of at most ~1 MB they go through
+// collectd's widened pipe (WidenPipe) one after another.
+const chunkValues = 8192
+
+// write writes the batches, then the notices: in one Write call, or in
+// several of at most chunkValues values each for a large update.
 func (s *Sink) write(batches []report.Batch, notes []report.Notice) error {
 	n := 0
 	for _, b := range batches {
@@ -91,13 +100,23 @@ func (s *Sink) write(batches []report.Batch, notes []report.Notice) error {
 	}
 	s.bs, s.ns = s.bs[:0], s.ns[:0]
 	vs := s.vs[:0]
-	if cap(vs) < n {
-		vs = make([]Value, 0, n)
+	if want := min(n, 2*chunkValues); cap(vs) < want {
+		vs = make([]Value, 0, want)
 	}
 	for _, b := range batches {
-		start := len(vs)
-		vs = s.appendValues(vs, b)
-		s.bs = append(s.bs, Batch{Host: s.host, Service: b.Service, Time: b.Time, Interval: b.Interval, Values: vs[start:len(vs):len(vs)]})
+		for off := 0; off < len(b.Values) || off == 0; off += chunkValues {
+			sub := b
+			sub.Values = b.Values[off:min(off+chunkValues, len(b.Values))]
+			start := len(vs)
+			vs = s.appendValues(vs, sub)
+			s.bs = append(s.bs, Batch{Host: s.host, Service: b.Service, Time: b.Time, Interval: b.Interval, Values: vs[start:len(vs):len(vs)]})
+			if len(vs) >= chunkValues {
+				if err := s.w.WriteAll(s.bs, nil); err != nil {
+					return err
+				}
+				s.bs, vs = s.bs[:0], vs[:0]
+			}
+		}
 	}
 	s.vs = vs
 	if cap(vs)*int(unsafe.Sizeof(Value{})) > maxKept && len(vs) < cap(vs)/4 {

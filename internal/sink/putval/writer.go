@@ -2,7 +2,7 @@
 // (package report) to collectd identifiers with one table of names
 // (identOf), and writes them as plain-text protocol lines (PUTVAL,
 // PUTNOTIF) to the Exec plugin's stdout, everything of one wake-up in one
-// write. It holds every identifier rule: sanitizing names, keeping them
+// write (or a few, for a broker of thousands of queues). It holds every identifier rule: sanitizing names, keeping them
 // distinct and within collectd's limits.
 package putval
 

@@ -18,14 +18,14 @@ import (
 // broker is a stand-in management API answering with the body set last,
 // or live to a request of lengths now when set.
 type broker struct {
-	mu     sync.Mutex
-	body   string
-	live   string
+	mu   sync.Mutex
+	body string
+	live string
 	// overview answers /api/overview; none, a 404.
 	overview string
-	status int
-	delay  time.Duration
-	reqs   []*http.Request
+	status   int
+	delay    time.Duration
+	reqs     []*http.Request
 }
 
 func (b *broker) set(status int, body string) {
