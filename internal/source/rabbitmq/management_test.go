@@ -352,19 +352,11 @@ func TestLengthsWhenMoved(t *testing.T) {
 	step := func(stats string, wantAsked int) model.Message {
 		t.Helper()
 		b.set(200, stats)
-		now = now.Add(10 * time.Second)
-		var got []model.Message
-		s.pollOnce(context.Background(), func(m model.Message) { got = append(got, m) })
+		m := pollPubsub(t, s, &now)
 		if n := asked(); n != wantAsked {
 			t.Fatalf("lengths asked %d times, want %d", n, wantAsked)
 		}
-		for _, m := range got {
-			if m.Endpoint.Service == "fedmsg_rabbitmq-pubsub" && m.Snapshot != nil {
-				return m
-			}
-		}
-		t.Fatalf("no snapshot of /pubsub in %+v", got)
-		return model.Message{}
+		return m
 	}
 	step(queues(10, 5), 1)
 	m := step(queues(10, 5), 1) // nothing moved: not asked
@@ -385,4 +377,20 @@ func TestLengthsWhenMoved(t *testing.T) {
 		`{"name":"idle","vhost":"/pubsub"}`, 1)
 	step(fresh, 4)
 	step(fresh, 5)
+}
+
+// pollPubsub moves now 10 s on, polls s once and returns its snapshot of
+// the vhost /pubsub.
+func pollPubsub(t *testing.T, s *Source, now *time.Time) model.Message {
+	t.Helper()
+	*now = now.Add(10 * time.Second)
+	var got []model.Message
+	s.pollOnce(context.Background(), func(m model.Message) { got = append(got, m) })
+	for _, m := range got {
+		if m.Endpoint.Service == "fedmsg_rabbitmq-pubsub" && m.Snapshot != nil {
+			return m
+		}
+	}
+	t.Fatalf("no snapshot of /pubsub in %+v", got)
+	return model.Message{}
 }
