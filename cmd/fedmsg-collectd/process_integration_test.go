@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/fedora-infra/fedmsg-collectd/internal/testhub"
 )
 
@@ -117,8 +119,30 @@ func TestStalledStdoutIntegration(t *testing.T) {
 		args = append(args, "--endpoint", fmt.Sprintf("fedmsg-hub%d=%s", i, hub.Endpoint))
 	}
 	p := startProc(t, args...)
-	// The scenario: 4 s of nobody reading (~2000 snapshots of 10 KB per
-	// subscription), not a wait for something to happen.
+	// Until the pipe is full: the plugin widened it to 1 MiB, which the
+	// subscriptions' lines (a snapshot a second each, collectd's limit)
+	// fill in about 10 s. Full is more than half of it in the pipe and
+	// none added for a second (the writer is blocked: the pipe's pages
+	// are not all filled to the byte).
+	f := p.stdout.(*os.File)
+	full, last, since := false, -1, time.Now()
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline) && !full; {
+		time.Sleep(100 * time.Millisecond) // polling the pipe's fill
+		n, err1 := unix.IoctlGetInt(int(f.Fd()), unix.TIOCINQ) // FIONREAD
+		size, err2 := unix.FcntlInt(f.Fd(), unix.F_GETPIPE_SZ, 0)
+		if err1 != nil || err2 != nil {
+			t.Fatalf("the pipe: %v, %v", err1, err2)
+		}
+		if n != last {
+			last, since = n, time.Now()
+		}
+		full = n > size/2 && time.Since(since) > time.Second
+	}
+	if !full {
+		t.Fatalf("stdout's pipe not full within 60 s (%d bytes in it); stderr: %s", last, p.stderr)
+	}
+	// The scenario: 4 s more of nobody reading (~2000 snapshots of 10 KB
+	// per subscription), not a wait for something to happen.
 	time.Sleep(4 * time.Second)
 	rss := p.status(t, "VmRSS")
 	t.Logf("RSS after 4s with stdout stalled: %d KiB", rss)
