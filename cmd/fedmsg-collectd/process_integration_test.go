@@ -127,7 +127,7 @@ func TestStalledStdoutIntegration(t *testing.T) {
 	f := p.stdout.(*os.File)
 	full, last, since := false, -1, time.Now()
 	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline) && !full; {
-		time.Sleep(100 * time.Millisecond) // polling the pipe's fill
+		time.Sleep(100 * time.Millisecond)                     // polling the pipe's fill
 		n, err1 := unix.IoctlGetInt(int(f.Fd()), unix.TIOCINQ) // FIONREAD
 		size, err2 := unix.FcntlInt(f.Fd(), unix.F_GETPIPE_SZ, 0)
 		if err1 != nil || err2 != nil {
