@@ -330,11 +330,7 @@ func TestExclude(t *testing.T) {
 // at every poll.
 func TestLengthsWhenMoved(t *testing.T) {
 	b := &broker{}
-	srv := httptest.NewServer(b)
-	defer srv.Close()
-	now := clock
-	s := &Source{URL: srv.URL, Interval: 10 * time.Second, Now: func() time.Time { return now }}
-	s.init()
+	s, now := polledSource(t, b)
 	b.set(200, queues(10, 5))
 	b.live = `[{"name":"fmn","vhost":"/pubsub","messages_ready":55,"messages_unacknowledged":3},
 	  {"name":"idle","vhost":"/pubsub","messages_ready":0,"messages_unacknowledged":0}]`
@@ -352,7 +348,7 @@ func TestLengthsWhenMoved(t *testing.T) {
 	step := func(stats string, wantAsked int) model.Message {
 		t.Helper()
 		b.set(200, stats)
-		m := pollPubsub(t, s, &now)
+		m := pollPubsub(t, s, now)
 		if n := asked(); n != wantAsked {
 			t.Fatalf("lengths asked %d times, want %d", n, wantAsked)
 		}
@@ -360,8 +356,8 @@ func TestLengthsWhenMoved(t *testing.T) {
 	}
 	step(queues(10, 5), 1)
 	m := step(queues(10, 5), 1) // nothing moved: not asked
-	if fmn := m.Snapshot.Consumers[0]; fmn.Backlog.V != 55 || fmn.InService.V != 3 || !m.Arrival.Equal(now) {
-		t.Errorf("unchanged: %+v at %v, want the lengths asked before, 55 and 3, at %v", fmn, m.Arrival, now)
+	if fmn := m.Snapshot.Consumers[0]; fmn.Backlog.V != 55 || fmn.InService.V != 3 || !m.Arrival.Equal(*now) {
+		t.Errorf("unchanged: %+v at %v, want the lengths asked before, 55 and 3, at %v", fmn, m.Arrival, *now)
 	}
 	b.mu.Lock()
 	b.live = strings.Replace(b.live, "55", "61", 1)
@@ -377,6 +373,17 @@ func TestLengthsWhenMoved(t *testing.T) {
 		`{"name":"idle","vhost":"/pubsub"}`, 1)
 	step(fresh, 4)
 	step(fresh, 5)
+}
+
+// polledSource returns a source polling b every 10 s, on a clock of the
+// test's own that pollPubsub moves on.
+func polledSource(t *testing.T, b *broker) (*Source, *time.Time) {
+	srv := httptest.NewServer(b)
+	t.Cleanup(srv.Close)
+	now := clock
+	s := &Source{URL: srv.URL, Interval: 10 * time.Second, Now: func() time.Time { return now }}
+	s.init()
+	return s, &now
 }
 
 // pollPubsub moves now 10 s on, polls s once and returns its snapshot of

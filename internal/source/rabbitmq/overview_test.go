@@ -3,7 +3,6 @@ package rabbitmq
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -26,16 +25,12 @@ func overviewOf(publish, ready float64) string {
 // poll, and the overview not again for maxQuiet after an error.
 func TestOverviewTotals(t *testing.T) {
 	b := &broker{overview: overviewOf(10, 40)}
-	srv := httptest.NewServer(b)
-	defer srv.Close()
-	now := clock
-	s := &Source{URL: srv.URL, Interval: 10 * time.Second, Now: func() time.Time { return now }}
-	s.init()
+	s, now := polledSource(t, b)
 	b.set(200, queues(10, 5))
 	b.live = `[{"name":"fmn","vhost":"/pubsub","messages_ready":41,"messages_unacknowledged":2}]`
 	step := func(wantQueues int) model.Message {
 		t.Helper()
-		m := pollPubsub(t, s, &now)
+		m := pollPubsub(t, s, now)
 		b.mu.Lock()
 		n := len(b.reqs)
 		b.mu.Unlock()
@@ -46,8 +41,8 @@ func TestOverviewTotals(t *testing.T) {
 	}
 	step(2) // the statistics and the lengths now
 	m := step(2)
-	if fmn := m.Snapshot.Consumers[0]; fmn.Backlog.V != 41 || !m.Arrival.Equal(now) || fmn.HeadcountIn.V != 0 {
-		t.Errorf("totals as before: %+v at %v, want the answer before (41 ready, none in) at %v", fmn, m.Arrival, now)
+	if fmn := m.Snapshot.Consumers[0]; fmn.Backlog.V != 41 || !m.Arrival.Equal(*now) || fmn.HeadcountIn.V != 0 {
+		t.Errorf("totals as before: %+v at %v, want the answer before (41 ready, none in) at %v", fmn, m.Arrival, *now)
 	}
 	b.mu.Lock()
 	b.overview = overviewOf(16, 46)
