@@ -53,11 +53,13 @@ func startDaemon(t *testing.T, dir, name string, args ...string) {
 // eventually calls f until it returns true or the deadline passes.
 func eventually(t testing.TB, within time.Duration, what string, f func() (bool, string)) {
 	t.Helper()
-	deadline := time.Now().Add(within)
+	start := time.Now()
+	deadline := start.Add(within)
 	last := ""
 	for time.Now().Before(deadline) {
 		ok, s := f()
 		if ok {
+			t.Logf("%s: after %.1f s", what, time.Since(start).Seconds())
 			return
 		}
 		last = s
