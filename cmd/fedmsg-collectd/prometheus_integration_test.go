@@ -53,6 +53,17 @@ func startDaemon(t *testing.T, dir, name string, args ...string) {
 // eventually calls f until it returns true or the deadline passes.
 func eventually(t testing.TB, within time.Duration, what string, f func() (bool, string)) {
 	t.Helper()
+	eventuallyEvery(t, within, 200*time.Millisecond, what, f)
+}
+
+// zabbixPoll is how often a test asks Zabbix's API: each call runs the
+// PHP frontend, a tenth of a second of CPU, and the servers' states
+// change on periods of seconds.
+const zabbixPoll = time.Second
+
+// eventuallyEvery is eventually, calling f every period.
+func eventuallyEvery(t testing.TB, within, period time.Duration, what string, f func() (bool, string)) {
+	t.Helper()
 	start := time.Now()
 	deadline := start.Add(within)
 	last := ""
@@ -63,7 +74,7 @@ func eventually(t testing.TB, within time.Duration, what string, f func() (bool,
 			return
 		}
 		last = s
-		time.Sleep(200 * time.Millisecond)
+		time.Sleep(period)
 	}
 	t.Fatalf("%s: not within %v; last: %s", what, within, last)
 }

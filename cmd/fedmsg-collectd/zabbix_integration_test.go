@@ -85,7 +85,7 @@ func TestZabbixIntegration(t *testing.T) {
 
 	backlog := `fedmsg.consumer.backlog["fedmsg-hub","FMNConsumer"]`
 	for _, host := range []string{"hubhost", "tlshost"} {
-		eventually(t, 90*time.Second, host+": FMNConsumer's backlog history", func() (bool, string) {
+		eventuallyEvery(t, 90*time.Second, zabbixPoll, host+": FMNConsumer's backlog history", func() (bool, string) {
 			id, ok := z.itemID(t, hostids[host], backlog)
 			if !ok {
 				return false, "no item yet"
@@ -110,7 +110,7 @@ func TestZabbixIntegration(t *testing.T) {
 			t.Errorf("Idle's backlog history holds %g: the hub published 0", v)
 		}
 	}
-	eventually(t, 60*time.Second, "FMNConsumer's wait trigger and the lost hub's in PROBLEM", func() (bool, string) {
+	eventuallyEvery(t, 60*time.Second, zabbixPoll, "FMNConsumer's wait trigger and the lost hub's in PROBLEM", func() (bool, string) {
 		p := z.problems(t, map[string]string{"hubhost": hostids["hubhost"]})
 		return strings.Contains(p, "fedmsg-hub FMNConsumer: a message arriving now waits over 0.5 s") &&
 			strings.Contains(p, "fedmsg-hub FMNConsumer: the oldest message has waited over 0.2 s") &&

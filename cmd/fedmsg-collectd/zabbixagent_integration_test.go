@@ -64,7 +64,7 @@ func TestZabbixAgentPSKIntegration(t *testing.T) {
 	}
 
 	backlog := `fedmsg.consumer.backlog["fedmsg-hub","FMNConsumer"]`
-	eventually(t, 120*time.Second, "pskhost: FMNConsumer's backlog history, through the agent", func() (bool, string) {
+	eventuallyEvery(t, 120*time.Second, zabbixPoll, "pskhost: FMNConsumer's backlog history, through the agent", func() (bool, string) {
 		id, ok := z.itemID(t, hostids["pskhost"], backlog)
 		if !ok {
 			return false, "no item yet"
@@ -78,7 +78,7 @@ func TestZabbixAgentPSKIntegration(t *testing.T) {
 			t.Errorf("FMNConsumer's backlog history holds %g: the hub published 42 and 40", v)
 		}
 	}
-	eventually(t, 60*time.Second, "FMNConsumer's wait trigger and the lost hub's in PROBLEM", func() (bool, string) {
+	eventuallyEvery(t, 60*time.Second, zabbixPoll, "FMNConsumer's wait trigger and the lost hub's in PROBLEM", func() (bool, string) {
 		p := z.problems(t, map[string]string{"pskhost": hostids["pskhost"]})
 		return strings.Contains(p, "fedmsg-hub FMNConsumer: a message arriving now waits over 0.5 s") &&
 			strings.Contains(p, "fedmsg-gone is down"), p

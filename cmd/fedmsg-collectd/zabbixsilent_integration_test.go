@@ -94,7 +94,7 @@ func TestZabbixSilentIntegration(t *testing.T) {
 	}
 	until := func(what string, within time.Duration, in, out []string) {
 		t.Helper()
-		eventually(t, within, what, func() (bool, string) {
+		eventuallyEvery(t, within, zabbixPoll, what, func() (bool, string) {
 			p := z.problems(t, hosts)
 			for _, w := range in {
 				if !strings.Contains(p, w) {
@@ -118,7 +118,7 @@ func TestZabbixSilentIntegration(t *testing.T) {
 		}
 		return items[0].Lastvalue
 	}
-	eventually(t, 90*time.Second, "both hosts' items made and valued", func() (bool, string) {
+	eventuallyEvery(t, 90*time.Second, zabbixPoll, "both hosts' items made and valued", func() (bool, string) {
 		var n int
 		for _, id := range hosts {
 			var items []struct{ Lastclock string }
@@ -170,7 +170,7 @@ func TestZabbixSilentIntegration(t *testing.T) {
 	fw.paused.Store(false)
 	dropping := "silent: fedmsg-collectd dropped values: the Zabbix server did not take them in time"
 	until("no longer silent", 90*time.Second, nil, silent)
-	eventually(t, 60*time.Second, "the drops a PROBLEM, then OK", func() (bool, string) {
+	eventuallyEvery(t, 60*time.Second, zabbixPoll, "the drops a PROBLEM, then OK", func() (bool, string) {
 		var events []struct{ Name string }
 		z.must(t, "event.get", map[string]any{"hostids": trapperID, "source": 0, "object": 0, "value": 1, "output": []string{"name"},
 			"search": map[string]any{"name": "dropped values"}}, &events)

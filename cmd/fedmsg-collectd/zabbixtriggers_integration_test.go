@@ -65,7 +65,7 @@ func TestZabbixTriggersIntegration(t *testing.T) {
 	}
 	want := onBoth([]string{"zq: the backlog has grown for 20s", "zq: messages wait and no consumer has been attached for 20s",
 		"zq: over 5 messages wait", "zq: over 8 messages wait"})
-	eventually(t, 180*time.Second, "the growth, no-consumer and count triggers in PROBLEM", func() (bool, string) {
+	eventuallyEvery(t, 180*time.Second, zabbixPoll, "the growth, no-consumer and count triggers in PROBLEM", func() (bool, string) {
 		p := z.problems(t, hosts)
 		for _, w := range want {
 			if !strings.Contains(p, w) {
@@ -99,7 +99,7 @@ func TestZabbixTriggersIntegration(t *testing.T) {
 	}
 	cleared := func(what string, want []string) {
 		t.Helper()
-		eventually(t, 120*time.Second, what, func() (bool, string) {
+		eventuallyEvery(t, 120*time.Second, zabbixPoll, what, func() (bool, string) {
 			p := z.problems(t, hosts)
 			for _, w := range want {
 				if strings.Contains(p, w) {
@@ -130,7 +130,7 @@ func TestZabbixTriggersIntegration(t *testing.T) {
 	stopPublishing = publishEvery(ctx, ch, "zq", 500*time.Millisecond)
 	stallWant := onBoth([]string{"zq: consumers attached take nothing while messages wait", "zq: the oldest message has waited over 10 s",
 		"zq: a message arriving now waits over 10 s", "zq: a message arriving now waits over 15 s"})
-	eventually(t, 120*time.Second, "the stall, oldest-age and wait triggers in PROBLEM", func() (bool, string) {
+	eventuallyEvery(t, 120*time.Second, zabbixPoll, "the stall, oldest-age and wait triggers in PROBLEM", func() (bool, string) {
 		p := z.problems(t, hosts)
 		for _, w := range stallWant {
 			if !strings.Contains(p, w) {
