@@ -74,15 +74,7 @@ func overview() string {
 		if c.args != "" {
 			use += " " + c.args
 		}
-		lines := strings.Split(c.summary, "\n")
-		if len(use) > 34 {
-			b.WriteString(use + "\n")
-			use = ""
-		}
-		fmt.Fprintf(&b, "%-35s%s\n", use, lines[0])
-		for _, l := range lines[1:] {
-			fmt.Fprintf(&b, "%-35s%s\n", "", l)
-		}
+		cli.ListCommand(&b, use, c.summary)
 	}
 	b.WriteString("\n\"fedmsg-collectd COMMAND -h\" explains the flags of each command.\n\n")
 	return b.String()

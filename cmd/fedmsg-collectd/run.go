@@ -7,7 +7,6 @@ import (
 	"os"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/cli"
-
 	"github.com/fedora-infra/fedmsg-collectd/internal/sink/putval"
 )
 

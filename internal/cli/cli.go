@@ -101,3 +101,18 @@ func Version() string {
 	}
 	return "fedmsg-collectd " + v + rev + dirty + " " + runtime.Version()
 }
+
+// ListCommand adds a command to a help text's list: its usage in a column
+// of 35 characters (on a line of its own when longer), the lines of its
+// summary beside.
+func ListCommand(b *strings.Builder, use, summary string) {
+	lines := strings.Split(summary, "\n")
+	if len(use) > 34 {
+		b.WriteString(use + "\n")
+		use = ""
+	}
+	fmt.Fprintf(b, "%-35s%s\n", use, lines[0])
+	for _, l := range lines[1:] {
+		fmt.Fprintf(b, "%-35s%s\n", "", l)
+	}
+}
