@@ -112,11 +112,15 @@ func TestRabbitMQIntegration(t *testing.T) {
 			"--interval", "1s", "--hostname", "h"}, &out, &errs)
 	}()
 	// The plugin runs before the load starts, as it does where it is
-	// installed: its first snapshot, of a queue no message went through,
-	// is the base its counts add to.
+	// installed: it has counted the queue's messages in and out (its
+	// first snapshot, made before the broker's first statistics of the
+	// new queue, has its lengths only; the next, the first counts, the
+	// base the later ones add to; its arrival rate, the first counted
+	// window). Otherwise the curves of Little's wait would begin after
+	// the load did and leave out the messages it first served.
 	const backlogID = "h/fedmsg_rabbitmq-default/queue_length-transient_backlog"
-	eventually(t, 30*time.Second, "the plugin's first snapshot of the queue", func() (bool, string) {
-		at, _ := putvals(out.String(), backlogID)
+	eventually(t, 30*time.Second, "the plugin's first counts of the queue", func() (bool, string) {
+		at, _ := putvals(out.String(), "h/fedmsg_rabbitmq-default/operations_per_second-transient_arrival_rate")
 		return len(at) > 0, errs.String()
 	})
 	checkOut := make(chan string, 1)

@@ -162,6 +162,11 @@ func (h *Hub) Update(s model.Snapshot, cs []Consumer, out []Figures) []Figures {
 			if a, ok := st.little.oldest(); ok {
 				out[i].OldestAge = model.Some(a)
 			}
+		} else if c.Backlog.Valid {
+			// No counts since the previous snapshot (a broker's queue just
+			// made, before its statistics): the curves cannot go on over
+			// the gap; they begin again here.
+			st.little.restart(at, c.Backlog.V)
 		}
 		if c.Backlog.Valid {
 			st.queue.observe(observation(at, c), window)

@@ -23,6 +23,9 @@ type sample struct {
 	period           float64
 	// workers, when set, are the consumers attached (a broker's queue).
 	workers *float64
+	// noCounts: the snapshot has no headcounts (a broker's queue before
+	// its statistics).
+	noCounts bool
 }
 
 func (s sample) snapshot() (model.Snapshot, []Consumer) {
@@ -43,6 +46,9 @@ func (s sample) snapshot() (model.Snapshot, []Consumer) {
 		HeadcountIn: model.Some(s.in), HeadcountOut: model.Some(s.out), Times: s.times, HasTimes: true}
 	if s.workers != nil {
 		c.Workers = model.Some(*s.workers)
+	}
+	if s.noCounts {
+		c.HeadcountIn, c.HeadcountOut = model.Opt{}, model.Opt{}
 	}
 	return snap, []Consumer{{Key: name, Consumer: &c}}
 }

@@ -51,6 +51,13 @@ func (l *little) add(t, backlog, out float64) {
 	l.trim()
 }
 
+// restart begins the curves again at a snapshot at time t with its
+// backlog: what came before is not known to join it.
+func (l *little) restart(t, backlog float64) {
+	l.pts = l.pts[:0]
+	l.add(t, backlog, 0)
+}
+
 // trim drops the points no longer needed: before the window, and before
 // the arrival of the oldest message that left in it.
 func (l *little) trim() {
