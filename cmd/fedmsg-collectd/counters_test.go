@@ -6,6 +6,8 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -136,10 +138,20 @@ func TestCheckCounters(t *testing.T) {
 	}))
 	defer srv.Close()
 	var out, errs strings.Builder
-	code := run(context.Background(), []string{"check", "--state-dir", t.TempDir(), "--counters", "pipeline=" + srv.URL, "--consumer", "Uploaded_to_Staged",
+	state := filepath.Join(t.TempDir(), "state")
+	code := run(context.Background(), []string{"check", "--state-dir", state, "--counters", "pipeline=" + srv.URL, "--consumer", "Uploaded_to_Staged",
 		"--backlog-warning", "100", "--backlog-critical", "1000"}, &out, &errs)
 	if code != 1 || !strings.HasPrefix(out.String(), "FEDMSG WARNING - Uploaded_to_Staged backlog 400") {
 		t.Errorf("exit %d, %q (stderr %q); want WARNING on a backlog of 400", code, out.String(), errs.String())
+	}
+	// The service's counters are kept for the next run's first poll to
+	// count from.
+	files, _ := filepath.Glob(filepath.Join(state, "*"))
+	if len(files) != 1 {
+		t.Fatalf("state files %v (%s)", files, out.String())
+	}
+	if b, _ := os.ReadFile(files[0]); !strings.Contains(string(b), `"stages":{"Staged":100,"Uploaded":500}`) {
+		t.Errorf("the counters not kept for the next run: %s", b)
 	}
 	addr := srv.Listener.Addr().String()
 	srv.Close()

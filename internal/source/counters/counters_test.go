@@ -2,6 +2,7 @@ package counters
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -155,5 +156,48 @@ func TestLatePoll(t *testing.T) {
 	}
 	if fmt.Sprint(periods) != "[1s 1s 2s 1s]" {
 		t.Errorf("periods %v, want [1s 1s 2s 1s] (never under the interval)", periods)
+	}
+}
+
+// TestResumeState: a check's next run takes up the counters of the run
+// before: its first snapshot counts since then, over the whole gap. What
+// is not such a state is refused, and nothing taken.
+func TestResumeState(t *testing.T) {
+	at := time.Unix(1796216400, 0)
+	before := &Source{Service: "counters-pipeline", Interval: time.Second}
+	if raw, _ := before.SaveState(nil); raw != nil {
+		t.Errorf("a state before any snapshot: %s", raw)
+	}
+	before.snapshot(mustParse(t, `{"In": 100, "Out": 90}`), at)
+	raw, err := before.SaveState([]string{"In_to_Out"})
+	if err != nil || raw == nil {
+		t.Fatalf("SaveState: %s %v", raw, err)
+	}
+	next := &Source{Service: "counters-pipeline", Interval: time.Second}
+	if err := next.ResumeState(raw); err != nil {
+		t.Fatal(err)
+	}
+	m := next.snapshot(mustParse(t, `{"In": 700, "Out": 640}`), at.Add(time.Minute))
+	c := m.Snapshot.Consumers[0]
+	if c.HeadcountIn.V != 600 || c.HeadcountOut.V != 550 || m.Period != time.Minute {
+		t.Errorf("first snapshot after the resume: in %v out %v over %v; want 600, 550 over 1m", c.HeadcountIn, c.HeadcountOut, m.Period)
+	}
+	for _, bad := range []string{`{"at": "2026-12-07T00:00:00Z", "stages": {"In": -1}}`, `{"stages": {"In": 1}}`,
+		`{"at": "2026-12-07T00:00:00Z", "stages": {}}`, `{"at": "2026-12-07T00:00:00Z", "stages": {"In": "x"}}`, `[1]`, `{`} {
+		fresh := &Source{Service: "counters-pipeline", Interval: time.Second}
+		if err := fresh.ResumeState(json.RawMessage(bad)); err == nil {
+			t.Errorf("%s: taken", bad)
+		}
+		if fresh.prev != nil || !fresh.last.IsZero() {
+			t.Errorf("%s: refused, yet %v %v kept", bad, fresh.prev, fresh.last)
+		}
+	}
+	var many strings.Builder
+	many.WriteString(`{"at": "2026-12-07T00:00:00Z", "stages": {`)
+	for i := range maxStateStages + 1 {
+		fmt.Fprintf(&many, "%q: %d,", fmt.Sprint("s", i), i)
+	}
+	if err := (&Source{}).ResumeState(json.RawMessage(strings.TrimSuffix(many.String(), ",") + "}}")); err == nil {
+		t.Error("more stages than a state holds: taken")
 	}
 }
