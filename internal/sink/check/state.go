@@ -47,7 +47,8 @@ func DefaultStateDir() string {
 }
 
 // Resumable is a source that can take up its counts from a check's run
-// before: a broker read through its management API.
+// before: a broker read through its management API, a service's
+// counters.
 type Resumable interface {
 	SaveState(queues []string) (json.RawMessage, error)
 	ResumeState(json.RawMessage) error
