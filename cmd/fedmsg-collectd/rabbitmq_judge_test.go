@@ -162,6 +162,9 @@ func judgeBroker(t *testing.T, s string, j judged, log *messageLog, start float6
 	}
 	var lags []float64
 	burstSeen := 0
+	// Snapshots of an empty queue: how many read 0, how many have an
+	// expected wait (0).
+	empties, zeros, emptyWaits := 0, 0, 0
 	for i, at := range bat {
 		if at < start {
 			continue // before the load
@@ -183,6 +186,14 @@ func judgeBroker(t *testing.T, s string, j judged, log *messageLog, start float6
 		}
 		if truth := backlogAt(at); truth > 10 {
 			add(row{"backlog", ph}, bv[i], truth, true)
+		} else if truth == 0 {
+			empties++
+			if bv[i] == 0 {
+				zeros++
+			}
+			if _, ok := expected[at]; ok {
+				emptyWaits++
+			}
 		}
 		if g, ok := growth[at]; ok && i > 0 && bv[i] < bv[i-1] && g > 0 {
 			t.Errorf("at %.1f s the backlog written shrank %g -> %g, growth rate %g written", at-start, bv[i-1], bv[i], g)
@@ -236,6 +247,11 @@ func judgeBroker(t *testing.T, s string, j judged, log *messageLog, start float6
 	if len(lags) == 0 || math.Abs(lags[len(lags)/2]) > j.lag {
 		t.Errorf("the backlog written is the true one %v s before its time stamp: want within %g s", lags, j.lag)
 		return
+	}
+	t.Logf("an empty queue (nothing published and not yet delivered at the time stamp) read 0 on %d of %d snapshots, with an expected wait on %d",
+		zeros, empties, emptyWaits)
+	if zeros < empties*9/10 {
+		t.Errorf("an empty queue read 0 on %d of %d snapshots: want 90 %%", zeros, empties)
 	}
 	t.Logf("the backlog written was true %.2f s before its time stamp (median of %d; %.2f to %.2f s); errors at each value's time stamp:\n%s",
 		lags[len(lags)/2], len(lags), lags[0], lags[len(lags)-1], table.String())
