@@ -45,6 +45,9 @@ type queueState struct {
 	// anchor places its ready messages against its totals.
 	anchor anchor
 	seen   bool // in this poll's answers
+	// lostCounts: a node's counter of it is gone since the previous
+	// poll (prometheus_merge.go).
+	lostCounts bool
 }
 
 // PrometheusRequest returns the request of a node's queue figures:

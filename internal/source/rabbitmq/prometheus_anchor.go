@@ -13,8 +13,9 @@ import (
 //
 // A queue's ready messages change only as messages come in, go out for
 // the first time, or leave or come back otherwise (expire, are purged,
-// dead-lettered in or out, requeued, or counted by a channel that closed
-// before a poll saw it):
+// dead-lettered in or out, requeued; a channel that closed took along
+// what it counted since the previous poll, and then V is learned anew,
+// prometheus_merge.go):
 //
 //	ready(t) = V + N(t),  N = in - first
 //

@@ -1,11 +1,16 @@
 package rabbitmq
 
 // sweep takes up an answer's series, and forgets those and the queues it
-// did not have.
-func (c *seriesCache) sweep() {
+// did not have. It calls lost with the queue of each counter that
+// counted before and is gone (a channel closed): what it counted since
+// the previous answer is not known.
+func (c *seriesCache) sweep(lost func(qkey)) {
 	for id, i := range c.byID {
 		s := &c.series[i]
 		if s.seen != c.answer {
+			if s.kind >= kindIn && s.flags&(skipped|bad) == 0 && s.flags&hasLast != 0 && int(s.queue) < len(c.queues) {
+				lost(c.queues[s.queue].key)
+			}
 			delete(c.byID, id)
 			*s = series{}
 			c.free = append(c.free, i)

@@ -105,6 +105,10 @@ type nodeQueue struct {
 	// previous answer: its reductions changed.
 	reported           bool
 	in, out, redeliver float64
+	// lostCounts tells a counter of the queue that the node's previous
+	// answer had is gone (its channel closed), with what it counted
+	// since: the counts in and out may have missed messages.
+	lostCounts bool
 }
 
 // exposition is what a poll kept of one node's answer.

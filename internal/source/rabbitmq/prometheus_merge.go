@@ -25,7 +25,7 @@ import (
 func (st *prometheus) merge(exps []exposition, errs []error, limit int, at time.Time) answer {
 	var a answer
 	for _, q := range st.queues {
-		q.prev, q.seen = q.acc, false
+		q.prev, q.seen, q.lostCounts = q.acc, false, false
 	}
 	all := true
 	for i, e := range exps {
@@ -68,7 +68,13 @@ func (st *prometheus) merge(exps []exposition, errs []error, limit int, at time.
 		qs := st.queues[k]
 		t := qs.acc
 		q.Stats = stats{Publish: &t.publish, Deliver: &t.deliver}
-		if isCount(q.Ready) {
+		switch {
+		case qs.lostCounts:
+			// A counter gone with what it counted since the previous
+			// poll: the totals no longer place the ready messages. They
+			// are as last reported until a report places them again.
+			qs.anchor = anchor{}
+		case isCount(q.Ready):
 			// A whole number of messages, as rabbitmqctl list_queues says.
 			r := math.Round(readyNow(&qs.anchor, *q.Ready, from.reported, st.prevAt, at, qs.prev, t))
 			q.Ready = &r
@@ -89,6 +95,7 @@ func (st *prometheus) count(e exposition) {
 			st.queues[k] = qs
 		}
 		qs.seen = true
+		qs.lostCounts = qs.lostCounts || q.lostCounts
 		qs.acc.publish += q.in
 		qs.acc.deliver += q.out
 		qs.acc.redeliver += q.redeliver

@@ -141,7 +141,11 @@ func decodeExposition(r io.Reader, maxLines int, keep func(vhost, name string) b
 		return e, errors.New("not a RabbitMQ node's answer: no rabbitmq_build_info (the URL is that of the node's Prometheus listener, port 15692?)")
 	}
 	e.major = c.major
-	c.sweep()
+	c.sweep(func(k qkey) {
+		if q := e.queues[k]; q != nil {
+			q.lostCounts = true
+		}
+	})
 	return e, nil
 }
 

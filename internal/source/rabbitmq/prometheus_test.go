@@ -237,3 +237,39 @@ func TestWholeBacklog(t *testing.T) {
 		}
 	}
 }
+
+// TestClosedChannelLeavesNothing: a consumer's channel that closes (3.x)
+// takes with it what it counted since the previous poll; the ready
+// messages brought forward by the counts would keep those messages for
+// good. They are as the queue reports them until a report places them
+// again.
+func TestClosedChannelLeavesNothing(t *testing.T) {
+	report := func(ready, in float64, out map[string]float64, reductions int) string {
+		return expo(ready, map[string]float64{"<0.1.0>": in}, out) +
+			fmt.Sprintf("rabbitmq_detailed_queue_process_reductions_total{vhost=\"/\",queue=\"q\"} %d\n", reductions)
+	}
+	// 50 in and 50 out each poll, 10 waiting, a report each poll.
+	b := &broker{body: report(10, 0, map[string]float64{"<0.2.0>": 0}, 0)}
+	s := promSource(t, b)
+	poll(t, s)
+	backlog := func(i int) float64 {
+		snaps, err := poll(t, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return consumerOf(t, snaps, "mq-default", "q").Backlog.V
+	}
+	for i := 1; i <= 4; i++ {
+		b.set(http.StatusOK, report(10, float64(50*i), map[string]float64{"<0.2.0>": float64(50 * i)}, i))
+		if got := backlog(i); got != 10 {
+			t.Errorf("poll %d: backlog %v, want 10", i, got)
+		}
+	}
+	// <0.2.0> delivered 20 more and closed; <0.3.0> delivered 30.
+	for i := 5; i <= 7; i++ {
+		b.set(http.StatusOK, report(10, float64(50*i), map[string]float64{"<0.3.0>": float64(50*(i-5) + 30)}, i))
+		if got := backlog(i); math.Abs(got-10) > 1 {
+			t.Errorf("poll %d, after the consumer's channel closed: backlog %v, want 10", i, got)
+		}
+	}
+}
