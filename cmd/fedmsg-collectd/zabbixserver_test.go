@@ -142,14 +142,30 @@ $ZBX_SERVER_PORT = '%s';
 $ZBX_SERVER_NAME = 'test';
 $IMAGE_FORMAT_DEFAULT = IMAGE_FORMAT_PNG;
 `, pgPort, strings.Split(z.trapper, ":")[1])), 0o644)
-	z.start(t, "php", &syscall.SysProcAttr{Setpgid: true}, "/usr/bin/php", "-S", z.web, "-t", web)
-	eventually(t, 30*time.Second, "the frontend's API answers", func() (bool, string) {
-		var token string
-		err := z.call("user.login", map[string]string{"username": "Admin", "password": "zabbix"}, &token)
-		z.auth = token
-		return err == nil && token != "", fmt.Sprint(err)
-	})
-	return z
+	// PHP's built-in server, on a port found free that a server of
+	// another test may take first (the suite runs its tests in several
+	// processes): when PHP fails to listen, again on another.
+	for attempt := 1; ; attempt++ {
+		name := "php"
+		if attempt > 1 {
+			name, z.web = fmt.Sprintf("php-%d", attempt), "127.0.0.1:"+freePortForCheck(t)
+		}
+		z.start(t, name, &syscall.SysProcAttr{Setpgid: true}, "/usr/bin/php", "-S", z.web, "-t", web)
+		taken := false
+		eventually(t, 30*time.Second, "the frontend's API answers", func() (bool, string) {
+			if b, _ := os.ReadFile(filepath.Join(z.dir, name+".log")); attempt < 3 && bytes.Contains(b, []byte("Failed to listen")) {
+				taken = true
+				return true, ""
+			}
+			var token string
+			err := z.call("user.login", map[string]string{"username": "Admin", "password": "zabbix"}, &token)
+			z.auth = token
+			return err == nil && token != "", fmt.Sprint(err)
+		})
+		if !taken {
+			return z
+		}
+	}
 }
 
 // start runs a server process of the test, logging to a file, stopped
