@@ -142,9 +142,10 @@ $ZBX_SERVER_PORT = '%s';
 $ZBX_SERVER_NAME = 'test';
 $IMAGE_FORMAT_DEFAULT = IMAGE_FORMAT_PNG;
 `, pgPort, strings.Split(z.trapper, ":")[1])), 0o644)
-	// PHP's built-in server, on a port found free that a server of
-	// another test may take first (the suite runs its tests in several
-	// processes): when PHP fails to listen, again on another.
+	// PHP's built-in server, on a port found free that another server
+	// or an outgoing connection may take first (a CI run with the tests
+	// in several processes failed so): when PHP fails to listen, again
+	// on another.
 	for attempt := 1; ; attempt++ {
 		name := "php"
 		if attempt > 1 {
