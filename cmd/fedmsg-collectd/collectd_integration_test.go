@@ -78,6 +78,7 @@ var built struct {
 func TestMain(m *testing.M) {
 	code := m.Run()
 	stopShared()
+	stopSharedZabbix()
 	if built.dir != "" {
 		os.RemoveAll(built.dir)
 	}

@@ -31,13 +31,11 @@ import (
 func TestZabbixIntegration(t *testing.T) {
 	t.Parallel()
 	testhub.Integration(t)
-	certs := t.TempDir()
-	serverTLS, client := makeCerts(t, certs)
-	z := startZabbix(t, serverTLS)
+	z, client := sharedZabbix(t), sharedZ.client
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	tplID, groupID := importTemplate(t, z)
+	tplID, groupID := sharedZ.tpl, sharedZ.group
 	hostids := map[string]string{}
 	for _, h := range []struct {
 		name   string
@@ -145,7 +143,7 @@ func TestZabbixIntegration(t *testing.T) {
 
 // makeCerts writes a CA, a certificate and key signed by it for the
 // server and another for the client, in dir.
-func makeCerts(t *testing.T, dir string) (server, client *zabbixTLS) {
+func makeCerts(t testing.TB, dir string) (server, client *zabbixTLS) {
 	t.Helper()
 	// RSA: Zabbix's TLS with certificates takes RSA and ECDHE-RSA key
 	// exchanges only.

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fedora-infra/fedmsg-collectd/internal/sink/zabbix"
 	"github.com/fedora-infra/fedmsg-collectd/internal/testhub"
 )
 
@@ -24,10 +23,10 @@ import (
 func TestZabbixAgentPSKIntegration(t *testing.T) {
 	t.Parallel()
 	testhub.Integration(t)
-	z := startZabbix(t, nil)
+	z := sharedZabbix(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	tplID, groupID := importPrinted(t, z, zabbix.AgentTemplateName, "zabbix", "--template", "--zabbix-listen", zabbix.DefaultListen)
+	tplID, groupID := sharedZ.agentTpl, sharedZ.group
 
 	// A hub whose FMNConsumer has 42 then 40 messages waiting, and a hub
 	// nothing publishes on; fedmsg-collectd serving their values.

@@ -33,7 +33,14 @@ AllowRoot=1
 StartAgents=2
 Timeout=10
 %s`, port, hostname, dir, extra)), 0o644)
-	z.start(t, "zabbix_agentd-"+hostname, &syscall.SysProcAttr{Setpgid: true}, "/usr/sbin/zabbix_agentd", "-f", "-c", conf)
+	name := "zabbix_agentd-" + hostname
+	z.start(t, t.Cleanup, name, &syscall.SysProcAttr{Setpgid: true}, "/usr/sbin/zabbix_agentd", "-f", "-c", conf)
+	t.Cleanup(func() {
+		if t.Failed() {
+			b, _ := os.ReadFile(filepath.Join(z.dir, name+".log"))
+			t.Logf("%s's log:\n%s", name, b)
+		}
+	})
 	return port
 }
 

@@ -2,11 +2,8 @@ package main
 
 import (
 	"bytes"
-	"compress/gzip"
-	"crypto/sha256"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -29,7 +26,6 @@ type zabbixServer struct {
 	trapper, web string // host:port
 	dir          string
 	auth         string
-	logs         []string
 }
 
 // zabbixTLS are the files of the server's TLS: the CA, its certificate
@@ -38,17 +34,20 @@ type zabbixTLS struct{ ca, cert, key string }
 
 const pgBin = "/usr/lib/postgresql/15/bin"
 
-// zabbixSlots bounds the Zabbix servers running at once: each is
-// PostgreSQL, the server and PHP, and four of them beside the broker
-// tests made those that measure miss their bounds in CI runs.
-var zabbixSlots = make(chan struct{}, 2)
-
-// startZabbix starts the three; tls, when not nil, is the server's TLS.
-// It waits for a slot first (zabbixSlots), freed when the test ends.
+// startZabbix starts the three for the test alone, stopped when it
+// ends (the benchmarks, which measure a server's cost); tls, when not
+// nil, is the server's TLS. Tests share one: sharedZabbix.
 func startZabbix(t testing.TB, tls *zabbixTLS) *zabbixServer {
 	t.Helper()
-	zabbixSlots <- struct{}{}
-	t.Cleanup(func() { <-zabbixSlots }) // the last cleanup: after the servers stopped
+	z := launchZabbix(t, tls, t.Cleanup)
+	z.logOnFailure(t)
+	return z
+}
+
+// launchZabbix starts the three; each is stopped, and its directory
+// removed, by a function given to cleanup.
+func launchZabbix(t testing.TB, tls *zabbixTLS, cleanup func(func())) *zabbixServer {
+	t.Helper()
 	for _, f := range []string{pgBin + "/postgres", "/usr/sbin/zabbix_server", "/usr/share/zabbix/api_jsonrpc.php", "/usr/bin/php"} {
 		if _, err := os.Stat(f); err != nil {
 			t.Fatalf("%s is missing (scripts/test installs postgresql, zabbix-server-pgsql, zabbix-frontend-php, php-pgsql and php-cli)", f)
@@ -66,7 +65,7 @@ func startZabbix(t testing.TB, tls *zabbixTLS) *zabbixServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	cleanup(func() { os.RemoveAll(dir) })
 	os.Chmod(dir, 0o755)
 	os.Chown(dir, uid, gid)
 	z := &zabbixServer{dir: dir, trapper: "127.0.0.1:" + lowPort(t), web: "127.0.0.1:" + freePortForCheck(t)}
@@ -77,7 +76,9 @@ func startZabbix(t testing.TB, tls *zabbixTLS) *zabbixServer {
 	if out, err := exec.Command("cp", "-a", loadedZabbixDB(t, asPostgres), filepath.Join(dir, "pg")).CombinedOutput(); err != nil {
 		t.Fatalf("cp: %v %s", err, out)
 	}
-	startPostgres(t, z.start, asPostgres, dir, pgPort)
+	startPostgres(t, func(name string, attr *syscall.SysProcAttr, argv ...string) {
+		z.start(t, cleanup, name, attr, argv...)
+	}, asPostgres, dir, pgPort)
 
 	conf := fmt.Sprintf(`ListenIP=127.0.0.1
 ListenPort=%s
@@ -90,12 +91,12 @@ DBName=zabbix
 DBUser=zabbix
 AllowRoot=1
 CacheUpdateFrequency=3
-StartPollers=1
+StartPollers=2
 StartPollersUnreachable=1
 StartPingers=0
 StartDiscoverers=0
 StartHTTPPollers=0
-StartTrappers=2
+StartTrappers=4
 StartDBSyncers=1
 StartLLDProcessors=1
 `, strings.Split(z.trapper, ":")[1], dir, dir, pgPort)
@@ -103,7 +104,7 @@ StartLLDProcessors=1
 		conf += fmt.Sprintf("TLSCAFile=%s\nTLSCertFile=%s\nTLSKeyFile=%s\n", tls.ca, tls.cert, tls.key)
 	}
 	os.WriteFile(filepath.Join(dir, "zabbix_server.conf"), []byte(conf), 0o644)
-	z.start(t, "zabbix_server", &syscall.SysProcAttr{Setpgid: true}, "/usr/sbin/zabbix_server", "-f", "-c", filepath.Join(dir, "zabbix_server.conf"))
+	z.start(t, cleanup, "zabbix_server", &syscall.SysProcAttr{Setpgid: true}, "/usr/sbin/zabbix_server", "-f", "-c", filepath.Join(dir, "zabbix_server.conf"))
 
 	// The frontend reads its configuration from a path built into it
 	// (Debian's /etc/zabbix/zabbix.conf.php): a copy of it reads the
@@ -151,7 +152,7 @@ $IMAGE_FORMAT_DEFAULT = IMAGE_FORMAT_PNG;
 		if attempt > 1 {
 			name, z.web = fmt.Sprintf("php-%d", attempt), "127.0.0.1:"+freePortForCheck(t)
 		}
-		z.start(t, name, &syscall.SysProcAttr{Setpgid: true}, "/usr/bin/php", "-S", z.web, "-t", web)
+		z.start(t, cleanup, name, &syscall.SysProcAttr{Setpgid: true}, "/usr/bin/php", "-S", z.web, "-t", web)
 		taken := false
 		eventually(t, 30*time.Second, "the frontend's API answers", func() (bool, string) {
 			if b, _ := os.ReadFile(filepath.Join(z.dir, name+".log")); attempt < 3 && bytes.Contains(b, []byte("Failed to listen")) {
@@ -169,19 +170,17 @@ $IMAGE_FORMAT_DEFAULT = IMAGE_FORMAT_PNG;
 	}
 }
 
-// start runs a server process of the test, logging to a file, stopped
-// (its process group) when the test ends.
-func (z *zabbixServer) start(t testing.TB, name string, attr *syscall.SysProcAttr, argv ...string) {
+// start runs a server process, logging to a file of z's directory; the
+// function given to cleanup stops it (its process group).
+func (z *zabbixServer) start(t testing.TB, cleanup func(func()), name string, attr *syscall.SysProcAttr, argv ...string) {
 	t.Helper()
-	log := filepath.Join(z.dir, name+".log")
-	f, _ := os.Create(log)
+	f, _ := os.Create(filepath.Join(z.dir, name+".log"))
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdout, cmd.Stderr, cmd.SysProcAttr, cmd.Dir = f, f, attr, z.dir
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
-	z.logs = append(z.logs, log)
-	t.Cleanup(func() {
+	cleanup(func() {
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
 		done := make(chan struct{})
 		go func() { cmd.Wait(); close(done) }()
@@ -192,8 +191,18 @@ func (z *zabbixServer) start(t testing.TB, name string, attr *syscall.SysProcAtt
 			<-done
 		}
 		f.Close()
-		if t.Failed() && name != "php" {
-			b, _ := os.ReadFile(log)
+	})
+}
+
+// logOnFailure shows, when t fails, the end of the server's logs and of
+// those of the agents started for t.
+func (z *zabbixServer) logOnFailure(t testing.TB, agents ...string) {
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		for _, name := range append([]string{"postgres", "zabbix_server", "php"}, agents...) {
+			b, _ := os.ReadFile(filepath.Join(z.dir, name+".log"))
 			if len(b) > 4000 {
 				b = b[len(b)-4000:]
 			}
@@ -263,120 +272,4 @@ func (z *zabbixServer) must(t testing.TB, method string, params, result any) {
 	if err := z.call(method, params, result); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// startPostgres starts the PostgreSQL of data directory dir/pg on port,
-// with start (the process stopped when the test ends), and waits for it.
-func startPostgres(t testing.TB, start func(testing.TB, string, *syscall.SysProcAttr, ...string), asPostgres *syscall.SysProcAttr, dir, port string) {
-	t.Helper()
-	// Durability is not what the test is about: off, the schema loads in
-	// a few seconds.
-	start(t, "postgres", asPostgres, pgBin+"/postgres", "-D", filepath.Join(dir, "pg"), "-p", port, "-k", dir,
-		"-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
-	eventually(t, 30*time.Second, "PostgreSQL up", func() (bool, string) {
-		out, err := exec.Command("psql", "-h", "127.0.0.1", "-p", port, "-U", "zabbix", "-d", "postgres", "-c", "select 1").CombinedOutput()
-		return err == nil, string(out)
-	})
-}
-
-// zabbixSQL are the files of Debian's Zabbix schema, loaded in order.
-var zabbixSQL = []string{"schema", "images", "data"}
-
-// loadedZabbixDB returns a PostgreSQL data directory with Zabbix's
-// database loaded, made once and kept, as Go keeps its builds: in the
-// user's cache directory, keyed on the schema's files and PostgreSQL's
-// version, so that a new schema or server makes it again. Loading takes
-// both cores for 15-20 s; copying it, a fraction of a second.
-func loadedZabbixDB(t testing.TB, asPostgres *syscall.SysProcAttr) string {
-	t.Helper()
-	h := sha256.New()
-	version, err := exec.Command(pgBin+"/postgres", "--version").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.Write(version)
-	for _, f := range zabbixSQL {
-		b, err := os.ReadFile("/usr/share/zabbix-server-pgsql/" + f + ".sql.gz")
-		if err != nil {
-			t.Fatal(err)
-		}
-		h.Write(b)
-	}
-	base, err := os.UserCacheDir()
-	if err != nil {
-		base = os.TempDir()
-	}
-	cached := filepath.Join(base, "fedmsg-collectd-test", fmt.Sprintf("zabbix-pg-%x", h.Sum(nil)[:8]))
-	if _, err := os.Stat(filepath.Join(cached, "PG_VERSION")); err == nil {
-		return cached
-	}
-	// Made in a directory of its own that PostgreSQL's user may enter,
-	// stopped cleanly, copied beside the cache and renamed into place: a
-	// run stopped half-way leaves nothing that looks done.
-	work, err := os.MkdirTemp("", "fedmsg-zabbix-load-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(work)
-	os.Chmod(work, 0o755)
-	os.Chown(work, int(asPostgres.Credential.Uid), int(asPostgres.Credential.Gid))
-	initdb := exec.Command(pgBin+"/initdb", "-D", filepath.Join(work, "pg"), "-U", "zabbix", "-A", "trust", "-E", "UTF8")
-	initdb.SysProcAttr, initdb.Dir = asPostgres, work
-	if out, err := initdb.CombinedOutput(); err != nil {
-		t.Fatalf("initdb: %v\n%s", err, out)
-	}
-	port := freePortForCheck(t)
-	pg := exec.Command(pgBin+"/postgres", "-D", filepath.Join(work, "pg"), "-p", port, "-k", work,
-		"-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
-	pg.SysProcAttr, pg.Dir = asPostgres, work
-	if err := pg.Start(); err != nil {
-		t.Fatalf("postgres: %v", err)
-	}
-	stopped := false
-	stop := func() {
-		if !stopped {
-			stopped = true
-			pg.Process.Signal(syscall.SIGINT) // a fast shutdown, with a checkpoint
-			pg.Wait()
-		}
-	}
-	defer stop()
-	psql := func(db string, stdin io.Reader, args ...string) {
-		t.Helper()
-		cmd := exec.Command("psql", append([]string{"-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", port, "-U", "zabbix", "-d", db}, args...)...)
-		cmd.Stdin = stdin
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("psql %v: %v\n%.2000s", args, err, out)
-		}
-	}
-	eventually(t, 30*time.Second, "PostgreSQL up", func() (bool, string) {
-		out, err := exec.Command("psql", "-h", "127.0.0.1", "-p", port, "-U", "zabbix", "-d", "postgres", "-c", "select 1").CombinedOutput()
-		return err == nil, string(out)
-	})
-	psql("postgres", nil, "-c", "create database zabbix")
-	var sql bytes.Buffer
-	for _, f := range zabbixSQL {
-		b, _ := os.ReadFile("/usr/share/zabbix-server-pgsql/" + f + ".sql.gz")
-		r, err := gzip.NewReader(bytes.NewReader(b))
-		if err != nil {
-			t.Fatal(err)
-		}
-		io.Copy(&sql, r)
-	}
-	psql("zabbix", &sql)
-	// The server's own host and its agent items: polled for nothing here.
-	psql("zabbix", nil, "-c", "update hosts set status = 1 where host = 'Zabbix server'")
-	stop()
-	os.MkdirAll(filepath.Dir(cached), 0o755)
-	tmp := cached + fmt.Sprintf(".%d", os.Getpid())
-	defer os.RemoveAll(tmp)
-	if out, err := exec.Command("cp", "-a", filepath.Join(work, "pg"), tmp).CombinedOutput(); err != nil {
-		t.Fatalf("keeping the loaded database: %v %s", err, out)
-	}
-	if err := os.Rename(tmp, cached); err != nil {
-		if _, statErr := os.Stat(filepath.Join(cached, "PG_VERSION")); statErr != nil {
-			t.Fatalf("keeping the loaded database: %v", err) // not another run's, done meanwhile
-		}
-	}
-	return cached
 }

@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fedora-infra/fedmsg-collectd/internal/sink/zabbix"
 	"github.com/fedora-infra/fedmsg-collectd/internal/testhub"
 )
 
@@ -32,12 +31,12 @@ import (
 func TestZabbixSilentIntegration(t *testing.T) {
 	t.Parallel()
 	testhub.Integration(t)
-	z, trapperID := zabbixWithHost(t, "silent")
+	z, trapperID := zabbixTestHost(t, "silent")
 	macros := map[string]string{"{$FEDMSG.NODATA}": "30s", "{$FEDMSG.BACKLOG.WARN}": "1"}
 	for m, v := range macros {
 		z.must(t, "usermacro.create", map[string]any{"hostid": trapperID, "macro": m, "value": v}, nil)
 	}
-	agentTpl, groupID := importPrinted(t, z, zabbix.AgentTemplateName, "zabbix", "--template", "--zabbix-listen", zabbix.DefaultListen)
+	agentTpl, groupID := sharedZ.agentTpl, sharedZ.group
 	listen := "127.0.0.1:" + freePortForCheck(t)
 	hosts := map[string]string{"silent": trapperID,
 		"silentagent": agentHost(t, z, "silentagent", startAgent(t, z, "silentagent", ""), listen, agentTpl, groupID, macros, nil)}

@@ -9,7 +9,6 @@ import (
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
-	"github.com/fedora-infra/fedmsg-collectd/internal/sink/zabbix"
 	"github.com/fedora-infra/fedmsg-collectd/internal/testhub"
 )
 
@@ -25,7 +24,7 @@ import (
 func TestZabbixTriggersIntegration(t *testing.T) {
 	t.Parallel()
 	testhub.Integration(t)
-	z, hostid := zabbixWithHost(t, "trig")
+	z, hostid := zabbixTestHost(t, "trig")
 	macros := map[string]string{`{$FEDMSG.GROWTH.PERIOD}`: "20s", `{$FEDMSG.NOCONSUMER.PERIOD}`: "20s",
 		`{$FEDMSG.BACKLOG.WARN:"zq"}`: "5", `{$FEDMSG.BACKLOG.CRIT:"zq"}`: "8",
 		`{$FEDMSG.LLD.FILTER.CONSUMER.NOT_MATCHES}`: "^zq_skip$",
@@ -33,7 +32,7 @@ func TestZabbixTriggersIntegration(t *testing.T) {
 	for m, v := range macros {
 		z.must(t, "usermacro.create", map[string]any{"hostid": hostid, "macro": m, "value": v}, nil)
 	}
-	agentTpl, groupID := importPrinted(t, z, zabbix.AgentTemplateName, "zabbix", "--template", "--zabbix-listen", zabbix.DefaultListen)
+	agentTpl, groupID := sharedZ.agentTpl, sharedZ.group
 	listen := "127.0.0.1:" + freePortForCheck(t)
 	agentID := agentHost(t, z, "trigagent", startAgent(t, z, "trigagent", ""), listen, agentTpl, groupID, macros, nil)
 	hosts := map[string]string{"trig": hostid, "trigagent": agentID}
