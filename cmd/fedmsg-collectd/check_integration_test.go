@@ -17,7 +17,7 @@ import (
 // publisher replaying captures, per scenario: exact status line and
 // perfdata, and exit code.
 func TestCheckIntegration(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	testhub.Integration(t)
 	dir := t.TempDir()
 	hub06 := testhub.Start(t, "ipc://"+filepath.Join(dir, "monitoring-fedmsg-hub.socket"), 200*time.Millisecond, fixtures+"ipc-06.json")
@@ -79,7 +79,7 @@ func closedPort(t *testing.T) string {
 // TestCheckPermissionIntegration runs the check as an unprivileged user
 // against a socket only root may use: UNKNOWN, permission denied.
 func TestCheckPermissionIntegration(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	testhub.Integration(t)
 	bin := filepath.Join(buildPlugin(t), "fedmsg-collectd")
 	dir, err := os.MkdirTemp("", "fedmsg-check-perm-")
@@ -148,7 +148,7 @@ func freePortForCheck(t testing.TB) string {
 // may not list the socket directory, the plugin says so once, with who it
 // runs as and what to change, however often it rescans.
 func TestSocketDirPermissionIntegration(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	testhub.Integration(t)
 	bin := filepath.Join(buildPlugin(t), "fedmsg-collectd")
 	parent, err := os.MkdirTemp("", "fedmsg-dir-perm-")

@@ -242,7 +242,7 @@ func (e *collectdEnv) rejections(t *testing.T) []string {
 // replaying a real capture, one with hostile names (spaces, quotes,
 // slashes, tabs, duplicates, a name over the field limit).
 func TestCollectdIntegration(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	testhub.Integration(t)
 	dir := buildPlugin(t)
 	run := socketDir(t, dir)
@@ -355,7 +355,7 @@ func (e *collectdEnv) waitLog(t *testing.T, within time.Duration, parts ...strin
 // killed and restarted turns hub_up to 0 and back to 1, and the failure and
 // okay notifications reach collectd; nothing the plugin writes is rejected.
 func TestCollectdHubRestartIntegration(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	testhub.Integration(t)
 	dir := buildPlugin(t)
 	run := socketDir(t, dir)
@@ -386,7 +386,7 @@ func TestCollectdHubRestartIntegration(t *testing.T) {
 // central collectd receives them and keeps the RRD files, under the
 // sender's host name.
 func TestFleetIntegration(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	testhub.Integration(t)
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
@@ -441,7 +441,7 @@ func TestFleetIntegration(t *testing.T) {
 // 25 exceptions) under a real collectd:
 // collectd raises the notifications from the plugin's values.
 func TestThresholdExampleIntegration(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	testhub.Integration(t)
 	dir := buildPlugin(t)
 	run := socketDir(t, dir)

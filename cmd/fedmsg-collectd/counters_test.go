@@ -20,7 +20,7 @@ import (
 // counters grow at 100 and 60 events a second, and writes the queue
 // between the stages: its length, the rates in and out, the expected wait.
 func TestCountersSourceIntegration(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	testhub.Integration(t) // on the wall clock: a source's liveness, polls
 	srv := stagesServer(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -76,7 +76,7 @@ func TestCountersSourceIntegration(t *testing.T) {
 // hub is (hub_up 0 and a failure notification), while the other sources
 // go on.
 func TestBrokerLostIntegration(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	testhub.Integration(t) // on the wall clock: a source's liveness, polls
 	var mu sync.Mutex
 	n := 0
@@ -132,7 +132,7 @@ func TestBrokerLostIntegration(t *testing.T) {
 // registry as run: the queue between two stages against a backlog range,
 // and a refused connection UNKNOWN at once.
 func TestCheckCounters(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"Uploaded": 500, "Staged": 100}`)
 	}))
@@ -166,7 +166,7 @@ func TestCheckCounters(t *testing.T) {
 // TestExcludeIntegration: --exclude leaves a counters service's queue out
 // of everything written, and the other queue in.
 func TestExcludeIntegration(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	testhub.Integration(t) // polls on the wall clock
 	srv := stagesServer(t)
 	ctx, cancel := context.WithCancel(context.Background())

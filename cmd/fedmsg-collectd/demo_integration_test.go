@@ -18,7 +18,7 @@ import (
 // reads the screen: a table per consumer, redrawn, in hub time, and no
 // PUTVAL lines.
 func TestDemoTerminalIntegration(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	testhub.Integration(t)
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Fatal("tmux is not installed (scripts/test installs it)")

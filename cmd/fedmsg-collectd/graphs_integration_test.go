@@ -15,7 +15,7 @@ import (
 // collectd, the plugin and the simulated hub) and checks that each PNG is a
 // valid image with the series drawn in it.
 func TestGraphsIntegration(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	testhub.Integration(t)
 	out := t.TempDir()
 	cmd := exec.Command("bash", "../../scripts/graphs", "--short", "--out", out)

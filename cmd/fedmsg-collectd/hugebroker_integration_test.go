@@ -20,7 +20,7 @@ import (
 // million in at most 1000 vhosts (the rest counted, logged once), fails the other two polls (counted, said), never
 // holds more than 96 MiB, and keeps every snapshot of the hub.
 func TestHugeBrokersIntegration(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	testhub.Integration(t)
 	var million bytes.Buffer
 	million.WriteByte('[')

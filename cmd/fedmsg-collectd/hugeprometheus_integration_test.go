@@ -22,7 +22,7 @@ import (
 // sanely again it comes back to the size of a twin that only ever saw
 // sane answers.
 func TestHugePrometheusIntegration(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	testhub.Integration(t)
 	var million bytes.Buffer
 	for i := range 1000000 {

@@ -38,7 +38,7 @@ func readmeBlock(t *testing.T, marker string) string {
 // comes after, as its package would), then with the hub running. The
 // group fedmsg is removed again if the test made it.
 func TestDebianInstallIntegration(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	testhub.Integration(t)
 	if os.Geteuid() != 0 {
 		t.Skip("the install steps are run as root")

@@ -44,7 +44,7 @@ func netdataLast(addr, chart string) (map[string]float64, string) {
 // plugins directory (a link named fedmsg.plugin, as the README installs
 // it) against a real libzmq publisher; its API gives back the values.
 func TestNetdataIntegration(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	testhub.Integration(t)
 	if _, err := os.Stat("/usr/sbin/netdata"); err != nil {
 		t.Fatal("netdata is not installed (scripts/test installs Debian's netdata)")

@@ -19,7 +19,7 @@ import (
 // hub_up 0, failed polls counted from the first, a FAILURE notification
 // that says why; no credentials anywhere in what the plugin writes.
 func TestSourcesNeverAnsweringIntegration(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	testhub.Integration(t) // on the wall clock: a source's liveness, polls
 	deny := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no", http.StatusUnauthorized)
@@ -98,7 +98,7 @@ func TestNothingToWatch(t *testing.T) {
 // TestNeverAnsweringElsewhereIntegration: the exporter and the Netdata plugin show a
 // broker that never answered as down too, with its failed polls.
 func TestNeverAnsweringElsewhereIntegration(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	testhub.Integration(t) // on the wall clock: a source's liveness, polls
 	deny := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no", http.StatusUnauthorized)

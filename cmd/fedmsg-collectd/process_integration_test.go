@@ -70,7 +70,7 @@ func (p *proc) status(t testing.TB, field string) int {
 // TestSignalsIntegration: SIGTERM, SIGINT and SIGHUP end the plugin within
 // a second with status 0, whatever its hubs are doing.
 func TestSignalsIntegration(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	testhub.Integration(t)
 	hub := testhub.Start(t, "tcp://127.0.0.1:*", 10*time.Millisecond, fixtures+"ipc-01.json")
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP} {
@@ -110,7 +110,7 @@ func TestSignalsIntegration(t *testing.T) {
 // bounded and snapshots are dropped (counted); once it reads again, the
 // plugin writes current values at once.
 func TestStalledStdoutIntegration(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	testhub.Integration(t)
 	hub := testhub.Start(t, "tcp://127.0.0.1:*", 2*time.Millisecond, fixtures+"ipc-01.json")
 	// Eight subscriptions to the busy hub write enough to fill the pipe.
@@ -175,7 +175,7 @@ func TestStalledStdoutIntegration(t *testing.T) {
 // are disconnected, the process stays alive and small, and a real hub
 // beside them is still reported.
 func TestOversizeIntegration(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	testhub.Integration(t)
 	evil := func(size uint64) *testhub.FakePeer {
 		return testhub.StartFakePeer(t, func(w io.Writer) {
@@ -236,7 +236,7 @@ func execCommand(name string, args ...string) *exec.Cmd { return exec.Command(na
 // hub: the plugin refuses them (counted), keeps reporting the hub and does
 // not die; check on such a peer is UNKNOWN and says why.
 func TestHostileHandshakeIntegration(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	testhub.Integration(t)
 	hub := testhub.Start(t, "tcp://127.0.0.1:*", 100*time.Millisecond, fixtures+"ipc-12.json")
 	args := []string{"--interval", "200ms", "--endpoint", "fedmsg-hub=" + hub.Endpoint}
@@ -337,7 +337,7 @@ func (w *lineWaiter) next(t *testing.T, within time.Duration, parts ...string) s
 // being reported 0 until --forget-after; back, it is reported again with
 // an okay notification.
 func TestVanishedSocketIntegration(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	testhub.Integration(t)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "monitoring-fedmsg-hub.socket")

@@ -126,7 +126,7 @@ func promValues(addr, q string) ([]float64, string) {
 // backlog published and the rate of messages in; promtool accepts the
 // exposition and the alerting rules load.
 func TestPrometheusIntegration(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	testhub.Integration(t)
 	for _, p := range []string{"prometheus", "promtool"} {
 		if _, err := exec.LookPath(p); err != nil {
@@ -225,7 +225,7 @@ func TestPrometheusIntegration(t *testing.T) {
 // TestAlertRulesIntegration: the alerting rules in docs/ are valid and
 // pass their unit tests.
 func TestAlertRulesIntegration(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	testhub.Integration(t)
 	for _, args := range [][]string{
 		{"check", "rules", "alerts.yml"},

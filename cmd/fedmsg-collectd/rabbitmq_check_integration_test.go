@@ -24,7 +24,7 @@ import (
 // wait check on a steady queue finishes under check_nrpe's 10 s and its
 // expected wait agrees with run's within 10 %.
 func TestRabbitMQCheckIntegration(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	testhub.Integration(t)
 	conn, mgmt := sharedRabbitMQ(t)
 	api := func(method, path, body string) {

@@ -23,7 +23,7 @@ import (
 // snapshot, with its node's lengths, and its counts in and out add up
 // to what the test published and got, across nodes and channels.
 func TestRabbitMQClusterIntegration(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	testhub.Integration(t)
 	a, err := launchRabbitMQWith(t.TempDir(), rabbitOptions{})
 	if err != nil {

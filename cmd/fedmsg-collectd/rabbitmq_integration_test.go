@@ -61,6 +61,29 @@ func launchRabbitMQWith(dir string, o rabbitOptions) (*rabbitBroker, error) {
 	if _, err := os.Stat(server); err != nil {
 		return nil, errors.New("rabbitmq-server is not installed (scripts/test installs Debian's rabbitmq-server)")
 	}
+	// Its ports are found free and closed before it listens on them:
+	// another test's server, or an outgoing connection, may take one
+	// first, and the broker then stops at once (its Erlang distribution
+	// or a listener fails). Started again on others, in a directory of
+	// its own.
+	for attempt := 1; ; attempt++ {
+		sub := filepath.Join(dir, fmt.Sprint("try", attempt))
+		if err := os.MkdirAll(sub, 0o755); err != nil {
+			return nil, err
+		}
+		b, err := launchRabbitMQOnce(server, sub, o)
+		if !errors.Is(err, errBrokerExited) || attempt == 3 {
+			return b, err
+		}
+	}
+}
+
+// errBrokerExited is a broker that stopped before it answered.
+var errBrokerExited = errors.New("rabbitmq-server stopped before it answered")
+
+// launchRabbitMQOnce starts the broker server in dir, as o asks, and
+// waits for its management API.
+func launchRabbitMQOnce(server, dir string, o rabbitOptions) (*rabbitBroker, error) {
 	var ports [5]string
 	for i := range ports {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -88,7 +111,8 @@ func launchRabbitMQWith(dir string, o rabbitOptions) (*rabbitBroker, error) {
 		"RABBITMQ_NODE_IP_ADDRESS=127.0.0.1", "RABBITMQ_DIST_PORT="+dport, "ERL_EPMD_PORT="+eport,
 		"RABBITMQ_MNESIA_BASE="+filepath.Join(dir, "mnesia"), "RABBITMQ_LOG_BASE="+filepath.Join(dir, "log"),
 		"RABBITMQ_CONFIG_FILE="+filepath.Join(dir, "rabbitmq.conf"),
-		"RABBITMQ_ENABLED_PLUGINS_FILE="+filepath.Join(dir, "enabled_plugins"), "RABBITMQ_PID_FILE="+filepath.Join(dir, "pid"))
+		"RABBITMQ_ENABLED_PLUGINS_FILE="+filepath.Join(dir, "enabled_plugins"), "RABBITMQ_PID_FILE="+filepath.Join(dir, "pid"),
+		"ERL_CRASH_DUMP="+filepath.Join(dir, "erl_crash.dump"))
 	log, _ := os.Create(filepath.Join(dir, "server.log"))
 	cmd := exec.Command(server)
 	cmd.Env, cmd.Stdout, cmd.Stderr = env, log, log
@@ -98,9 +122,11 @@ func launchRabbitMQWith(dir string, o rabbitOptions) (*rabbitBroker, error) {
 	}
 	b := &rabbitBroker{mgmt: "127.0.0.1:" + mport, amqpURL: "amqp://guest:guest@127.0.0.1:" + port + "/", log: log.Name(),
 		prom: "127.0.0.1:" + pport, node: node, env: env, pgid: cmd.Process.Pid}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
 	b.stop = func() {
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		cmd.Wait()
+		<-exited
 		if o.join != nil {
 			return // the epmd is the joined node's, killed with it
 		}
@@ -110,6 +136,13 @@ func launchRabbitMQWith(dir string, o rabbitOptions) (*rabbitBroker, error) {
 	}
 	last := ""
 	for deadline := time.Now().Add(120 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		select {
+		case <-exited:
+			b.stop()
+			out, _ := os.ReadFile(b.log)
+			return nil, fmt.Errorf("%w:\n%s", errBrokerExited, out)
+		default:
+		}
 		resp, err := http.Get("http://guest:guest@" + b.mgmt + "/api/overview")
 		if err != nil {
 			last = err.Error()

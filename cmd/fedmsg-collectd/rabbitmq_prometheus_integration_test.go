@@ -32,7 +32,7 @@ var promPhases = []brokerPhase{
 // against that truth. The management source on the same broker reports
 // the lengths only, and says once what the broker withholds.
 func TestRabbitMQPrometheusIntegration(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	testhub.Integration(t)
 	b, err := launchRabbitMQWith(t.TempDir(), rabbitOptions{conf: "management_agent.disable_metrics_collector = true\n"})
 	if err != nil {

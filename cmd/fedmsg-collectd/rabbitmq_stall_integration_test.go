@@ -42,7 +42,7 @@ var stallPhases = []brokerPhase{
 // never OK in the stall, CRITICAL at its first run after the oldest
 // message passed 60 s.
 func TestRabbitMQStallIntegration(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	testhub.Integration(t)
 	conn, mgmt := sharedRabbitMQ(t)
 	pubCh, _ := conn.Channel()

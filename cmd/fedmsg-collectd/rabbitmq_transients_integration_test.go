@@ -90,7 +90,7 @@ func unixNow() float64 { return float64(time.Now().UnixNano()) / 1e9 }
 // truth, per phase, and the table logged (docs/rabbitmq.md quotes it). The
 // Nagios check runs during the overload.
 func TestRabbitMQIntegration(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	testhub.Integration(t)
 	conn, mgmt := sharedRabbitMQ(t)
 	pubCh, _ := conn.Channel()

@@ -21,7 +21,7 @@ import (
 // naming the quorum queue and the stream, the exporter an info series
 // per queue labelled with its type.
 func TestRabbitMQQueueTypesIntegration(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	testhub.Integration(t)
 	conn, mgmt := sharedRabbitMQ(t)
 	prom := shared.b.prom

@@ -142,7 +142,7 @@ func (p *plugin) waitFor(t *testing.T, service string, want []string, within tim
 // the directory are picked up and each hub's capture comes out as the
 // expected lines under its service.
 func TestRunDiscoveryIntegration(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	testhub.Integration(t)
 	dir := t.TempDir()
 	p := startPlugin(t, "--socket-dir", dir, "--rescan", "100ms")
@@ -158,7 +158,7 @@ func TestRunDiscoveryIntegration(t *testing.T) {
 // TestRunDiscoveryBesidePolledIntegration: discovery stays on when a
 // polled source is given too.
 func TestRunDiscoveryBesidePolledIntegration(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	testhub.Integration(t)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, `{"In": 10, "Out": 4}`)
@@ -173,7 +173,7 @@ func TestRunDiscoveryBesidePolledIntegration(t *testing.T) {
 // TestRunBrokenNeighboursIntegration: a hub that is missing and one that
 // accepts connections but never speaks do not delay a working hub.
 func TestRunBrokenNeighboursIntegration(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	testhub.Integration(t)
 	dir := t.TempDir()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -207,7 +207,7 @@ func TestRunBrokenNeighboursIntegration(t *testing.T) {
 // TestRunClosedStdoutIntegration: when collectd goes away, the plugin exits
 // promptly with a non-zero status and says why.
 func TestRunClosedStdoutIntegration(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	testhub.Integration(t)
 	hub := testhub.Start(t, "tcp://127.0.0.1:*", 100*time.Millisecond, fixtures+"ipc-12.json")
 	r, w, err := os.Pipe()
@@ -235,7 +235,7 @@ func TestRunClosedStdoutIntegration(t *testing.T) {
 // TestRunDebugLatencyIntegration: at --log-level debug each snapshot
 // written gets a line with its latency, which scripts/bench reads.
 func TestRunDebugLatencyIntegration(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	testhub.Integration(t)
 	dir := t.TempDir()
 	p := startPlugin(t, "--socket-dir", dir, "--rescan", "100ms", "--log-level", "debug")

@@ -55,7 +55,7 @@ func slicesMax(xs []float64) float64 {
 // TestSimulateIntegration: the simulate command publishes on a real ZeroMQ
 // socket that the plugin reads.
 func TestSimulateIntegration(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	testhub.Integration(t)
 	ep := "ipc://" + filepath.Join(t.TempDir(), "monitoring-fedmsg-hub.socket")
 	ctx, cancel := context.WithCancel(context.Background())
@@ -85,7 +85,7 @@ func TestSimulateIntegration(t *testing.T) {
 // TestCaptureReplayRoundTripIntegration: what run --capture recorded,
 // replayed, prints exactly what the live plugin wrote.
 func TestCaptureReplayRoundTripIntegration(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	testhub.Integration(t)
 	dir := t.TempDir()
 	capFile := filepath.Join(dir, "capture.jsonl")
@@ -142,7 +142,7 @@ func firstDiff(a, b string) string {
 // TestCaptureIntegration: capture records N messages with arrival times,
 // and replay gives one batch per message stamped with those times.
 func TestCaptureIntegration(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	testhub.Integration(t)
 	// A snapshot every 1.2 s: never two in one second, which collectd's
 	// sink would leave out (at 0.8 s, one time in five).
@@ -238,7 +238,7 @@ func TestReplayPlain(t *testing.T) {
 
 // TestReplayStdin runs the built binary with the snapshot on stdin.
 func TestReplayStdinIntegration(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	testhub.Integration(t)
 	bin := filepath.Join(buildPlugin(t), "fedmsg-collectd")
 	in, err := os.Open(fixtures + "ipc-12.json")

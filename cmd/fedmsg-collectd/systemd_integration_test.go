@@ -17,7 +17,7 @@ import (
 // with the binary where ExecStart names it, and fails one whose binary is
 // not there; systemd-analyze security rates each 3.0 or below.
 func TestSystemdUnitsIntegration(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	testhub.Integration(t)
 	if _, err := exec.LookPath("systemd-analyze"); err != nil {
 		t.Fatal("systemd-analyze is not installed (Debian's systemd package has it)")

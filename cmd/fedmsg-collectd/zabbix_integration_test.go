@@ -29,7 +29,7 @@ import (
 // over their macros in PROBLEM, that of a stalled one, none of an idle
 // one, and a hub nothing publishes on down.
 func TestZabbixIntegration(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	testhub.Integration(t)
 	z, client := sharedZabbix(t), sharedZ.client
 

@@ -21,7 +21,7 @@ import (
 // figures, and its triggers fire; a host that reaches the same agent
 // unencrypted gets nothing.
 func TestZabbixAgentPSKIntegration(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	testhub.Integration(t)
 	z := sharedZabbix(t)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -29,7 +29,7 @@ import (
 // started with a buffer too small for an interval's values, the push
 // drops values, and started again as usual it does not.
 func TestZabbixSilentIntegration(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	testhub.Integration(t)
 	z, trapperID := zabbixTestHost(t, "silent")
 	macros := map[string]string{"{$FEDMSG.NODATA}": "30s", "{$FEDMSG.BACKLOG.WARN}": "1"}

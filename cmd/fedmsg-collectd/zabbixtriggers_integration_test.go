@@ -22,7 +22,7 @@ import (
 // oldest-age and both wait triggers; then another empties the queue. A
 // queue the hosts' LLD filter macro leaves out gets no items.
 func TestZabbixTriggersIntegration(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	testhub.Integration(t)
 	z, hostid := zabbixTestHost(t, "trig")
 	macros := map[string]string{`{$FEDMSG.GROWTH.PERIOD}`: "20s", `{$FEDMSG.NOCONSUMER.PERIOD}`: "20s",
