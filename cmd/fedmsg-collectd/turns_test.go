@@ -15,7 +15,7 @@ import (
 // above the number of tests, and this is what bounds them).
 
 // turnLimit is how many end-to-end tests run at once.
-const turnLimit = 4
+const turnLimit = 5
 
 // gatherTurns is how long the turns wait, after the first test asks,
 // for the others (all released by Go at once) before the first is given.
