@@ -33,7 +33,7 @@ var longTests = map[string]float64{
 	"TestZabbixIntegration":             60,
 	"TestRabbitMQPrometheusIntegration": 64,
 	"TestRabbitMQClusterIntegration":    40,
-	"TestRabbitMQCheckIntegration":      36,
+	"TestRabbitMQCheckIntegration":      55,
 	"TestZabbixAgentPSKIntegration":     25,
 	"TestHugePrometheusIntegration":     23,
 	"TestPrometheusIntegration":         22,
