@@ -124,9 +124,10 @@ func TestRabbitMQCheckIntegration(t *testing.T) {
 	})
 	perf := regexp.MustCompile(`steady_expected_wait'=([0-9.]+)s`)
 	// The first check has one window of its own (two polls 5 s apart),
-	// in which the broker's statistics, refreshed every 5 s, may count
-	// one refresh of deliveries more or less: 20-25 % (31.2 s for run's
-	// 25.4 s in a loaded CI run). The next ones have its history too, as
+	// in which the broker's statistics, refreshed every 5 s on timers
+	// that a loaded machine delays, may count deliveries over 3.5 to 6.5
+	// s: 20-33 % from run's in loaded CI runs (31.2 s for 25.4 s, 34.8 s
+	// for 26.1 s). The next ones have its history too, as
 	// NRPE's runs do, from at least two of run's snapshots before: run
 	// back to back, a window between two checks held one refresh, whose
 	// timing jitters on a loaded machine (10.3 and 10.9 % from run's in
@@ -135,7 +136,7 @@ func TestRabbitMQCheckIntegration(t *testing.T) {
 		at, _ := putvals(out.String(), ident)
 		return len(slices.Compact(at))
 	}
-	for i, within := range []float64{0.3, 0.1, 0.1} {
+	for i, within := range []float64{0.4, 0.1, 0.1} {
 		if i > 0 {
 			from := snapshots()
 			eventually(t, 30*time.Second, "two more of run's snapshots", func() (bool, string) {
