@@ -53,33 +53,37 @@ func TestRabbitMQCheckIntegration(t *testing.T) {
 	for range 500 {
 		ch.PublishWithContext(ctx, "", "steady", false, false, amqp.Publishing{Body: []byte("x")})
 	}
+	// Both paced by the clock, not by a ticker: a ticker drops ticks when
+	// its reader is late, as this process is on a loaded machine, and the
+	// queue then was not steady (its expected wait went from 25 to 41 s in
+	// a CI run). Prefetch 10: the broker's round trip does not pace the
+	// consumer either.
 	sub, _ := conn.Channel()
-	sub.Qos(1, 0, false)
+	sub.Qos(10, 0, false)
 	deliveries, err := sub.Consume("steady", "", false, false, false, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	paced := func(n int, start time.Time) bool {
+		select {
+		case <-time.After(time.Until(start.Add(time.Duration(n) * time.Second / 20))):
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	start := time.Now()
 	go func() {
-		tick := time.NewTicker(time.Second / 20)
-		defer tick.Stop()
+		n := 0
 		for d := range deliveries {
-			select {
-			case <-tick.C:
-			case <-ctx.Done():
+			if n++; !paced(n, start) {
 				return
 			}
 			d.Ack(false)
 		}
 	}()
 	go func() {
-		tick := time.NewTicker(time.Second / 20)
-		defer tick.Stop()
-		for {
-			select {
-			case <-tick.C:
-			case <-ctx.Done():
-				return
-			}
+		for n := 1; paced(n, start); n++ {
 			ch.PublishWithContext(ctx, "", "steady", false, false, amqp.Publishing{Body: []byte("x")})
 		}
 	}()
