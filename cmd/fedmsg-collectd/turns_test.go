@@ -24,7 +24,7 @@ const gatherTurns = 200 * time.Millisecond
 // longTests are the tests that take longest, with about how many
 // seconds each took in a run of the suite (go test -v): given their
 // turn first, the longest first. The others follow in the order they
-// asked; a negative weight, after them.
+// asked.
 var longTests = map[string]float64{
 	"TestZabbixTriggersIntegration":     105,
 	"TestZabbixSilentIntegration":       100,
@@ -32,13 +32,9 @@ var longTests = map[string]float64{
 	"TestZabbixIntegration":             60,
 	"TestRabbitMQPrometheusIntegration": 64,
 	"TestRabbitMQClusterIntegration":    40,
-	// Last: it compares check's expected wait, made from one window of
-	// 5 s, with run's, and a broker loaded by the fuzz targets beside it
-	// delays its statistics refresh into a window more or less (check
-	// 14.0 s, run's 30.4 s, for 24.5 s).
-	"TestRabbitMQCheckIntegration":  -1,
-	"TestZabbixAgentPSKIntegration": 25,
-	"TestHugePrometheusIntegration": 23,
+	"TestRabbitMQCheckIntegration":      55,
+	"TestZabbixAgentPSKIntegration":     25,
+	"TestHugePrometheusIntegration":     23,
 }
 
 // waitingTests are tests that spend most of their time waiting, with
