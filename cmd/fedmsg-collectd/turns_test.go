@@ -7,7 +7,7 @@ import (
 )
 
 // The end-to-end tests mostly wait on servers they started, a few of
-// them for minutes (a consumer hung for 120 s; Zabbix's nodata and
+// them for minutes (consumers hung for 82 s; Zabbix's nodata and
 // trigger periods), and a few measure, which a busy machine spoils. They
 // take turns, turnLimit at a time, the longest first: Go's -parallel
 // starts paused tests in no set order, so that the longest, started

@@ -56,13 +56,20 @@ func stopSharedZabbix() {
 }
 
 // zabbixTestHost makes a host of that name on the shared Zabbix server,
-// linked to the trapper template, and returns the server and the host's
-// id.
-func zabbixTestHost(t testing.TB, host string) (*zabbixServer, string) {
+// linked to the trapper template, with its macros, and returns the server
+// and the host's id. The macros come with the host, in one call: the
+// server, whose configuration cache is refreshed every 3 s, could
+// otherwise know the host and take its discovery before its macros (a
+// cold run's discovery ignored the LLD filter macro so).
+func zabbixTestHost(t testing.TB, host string, macros map[string]string) (*zabbixServer, string) {
 	t.Helper()
 	z := sharedZabbix(t)
+	ms := []any{}
+	for m, v := range macros {
+		ms = append(ms, map[string]string{"macro": m, "value": v})
+	}
 	var made struct{ Hostids []string }
 	z.must(t, "host.create", map[string]any{"host": host, "groups": []any{map[string]string{"groupid": sharedZ.group}},
-		"templates": []any{map[string]string{"templateid": sharedZ.tpl}}}, &made)
+		"templates": []any{map[string]string{"templateid": sharedZ.tpl}}, "macros": ms}, &made)
 	return z, made.Hostids[0]
 }

@@ -31,11 +31,8 @@ import (
 func TestZabbixSilentIntegration(t *testing.T) {
 	parallel(t)
 	testhub.Integration(t)
-	z, trapperID := zabbixTestHost(t, "silent")
 	macros := map[string]string{"{$FEDMSG.NODATA}": "30s", "{$FEDMSG.BACKLOG.WARN}": "1"}
-	for m, v := range macros {
-		z.must(t, "usermacro.create", map[string]any{"hostid": trapperID, "macro": m, "value": v}, nil)
-	}
+	z, trapperID := zabbixTestHost(t, "silent", macros)
 	agentTpl, groupID := sharedZ.agentTpl, sharedZ.group
 	listen := "127.0.0.1:" + freePortForCheck(t)
 	hosts := map[string]string{"silent": trapperID,

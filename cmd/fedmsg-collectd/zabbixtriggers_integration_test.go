@@ -24,14 +24,11 @@ import (
 func TestZabbixTriggersIntegration(t *testing.T) {
 	parallel(t)
 	testhub.Integration(t)
-	z, hostid := zabbixTestHost(t, "trig")
 	macros := map[string]string{`{$FEDMSG.GROWTH.PERIOD}`: "20s", `{$FEDMSG.NOCONSUMER.PERIOD}`: "20s",
 		`{$FEDMSG.BACKLOG.WARN:"zq"}`: "5", `{$FEDMSG.BACKLOG.CRIT:"zq"}`: "8",
 		`{$FEDMSG.LLD.FILTER.CONSUMER.NOT_MATCHES}`: "^zq_skip$",
 		`{$FEDMSG.STALL.MAX:"zq"}`:                  "10", `{$FEDMSG.AGE.WARN:"zq"}`: "10", `{$FEDMSG.WAIT.WARN:"zq"}`: "10", `{$FEDMSG.WAIT.CRIT:"zq"}`: "15"}
-	for m, v := range macros {
-		z.must(t, "usermacro.create", map[string]any{"hostid": hostid, "macro": m, "value": v}, nil)
-	}
+	z, hostid := zabbixTestHost(t, "trig", macros)
 	agentTpl, groupID := sharedZ.agentTpl, sharedZ.group
 	listen := "127.0.0.1:" + freePortForCheck(t)
 	agentID := agentHost(t, z, "trigagent", startAgent(t, z, "trigagent", ""), listen, agentTpl, groupID, macros, nil)
