@@ -239,8 +239,13 @@ func judgeBroker(t *testing.T, s string, j judged, log *messageLog, start float6
 		if !slices.ContainsFunc(j.phases, func(p brokerPhase) bool { return p.name == r.phase }) {
 			continue
 		}
-		if e := all[r]; e == nil || e.present == 0 {
+		switch e := all[r]; {
+		case e == nil || e.present == 0:
 			t.Errorf("%s: no %s written", r.phase, r.figure)
+		case r.figure != "drain_time" && e.present*5 < e.evaluated*4:
+			// From the first snapshot of each phase: the capacity from the
+			// messages the consumers hold before they are seen saturated.
+			t.Errorf("%s: %s written on %d of %d snapshots, want 80 %%", r.phase, r.figure, e.present, e.evaluated)
 		}
 	}
 	slices.Sort(lags)

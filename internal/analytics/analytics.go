@@ -211,7 +211,7 @@ func (h *Hub) newConsumer(c Consumer, at float64) *consumer {
 // observation is what the snapshot of time at (seconds) says of c's
 // queue.
 func observation(at float64, c Consumer) obs {
-	return obs{t: at, backlog: c.Backlog.V, in: opt(c.HeadcountIn), out: opt(c.HeadcountOut), workers: opt(c.Workers), times: c.Times}
+	return obs{t: at, backlog: c.Backlog.V, in: opt(c.HeadcountIn), out: opt(c.HeadcountOut), workers: opt(c.Workers), held: opt(c.InService), times: c.Times}
 }
 
 // opt is o's value, NaN when not valid.

@@ -23,6 +23,8 @@ type sample struct {
 	period           float64
 	// workers, when set, are the consumers attached (a broker's queue).
 	workers *float64
+	// held, when set, are the messages they hold (unacknowledged).
+	held *float64
 	// noCounts: the snapshot has no headcounts (a broker's queue before
 	// its statistics).
 	noCounts bool
@@ -46,6 +48,9 @@ func (s sample) snapshot() (model.Snapshot, []Consumer) {
 		HeadcountIn: model.Some(s.in), HeadcountOut: model.Some(s.out), Times: s.times, HasTimes: true}
 	if s.workers != nil {
 		c.Workers = model.Some(*s.workers)
+	}
+	if s.held != nil {
+		c.InService = model.Some(*s.held)
 	}
 	if s.noCounts {
 		c.HeadcountIn, c.HeadcountOut = model.Opt{}, model.Opt{}

@@ -28,7 +28,7 @@ const capHorizon = 2.5
 // inWindows is how many recent windows' arrival rates the drain time
 // takes the median of: robust to a burst; a change of load is followed
 // within two windows (queue.addIn).
-const inWindows = 12
+const inWindows = 24
 
 // drainHorizon is the time constant, in seconds, of the smoothing of the
 // capacity that the drain time takes, unless the consumers change speed.
@@ -62,6 +62,8 @@ type queue struct {
 	// arrival rate, often a small difference that the noise of one window
 	// (a few slow messages in it) would swing.
 	steadyCap float64
+	// steadyN is how many windows steadyCap holds since it was last set.
+	steadyN float64
 	// prevWorkers is the consumers attached at the previous snapshot (NaN
 	// when unknown).
 	prevWorkers float64
@@ -75,16 +77,19 @@ type queue struct {
 	// stall is judged from it (stall).
 	idleSince float64
 	stalled   bool // the latest snapshot was judged a stall
+	// held reads a lower bound of the capacity from the messages the
+	// consumers hold, while none is learned (held.go).
+	held held
 }
 
 // obs is what one snapshot says of a consumer's queue.
 type obs struct {
 	t, backlog float64 // seconds; messages
 	// in and out are the arrivals and departures since the previous
-	// snapshot, over the window; workers the consumers attached. NaN when
-	// unknown.
-	in, out, workers float64
-	times            []float64
+	// snapshot, over the window; workers the consumers attached; held the
+	// messages they hold. NaN when unknown.
+	in, out, workers, held float64
+	times                  []float64
 }
 
 // observe adds a snapshot, window seconds after the previous one (0 on
@@ -106,6 +111,11 @@ func (q *queue) observe(o obs, window float64) {
 		q.addIn(o.in, window)
 	}
 	q.track(o, window)
+	if q.stalled {
+		q.held.prev = o.held
+	} else {
+		q.held.add(o.held, o.out, window)
+	}
 	if window > 0 && hadPrev && o.out > 0 && prev >= o.out && o.backlog > 0 {
 		q.learnCapacity(o.out/window, o.workers, window)
 	}
@@ -149,14 +159,17 @@ func (q *queue) learnCapacity(served, workers, window float64) {
 		served /= workers
 	}
 	if q.capacity == 0 || per != q.perWorker {
-		q.capacity, q.steadyCap, q.perWorker = served, served, per
+		q.capacity, q.steadyCap, q.perWorker, q.steadyN = served, served, per, 1
 		return
 	}
 	q.capacity += beta * (served - q.capacity)
-	q.steadyCap += (1 - math.Exp(-window/drainHorizon)) * (served - q.steadyCap)
+	// The mean of the windows since the speed last changed, until their
+	// time passes drainHorizon.
+	q.steadyN++
+	q.steadyCap += max(1/q.steadyN, 1-math.Exp(-window/drainHorizon)) * (served - q.steadyCap)
 	if math.Abs(q.capacity-q.steadyCap) > 0.3*q.steadyCap {
 		// Not noise: the consumers changed speed.
-		q.steadyCap = q.capacity
+		q.steadyCap, q.steadyN = q.capacity, 1
 	}
 }
 
@@ -194,6 +207,9 @@ func (q *queue) expectedWait(backlog, workers float64) (float64, bool) {
 		return backlog * q.meanTime / w, true
 	}
 	if c := q.capacityNow(q.steadyCap, workers); c > 0 {
+		return backlog / c, true
+	}
+	if c := q.held.capacity(workers); c > 0 {
 		return backlog / c, true
 	}
 	return 0, false

@@ -41,6 +41,7 @@ func (q *queue) track(o obs, window float64) {
 		// Served again after a stall: the capacity before says nothing of
 		// the consumers now.
 		q.capacity, q.steadyCap = 0, 0
+		q.held.restart()
 	}
 }
 
@@ -62,8 +63,8 @@ func (q *queue) stall(workers float64) (float64, bool) {
 }
 
 // capacityTotal is the messages a second the consumers serve at most, as
-// far as known: from the processing times, else as learned; 0 when not
-// known.
+// far as known: from the processing times, else as learned, else the
+// lower bound the messages they hold give; 0 when not known.
 func (q *queue) capacityTotal(workers float64) float64 {
 	if q.meanTime > 0 {
 		w := q.workers
@@ -72,5 +73,8 @@ func (q *queue) capacityTotal(workers float64) float64 {
 		}
 		return w / q.meanTime
 	}
-	return q.capacityNow(q.steadyCap, workers)
+	if c := q.capacityNow(q.steadyCap, workers); c > 0 {
+		return c
+	}
+	return q.held.capacity(workers)
 }

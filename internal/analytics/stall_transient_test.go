@@ -52,9 +52,9 @@ func init() {
 		polled{name: "broker, 3 consumers, all hang for 120 s", model: base, workers: true,
 			hangs: []hang{{100, 220, nil}}, phases: phases(220), horizon: 450},
 		polled{name: "broker, 3 consumers, one hangs for 120 s", model: busy, workers: true,
-			hangs: []hang{{100, 220, []int{0}}}, phases: phases(220), horizon: 400},
+			hangs: []hang{{100, 222.5, []int{0}}}, phases: phases(222.5), horizon: 400},
 		polled{name: "broker, 3 consumers, one holds a message for 10 min", model: busy, workers: true,
-			hangs: []hang{{100, 700, []int{0}}}, phases: phases(700), horizon: 800},
+			hangs: []hang{{100, 702.5, []int{0}}}, phases: phases(702.5), horizon: 800},
 	)
 }
 

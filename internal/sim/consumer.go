@@ -236,12 +236,21 @@ func (c *Consumer) dispatch() {
 type Stats struct {
 	Backlog, In, Out, Exceptions int
 	Times                        []float64
+	// InService is how many messages workers hold at the publish (a
+	// broker's unacknowledged messages, each consumer taking one at a
+	// time); moksha does not report it.
+	InService int
 }
 
 // Publish returns the figures since the previous publish and resets the
 // counters, as moksha's MonitoringProducer does.
 func (c *Consumer) Publish() Stats {
 	s := Stats{Backlog: len(c.queue), In: c.in, Out: c.out, Exceptions: c.exceptions, Times: c.times}
+	for _, w := range c.busy {
+		if !math.IsNaN(w.until) {
+			s.InService++
+		}
+	}
 	c.in, c.out, c.exceptions, c.times = 0, 0, 0, nil
 	return s
 }
