@@ -21,9 +21,12 @@ import "math"
 // stall, whose windows say nothing of the consumers' speed.
 
 // heldHorizon is the time constant, in seconds, of the sums the time held
-// is read from: six polls of 5 s, so that a few windows' sampling noise
-// (the messages held are counted at the polls only) averages out.
-const heldHorizon = 30.0
+// is read from: twelve polls of 5 s. The messages held are counted at the
+// polls only, a few at a time (2.4 on average for three consumers at 80 %
+// of their capacity), and that sampling noise must average out; a
+// consumer coming back after a hang is then seen in a minute, not in
+// half of one (docs/analytics.md).
+const heldHorizon = 60.0
 
 // heldMin is how many messages taken the sums must count before the time
 // held is read from them.

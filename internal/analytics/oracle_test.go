@@ -46,11 +46,13 @@ func hungAt(hangs []hang, n int, at float64) float64 {
 	return float64(h)
 }
 
-// floor is the target want of a row's quantile q, or a quarter more than
-// the oracle's where the oracle itself misses it.
+// floor is the target want of a row's quantile q where the truth's own
+// noise, the oracle's error, adds to it: an estimate within want of the
+// oracle's figure, which misses the truth by the oracle's error, misses it
+// by about the two in quadrature.
 func floor(want float64, oracle *errs, q float64) float64 {
 	if oracle == nil || len(oracle.rel) == 0 {
 		return want
 	}
-	return max(want, 1.25*oracle.quantile(q))
+	return math.Hypot(want, oracle.quantile(q))
 }

@@ -111,13 +111,24 @@ func (q *queue) observe(o obs, window float64) {
 		q.addIn(o.in, window)
 	}
 	q.track(o, window)
+	prevHeld := q.held.prev
 	if q.stalled {
 		q.held.prev = o.held
 	} else {
 		q.held.add(o.held, o.out, window)
 	}
-	if window > 0 && hadPrev && o.out > 0 && prev >= o.out && o.backlog > 0 {
-		q.learnCapacity(o.out/window, o.workers, window)
+	if window > 0 && hadPrev && o.out > 0 && o.backlog > 0 {
+		switch {
+		case prev >= o.out:
+			q.learnCapacity(o.out/window, o.workers, window)
+		case grew(prev, o.backlog, o.in):
+			// Less than a quarter of the capacity known is consumers
+			// hanging, not slowing: a stall from the next poll, judged
+			// by the capacity before.
+			if r, ok := busyRate(o.out/window, o.workers, prevHeld, o.held); ok && r >= q.capacityTotal(o.workers)/4 {
+				q.learnCapacity(r, o.workers, window)
+			}
+		}
 	}
 	q.prevWorkers = o.workers
 	if len(o.times) == 0 {
@@ -169,8 +180,32 @@ func (q *queue) learnCapacity(served, workers, window float64) {
 	q.steadyCap += max(1/q.steadyN, 1-math.Exp(-window/drainHorizon)) * (served - q.steadyCap)
 	if math.Abs(q.capacity-q.steadyCap) > 0.3*q.steadyCap {
 		// Not noise: the consumers changed speed.
-		q.steadyCap, q.steadyN = q.capacity, 1
+		q.steadyCap, q.steadyN = served, 1
 	}
+}
+
+// grew says whether a queue's backlog grew over a window, from prev to
+// now with in arrivals in it, by more than chance allows (three standard
+// deviations of a Poisson count of the arrivals, and three messages): the
+// consumers served less than arrived, and were busy for most of it, even
+// where the queue was empty at its start (a slowdown, a consumer lost).
+func grew(prev, now, in float64) bool {
+	return !math.IsNaN(in) && now-prev > 3*math.Sqrt(in)+3
+}
+
+// busyRate is the rate served over a window that began with the queue
+// empty or nearly so, as if the consumers had been busy throughout, by
+// Little's law on them: the rate over the mean of the messages they held
+// at the window's ends, times the consumers (their idle time at the
+// window's start taken out). Not known without the messages held: the
+// rate served alone is then a lower bound that a burst in the window's
+// middle would halve.
+func busyRate(served, workers, heldStart, heldEnd float64) (float64, bool) {
+	mean := (heldStart + heldEnd) / 2
+	if math.IsNaN(mean) || math.IsNaN(workers) || mean <= 0 || workers <= 0 {
+		return 0, false
+	}
+	return served * workers / min(mean, workers), true
 }
 
 // capacityNow is the consumers' capacity in messages a second, c as

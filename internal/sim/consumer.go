@@ -57,6 +57,10 @@ type Model struct {
 	// message at now is held before it processes it (a hung database
 	// call, a deadlock): now or earlier for not at all.
 	Hold func(now float64, worker int) float64
+	// Away, when not nil, returns until when a worker that would take a
+	// message at now is gone (a consumer that disconnected): it takes
+	// none until then, and holds none. Now or earlier for not at all.
+	Away func(now float64, worker int) float64
 }
 
 // Exponential returns service times with the given mean.
@@ -109,6 +113,7 @@ type Wait struct {
 type worker struct {
 	until float64 // completion time; NaN when idle
 	took  float64
+	away  bool // gone until until, with no message
 }
 
 // Record makes the consumer keep every message's wait and the times its
@@ -193,6 +198,11 @@ func (c *Consumer) arrive(t float64) {
 
 func (c *Consumer) finish(w int) {
 	c.now = c.busy[w].until
+	if c.busy[w].away {
+		c.busy[w] = worker{until: math.NaN()}
+		c.dispatch()
+		return
+	}
 	c.times = append(c.times, c.busy[w].took)
 	if len(c.times) > MaxTimes {
 		c.times = c.times[len(c.times)-MaxTimes:]
@@ -212,6 +222,12 @@ func (c *Consumer) dispatch() {
 		}
 		if !math.IsNaN(c.busy[i].until) {
 			continue
+		}
+		if c.m.Away != nil {
+			if until := c.m.Away(c.now, i); until > c.now {
+				c.busy[i] = worker{until: until, away: true}
+				continue
+			}
 		}
 		arrived := c.queue[0]
 		c.queue = c.queue[1:]
@@ -247,7 +263,7 @@ type Stats struct {
 func (c *Consumer) Publish() Stats {
 	s := Stats{Backlog: len(c.queue), In: c.in, Out: c.out, Exceptions: c.exceptions, Times: c.times}
 	for _, w := range c.busy {
-		if !math.IsNaN(w.until) {
+		if !math.IsNaN(w.until) && !w.away {
 			s.InService++
 		}
 	}
