@@ -37,10 +37,10 @@ var stallPhases = []brokerPhase{
 // is no drain time; outside it, stalled is 0; the oldest message's age is
 // within 10 % median and 25 % at the 90th percentile (of the truth or a
 // poll, the larger); it is within the broker's statistics interval of the
-// broker's own head_message_timestamp. A check run every 20 s, as NRPE
-// would, from before the stall, with --age-critical 60 and its history:
-// never OK in the stall, CRITICAL at its first run after the oldest
-// message passed 60 s.
+// broker's own head_message_timestamp. A check of each source run every
+// 20 s, as NRPE would, from before the stall, with --age-critical 60 and
+// its history: never OK in the stall, CRITICAL at its first run after the
+// oldest message passed 60 s.
 func TestRabbitMQStallIntegration(t *testing.T) {
 	parallel(t)
 	testhub.Integration(t)
@@ -94,19 +94,27 @@ func TestRabbitMQStallIntegration(t *testing.T) {
 			}
 		}()
 	}
-	checks := make(chan []string, 1)
-	state := filepath.Join(t.TempDir(), "state")
-	go func() {
-		var outs []string
-		for at := 5; at <= 85; at += 20 {
-			time.Sleep(time.Until(start.Add(time.Duration(at) * time.Second))) // pacing: NRPE's runs
-			var o, e testhub.Buffer
-			code := run(ctx, []string{"check", "--rabbitmq", "http://guest:guest@" + mgmt, "--queue", "hungq", "--state-dir", state,
-				"--age-warning", "30", "--age-critical", "60", "--wait-warning", "300", "--timeout", "9s"}, &o, &e)
-			outs = append(outs, fmt.Sprintf("%d %s%s", code, o.String(), e.String()))
-		}
-		checks <- outs
-	}()
+	// A check of each source, each with its own history.
+	checkRuns := func(source ...string) chan []string {
+		checks := make(chan []string, 1)
+		state := filepath.Join(t.TempDir(), "state")
+		go func() {
+			var outs []string
+			for at := 5; at <= 85; at += 20 {
+				time.Sleep(time.Until(start.Add(time.Duration(at) * time.Second))) // pacing: NRPE's runs
+				var o, e testhub.Buffer
+				code := run(ctx, append(append([]string{"check"}, source...), "--queue", "hungq", "--state-dir", state,
+					"--age-warning", "30", "--age-critical", "60", "--wait-warning", "300", "--timeout", "9s"), &o, &e)
+				outs = append(outs, fmt.Sprintf("%d %s%s", code, o.String(), e.String()))
+			}
+			checks <- outs
+		}()
+		return checks
+	}
+	checks := map[string]chan []string{
+		"--rabbitmq":            checkRuns("--rabbitmq", "http://guest:guest@"+mgmt),
+		"--rabbitmq-prometheus": checkRuns("--rabbitmq-prometheus", "http://"+shared.b.prom),
+	}
 	// What the broker says of its head message, which the publisher
 	// stamps: its own oldest age, to compare ours with.
 	heads := make(chan [][2]float64, 1)
@@ -148,10 +156,12 @@ func TestRabbitMQStallIntegration(t *testing.T) {
 	// The run at 5 s, before the stall, begins the history; those at 25,
 	// 45 and 65 s, 15 to 55 s into the stall, are never OK; at 85 s, the
 	// first run after the oldest message passed 60 s, CRITICAL.
-	for i, c := range <-checks {
-		t.Logf("check at %d s: %s", 5+20*i, c)
-		if i > 0 && strings.HasPrefix(c, "0 ") || i == 4 && !strings.HasPrefix(c, "2 FEDMSG CRITICAL") {
-			t.Errorf("check at %d s: %q", 5+20*i, c)
+	for _, flag := range []string{"--rabbitmq", "--rabbitmq-prometheus"} {
+		for i, c := range <-checks[flag] {
+			t.Logf("check %s at %d s: %s", flag, 5+20*i, c)
+			if i > 0 && strings.HasPrefix(c, "0 ") || i == 4 && !strings.HasPrefix(c, "2 FEDMSG CRITICAL") {
+				t.Errorf("check %s at %d s: %q", flag, 5+20*i, c)
+			}
 		}
 	}
 	// The management source's counts of deliveries lag its lengths by up

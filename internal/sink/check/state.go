@@ -47,8 +47,7 @@ func DefaultStateDir() string {
 }
 
 // Resumable is a source that can take up its counts from a check's run
-// before: a broker read through its management API, a service's
-// counters.
+// before: a broker, a service's counters.
 type Resumable interface {
 	SaveState(queues []string) (json.RawMessage, error)
 	ResumeState(json.RawMessage) error
@@ -153,8 +152,16 @@ func (h *History) read() stateFile {
 	return st
 }
 
+// Keeper is a source that must be told, before it runs, to keep what
+// its SaveState will need (a broker read through its Prometheus
+// listeners: each series' text).
+type Keeper interface{ KeepState() }
+
 // Resume gives src its saved counts, if it takes them.
 func (h *History) Resume(src any) {
+	if k, ok := src.(Keeper); ok {
+		k.KeepState()
+	}
 	if r, ok := src.(Resumable); ok && len(h.loaded.Source) > 0 {
 		if r.ResumeState(h.loaded.Source) != nil {
 			h.loaded.Source = nil

@@ -89,7 +89,11 @@ func (s *Source) PrometheusRequest(ctx context.Context, nodeURL string, major in
 func newPrometheus(s *Source) *prometheus {
 	st := &prometheus{s: s, queues: map[qkey]*queueState{}}
 	for _, u := range s.Nodes {
-		st.nodes = append(st.nodes, &node{url: u})
+		n := &node{url: u}
+		if s.keepState {
+			n.series.texts = map[uint64]string{}
+		}
+		st.nodes = append(st.nodes, n)
 	}
 	return st
 }

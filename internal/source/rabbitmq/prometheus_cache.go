@@ -12,6 +12,7 @@ func (c *seriesCache) sweep(lost func(qkey)) {
 				lost(c.queues[s.queue].key)
 			}
 			delete(c.byID, id)
+			delete(c.texts, id)
 			*s = series{}
 			c.free = append(c.free, i)
 			continue
@@ -57,6 +58,7 @@ func (c *seriesCache) forgetAdded() {
 	for _, id := range c.added {
 		if i, ok := c.byID[id]; ok {
 			delete(c.byID, id)
+			delete(c.texts, id)
 			c.series[i] = series{}
 			c.free = append(c.free, i)
 		}

@@ -59,6 +59,10 @@ type seriesCache struct {
 	qadded []int32
 	// maxQueues caps the queues kept: a series of another is left out.
 	maxQueues int
+	// texts, when not nil, holds each selected series' name and labels
+	// as the answer wrote them, by id: what a check saves between runs
+	// (state_prometheus.go).
+	texts map[uint64]string
 }
 
 // cachedQueue is a queue of a node: its name, and its reductions at the
@@ -205,6 +209,9 @@ func (c *seriesCache) take(line []byte, keep func(vhost, name string) bool, maxS
 		}
 		c.byID[id] = i
 		c.added = append(c.added, id)
+		if c.texts != nil && (s.flags&(skipped|bad) == 0 || s.kind == kindBuild) {
+			c.texts[id] = string(name)
+		}
 	}
 	c.series[i].seen = c.answer
 	return i, false, nil, nil

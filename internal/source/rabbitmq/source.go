@@ -80,6 +80,7 @@ type Source struct {
 	saidWithheld  bool
 	resume        *state // given by ResumeState, taken up by Run
 	failing       bool   // the latest poll failed
+	keepState     bool   // KeepState was called
 }
 
 // fetcher reads a broker's queues once, one of two ways: its management

@@ -11,13 +11,14 @@ import (
 // messages in and out since its run before, rather than only between its
 // own two polls, it keeps what the source knew at its last poll and gives
 // it back to the next run's source: per vhost, the time of its last
-// snapshot and the named queues' totals. Only the management API's totals
-// carry over (the Prometheus source adds up per-channel counters from its
-// own first answer on).
+// snapshot and the named queues' totals; read through Prometheus
+// listeners, also what each node's answer said of those queues, series
+// by series (state_prometheus.go).
 
 // state is what SaveState writes and ResumeState reads.
 type state struct {
-	VHosts map[string]vhostState `json:"vhosts"`
+	VHosts     map[string]vhostState `json:"vhosts"`
+	Prometheus *promState            `json:"prometheus,omitempty"`
 }
 
 type vhostState struct {
@@ -32,12 +33,18 @@ const maxStateQueues = 1000
 // last snapshot of each vhost, for ResumeState in a later process; nil
 // when it has nothing to carry over.
 func (s *Source) SaveState(queues []string) (json.RawMessage, error) {
-	if _, ok := s.reader.(*management); !ok {
-		return nil, nil
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := state{VHosts: map[string]vhostState{}}
+	switch r := s.reader.(type) {
+	case *management:
+	case *prometheus:
+		if st.Prometheus = r.save(queues); st.Prometheus == nil {
+			return nil, nil
+		}
+	default:
+		return nil, nil
+	}
 	n := 0
 	for vh, qs := range s.prev {
 		v := vhostState{At: s.last[vh].at, Queues: map[string][2]float64{}}
@@ -80,6 +87,9 @@ func (s *Source) ResumeState(raw json.RawMessage) error {
 	if n > maxStateQueues {
 		return errors.New("more queues than a state holds")
 	}
+	if err := st.Prometheus.check(len(s.Nodes)); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	s.resume = &st
 	s.mu.Unlock()
@@ -89,8 +99,20 @@ func (s *Source) ResumeState(raw json.RawMessage) error {
 // resumed takes up the state given to ResumeState, once the source is
 // set up (s.mu held).
 func (s *Source) resumed() {
-	if _, ok := s.reader.(*management); !ok || s.resume == nil {
+	if s.resume == nil {
 		return
+	}
+	switch r := s.reader.(type) {
+	case *management:
+		if s.resume.Prometheus != nil {
+			s.resume = nil
+			return
+		}
+	case *prometheus:
+		if !r.resume(s.resume.Prometheus) {
+			s.resume = nil
+			return
+		}
 	}
 	for vh, v := range s.resume.VHosts {
 		qs := map[string]totals{}
