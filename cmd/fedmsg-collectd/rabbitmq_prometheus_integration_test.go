@@ -63,7 +63,8 @@ func TestRabbitMQPrometheusIntegration(t *testing.T) {
 	// lengths are those of the poll's moment: these are brought there
 	// from the queue's last report with the counters.
 	j := judged{prefix: "h/fedmsg_rabbitmq-default/", queue: "transient", phases: promPhases, lag: 0.5,
-		bounds: map[string]float64{"backlog": 0.05, "expected_wait": 0.3, "wait (Little)": 0.4, "wait (Little) overload": 0.7, "drain_time": 0.5}}
+		bounds: map[string]float64{"backlog": 0.05, "expected_wait": 0.3, "wait (Little)": 0.4, "wait (Little) overload": 0.7, "drain_time": 0.5},
+		need:   transientJudged.need}
 	backlogID := j.id("queue_length", "backlog")
 	eventually(t, 30*time.Second, "the plugin's first snapshot of the queue", func() (bool, string) {
 		at, _ := putvals(out.String(), backlogID)
