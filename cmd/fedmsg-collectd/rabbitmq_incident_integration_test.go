@@ -24,26 +24,27 @@ var incidentPhases = []brokerPhase{
 	{name: "consumer back", from: 25.5, rate: 24},
 	{name: "slowed", from: 50.5, rate: 24},
 	{name: "recovering", from: 65.5, rate: 24},
-	{name: "after", from: 100.5},
+	{name: "after", from: 120.5},
 }
 
 // incidentJudged is what TestRabbitMQIncidentIntegration asserts of each
-// source: the bounds of TestRabbitMQIntegration, and an expected wait
-// from the first snapshot of each phase where messages wait; coarser
-// where measured so (docs/rabbitmq.md): in the loss and the slowdown,
-// whose one to three snapshots judged begin with the first poll after
-// the change (60 %), and right after the consumer comes back (40 %;
-// its drain time, from the capacity the messages held tell, a lower
-// bound near the arrival rate, up to 15x too long: not bounded).
+// source: an expected wait from the first snapshot of each phase where
+// messages wait, and bounds coarser than TestRabbitMQIntegration's, as
+// measured (docs/rabbitmq.md): the consumers' speed is the machine's
+// (sleeps, and a loaded CI run's scheduling), so the truth moves under
+// load (40 %); in the loss and the slowdown, the median of two snapshots
+// is the first poll after the change, which has seen at most a window of
+// the new speed (75 %); right after the consumer comes back, the drain
+// time comes from the capacity the messages held tell, a lower bound
+// near the arrival rate (not bounded).
 var incidentJudged = judged{prefix: "h/fedmsg_rabbitmq-default/", queue: "incident", phases: incidentPhases, lag: 0.5,
-	bounds: map[string]float64{"backlog": 0.05, "expected_wait": 0.3, "wait (Little)": 0.4, "drain_time": 0.5,
-		"expected_wait consumer lost": 0.6, "expected_wait slowed": 0.6, "expected_wait consumer back": 0.4,
-		"drain_time consumer back": math.Inf(1)},
+	bounds: map[string]float64{"backlog": 0.05, "expected_wait": 0.4, "wait (Little)": 0.4, "drain_time": 0.5,
+		"expected_wait consumer lost": 0.75, "expected_wait slowed": 0.75, "drain_time consumer back": math.Inf(1)},
 	need: []judgedRow{{"expected_wait", "consumer lost"}, {"expected_wait", "consumer back"}, {"expected_wait", "slowed"},
 		{"expected_wait", "recovering"}, {"drain_time", "consumer back"}, {"drain_time", "recovering"}},
 	// The consumers' changes, and the publisher's end, which makes the
 	// queue's last messages drain at once.
-	changes: []float64{10.5, 25.5, 50.5, 65.5, 100.5},
+	changes: []float64{10.5, 25.5, 50.5, 65.5, 120.5},
 	// The Prometheus source places a busy queue's ready messages between
 	// its reports, and anew after a consumer's cancellation took its
 	// channel's counters: within a few messages.
