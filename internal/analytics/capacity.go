@@ -7,11 +7,12 @@ import "math"
 // they never waited for work (observe), and the drops a growing queue
 // shows. docs/analytics.md, "Capacity without processing times".
 
-// learnCapacity takes the rate served over a window in which the messages
-// waiting at its start outnumbered those served: the queue never emptied,
-// so the consumers never waited for work and served at capacity. With
-// the consumers' number known, and the same at both ends, it is learned
-// per consumer.
+// learnCapacity takes the rate served over a window in which the queue
+// never emptied (the messages waiting at its start outnumbered those
+// served, or it stayed far from empty), so the consumers never waited
+// for work and served at capacity; or a drop, the rate of a window in
+// which it grew (busyRate). With the consumers' number known, and the
+// same at both ends, it is learned per consumer.
 func (q *queue) learnCapacity(served, workers, window float64) {
 	beta := 1 - math.Exp(-window/capHorizon)
 	per := !math.IsNaN(workers)
