@@ -52,18 +52,10 @@ func TestRabbitMQStallIntegration(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	// The management source, and the Prometheus source beside it.
-	var out, errs, pout, perrs testhub.Buffer
-	done := make(chan int, 2)
-	go func() {
-		done <- run(ctx, []string{"--socket-dir=", "--rabbitmq", "http://guest:guest@" + mgmt, "--rabbitmq-interval", "5s",
-			"--interval", "1s", "--hostname", "h"}, &out, &errs)
-	}()
-	go func() {
-		done <- run(ctx, []string{"--socket-dir=", "--rabbitmq-prometheus", "http://" + shared.b.prom, "--rabbitmq-interval", "5s",
-			"--interval", "1s", "--hostname", "h"}, &pout, &perrs)
-	}()
+	src := runBothSources(ctx, mgmt)
+	out, errs, pout, perrs := &src.out, &src.errs, &src.pout, &src.perrs
 	id := func(typ, figure string) string { return "h/fedmsg_rabbitmq-default/" + typ + "-hungq_" + figure }
-	for _, o := range []*testhub.Buffer{&out, &pout} {
+	for _, o := range []*testhub.Buffer{out, pout} {
 		eventually(t, 30*time.Second, "each source's first snapshot of the queue", func() (bool, string) {
 			at, _ := putvals(o.String(), id("queue_length", "backlog"))
 			return len(at) > 0, errs.String() + perrs.String()
@@ -146,11 +138,10 @@ func TestRabbitMQStallIntegration(t *testing.T) {
 		}
 	}()
 	publishPhases(t, ctx, pubCh, "hungq", stallPhases, start, &log)
-	awaitDrained(t, &log, &out, id("queue_length", "backlog"))
-	awaitDrained(t, &log, &pout, id("queue_length", "backlog"))
+	awaitDrained(t, &log, out, id("queue_length", "backlog"))
+	awaitDrained(t, &log, pout, id("queue_length", "backlog"))
 	cancel()
-	<-done
-	<-done
+	src.wait()
 	compareHeads(t, written(out.String(), id("duration", "oldest_age")), <-heads,
 		float64(hangFrom.UnixNano())/1e9+5, float64(hangTo.UnixNano())/1e9)
 	// The run at 5 s, before the stall, begins the history; those at 25,
@@ -172,7 +163,7 @@ func TestRabbitMQStallIntegration(t *testing.T) {
 		name  string
 		out   *testhub.Buffer
 		floor float64
-	}{{"management", &out, 10}, {"prometheus", &pout, 5}} {
+	}{{"management", out, 10}, {"prometheus", pout, 5}} {
 		t.Run(src.name, func(t *testing.T) {
 			judgeStall(t, src.out.String(), id, &log, float64(hangFrom.UnixNano())/1e9, float64(hangTo.UnixNano())/1e9, src.floor)
 		})
