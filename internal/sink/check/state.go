@@ -219,6 +219,12 @@ func (h *History) Save(src any, service string, taken []model.Message) error {
 		st.Source, _ = r.SaveState(h.consumers)
 	}
 	data, err := json.Marshal(st)
+	if err == nil && len(data) > maxStateBytes && st.Source != nil {
+		// The source's counts are what is large (a broker's series):
+		// the history is kept without them.
+		st.Source = nil
+		data, err = json.Marshal(st)
+	}
 	if err != nil {
 		return err
 	}

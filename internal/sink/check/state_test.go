@@ -19,6 +19,7 @@ type scripted struct {
 	backlog []float64
 	counts  []bool // whether snapshot i has its counts (in: the backlog's rise; out: 0)
 	resumed json.RawMessage
+	saved   json.RawMessage // what SaveState gives, when not nil
 }
 
 var t0 = time.Unix(1796216400, 0)
@@ -43,6 +44,9 @@ func (*scripted) Watched() []model.Watched {
 	return []model.Watched{{Endpoint: model.Endpoint{Service: "fedmsg_rabbitmq-default", Addr: "http://broker#/"}, Polled: true}}
 }
 func (s *scripted) SaveState([]string) (json.RawMessage, error) {
+	if s.saved != nil {
+		return s.saved, nil
+	}
 	return json.RawMessage(`{"totals":1}`), nil
 }
 func (s *scripted) ResumeState(raw json.RawMessage) error { s.resumed = raw; return nil }
@@ -115,5 +119,31 @@ func TestHistoryHostile(t *testing.T) {
 	}
 	if data, _ := os.ReadFile(h.path); !strings.Contains(string(data), `"format":1`) {
 		t.Errorf("not replaced: %.80q", data)
+	}
+}
+
+// TestHistoryOversizeSource: a source's state that would take the file
+// over its bound is left out, not the history with it: the next run has
+// the snapshots, and its source nothing to take up.
+func TestHistoryOversizeSource(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	spec := Spec{Consumers: []string{"hungq"}, Age: ranges(t, "30", "60")}
+	target := Target{Service: "fedmsg_rabbitmq-default", Endpoint: "http://broker", Polled: true}
+	first := &scripted{at: []float64{0, 5}, backlog: []float64{0, 5}, counts: []bool{false, true},
+		saved: json.RawMessage(`"` + strings.Repeat("x", maxStateBytes) + `"`)}
+	target.Source = first
+	res := ProbeWith(context.Background(), target, 5*time.Second, spec, OpenHistory(dir, "http://broker", "", spec.Consumers))
+	if strings.Contains(strings.Join(res.Lines, "\n"), "history not kept") {
+		t.Fatalf("first run: %q", res.Lines)
+	}
+	h := OpenHistory(dir, "http://broker", "", spec.Consumers)
+	if n := len(h.Messages()); n != 2 {
+		t.Errorf("%d snapshots kept, want 2", n)
+	}
+	second := &scripted{at: []float64{60, 65}, backlog: []float64{65, 70}, counts: []bool{true, true}}
+	target.Source = second
+	ProbeWith(context.Background(), target, 5*time.Second, spec, h)
+	if second.resumed != nil {
+		t.Errorf("the source took up %d bytes", len(second.resumed))
 	}
 }
