@@ -76,11 +76,10 @@ type Source struct {
 	reader   fetcher                      // how the broker is read
 	// withheldSince is the first poll of a run of polls whose answers
 	// had no statistics; saidWithheld tells it was logged.
-	withheldSince time.Time
-	saidWithheld  bool
-	resume        *state // given by ResumeState, taken up by Run
-	failing       bool   // the latest poll failed
-	keepState     bool   // KeepState was called
+	withheldSince      time.Time
+	saidWithheld       bool
+	resume             *state // given by ResumeState, taken up by Run
+	failing, keepState bool   // the latest poll failed; KeepState was called
 }
 
 // fetcher reads a broker's queues once, one of two ways: its management
