@@ -44,6 +44,7 @@ var longTests = map[string]float64{
 var waitingTests = map[string]bool{
 	"TestRabbitMQStallIntegration":           true, // 149 s, 12 s
 	"TestRabbitMQIncidentIntegration":        true, // 177 s, 16.5 s (two side by side)
+	"TestRabbitMQHotQueuesIntegration":       true, // 78 s, 8.8 s
 	"TestPrometheusIntegration":              true, // 24 s, 3.7 s
 	"TestHostileHandshakeIntegration":        true, // 20 s, 2.5 s
 	"TestNetdataIntegration":                 true, // 18 s, 2.7 s

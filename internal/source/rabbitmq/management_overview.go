@@ -3,9 +3,7 @@ package rabbitmq
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
-	"hash/maphash"
 	"io"
 	"math"
 	"net/url"
@@ -66,60 +64,80 @@ type counters struct {
 // not asked again for maxQuiet's worth of polls. It has a quarter of the
 // poll's time out: a broker answers it in milliseconds, and the poll's
 // requests still have theirs.
-func (m *management) totalsSum(ctx context.Context) (uint64, bool) {
+func (m *management) totalsSum(ctx context.Context) (figures, bool) {
 	s := m.s
 	if m.skipOverview > 0 {
 		m.skipOverview--
-		return 0, false
+		return figures{}, false
 	}
-	sum, ok, err := m.askOverview(ctx)
+	f, ok, err := m.askOverview(ctx)
 	if err != nil {
 		m.skipOverview = int(maxQuiet / max(s.Interval, time.Second))
 	}
-	return sum, ok
+	return f, ok
 }
 
-func (m *management) askOverview(ctx context.Context) (uint64, bool, error) {
+// figures are the overview's totals, in the order of the fig* indices;
+// NaN where it told none.
+type figures [9]float64
+
+// The overview's totals that a queue's statistics add up to (the others
+// count messages published to exchanges, whose routing may copy them).
+const (
+	figDeliver   = 1
+	figReady     = 4
+	figUnacked   = 5
+	figQueues    = 7
+	figConsumers = 8
+)
+
+// same says whether f and g are the same totals, NaN the same as NaN.
+func (f figures) same(g figures) bool {
+	for i := range f {
+		if math.Float64bits(f[i]) != math.Float64bits(g[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func (m *management) askOverview(ctx context.Context) (figures, bool, error) {
+	var f figures
 	s := m.s
 	ctx, cancel := context.WithTimeout(ctx, s.Timeout/4)
 	defer cancel()
 	u, err := url.Parse(s.URL)
 	if err != nil {
-		return 0, false, err
+		return f, false, err
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/") + "/api/overview"
 	u.RawPath, u.RawQuery = "", "columns="+OverviewColumns
 	req, err := newGet(ctx, u, s.User, s.Password, "application/json")
 	if err != nil {
-		return 0, false, err
+		return f, false, err
 	}
 	var o overview
 	err = httppoll.Get(ctx, s.Client, req, maxOverview, func(r io.Reader) error {
 		return json.NewDecoder(r).Decode(&o)
 	})
 	if err != nil {
-		return 0, false, err
+		return f, false, err
 	}
 	if o.Queues == nil || o.Objects == nil || o.Queues.Ready == nil || o.Objects.Queues == nil {
-		return 0, false, nil
+		return f, false, nil
 	}
 	var c counters
 	if st := bytes.TrimSpace(o.Stats); len(st) > 0 && st[0] == '{' {
 		if err := json.Unmarshal(st, &c); err != nil {
-			return 0, false, err
+			return f, false, err
 		}
 	}
-	var h maphash.Hash
-	h.SetSeed(m.seed)
-	var b [8]byte
-	for _, p := range []*float64{c.Publish, c.Deliver, c.Redeliver, c.Ack,
+	for i, p := range []*float64{c.Publish, c.Deliver, c.Redeliver, c.Ack,
 		o.Queues.Ready, o.Queues.Unacked, o.Queues.Total, o.Objects.Queues, o.Objects.Consumers} {
-		v := math.NaN()
+		f[i] = math.NaN()
 		if p != nil {
-			v = *p
+			f[i] = *p
 		}
-		binary.LittleEndian.PutUint64(b[:], math.Float64bits(v))
-		h.Write(b[:])
 	}
-	return h.Sum64(), true, nil
+	return f, true, nil
 }
