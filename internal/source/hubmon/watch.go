@@ -173,6 +173,21 @@ func (w *watcher) session(ctx context.Context) (got bool, err error) {
 				idle.Reset(w.idleLimit())
 			}
 		case a := <-sbMsgs:
+			// A hub that goes on after a stop publishes its next message
+			// to both sessions, whose readers race: when the one it had
+			// has it too within standbyGrace, that one stays.
+			grace := time.NewTimer(standbyGrace)
+			select {
+			case c := <-cur.msgs:
+				grace.Stop()
+				if w.handle(cur, c) {
+					got = true
+					abandon()
+					idle.Reset(w.idleLimit())
+					continue
+				}
+			case <-grace.C:
+			}
 			if w.handle(standby, a) {
 				got = true
 				cur.close()
@@ -201,6 +216,10 @@ func (w *watcher) session(ctx context.Context) (got bool, err error) {
 		}
 	}
 }
+
+// standbyGrace is how long a new session's first message waits for the
+// old session's: a hub that was stopped sends it to both at once.
+const standbyGrace = 50 * time.Millisecond
 
 // dialResult is a session made, or why not.
 type dialResult struct {
