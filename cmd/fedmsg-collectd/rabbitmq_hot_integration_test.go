@@ -51,7 +51,9 @@ func (c *requestCounts) get() (lists, pages int) {
 // management source asks by name about the queues that moved, and the
 // messages counted in those queues are every message published; a
 // message into an idle queue is seen within two polls of the broker's
-// statistics showing it. The broker's own, behind a proxy that counts its
+// statistics showing it. The vhost is given, as Fedora's brokers are
+// polled (the page is then asked of that vhost's path). The broker's
+// own, behind a proxy that counts its
 // requests (the overview is the whole broker's: another test's queues
 // would make the source list every queue).
 func TestRabbitMQHotQueuesIntegration(t *testing.T) {
@@ -112,7 +114,7 @@ func TestRabbitMQHotQueuesIntegration(t *testing.T) {
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"--socket-dir=", "--rabbitmq", "http://guest:guest@" + strings.TrimPrefix(srv.URL, "http://"),
-			"--rabbitmq-interval", "5s", "--interval", "1s", "--hostname", "h"}, &out, &errs)
+			"--rabbitmq-vhost", "/", "--rabbitmq-interval", "5s", "--interval", "1s", "--hostname", "h"}, &out, &errs)
 	}()
 	id := func(q, figure string) string { return "h/fedmsg_rabbitmq-default/" + figure + "-" + q }
 	// The busy queues' counts begin at the plugin's first counts of them.

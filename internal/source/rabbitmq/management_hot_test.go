@@ -24,6 +24,7 @@ type hotBroker struct {
 	lists, pages, lives int
 	pattern             string // of the latest page asked
 	refusePages         bool
+	page                string // when set, the answer to a page
 }
 
 // hq is a queue of the table.
@@ -63,6 +64,10 @@ func (b *hotBroker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		re, err := regexp.Compile("(?i)" + b.pattern)
 		if b.refusePages || err != nil || query.Get("use_regex") != "true" {
 			http.Error(w, "no", http.StatusBadRequest)
+			return
+		}
+		if b.page != "" {
+			fmt.Fprint(w, b.page)
 			return
 		}
 		var page []map[string]any
@@ -206,4 +211,45 @@ func same(last map[string]hq, qs []hq) bool {
 		}
 	}
 	return true
+}
+
+// TestHotPageAnswers: a page that is not one page of queues (a broker
+// that ignores pagination and lists every queue, a second page, items
+// that are not a list, an entry that is not a queue, garbage) is not
+// taken: the poll lists every queue instead, and its snapshot is right.
+func TestHotPageAnswers(t *testing.T) {
+	for _, page := range []string{
+		`[{"name":"q003","vhost":"/pubsub","messages_ready":1e9}]`,
+		`{"items":[{"name":"q003","vhost":"/pubsub","messages_ready":1e9,"messages_unacknowledged":0,"consumers":0}],"page_count":2}`,
+		`{"items":"q003","page_count":1}`,
+		`{"items":[{"name":"q003","vhost":"/pubsub","messages_ready":"many"}],"page_count":1}`,
+		`{"items":[{"name":"q003"`,
+		"\x00\xff",
+	} {
+		b := &hotBroker{page: page}
+		for i := range 5 {
+			b.qs = append(b.qs, hq{name: fmt.Sprintf("q%03d", i), publish: 10, deliver: 10})
+		}
+		srv := httptest.NewServer(b)
+		now := clock
+		s := &Source{URL: srv.URL, Interval: 10 * time.Second, Now: func() time.Time { return now }}
+		s.init()
+		var snap *model.Snapshot
+		for i := range 3 {
+			b.move(3, 2, 1, 0)
+			now = now.Add(10 * time.Second)
+			s.pollOnce(t.Context(), func(m model.Message) {
+				if m.Snapshot != nil && i == 2 {
+					snap = m.Snapshot
+				}
+			})
+		}
+		srv.Close()
+		if b.lists != 3 || b.pages != 1 {
+			t.Errorf("page %.40q: %d lists and %d pages, want 3 and 1", page, b.lists, b.pages)
+		}
+		if snap == nil || snap.Consumers[3].Backlog.V != 3 || snap.Consumers[3].HeadcountIn.V != 2 {
+			t.Errorf("page %.40q: snapshot %+v, want q003 at 3 ready, 2 in", page, snap)
+		}
+	}
 }
