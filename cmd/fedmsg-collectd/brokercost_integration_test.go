@@ -85,10 +85,7 @@ func BenchmarkBrokerCostIntegration(b *testing.B) {
 	}
 
 	// The plugin polling them every 10 s, its stdout a pipe.
-	window := 20 * time.Second
-	if w, err := time.ParseDuration(os.Getenv("FEDMSG_BENCH_WINDOW")); err == nil {
-		window = w
-	}
+	window := benchWindow()
 	bin := filepath.Join(buildPlugin(t), "fedmsg-collectd")
 	cmd := exec.Command(bin, "--rabbitmq", "http://guest:guest@"+mgmt, "--rabbitmq-interval", "10s", "--hostname", "bench")
 	out, _ := cmd.StdoutPipe()

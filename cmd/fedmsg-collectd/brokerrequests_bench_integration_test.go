@@ -4,11 +4,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"testing"
 	"time"
-
-	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/fedora-infra/fedmsg-collectd/internal/source/rabbitmq"
 	"github.com/fedora-infra/fedmsg-collectd/internal/testhub"
@@ -26,24 +23,10 @@ import (
 func BenchmarkBrokerRequestsIntegration(b *testing.B) {
 	var t testing.TB = b
 	testhub.Integration(t)
-	window := 20 * time.Second
-	if w, err := time.ParseDuration(os.Getenv("FEDMSG_BENCH_WINDOW")); err == nil {
-		window = w
-	}
-	br, err := launchRabbitMQWith(t.TempDir(), rabbitOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	window := benchWindow()
+	br, declare := benchBroker(t)
 	defer br.stop()
-	conn, _ := dialRabbitMQ(t, br)
-	ch, _ := conn.Channel()
-	for i := range 1000 {
-		q := fmt.Sprintf("queue.%05d", i)
-		if _, err := ch.QueueDeclare(q, false, false, false, false, nil); err != nil {
-			t.Fatal(err)
-		}
-		ch.Publish("", q, false, false, amqp.Publishing{Body: []byte("x")})
-	}
+	declare(0, 1000)
 	stop := make(chan struct{})
 	done := trafficThrough(t, br, 10, stop)
 	defer func() { close(stop); <-done }()

@@ -63,10 +63,7 @@ func BenchmarkZabbixBufferIntegration(b *testing.B) {
 	up := start(append(common, "--zabbix-server", z.trapper)...)
 	down := start(append(common, "--zabbix-server", "127.0.0.1:"+freePortForCheck(t))...)
 	plugin := start("run", "--socket-dir", dir, "--interval", "10s", "--hostname", "bench")
-	window := 20 * time.Second
-	if w, err := time.ParseDuration(os.Getenv("FEDMSG_BENCH_WINDOW")); err == nil {
-		window = w
-	}
+	window := benchWindow()
 	time.Sleep(15 * time.Second) // discovery made, the buffer full: not what it costs to run
 	u0, d0, r0 := cpuNanos(t, up.Process.Pid), cpuNanos(t, down.Process.Pid), cpuNanos(t, plugin.Process.Pid)
 	time.Sleep(window)
