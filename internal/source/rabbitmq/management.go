@@ -114,7 +114,7 @@ func newManagement(s *Source) *management {
 // MaxBody.
 func (m *management) fetch(ctx context.Context) (a answer, at time.Time, oversize bool, err error) {
 	s := m.s
-	totals, judged := m.totalsSum(ctx)
+	totals, judged := m.overviewTotals(ctx)
 	now := sync.OnceValue(s.Now) // the poll's moment, read once needed
 	if judged && m.full != nil && totals.same(m.totals) && now().Sub(m.listedAt) < maxQuiet {
 		return *m.full, now(), false, nil // management_overview.go

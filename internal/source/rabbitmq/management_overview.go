@@ -57,14 +57,14 @@ type counters struct {
 	Ack       *float64 `json:"ack"`
 }
 
-// totalsSum asks for the overview and returns a hash of its totals, or
+// overviewTotals asks for the overview and returns its totals, or
 // false when there are none to judge by (a broker that withholds its
 // statistics: the queues are then asked at every poll). After an error
 // (a proxy that passes /api/queues only, a slow answer) the overview is
 // not asked again for maxQuiet's worth of polls. It has a quarter of the
 // poll's time out: a broker answers it in milliseconds, and the poll's
 // requests still have theirs.
-func (m *management) totalsSum(ctx context.Context) (figures, bool) {
+func (m *management) overviewTotals(ctx context.Context) (figures, bool) {
 	s := m.s
 	if m.skipOverview > 0 {
 		m.skipOverview--
