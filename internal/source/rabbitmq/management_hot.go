@@ -38,8 +38,10 @@ import (
 // poll lists every queue.
 const maxHot = 100
 
-// maxPattern bounds the name pattern's length in the request's URL.
-const maxPattern = 4000
+// maxPattern bounds the name pattern's length in the request's URL, as
+// escaped there: the broker's web server (cowboy) refuses a request line
+// over 8000 bytes.
+const maxPattern = 6000
 
 // hotFor is how long a queue stays hot after its figures last moved.
 const hotFor = 5 * time.Minute
@@ -82,7 +84,7 @@ func (m *management) askHot(ctx context.Context, totals figures, judged bool, no
 		return answer{}, errNotHot
 	}
 	pattern := hotPattern(h.moved)
-	if len(pattern) > maxPattern {
+	if len(url.QueryEscape(pattern)) > maxPattern {
 		return answer{}, errNotHot
 	}
 	page, err := m.s.getPage(ctx, pattern)

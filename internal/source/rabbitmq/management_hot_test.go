@@ -104,6 +104,10 @@ func TestHotQueues(t *testing.T) {
 		b.qs = append(b.qs, hq{name: fmt.Sprintf("q%03d", i), ready: float64(i % 7), publish: 100, deliver: 100 - float64(i%7)})
 	}
 	b.qs[4].name = "Q003" // the broker's pattern matches it with q003
+	for i := 100; i < 150; i++ {
+		// Names whose pattern, escaped in the URL, is over maxPattern.
+		b.qs[i].name = fmt.Sprintf("q%03d%s", i, strings.Repeat(".", 40))
+	}
 	srv := httptest.NewServer(b)
 	t.Cleanup(srv.Close)
 	now := clock
@@ -199,8 +203,21 @@ func TestHotQueues(t *testing.T) {
 		b.move(i, 1, 1, 0)
 	}
 	step("traffic in more than maxHot queues", 1, 1)
+	h := &s.reader.(*management).hot
+	if !h.tooMany {
+		t.Errorf("more than maxHot moved, yet not too many")
+	}
 	traffic()
-	step("more than maxHot queues moved lately", 1, 0)
+	step("more than maxHot queues moved at the latest poll", 1, 0)
+	for i := range 2 {
+		for i := 100; i < 150; i++ {
+			b.move(i, 1, 1, 0)
+		}
+		step("traffic in 50 queues whose names escape to over maxPattern", 1, 1-i)
+	}
+	if h.tooMany || len(h.moved) != 52 {
+		t.Errorf("%d hot (too many: %v), want 52: two busy queues and the 50 whose names are long", len(h.moved), h.tooMany)
+	}
 }
 
 // same says whether the table is as last seen.
