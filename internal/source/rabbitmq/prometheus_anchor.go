@@ -75,7 +75,14 @@ func readyNow(a *anchor, ready float64, reported bool, prevAt, now time.Time, pr
 		nFrom := prev.net() + f*(cur.net()-prev.net())
 		guess := ready - (nFrom+cur.net())/2
 		spread := cur.net() - nFrom
-		variance := spread*spread/12 + 0.25 // uniform over the window; counts are whole
+		in, first := cur.publish-prev.publish, (cur.deliver-cur.redeliver)-(prev.deliver-prev.redeliver)
+		// How far N at the report's moment can be from the middle: the
+		// net change over the window (uniform), and the messages that
+		// came and went within it, a walk pinned at both ends (its
+		// variance at a uniform moment is a sixth of its steps): a
+		// window through which many passed tells V little even when as
+		// many came as went. Counts are whole.
+		variance := spread*spread/12 + (1-f)*(in+first)/6 + 0.25
 		if !a.known {
 			a.v, a.variance, a.known = guess, variance, true
 		} else {
@@ -84,7 +91,6 @@ func readyNow(a *anchor, ready float64, reported bool, prevAt, now time.Time, pr
 			a.v += k * (guess - a.v)
 			a.variance *= 1 - k
 		}
-		in, first := cur.publish-prev.publish, (cur.deliver-cur.redeliver)-(prev.deliver-prev.redeliver)
 		a.v = min(ready-(prev.net()-first), max(ready-(prev.net()+in), a.v))
 	}
 	if !a.known {
