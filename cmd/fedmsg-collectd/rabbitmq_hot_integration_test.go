@@ -40,6 +40,20 @@ func (c *requestCounts) count(r *http.Request) {
 	}
 }
 
+// countingProxy serves the management API at addr through a proxy
+// until t ends, and returns the proxy's address and its counts.
+func countingProxy(t testing.TB, addr string) (string, *requestCounts) {
+	target, _ := url.Parse("http://" + addr)
+	counts := &requestCounts{}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		counts.count(r)
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://"), counts
+}
+
 func (c *requestCounts) get() (lists, pages int) {
 	c.Lock()
 	defer c.Unlock()
@@ -99,21 +113,14 @@ func TestRabbitMQHotQueuesIntegration(t *testing.T) {
 			}
 		}()
 	}
-	target, _ := url.Parse("http://" + br.mgmt)
-	var counts requestCounts
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		counts.count(r)
-		proxy.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
+	proxy, counts := countingProxy(t, br.mgmt)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var out, errs testhub.Buffer
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"--socket-dir=", "--rabbitmq", "http://guest:guest@" + strings.TrimPrefix(srv.URL, "http://"),
+		done <- run(ctx, []string{"--socket-dir=", "--rabbitmq", "http://guest:guest@" + proxy,
 			"--rabbitmq-vhost", "/", "--rabbitmq-interval", "5s", "--interval", "1s", "--hostname", "h"}, &out, &errs)
 	}()
 	id := func(q, figure string) string { return "h/fedmsg_rabbitmq-default/" + figure + "-" + q }

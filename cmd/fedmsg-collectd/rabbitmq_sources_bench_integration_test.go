@@ -3,10 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -84,15 +80,8 @@ func BenchmarkRabbitMQSourcesIntegration(b *testing.B) {
 		return broker, plugin, rss
 	}
 	// The management source through a proxy that counts its requests.
-	var counts requestCounts
-	target, _ := url.Parse("http://" + br.mgmt)
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		counts.count(r)
-		proxy.ServeHTTP(w, r)
-	}))
-	defer srv.Close()
-	mgmtArgs := []string{"--rabbitmq", "http://guest:guest@" + strings.TrimPrefix(srv.URL, "http://")}
+	proxy, counts := countingProxy(t, br.mgmt)
+	mgmtArgs := []string{"--rabbitmq", "http://guest:guest@" + proxy}
 	promArgs := []string{"--rabbitmq-prometheus", "http://" + br.prom}
 	// compare measures both sources on the 1000 queues: windows in the
 	// order idle, management, Prometheus, Prometheus, management, idle,
