@@ -12,9 +12,12 @@ import (
 
 // fleet returns a sink holding hubs hubs of 50 consumers with every value
 // a snapshot with analytics and processing times has, the times spread
-// over a decade.
-func fleet(hubs int) *Sink {
+// over a decade; packed for gzipped scrapes or not.
+func fleet(hubs int, packed bool) *Sink {
 	s := New(nil)
+	if packed {
+		s.gzipScraped()
+	}
 	kinds := []report.Kind{report.Backlog, report.Exceptions, report.HeadcountIn, report.HeadcountOut,
 		report.ArrivalRate, report.ServiceRate, report.Wait, report.ExpectedWait, report.DrainTime,
 		report.P50, report.P95, report.P99, report.Utilization, report.TimeCount, report.TimeSum}
@@ -46,13 +49,14 @@ func (d discard) Write(p []byte) (int, error) { return len(p), nil }
 func (d discard) WriteHeader(int)             {}
 
 // BenchmarkScrape is the exporter's own cost of a scrape of 100 hubs of
-// 50 consumers, without the network: plain and gzipped.
+// 50 consumers, without the network: plain, gzipped from hubs packed (as
+// when scrapes come as due), and gzipped from hubs not packed.
 func BenchmarkScrape(b *testing.B) {
-	s := fleet(100)
-	for _, enc := range []string{"plain", "gzip"} {
+	for _, enc := range []string{"plain", "gzip", "gzip, not packed"} {
+		s := fleet(100, enc == "gzip")
 		b.Run(enc, func(b *testing.B) {
 			req := httptest.NewRequest("GET", "/metrics", nil)
-			if enc == "gzip" {
+			if enc != "plain" {
 				req.Header.Set("Accept-Encoding", "gzip")
 			}
 			for b.Loop() {
@@ -63,9 +67,10 @@ func BenchmarkScrape(b *testing.B) {
 }
 
 // BenchmarkTake is the cost of taking in one hub's snapshot of 50
-// consumers, paid whether or not anyone scrapes.
+// consumers, paid whether or not anyone scrapes (and BenchmarkPack's
+// besides for the snapshots a gzipped scrape reads).
 func BenchmarkTake(b *testing.B) {
-	s := fleet(1)
+	s := fleet(1, false)
 	kinds := []report.Kind{report.Backlog, report.HeadcountIn, report.ExpectedWait, report.TimeCount}
 	batch := report.Batch{Service: "hub000", Time: time.Unix(1796216400, 0), Interval: 5 * time.Second}
 	for c := range 50 {
@@ -76,5 +81,20 @@ func BenchmarkTake(b *testing.B) {
 	}
 	for b.Loop() {
 		s.Write(report.Update{Snapshots: []report.Batch{batch}})
+	}
+}
+
+// BenchmarkPack: what packing a hub of 50 consumers costs, at each
+// snapshot a gzipped scrape will read (splice.go).
+func BenchmarkPack(b *testing.B) {
+	s := fleet(1, false)
+	var h *hubState
+	for _, x := range s.hubs {
+		h = x
+	}
+	var p packer
+	fw := s.gather.compressor()
+	for b.Loop() {
+		p.pack(h, fw)
 	}
 }

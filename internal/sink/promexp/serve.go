@@ -2,7 +2,7 @@ package promexp
 
 import (
 	"bufio"
-	"compress/gzip"
+	"compress/flate"
 	"io"
 	"log/slog"
 	"math"
@@ -24,9 +24,9 @@ import (
 // collectors: Go runtime, process and build information.
 type gatherer struct {
 	reg       *prometheus.Registry
-	limit     chan struct{}     // scrapes served at a time
-	limitGzip chan struct{}     // of them gzipped
-	gzips     chan *gzip.Writer // the compressors not in use, kept
+	limit     chan struct{}      // scrapes served at a time
+	limitGzip chan struct{}      // of them gzipped
+	gzips     chan *flate.Writer // the compressors not in use, kept
 	logger    *slog.Logger
 }
 
@@ -45,29 +45,44 @@ func newGatherer() gatherer {
 	reg.MustRegister(collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewBuildInfoCollector())
-	return gatherer{reg: reg, limit: make(chan struct{}, maxScrapes), limitGzip: make(chan struct{}, maxGzips), gzips: make(chan *gzip.Writer, maxGzips), logger: slog.New(slog.DiscardHandler)}
+	return gatherer{reg: reg, limit: make(chan struct{}, maxScrapes), limitGzip: make(chan struct{}, maxGzips), gzips: make(chan *flate.Writer, maxGzips), logger: slog.New(slog.DiscardHandler)}
 }
 
-// gzipper returns a compressor onto w when fewer than maxGzips are in use,
-// with the function that gives it back; or nil.
-func (g gatherer) gzipper(w io.Writer) (*gzip.Writer, func()) {
+// gzipper returns a gzip stream onto w when fewer than maxGzips are in
+// use, with the function that ends it and gives its compressor back; or
+// nil.
+func (g gatherer) gzipper(w io.Writer) (*splicer, func()) {
 	select {
 	case g.limitGzip <- struct{}{}:
 	default:
 		return nil, nil
 	}
-	var gz *gzip.Writer
-	select {
-	case gz = <-g.gzips:
-		gz.Reset(w)
-	default:
-		gz, _ = gzip.NewWriterLevel(w, gzip.BestSpeed)
-	}
-	return gz, func() {
-		gz.Close()
-		gz.Reset(io.Discard)
-		g.gzips <- gz // never blocks: at most maxGzips exist
+	fw := g.compressor()
+	z := newSplicer(w, fw)
+	return z, func() {
+		z.Close()
+		g.giveBack(fw)
 		<-g.limitGzip
+	}
+}
+
+// compressor returns a compressor kept, or a new one.
+func (g gatherer) compressor() *flate.Writer {
+	select {
+	case fw := <-g.gzips:
+		return fw
+	default:
+		fw, _ := flate.NewWriter(io.Discard, flate.BestSpeed)
+		return fw
+	}
+}
+
+// giveBack keeps a compressor for the next, up to maxGzips of them.
+func (g gatherer) giveBack(fw *flate.Writer) {
+	fw.Reset(io.Discard)
+	select {
+	case g.gzips <- fw:
+	default:
 	}
 }
 
@@ -93,11 +108,13 @@ func (s *Sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", string(format))
 	var out io.Writer = w
+	var z *splicer
 	if acceptsGzip(r) {
 		if gz, done := s.gather.gzipper(w); gz != nil {
 			w.Header().Set("Content-Encoding", "gzip")
+			s.gzipScraped()
 			defer done()
-			out = gz
+			out, z = gz, gz
 		}
 	}
 	if r.Method == http.MethodHead {
@@ -115,7 +132,7 @@ func (s *Sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return // the client went away
 		}
 	}
-	s.writeHubs(bw, om)
+	s.writeHubs(bw, om, z)
 	if c, ok := enc.(expfmt.Closer); ok {
 		c.Close() // OpenMetrics: # EOF
 	}
@@ -131,8 +148,9 @@ func acceptsGzip(r *http.Request) bool {
 }
 
 // writeHubs writes every family: its HELP and TYPE, then the series of
-// each hub in the order of their services, and the exporter's own.
-func (s *Sink) writeHubs(w *bufio.Writer, om bool) {
+// each hub in the order of their services, and the exporter's own. With
+// z, the buffer w writes into it, and the hubs' segments are spliced in.
+func (s *Sink) writeHubs(w *bufio.Writer, om bool, z *splicer) {
 	s.mu.Lock()
 	services := make([]string, 0, len(s.hubs))
 	for sv := range s.hubs {
@@ -146,21 +164,7 @@ func (s *Sink) writeHubs(w *bufio.Writer, om bool) {
 	self := s.self
 	s.mu.Unlock()
 	now := s.now()
-	num := make([]byte, 0, 32)
-	line := func(name, suffix, labels, extra string, v float64) {
-		w.WriteString(name)
-		w.WriteString(suffix)
-		if labels != "" || extra != "" {
-			w.WriteByte('{')
-			w.WriteString(labels)
-			w.WriteString(extra)
-			w.WriteByte('}')
-		}
-		w.WriteByte(' ')
-		num = appendFloat(num[:0], v)
-		num = append(num, '\n')
-		w.Write(num)
-	}
+	l := lines{w: w, num: make([]byte, 0, 256)}
 	for f := range numFamilies {
 		fam := families[f]
 		n := 0
@@ -191,42 +195,12 @@ func (s *Sink) writeHubs(w *bufio.Writer, om bool) {
 			name += "_total"
 		}
 		w.WriteString("# HELP " + name + " " + fam.help + "\n# TYPE " + name + " " + fam.typ + "\n")
-		suffix := ""
-		if fam.typ == "counter" {
-			suffix = "_total"
-		}
 		for _, h := range hubs {
-			switch f {
-			case famUp:
-				if !math.IsNaN(h.up) {
-					line(fam.name, "", h.label, "", h.up)
-				}
-			case famAge:
-				if !h.at.IsZero() {
-					line(fam.name, "", h.label, "", now.Sub(h.at).Seconds())
-				}
-			case famProcessing:
-				for _, x := range h.hists {
-					l := h.labels[x.l]
-					x.c.cumulative(func(i int, cum uint64) {
-						line(fam.name, "_bucket", l, leLabels[i], float64(cum))
-					})
-					line(fam.name, "_bucket", l, `,le="+Inf"`, float64(x.c.n))
-					line(fam.name, "_sum", l, "", x.c.sum)
-					line(fam.name, "_count", l, "", float64(x.c.n))
-				}
-			case famQueueInfo:
-				for _, x := range h.series[f] {
-					line(fam.name, "", h.labels[x.l], h.types[x.l], x.v)
-				}
-			default:
-				for _, x := range h.series[f] {
-					l := h.label
-					if x.l >= 0 {
-						l = h.labels[x.l]
-					}
-					line(fam.name, suffix, l, "", x.v)
-				}
+			if z != nil && spliced(f) && h.packed {
+				w.Flush()
+				z.splice(h.gz[f])
+			} else {
+				l.hub(h, f, now)
 			}
 		}
 		if self != nil {

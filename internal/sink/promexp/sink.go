@@ -29,6 +29,11 @@ type Sink struct {
 	now    func() time.Time
 	gather gatherer
 	build  [numFamilies][]sample // takeHub's, from Write's one goroutine
+	pack   packer                // Write's too
+	// The gzipped scrapes: the latest's start, and the time since the
+	// one before (splice.go's packWanted).
+	gzipAt    time.Time
+	gzipEvery time.Duration
 }
 
 // hubState is one hub as of its latest batch; never changed once made.
@@ -40,9 +45,11 @@ type hubState struct {
 	names  []string // the entries' label values, made distinct
 	series [numFamilies][]sample
 	hists  []hist
-	counts map[string]*counts // by consumer label value; never changed once made
-	totals report.Totals      // the Delta kinds' counters, by consumer label value
-	types  []string           // ,type="..." of each entry with a queue type
+	gz     [numFamilies]segment // the series and hists, compressed (splice.go)
+	packed bool                 // gz made
+	counts map[string]*counts   // by consumer label value; never changed once made
+	totals report.Totals        // the Delta kinds' counters, by consumer label value
+	types  []string             // ,type="..." of each entry with a queue type
 }
 
 // sample is a value of a family; l indexes hubState.labels, or is -1 for
@@ -72,7 +79,15 @@ func New(now func() time.Time) *Sink {
 // taken, and the services no longer watched are dropped. It never fails.
 func (s *Sink) Write(u report.Update) error {
 	for _, b := range u.Snapshots {
-		s.update(b.Service, func(prev *hubState) *hubState { return takeHub(prev, b, &s.build) })
+		s.update(b.Service, func(prev *hubState) *hubState {
+			h := takeHub(prev, b, &s.build)
+			if s.packWanted(b.Interval) {
+				fw := s.gather.compressor() // the scrapes'
+				s.pack.pack(h, fw)
+				s.gather.giveBack(fw)
+			}
+			return h
+		})
 	}
 	if t := u.Tick; t != nil {
 		for _, b := range t.Liveness {

@@ -22,6 +22,7 @@ func takeUp(prev *hubState, service string, up float64) *hubState {
 		// were when it is back.
 		next.series = [numFamilies][]sample{}
 		next.hists = nil
+		next.gz, next.packed = [numFamilies]segment{}, true
 	}
 	return next
 }
@@ -38,6 +39,7 @@ func takeHub(prev *hubState, b report.Batch, build *[numFamilies][]sample) *hubS
 		*next = *prev // shared slices: never changed once made
 	}
 	next.at = b.Time
+	next.gz, next.packed = [numFamilies]segment{}, false
 	for f := range build {
 		build[f] = build[f][:0]
 	}
