@@ -33,28 +33,35 @@ var incidentPhases = []brokerPhase{
 // messages wait, and bounds coarser than TestRabbitMQIntegration's, as
 // measured (docs/rabbitmq.md): the consumers' speed is the machine's
 // (sleeps, and a loaded CI run's scheduling), so the truth moves under
-// load (40 %); in the loss and the slowdown, of the three snapshots or so
-// judged the first is a poll after the change, which has seen at most a
-// window of the new speed (75 %); when the consumers come back, the
-// first polls rescale the capacity by the count the broker last reported
-// (41-43 % in one run of six, 10-30 % in the others: 60 %). The drain
-// time is reported, not
-// asserted: after a change of the consumers it is not yet within what
-// this test could hold on a loaded machine (40-75 % median in runs of
-// three snapshots a phase, or none judged where the queue emptied only
-// after the next change). Nor is the backlog: after the consumers'
-// cancellations took their channels' counters, the Prometheus source's
-// is off for a while (9.4 % median in a CI run's recovery, an empty
-// queue read not empty on three snapshots of eight in another), which
-// the issue's item 5 has still to mend; the other broker tests assert it.
+// load (40 %). The first snapshot after each change is judged apart
+// (firstApart): its poll's window began before the change, so it has
+// seen at most part of a window of the new speed, and the capacity it
+// divides by is the one before, off by the change's factor of two at
+// most (100 %; a CI run's recovery read 95.7 % there, the speed-up not
+// yet seen, and with one other snapshot judged that had been the
+// phase's median). In the loss and the slowdown the snapshots after it
+// have seen one window of the new speed or so, where the queue had not
+// yet grown beyond chance (75 %); when the consumers come back, the
+// first polls rescale the capacity by the count the broker last
+// reported (41-43 % in one run of six, 10-30 % in the others: 60 %).
+// The drain time is reported, not asserted: after a change of the
+// consumers it is not yet within what this test could hold on a loaded
+// machine (40-75 % median in runs of three snapshots a phase, or none
+// judged where the queue emptied only after the next change). Nor is
+// the backlog: after the consumers' cancellations took their channels'
+// counters, the Prometheus source's is off for a while (9.4 % median in
+// a CI run's recovery, an empty queue read not empty on three snapshots
+// of eight in another), which the issue's item 5 has still to mend; the
+// other broker tests assert it.
 var incidentJudged = judged{prefix: "h/fedmsg_rabbitmq-default/", queue: "incident", phases: incidentPhases, lag: 0.5,
 	bounds: map[string]float64{"backlog": math.Inf(1), "expected_wait": 0.4, "wait (Little)": 0.4, "drain_time": math.Inf(1),
-		"expected_wait consumer lost": 0.75, "expected_wait slowed": 0.75, "expected_wait consumer back": 0.6},
+		"expected_wait consumer lost": 0.75, "expected_wait slowed": 0.75, "expected_wait consumer back": 0.6,
+		"expected_wait (first poll)": 1.0},
 	need: []judgedRow{{"expected_wait", "consumer lost"}, {"expected_wait", "consumer back"}, {"expected_wait", "slowed"},
 		{"expected_wait", "recovering"}},
 	// The consumers' changes, and the publisher's end, which makes the
 	// queue's last messages drain at once.
-	changes: []float64{10.5, 35.5, 60.5, 85.5, 125.5}}
+	changes: []float64{10.5, 35.5, 60.5, 85.5, 125.5}, firstApart: true}
 
 // TestRabbitMQIncidentIntegration: a real broker's queue through an
 // incident, the hold-out of issue 34: four consumers of skewed processing
