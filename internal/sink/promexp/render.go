@@ -35,13 +35,14 @@ func appendLabel(b []byte, key, value string) []byte {
 	return append(b, '"')
 }
 
-// appendSample appends one line: name+suffix{labels} value.
-func appendSample(b []byte, name, suffix, labels string, v float64) []byte {
+// appendSample appends one line: name+suffix{labels extra} value.
+func appendSample(b []byte, name, suffix, labels, extra string, v float64) []byte {
 	b = append(b, name...)
 	b = append(b, suffix...)
-	if labels != "" {
+	if labels != "" || extra != "" {
 		b = append(b, '{')
 		b = append(b, labels...)
+		b = append(b, extra...)
 		b = append(b, '}')
 	}
 	b = append(b, ' ')
@@ -84,17 +85,7 @@ type lines struct {
 
 // line writes one series: name+suffix{labels extra} v, in one write.
 func (l *lines) line(name, suffix, labels, extra string, v float64) {
-	b := append(l.num[:0], name...)
-	b = append(b, suffix...)
-	if labels != "" || extra != "" {
-		b = append(b, '{')
-		b = append(b, labels...)
-		b = append(b, extra...)
-		b = append(b, '}')
-	}
-	b = append(b, ' ')
-	b = appendFloat(b, v)
-	l.num = append(b, '\n')
+	l.num = appendSample(l.num[:0], name, suffix, labels, extra, v)
 	l.w.Write(l.num)
 }
 

@@ -122,9 +122,9 @@ func (s *Sink) takeSelf(b report.Batch, watched []string) {
 			continue
 		}
 		if families[f].labels == byProcess {
-			self[f] = appendSample(self[f], families[f].name, "", "", v.V)
+			self[f] = appendSample(self[f], families[f].name, "", "", "", v.V)
 		} else if v.Kind.Scope() == report.Endpoint && v.Subject >= 0 && v.Subject < len(b.Subjects) {
-			self[f] = appendSample(self[f], families[f].name, "_total", label("service", b.Subjects[v.Subject]), v.V)
+			self[f] = appendSample(self[f], families[f].name, "_total", label("service", b.Subjects[v.Subject]), "", v.V)
 		}
 	}
 	keep := make(map[string]bool, len(watched))
