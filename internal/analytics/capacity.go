@@ -21,6 +21,7 @@ func (q *queue) learnCapacity(served, workers, window float64) {
 			return
 		}
 		served /= workers
+		q.before, q.undo = capState{q.capacity, q.steadyCap, q.steadyN, q.perWorker}, true
 	}
 	if q.capacity == 0 || per != q.perWorker {
 		q.capacity, q.steadyCap, q.perWorker, q.steadyN = served, served, per, 1
@@ -35,6 +36,28 @@ func (q *queue) learnCapacity(served, workers, window float64) {
 		// Not noise: the consumers changed speed.
 		q.steadyCap, q.steadyN = served, 1
 	}
+}
+
+// capState is the capacity as learned: what a window's learning is taken
+// back to.
+type capState struct {
+	capacity, steadyCap, steadyN float64
+	perWorker                    bool
+}
+
+// undoIfRecounted takes back what the previous window taught per
+// consumer when their number changed at this snapshot. A broker counts
+// the consumers on a timer of its own (5 s), so the window before the
+// new count shows may have been served by them already: two consumers of
+// four coming back were learned as two serving twice their speed, and
+// the expected wait once four were counted was half the truth (a real
+// broker, TestRabbitMQIncidentIntegration).
+func (q *queue) undoIfRecounted(workers float64) {
+	if q.undo && workers != q.prevWorkers && !math.IsNaN(workers) && !math.IsNaN(q.prevWorkers) {
+		b := q.before
+		q.capacity, q.steadyCap, q.steadyN, q.perWorker = b.capacity, b.steadyCap, b.steadyN, b.perWorker
+	}
+	q.undo = false
 }
 
 // farFromEmpty says whether a queue stayed far from empty through a

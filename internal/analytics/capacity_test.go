@@ -50,3 +50,31 @@ func TestCapacityLearned(t *testing.T) {
 		t.Errorf("no drain time while draining: %v", res[2])
 	}
 }
+
+// TestCapacityRecounted: two consumers of four come back while the
+// broker still counts two; a window served by four, counted as two,
+// teaches nothing once four are counted, while a true speed-up, the
+// count unchanged, is kept (as a real broker's return went wrong:
+// TestRabbitMQIncidentIntegration).
+func TestCapacityRecounted(t *testing.T) {
+	two, four := 2.0, 4.0
+	saturated := func(workers *float64) []sample {
+		// 10 a second each, 400 waiting throughout: far from empty.
+		ss := []sample{{at: 0, backlog: 400, workers: workers}}
+		for at := 5.0; at <= 60; at += 5 {
+			ss = append(ss, sample{at: at, backlog: 400, in: 50 * *workers, out: 50 * *workers, workers: workers})
+		}
+		return ss
+	}
+	back := append(saturated(&two),
+		sample{at: 65, backlog: 300, in: 100, out: 200, workers: &two}, // four served, two counted
+		sample{at: 70, backlog: 200, in: 100, out: 200, workers: &four})
+	res := run(back)
+	within(t, "expected wait once four are counted", res[len(back)-1]["C_expected_wait"], 200.0/40, 0.05)
+
+	faster := append(saturated(&two),
+		sample{at: 65, backlog: 300, in: 100, out: 200, workers: &two}, // the two twice as fast
+		sample{at: 70, backlog: 200, in: 100, out: 200, workers: &two})
+	res = run(faster)
+	within(t, "expected wait after a true speed-up", res[len(faster)-1]["C_expected_wait"], 200.0/40, 0.05)
+}

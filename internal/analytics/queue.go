@@ -80,6 +80,11 @@ type queue struct {
 	// held reads a lower bound of the capacity from the messages the
 	// consumers hold, while none is learned (held.go).
 	held held
+	// before is the capacity before the latest window taught it per
+	// consumer, undo whether that can still be taken back
+	// (undoIfRecounted).
+	before capState
+	undo   bool
 }
 
 // obs is what one snapshot says of a consumer's queue.
@@ -123,6 +128,7 @@ func (q *queue) observe(o obs, window float64) {
 	} else {
 		q.held.add(o.held, o.out, window)
 	}
+	q.undoIfRecounted(o.workers)
 	if window > 0 && hadPrev && o.out > 0 && o.backlog > 0 {
 		switch {
 		case prev >= o.out || farFromEmpty(prev, o.backlog, o.in):

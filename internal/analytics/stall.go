@@ -40,7 +40,7 @@ func (q *queue) track(o obs, window float64) {
 	} else if was && o.out > 0 {
 		// Served again after a stall: the capacity before says nothing of
 		// the consumers now.
-		q.capacity, q.steadyCap = 0, 0
+		q.capacity, q.steadyCap, q.undo = 0, 0, false
 		q.held.restart()
 	}
 }
