@@ -41,13 +41,14 @@ var incidentPhases = []brokerPhase{
 // yet seen, and with one other snapshot judged that had been the
 // phase's median). In the loss and the slowdown the snapshots after it
 // have seen one window of the new speed or so, where the queue had not
-// yet grown beyond chance (75 %); when the consumers come back, the
-// first polls rescale the capacity by the count the broker last
-// reported (41-43 % in one run of six, 10-30 % in the others: 60 %).
-// The drain time is reported, not asserted: after a change of the
-// consumers it is not yet within what this test could hold on a loaded
-// machine (40-75 % median in runs of three snapshots a phase, or none
-// judged where the queue emptied only after the next change). Nor is
+// yet grown beyond chance (75 %). When the consumers come back, the
+// window before the broker counts them again is no longer learned as
+// the fewer consumers at twice their speed (analytics'
+// undoIfRecounted: 44-48 % before, 6.4-7.2 % after, one run each). The
+// drain time is reported, not asserted: after a change of the consumers
+// it is not yet within what this test could hold on a loaded machine
+// (at the return 15-26 % median in one run, 118-219 % before the
+// recount; in the recovery 27-79 % in runs of three snapshots). Nor is
 // the backlog: after the consumers' cancellations took their channels'
 // counters, the Prometheus source's is off for a while (9.4 % median in
 // a CI run's recovery, an empty queue read not empty on three snapshots
@@ -55,7 +56,7 @@ var incidentPhases = []brokerPhase{
 // other broker tests assert it.
 var incidentJudged = judged{prefix: "h/fedmsg_rabbitmq-default/", queue: "incident", phases: incidentPhases, lag: 0.5,
 	bounds: map[string]float64{"backlog": math.Inf(1), "expected_wait": 0.4, "wait (Little)": 0.4, "drain_time": math.Inf(1),
-		"expected_wait consumer lost": 0.75, "expected_wait slowed": 0.75, "expected_wait consumer back": 0.6,
+		"expected_wait consumer lost": 0.75, "expected_wait slowed": 0.75,
 		"expected_wait (first poll)": 1.0},
 	need: []judgedRow{{"expected_wait", "consumer lost"}, {"expected_wait", "consumer back"}, {"expected_wait", "slowed"},
 		{"expected_wait", "recovering"}},
