@@ -44,10 +44,10 @@ var incidentPhases = []brokerPhase{
 // yet grown beyond chance (75 %). When the consumers come back, the
 // window before the broker counts them again is no longer learned as
 // the fewer consumers at twice their speed (analytics'
-// undoIfRecounted: 44-48 % before, 6.4-7.2 % after, one run each). The
+// undoIfRecounted: 44-48 % before in one run, 6.4-25.2 % after in two). The
 // drain time is reported, not asserted: after a change of the consumers
 // it is not yet within what this test could hold on a loaded machine
-// (at the return 15-26 % median in one run, 118-219 % before the
+// (at the return 15-26 % median in two runs, 118-219 % before the
 // recount; in the recovery 27-79 % in runs of three snapshots). Nor is
 // the backlog: after the consumers' cancellations took their channels'
 // counters, the Prometheus source's is off for a while (9.4 % median in
